@@ -1,0 +1,153 @@
+/**
+ * Reads and parses a YAML file safely, keeping the source position of every value.
+ * Rejects files over a size limit, duplicate keys, multiple documents and anchors that
+ * expand into more nodes than a sane input has (the "billion laughs" attack).
+ */
+import * as fs from "node:fs";
+import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { InputError, type StackError, type TemplateOrigin } from "../stacks/errors";
+import { childPointer, SourceIndex, type SourceLocation } from "./source-index";
+
+/** Largest input file accepted, in bytes, unless the caller says otherwise. */
+export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/** Most alias expansions accepted while converting a document (yaml's own guard). */
+export const DEFAULT_MAX_ALIAS_COUNT = 1000;
+
+/** Limits applied while reading YAML. */
+export interface YamlLimits {
+  /** Largest accepted file, in bytes. */
+  maxFileBytes?: number;
+  /** Most alias expansions accepted. */
+  maxAliasCount?: number;
+}
+
+/** A parsed YAML document: the plain value and where each part of it came from. */
+export interface ParsedYaml {
+  /** The file name used in error messages. */
+  file: string;
+  /** The document as plain JSON-compatible data. */
+  value: unknown;
+  /** Positions by JSON pointer. */
+  sources: SourceIndex;
+}
+
+/** Reads a file as UTF-8 text, refusing missing files, directories and files over the limit. */
+export function readInputFile(file: string, maxFileBytes = DEFAULT_MAX_FILE_BYTES): string {
+  const at = { file, line: 1, column: 1, path: "" };
+  let size: number;
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new InputError([{ ...at, message: "not a regular file" }]);
+    size = stat.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === "ENOENT" ? "file not found" : `cannot read file (${code ?? String(err)})`;
+    throw new InputError([{ ...at, message }], { cause: err });
+  }
+  if (size > maxFileBytes) {
+    throw new InputError([
+      { ...at, message: "file is too large", got: `${size} bytes`, allowed: [`at most ${maxFileBytes} bytes`] },
+    ]);
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+/** Options for parsing YAML text. */
+export interface ParseOptions extends YamlLimits {
+  /** Set when the text was rendered from a component template: maps rendered lines to template lines. */
+  originOf?: (line: number, column: number) => TemplateOrigin | undefined;
+  /** Where to report positions instead of in `file` (component output is reported at the `use:` entry). */
+  reportAt?: SourceLocation;
+}
+
+/** Parses YAML text into plain data plus positions; throws `InputError` listing every syntax problem. */
+export function parseYamlText(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true });
+  const locate = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    const origin = options.originOf?.(line, col);
+    if (options.reportAt) return { ...options.reportAt, origin };
+    return { file, line: Math.max(line, 1), column: Math.max(col, 1), ...(origin ? { origin } : {}) };
+  };
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    const errors: StackError[] = problems.map((problem) => ({
+      ...locate(problem.pos[0]),
+      path: "",
+      message: describeYamlProblem(problem.code, problem.message),
+    }));
+    throw new InputError(errors, { summary: `${file}: invalid YAML` });
+  }
+  const sources = new SourceIndex(locate(0));
+  indexNode(doc.contents as Node | null, "", sources, locate);
+  const value = toPlainValue(doc, file, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, locate);
+  return { file, value, sources };
+}
+
+/** Reads, size-checks and parses a YAML file. */
+export function parseYamlFile(file: string, limits: YamlLimits = {}): ParsedYaml {
+  return parseYamlText(readInputFile(file, limits.maxFileBytes), file, limits);
+}
+
+function describeYamlProblem(code: string, message: string): string {
+  // yaml's pretty messages repeat the source excerpt over several lines; keep the first.
+  const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  if (code === "DUPLICATE_KEY") return "duplicate key (each key may appear once in a mapping)";
+  return `YAML syntax: ${first}`;
+}
+
+function toPlainValue(
+  doc: Document,
+  file: string,
+  maxAliasCount: number,
+  locate: (offset: number) => SourceLocation,
+): unknown {
+  try {
+    return doc.toJS({ maxAliasCount });
+  } catch (err) {
+    const firstAlias = findFirstAlias(doc.contents as Node | null);
+    const at = firstAlias?.range ? locate(firstAlias.range[0]) : locate(0);
+    const message = /Excessive alias count/.test(String((err as Error).message))
+      ? `YAML aliases expand too much (more than ${maxAliasCount} expansions); write the values out or use fewer anchors`
+      : `YAML: ${(err as Error).message}`;
+    throw new InputError([{ ...at, path: "", message }], { cause: err, summary: `${file}: invalid YAML` });
+  }
+}
+
+function findFirstAlias(node: Node | null): Alias | undefined {
+  if (!node) return undefined;
+  if (isAlias(node)) return node;
+  if (isMap(node) || isSeq(node)) {
+    for (const item of node.items) {
+      const inner = isPair(item) ? (findFirstAlias(item.key as Node) ?? findFirstAlias(item.value as Node)) : findFirstAlias(item as Node);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+function keyText(key: unknown): string {
+  if (isScalar(key)) return String(key.value);
+  return String(key);
+}
+
+/** Records the position of every value and key; does not follow aliases (they keep their own position). */
+function indexNode(node: Node | null, path: string, sources: SourceIndex, locate: (offset: number) => SourceLocation): void {
+  if (!node) return;
+  if (node.range) sources.setValue(path, locate(node.range[0]));
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key as Node | null;
+      const memberPath = childPointer(path, keyText(key));
+      if (key?.range) sources.setKey(memberPath, locate(key.range[0]));
+      const value = pair.value as Node | null;
+      if (value) indexNode(value, memberPath, sources, locate);
+      else if (key?.range) sources.setValue(memberPath, locate(key.range[0]));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => indexNode(item as Node, childPointer(path, i), sources, locate));
+  }
+}
