@@ -76,13 +76,13 @@ class ModuleGenerator {
   run(): void {
     this.out.addStatements(GENERATED_HEADER + `\n// source: schemas/${this.schemaBase}.schema.json`);
     const rootName = pascalCase(this.schema.title ?? this.schemaBase);
-    this.declareNamed(rootName, this.schema);
+    if (this.schema.type || this.schema.properties) this.declareNamed(rootName, this.schema);
     for (const [name, def] of Object.entries(this.schema.$defs ?? {})) {
       const typeName = this.defTypeName(name);
       if (!this.emitted.has(typeName)) this.declareNamed(typeName, def);
     }
     for (const [module, names] of [...this.imports.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      this.out.insertImportDeclaration(1, { isTypeOnly: true, moduleSpecifier: module, namedImports: [...names].sort() });
+      this.out.insertImportDeclaration(2, { isTypeOnly: true, moduleSpecifier: module, namedImports: [...names].sort() });
     }
   }
 
@@ -185,6 +185,7 @@ class ModuleGenerator {
       return this.defTypeName(defMatch[1]);
     }
     const base = path.basename(fileRef).replace(/\.schema\.json$/, "");
+    if (base === this.schemaBase) return this.refType("#" + fragment);
     const other = JSON.parse(fs.readFileSync(path.join(SCHEMA_ROOT, `${base}.schema.json`), "utf8")) as SchemaNode;
     const typeName = defMatch ? pascalCase(defMatch[1]) : pascalCase(other.title ?? base);
     const module = `./${base}`;
