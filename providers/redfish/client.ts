@@ -1,0 +1,653 @@
+/**
+ * The management-port client: a Redfish session to one DPU's BMC over HTTPS.
+ *
+ * - Sessions: logs in lazily through the SessionService (`X-Auth-Token`), reuses the
+ *   session for every request, logs in again once when a request answers 401 (expired
+ *   or deleted session), logs out (`DELETE` of the session) on `close()`.
+ * - TLS is verified against the endpoint's CA PEM; there is no switch to turn it off.
+ * - Every `PATCH` carries `If-Match` (the ETag is read first when the caller has none);
+ *   a mismatch surfaces as `RedfishError` with status 412 and `Base.*.PreconditionFailed`.
+ * - Retries (exponential backoff with jitter, `Retry-After` honoured as a minimum):
+ *   * 503 is retried for every method: the service says it did not act on the request.
+ *   * A connection failure before the request could reach the service (refused,
+ *     unreachable, a stale keep-alive socket) is retried for every method.
+ *   * A failure after the request may have arrived (reset, per-call timeout) is retried
+ *     only for idempotent requests: GET, DELETE, and PATCH — PATCH is safe because it
+ *     always carries If-Match: a replay of an update that did land answers 412, which
+ *     the client resolves by re-reading the resource (see `patch`). POST is never
+ *     retried after it may have arrived (a second POST could create a second resource).
+ *   * TLS failures and other HTTP errors are never retried.
+ * - Time: each HTTP exchange has a per-call timeout; each public call (with its retries,
+ *   re-login and, for `waitForTask`, all polling) has an overall per-operation timeout,
+ *   because Pulumi's customTimeouts do not reach dynamic providers.
+ * - Errors are `RedfishError` with status, MessageId, message, resolution, the URI and
+ *   the endpoint; passwords and tokens never appear in them or in log lines.
+ */
+
+import { backoffDelay, parseRetryAfter, pollBackoff, retryBackoff } from "./backoff";
+import { systemClock, type ClientClock } from "./clock";
+import {
+  ConnectionError,
+  OperationTimeoutError,
+  RedfishError,
+  parseRedfishError,
+  scrubSecrets,
+  type RedfishMessage,
+} from "./errors";
+import { HttpsTransport, type RawResponse } from "./transport";
+
+/** Where a management port is and how to log in to it. */
+export interface Endpoint {
+  /** Base URL, `https://ADDR:PORT` (no path). */
+  url: string;
+  /** PEM of the CA that signed the port's certificate; the only trust anchor used. */
+  caPem: string;
+  /** Management account user name. */
+  username: string;
+  /** Management account password (kept in memory only; never logged). */
+  password: string;
+}
+
+/** Tuning and test hooks of a client. */
+export interface ClientOptions {
+  /** Upper bound of one HTTP exchange, in ms (default 30 000). */
+  callTimeoutMs?: number;
+  /** Upper bound of one public call including retries and task polling, in ms (default 900 000). */
+  operationTimeoutMs?: number;
+  /** How many times a retryable failure is retried (default 8: about 15 s of backoff). */
+  retries?: number;
+  /** Time source for backoff, polling and deadlines (tests inject an instant clock). */
+  clock?: ClientClock;
+  /** Random numbers in [0, 1) for jitter (tests inject a fixed one). */
+  random?: () => number;
+  /** Receives one line per retry or re-login; never contains secrets. */
+  log?: (line: string) => void;
+}
+
+/** A successful HTTP response from the management port. */
+export interface RedfishResponse {
+  /** HTTP status code (2xx). */
+  status: number;
+  /** The `ETag` header or `@odata.etag`, when present. */
+  etag?: string;
+  /** The `Location` header: a created resource or a task monitor (202). */
+  location?: string;
+  /** Parsed JSON body, or undefined for 204. */
+  body: unknown;
+}
+
+/** A Redfish task's state, as `TaskState` names it. */
+export type TaskState =
+  | "New"
+  | "Starting"
+  | "Running"
+  | "Suspended"
+  | "Interrupted"
+  | "Pending"
+  | "Stopping"
+  | "Completed"
+  | "Killed"
+  | "Exception"
+  | "Service"
+  | "Cancelling"
+  | "Cancelled";
+
+/** A finished (or observed) Redfish task. */
+export interface Task {
+  /** The task resource URI (`/redfish/v1/TaskService/Tasks/<id>`), when known. */
+  uri?: string;
+  /** The task monitor URI, when known. */
+  monitor?: string;
+  /** The task's state. */
+  state: TaskState;
+  /** `PercentComplete`, when reported. */
+  percentComplete?: number;
+  /** The task's `Messages`. */
+  messages: RedfishMessage[];
+  /** The final response body of the operation, when the monitor returned one that is not the task. */
+  result?: unknown;
+}
+
+/** Options of `waitForTask`. */
+export interface WaitOptions {
+  /** Called whenever `PercentComplete` changes. */
+  onProgress?(percentComplete: number): void;
+  /** Overrides the client's operation timeout for this wait, in ms. */
+  timeoutMs?: number;
+}
+
+/** A task that ended `Exception`, `Killed` or `Cancelled`. */
+export class TaskFailedError extends RedfishError {
+  /** The task as last seen. */
+  readonly task: Task;
+
+  /** Builds the error from the task's own messages. */
+  constructor(task: Task, endpoint: string) {
+    const reason = pickFailureMessage(task.messages);
+    super(`task ended ${task.state}`, {
+      uri: task.uri ?? task.monitor ?? "(task)",
+      endpoint,
+      messageId: reason?.MessageId,
+      serviceMessage: reason?.Message,
+      resolution: reason?.Resolution,
+    });
+    this.task = task;
+  }
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+const DEFAULT_OPERATION_TIMEOUT_MS = 900_000;
+const DEFAULT_RETRIES = 8;
+const SERVICE_ROOT = "/redfish/v1";
+const RUNNING_STATES = new Set<string>(["New", "Starting", "Running", "Suspended", "Interrupted", "Pending", "Stopping", "Service", "Cancelling"]);
+const FAILED_STATES = new Set<string>(["Exception", "Killed", "Cancelled"]);
+
+interface Session {
+  token: string;
+  uri: string | undefined;
+  /** Account URI the service named in a PasswordChangeRequired message at login. */
+  passwordChangeUri: string | undefined;
+}
+
+interface ExchangeOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Send the session token (false only for login and the open service root). */
+  authenticated: boolean;
+  /** Safe to repeat after the request may have reached the service. */
+  idempotent: boolean;
+  /** Absolute time (clock ms) after which the call gives up. */
+  deadline: number;
+}
+
+/** A Redfish client for one management port and one account. */
+export class RedfishClient {
+  /** Base URL of the management port (named in every error). */
+  readonly endpoint: string;
+  /** The account this client logs in as. */
+  readonly username: string;
+  /** HTTP exchanges sent so far (for measuring how chatty a refresh is). */
+  requestCount = 0;
+
+  private readonly transport: HttpsTransport;
+  private readonly password: string;
+  private readonly callTimeoutMs: number;
+  private readonly operationTimeoutMs: number;
+  private readonly retries: number;
+  private readonly clock: ClientClock;
+  private readonly random: () => number;
+  private readonly log: (line: string) => void;
+  private session: Session | undefined;
+  private loggingIn: Promise<Session> | undefined;
+  private root: Promise<Record<string, unknown>> | undefined;
+
+  private constructor(ep: Endpoint, opts: ClientOptions) {
+    this.endpoint = ep.url.replace(/\/+$/, "");
+    this.username = ep.username;
+    this.password = ep.password;
+    this.transport = new HttpsTransport(this.endpoint, ep.caPem);
+    this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.operationTimeoutMs = opts.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    this.retries = opts.retries ?? DEFAULT_RETRIES;
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  /** Creates a client; nothing is sent until the first call (login is lazy). */
+  static open(ep: Endpoint, opts: ClientOptions = {}): RedfishClient {
+    return new RedfishClient(ep, opts);
+  }
+
+  /** Logs in now (if not already), so a wrong password or locked account fails early. */
+  async login(): Promise<void> {
+    await this.ensureSession(this.deadline());
+  }
+
+  /**
+   * The account URI the service named when this session was created with a password
+   * that must be changed (`PasswordChangeRequired`), else undefined.
+   */
+  async passwordChangeRequiredFor(): Promise<string | undefined> {
+    return (await this.ensureSession(this.deadline())).passwordChangeUri;
+  }
+
+  /** The service root `/redfish/v1` (read once without credentials, then cached). */
+  serviceRoot(): Promise<Record<string, unknown>> {
+    if (!this.root) {
+      this.root = this.exchange("GET", SERVICE_ROOT, { authenticated: false, idempotent: true, deadline: this.deadline() })
+        .then((res) => this.expectOk(res, "GET", SERVICE_ROOT, "reading the service root"))
+        .then((res) => asRecord(res.body));
+      // A failed read must not be cached: the next call tries again.
+      this.root.catch(() => (this.root = undefined));
+    }
+    return this.root;
+  }
+
+  /** True when the service root says `$expand=.($levels=1)` works. */
+  async supportsExpand(): Promise<boolean> {
+    const root = await this.serviceRoot();
+    const features = asRecord(root.ProtocolFeaturesSupported);
+    const expand = asRecord(features.ExpandQuery);
+    return expand.Levels === true && expand.NoLinks === true;
+  }
+
+  /** Reads a resource; `etag` from the `ETag` header or `@odata.etag`. */
+  async get<T>(uri: string): Promise<{ body: T; etag?: string }> {
+    const res = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline: this.deadline() });
+    return { body: res.body as T, etag: res.etag };
+  }
+
+  /**
+   * Reads every member of a collection, with one request when the service supports
+   * `$expand=.($levels=1)`, else one request per member (in parallel).
+   */
+  async getCollection<T>(uri: string): Promise<Array<{ uri: string; body: T; etag?: string }>> {
+    const expand = await this.supportsExpand();
+    const listUri = expand ? `${uri}${uri.includes("?") ? "&" : "?"}$expand=.($levels=1)` : uri;
+    const { body } = await this.get<Record<string, unknown>>(listUri);
+    const members = Array.isArray(body?.Members) ? body.Members.map(asRecord) : [];
+    return Promise.all(
+      members.map(async (member) => {
+        const memberUri = String(member["@odata.id"] ?? "");
+        // An expanded member carries more than its link; a service that ignored $expand does not.
+        if (Object.keys(member).some((k) => k !== "@odata.id")) {
+          const etag = typeof member["@odata.etag"] === "string" ? member["@odata.etag"] : undefined;
+          return { uri: memberUri, body: member as T, etag };
+        }
+        const read = await this.get<T>(memberUri);
+        return { uri: memberUri, ...read };
+      }),
+    );
+  }
+
+  /**
+   * Updates a resource with `If-Match`. Without `etag` the resource is read first to get
+   * its current ETag. A 412 after a retried attempt is resolved by re-reading: if the
+   * resource already shows every property sent, the earlier attempt landed and the call
+   * succeeds; otherwise the 412 is surfaced.
+   */
+  async patch(uri: string, body: object, etag?: string): Promise<RedfishResponse> {
+    const deadline = this.deadline();
+    const ifMatch = etag ?? (await this.request("GET", uri, { authenticated: true, idempotent: true, deadline })).etag;
+    const headers: Record<string, string> = ifMatch ? { "If-Match": ifMatch } : {};
+    let attempts = 0;
+    const res = await this.exchange("PATCH", uri, {
+      body,
+      headers,
+      authenticated: true,
+      idempotent: true,
+      deadline,
+      onAttempt: () => attempts++,
+    });
+    if (res.status === 412 && attempts > 1) {
+      const current = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline });
+      if (containsAll(current.body, body)) return current;
+    }
+    return this.expectOk(res, "PATCH", uri, "updating a resource");
+  }
+
+  /** Creates a resource or starts an action; never retried once it may have arrived. */
+  async post(uri: string, body: object): Promise<RedfishResponse> {
+    const res = await this.request("POST", uri, { body, authenticated: true, idempotent: false, deadline: this.deadline() });
+    return res;
+  }
+
+  /** Deletes a resource; a resource that is already gone (404) counts as deleted. */
+  async delete(uri: string): Promise<void> {
+    const res = await this.exchange("DELETE", uri, { authenticated: true, idempotent: true, deadline: this.deadline() });
+    if (res.status === 404) return;
+    this.expectOk(res, "DELETE", uri, "deleting a resource");
+  }
+
+  /**
+   * Follows a task to its end and returns it. Accepts a task monitor URI (the
+   * `Location` of a 202) or a task URI, so a later run can resume waiting on a task
+   * URI kept in resource outputs. Polls with backoff (honouring `Retry-After`).
+   * Throws `TaskFailedError` when the task ends `Exception`, `Killed` or `Cancelled`,
+   * `RedfishError` when the monitor's final response is an error, and
+   * `OperationTimeoutError` when the operation timeout passes first.
+   */
+  async waitForTask(monitorOrTaskUri: string, opts: WaitOptions = {}): Promise<Task> {
+    const deadline = this.clock.now() + (opts.timeoutMs ?? this.operationTimeoutMs);
+    let pollUri = monitorOrTaskUri;
+    let known: Partial<Task> = isTaskUri(monitorOrTaskUri) ? { uri: monitorOrTaskUri } : { monitor: monitorOrTaskUri };
+    let lastPercent: number | undefined;
+    for (let poll = 0; ; poll++) {
+      const res = await this.exchange("GET", pollUri, { authenticated: true, idempotent: true, deadline });
+      const seen = readTask(res.body);
+      if (seen?.uri) known = { ...known, uri: seen.uri };
+      if (seen?.percentComplete !== undefined && seen.percentComplete !== lastPercent) {
+        lastPercent = seen.percentComplete;
+        opts.onProgress?.(seen.percentComplete);
+      }
+      const finished = this.taskOutcome(res, seen, known, pollUri);
+      if (finished === "switch-to-task") {
+        if (res.status < 300 && !seen && res.body !== undefined) known = { ...known, result: res.body };
+        pollUri = known.uri as string;
+        continue;
+      }
+      if (finished) return finished;
+      const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), this.clock.now());
+      await this.sleepUntilDeadline(backoffDelay(pollBackoff, poll, this.random, retryAfter), deadline, pollUri, "waiting for a task");
+    }
+  }
+
+  /** Logs out (deletes the session) and closes idle connections; safe to call twice. */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session?.uri) {
+      try {
+        await this.exchange("DELETE", session.uri, {
+          headers: { "X-Auth-Token": session.token },
+          authenticated: false,
+          idempotent: true,
+          deadline: this.clock.now() + Math.min(this.callTimeoutMs, 10_000),
+        });
+      } catch {
+        // The session expires on its own; a port that is down must not fail a close.
+      }
+    }
+    this.transport.close();
+  }
+
+  /** Decides what a task poll means: a finished task, keep polling (undefined), or poll the task itself. */
+  private taskOutcome(
+    res: RawResponse & { etag?: string },
+    seen: Task | undefined,
+    known: Partial<Task>,
+    pollUri: string,
+  ): Task | undefined | "switch-to-task" {
+    if (res.status === 202) return undefined;
+    const onMonitor = pollUri !== known.uri;
+    // Monitors may vanish once their task ends; the task resource itself stays.
+    if (res.status === 404 && known.uri && onMonitor) return "switch-to-task";
+    if (res.status >= 400) throw this.errorFrom(res, "GET", pollUri, "the task's operation failed");
+    if (seen) {
+      const task: Task = { ...known, ...seen, monitor: known.monitor };
+      if (RUNNING_STATES.has(task.state)) return undefined;
+      if (FAILED_STATES.has(task.state)) throw new TaskFailedError(task, this.endpoint);
+      return task;
+    }
+    // The monitor returned the operation's own result; the task resource has the final messages.
+    if (known.uri && onMonitor) return "switch-to-task";
+    return { ...known, state: "Completed", messages: [], result: res.body };
+  }
+
+  private deadline(): number {
+    return this.clock.now() + this.operationTimeoutMs;
+  }
+
+  /** Sends a request and throws `RedfishError` for any non-2xx answer. */
+  private async request(method: string, uri: string, opts: ExchangeOptions): Promise<RedfishResponse> {
+    const res = await this.exchange(method, uri, opts);
+    return this.expectOk(res, method, uri, `${method} failed`);
+  }
+
+  private expectOk(res: RawResponse, method: string, uri: string, summary: string): RedfishResponse {
+    if (res.status >= 200 && res.status < 300) return toRedfishResponse(res);
+    throw this.errorFrom(res, method, uri, summary);
+  }
+
+  /**
+   * One logical request: authenticates, retries what is safe to retry, re-logs in once
+   * on 401, and returns whatever HTTP status the service finally answered.
+   */
+  private async exchange(
+    method: string,
+    uri: string,
+    opts: ExchangeOptions & { onAttempt?: () => void },
+  ): Promise<RawResponse & { etag?: string }> {
+    let reloggedIn = false;
+    for (let attempt = 0; ; attempt++) {
+      const session = opts.authenticated ? await this.ensureSession(opts.deadline) : undefined;
+      const headers = { ...opts.headers, ...(session ? { "X-Auth-Token": session.token } : {}) };
+      let res: RawResponse;
+      try {
+        opts.onAttempt?.();
+        res = await this.send(method, uri, headers, opts.body, opts.deadline);
+      } catch (err) {
+        if (!(err instanceof ConnectionError) || !this.mayRetryAfter(err, opts.idempotent, attempt)) throw this.scrubbed(err);
+        await this.backoff(attempt, undefined, opts.deadline, method, uri, err);
+        continue;
+      }
+      if (res.status === 401 && session && !reloggedIn) {
+        reloggedIn = true;
+        this.dropSession(session);
+        this.log(`${this.endpoint}: session rejected on ${method} ${uri}; logging in again`);
+        attempt--; // a re-login is not a retry
+        continue;
+      }
+      if (res.status === 503 && attempt < this.retries) {
+        const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), this.clock.now());
+        await this.backoff(attempt, retryAfter, opts.deadline, method, uri, this.errorFrom(res, method, uri, "service unavailable"));
+        continue;
+      }
+      return { ...res, etag: etagOf(res) };
+    }
+  }
+
+  private mayRetryAfter(err: ConnectionError, idempotent: boolean, attempt: number): boolean {
+    if (attempt >= this.retries || err.failure === "tls") return false;
+    return idempotent || !err.requestMayHaveArrived;
+  }
+
+  private async backoff(attempt: number, retryAfterMs: number | undefined, deadline: number, method: string, uri: string, last: Error): Promise<void> {
+    const delay = backoffDelay(retryBackoff, attempt, this.random, retryAfterMs);
+    this.log(`${this.endpoint}: ${method} ${uri} failed (${last.message.split(": ").slice(-1)[0]}); retry ${attempt + 1}/${this.retries} in ${delay} ms`);
+    await this.sleepUntilDeadline(delay, deadline, uri, `${method} kept failing`, last);
+  }
+
+  private async sleepUntilDeadline(delay: number, deadline: number, uri: string, what: string, last?: Error): Promise<void> {
+    if (this.clock.now() + delay > deadline) {
+      throw new OperationTimeoutError(`${what}; gave up after the operation timeout of ${this.operationTimeoutMs} ms`, {
+        uri,
+        endpoint: this.endpoint,
+        status: last instanceof RedfishError ? last.status : undefined,
+        messageId: last instanceof RedfishError ? last.messageId : undefined,
+        cause: last,
+      });
+    }
+    await this.clock.sleep(delay);
+  }
+
+  private async send(method: string, uri: string, headers: Record<string, string>, body: unknown, deadline: number): Promise<RawResponse> {
+    const remaining = deadline - this.clock.now();
+    if (remaining <= 0) {
+      throw new OperationTimeoutError(`operation timeout of ${this.operationTimeoutMs} ms passed`, { uri, endpoint: this.endpoint, method });
+    }
+    this.requestCount++;
+    return this.transport.send({ method, uri, headers, body, timeoutMs: Math.min(this.callTimeoutMs, remaining) });
+  }
+
+  private ensureSession(deadline: number): Promise<Session> {
+    if (this.session) return Promise.resolve(this.session);
+    // Concurrent callers share one login instead of opening a session each.
+    if (!this.loggingIn) {
+      this.loggingIn = this.createSession(deadline).finally(() => (this.loggingIn = undefined));
+    }
+    return this.loggingIn;
+  }
+
+  private async createSession(deadline: number): Promise<Session> {
+    const root = await this.serviceRoot();
+    const sessionsUri = linkOf(asRecord(root.Links).Sessions) ?? `${linkOf(root.SessionService) ?? `${SERVICE_ROOT}/SessionService`}/Sessions`;
+    const res = await this.exchange("POST", sessionsUri, {
+      body: { UserName: this.username, Password: this.password },
+      authenticated: false,
+      idempotent: false,
+      deadline,
+    });
+    if (res.status !== 200 && res.status !== 201) {
+      throw this.errorFrom(res, "POST", sessionsUri, `login as '${this.username}' refused`);
+    }
+    const token = headerValue(res.headers["x-auth-token"]);
+    if (!token) {
+      throw new RedfishError("login answered without an X-Auth-Token", { uri: sessionsUri, endpoint: this.endpoint, status: res.status });
+    }
+    const body = asRecord(res.body);
+    const change = parseRedfishError(body).extendedInfo.find((m) => m.MessageId?.endsWith("PasswordChangeRequired"));
+    this.session = {
+      token,
+      uri: headerValue(res.headers.location) ?? linkOf(body),
+      passwordChangeUri: change?.MessageArgs?.[0],
+    };
+    return this.session;
+  }
+
+  private dropSession(stale: Session): void {
+    if (this.session === stale) this.session = undefined;
+  }
+
+  private errorFrom(res: RawResponse, method: string, uri: string, summary: string): RedfishError {
+    const parsed = parseRedfishError(res.body);
+    const secrets = this.secrets();
+    return new RedfishError(summary, {
+      status: res.status,
+      messageId: parsed.messageId,
+      serviceMessage: scrubSecrets(parsed.message, secrets),
+      resolution: scrubSecrets(parsed.resolution, secrets),
+      uri,
+      endpoint: this.endpoint,
+      method,
+    });
+  }
+
+  /** Makes sure no secret leaks through an error raised below this class. */
+  private scrubbed(err: unknown): unknown {
+    if (err instanceof Error) {
+      const clean = scrubSecrets(err.message, this.secrets());
+      if (clean !== err.message) err.message = clean ?? "";
+    }
+    return err;
+  }
+
+  private secrets(): string[] {
+    return [this.password, ...(this.session ? [this.session.token] : [])];
+  }
+}
+
+/**
+ * Takes over a DPU's management account: if `newPassword` already works the account is
+ * "already-claimed"; otherwise logs in with the factory password, changes the password
+ * on the account the service names (`PasswordChangeRequired`) or the one whose
+ * `UserName` matches, and checks that `newPassword` now logs in ("rotated").
+ * Tries `newPassword` first so that re-running a claim never spends a failed login
+ * against the lockout counter on an account already claimed.
+ */
+export async function claimAccount(
+  ep: { url: string; caPem: string; username: string },
+  factoryPassword: string,
+  newPassword: string,
+  opts: ClientOptions = {},
+): Promise<"rotated" | "already-claimed"> {
+  const claimed = RedfishClient.open({ ...ep, password: newPassword }, opts);
+  try {
+    if (await logsIn(claimed)) {
+      if (!(await claimed.passwordChangeRequiredFor())) return "already-claimed";
+    }
+  } finally {
+    await claimed.close();
+  }
+  const factory = RedfishClient.open({ ...ep, password: factoryPassword }, opts);
+  try {
+    if (!(await logsIn(factory))) {
+      throw new RedfishError(`neither the configured nor the factory password is accepted for '${ep.username}'`, {
+        uri: "/redfish/v1/SessionService/Sessions",
+        endpoint: factory.endpoint,
+        status: 401,
+      });
+    }
+    const accountUri = (await factory.passwordChangeRequiredFor()) ?? (await findAccount(factory, ep.username));
+    await factory.patch(accountUri, { Password: newPassword });
+  } finally {
+    await factory.close();
+  }
+  const verify = RedfishClient.open({ ...ep, password: newPassword }, opts);
+  try {
+    await verify.login();
+  } finally {
+    await verify.close();
+  }
+  return "rotated";
+}
+
+/** True when the client can log in; false on 401; throws anything else. */
+async function logsIn(client: RedfishClient): Promise<boolean> {
+  try {
+    await client.login();
+    return true;
+  } catch (err) {
+    if (err instanceof RedfishError && err.status === 401 && !/lock/i.test(err.serviceMessage ?? "")) return false;
+    throw err;
+  }
+}
+
+async function findAccount(client: RedfishClient, username: string): Promise<string> {
+  const root = await client.serviceRoot();
+  const accountService = linkOf(root.AccountService);
+  if (!accountService) {
+    throw new RedfishError("the service root links no AccountService", { uri: SERVICE_ROOT, endpoint: client.endpoint });
+  }
+  const accounts = linkOf(asRecord((await client.get<Record<string, unknown>>(accountService)).body).Accounts);
+  const members = accounts ? await client.getCollection<Record<string, unknown>>(accounts) : [];
+  const match = members.find((m) => asRecord(m.body).UserName === username);
+  if (!match) {
+    throw new RedfishError(`no account with UserName '${username}'`, { uri: accounts ?? accountService, endpoint: client.endpoint });
+  }
+  return match.uri;
+}
+
+function pickFailureMessage(messages: RedfishMessage[]): RedfishMessage | undefined {
+  const severe = messages.find((m) => /critical|warning/i.test(m.MessageSeverity ?? m.Severity ?? ""));
+  return severe ?? messages[messages.length - 1];
+}
+
+/** Reads a Task body; undefined when the body is not a task. */
+function readTask(body: unknown): Task | undefined {
+  const b = asRecord(body);
+  if (typeof b.TaskState !== "string") return undefined;
+  return {
+    uri: typeof b["@odata.id"] === "string" ? b["@odata.id"] : undefined,
+    state: b.TaskState as TaskState,
+    percentComplete: typeof b.PercentComplete === "number" ? b.PercentComplete : undefined,
+    messages: Array.isArray(b.Messages) ? (b.Messages.filter((m) => typeof m === "object" && m !== null) as RedfishMessage[]) : [],
+  };
+}
+
+function isTaskUri(uri: string): boolean {
+  return /\/TaskService\/Tasks\/[^/]+$/.test(uri);
+}
+
+/** True when every property of `wanted` is present in `actual` with an equal value. */
+function containsAll(actual: unknown, wanted: object): boolean {
+  const a = asRecord(actual);
+  return Object.entries(wanted).every(([k, v]) => JSON.stringify(a[k]) === JSON.stringify(v));
+}
+
+function toRedfishResponse(res: RawResponse): RedfishResponse {
+  return { status: res.status, etag: etagOf(res), location: headerValue(res.headers.location), body: res.body };
+}
+
+function etagOf(res: RawResponse): string | undefined {
+  const header = headerValue(res.headers.etag);
+  if (header) return header;
+  const odata = asRecord(res.body)["@odata.etag"];
+  return typeof odata === "string" ? odata : undefined;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The `@odata.id` of a link object, or undefined. */
+export function linkOf(value: unknown): string | undefined {
+  const id = asRecord(value)["@odata.id"];
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+/** `value` as a plain object, or an empty one (Redfish bodies are loosely typed). */
+export function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

@@ -1,0 +1,12 @@
+/**
+ * The management-port client: Redfish over HTTPS to each DPU's BMC.
+ * `client.ts` (sessions, retries, tasks, claiming), `navigate.ts` (finding resources by
+ * links), `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process).
+ */
+
+export * from "./errors";
+export * from "./clock";
+export * from "./client";
+export * from "./navigate";
+export * from "./inventory";
+export * from "./pool";

@@ -1,0 +1,195 @@
+/**
+ * One HTTPS exchange with a management port, nothing more: TLS verified against the
+ * endpoint's CA (never disabled), keep-alive connections, a hard per-call timeout, and
+ * wire failures classified so the caller can decide whether a retry is safe.
+ * Sessions, retries and Redfish semantics live in `client.ts`.
+ */
+
+import * as https from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
+import { ConnectionError, type ConnectionFailure } from "./errors";
+
+/** A raw HTTP response with the body parsed when it is JSON. */
+export interface RawResponse {
+  /** HTTP status code. */
+  status: number;
+  /** Response headers (lower-case names). */
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, the text when not JSON, or undefined when empty. */
+  body: unknown;
+}
+
+/** One request to send. */
+export interface RawRequest {
+  /** HTTP method. */
+  method: string;
+  /** Path (and query) below the endpoint, e.g. `/redfish/v1/Systems`. */
+  uri: string;
+  /** Extra request headers. */
+  headers: Record<string, string>;
+  /** JSON body, if any. */
+  body?: unknown;
+  /** Abort and fail with `ConnectionError` (failure `timeout`) after this many ms. */
+  timeoutMs: number;
+}
+
+/** TLS error codes from OpenSSL/Node that mean "the certificate was not accepted". */
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "EPROTO",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
+
+const REFUSED_CODES = new Set(["ECONNREFUSED"]);
+const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"]);
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
+
+/** Sends HTTPS requests to one endpoint over a keep-alive agent that trusts only the given CA. */
+export class HttpsTransport {
+  private readonly agent: https.Agent;
+  private readonly base: URL;
+
+  /** `url` is the endpoint's base URL (`https://host:port`); `caPem` the CA that signed its certificate. */
+  constructor(readonly url: string, caPem: string) {
+    this.base = new URL(url);
+    if (this.base.protocol !== "https:") {
+      throw new ConnectionError("management ports are reached over HTTPS only", {
+        uri: "/",
+        endpoint: url,
+        failure: "tls",
+        requestMayHaveArrived: false,
+      });
+    }
+    // rejectUnauthorized stays at its default (true): verification is never switched off.
+    this.agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 8 });
+  }
+
+  /** Sends one request; resolves with any HTTP response, rejects only with `ConnectionError`. */
+  send(req: RawRequest): Promise<RawResponse> {
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const headers: Record<string, string> = { Accept: "application/json", ...req.headers };
+    if (payload) {
+      headers["Content-Type"] = "application/json";
+      headers["Content-Length"] = String(payload.length);
+    }
+    return new Promise<RawResponse>((resolve, reject) => {
+      let connected = false;
+      let settled = false;
+      const fail = (failure: ConnectionFailure, cause: unknown, mayHaveArrived: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(
+          new ConnectionError(describe(failure), {
+            uri: req.uri,
+            endpoint: this.url,
+            method: req.method,
+            failure,
+            requestMayHaveArrived: mayHaveArrived,
+            cause,
+          }),
+        );
+      };
+      const request = https.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          path: req.uri,
+          method: req.method,
+          headers,
+          agent: this.agent,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", (err) => fail("reset", err, true));
+          response.on("end", () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: parseBody(Buffer.concat(chunks).toString("utf8")),
+            });
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        fail("timeout", new Error(`no complete answer within ${req.timeoutMs} ms`), connected);
+        request.destroy();
+      }, req.timeoutMs);
+      request.on("socket", (socket) => {
+        // A reused keep-alive socket is already connected; a fresh one reports when TLS is up.
+        if (!socket.connecting && (socket as { encrypted?: boolean }).encrypted) connected = true;
+        socket.once("secureConnect", () => {
+          connected = true;
+        });
+      });
+      request.on("error", (err: NodeJS.ErrnoException) => {
+        const { failure, mayHaveArrived } = classify(err, connected, request.reusedSocket);
+        fail(failure, err, mayHaveArrived);
+      });
+      request.end(payload);
+    });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function classify(
+  err: NodeJS.ErrnoException,
+  connected: boolean,
+  reusedSocket: boolean,
+): { failure: ConnectionFailure; mayHaveArrived: boolean } {
+  const code = err.code ?? "";
+  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(err.message)) return { failure: "tls", mayHaveArrived: false };
+  if (REFUSED_CODES.has(code)) return { failure: "refused", mayHaveArrived: false };
+  if (UNREACHABLE_CODES.has(code)) return { failure: "unreachable", mayHaveArrived: false };
+  if (RESET_CODES.has(code)) {
+    // A keep-alive socket the server had already closed fails on first write: the
+    // request never reached the service (Node's documented reusedSocket case).
+    return { failure: "reset", mayHaveArrived: connected && !reusedSocket };
+  }
+  return { failure: "other", mayHaveArrived: connected };
+}
+
+function describe(failure: ConnectionFailure): string {
+  switch (failure) {
+    case "refused":
+      return "management port refused the connection";
+    case "timeout":
+      return "management port did not answer in time";
+    case "reset":
+      return "management port dropped the connection";
+    case "tls":
+      return "management port's TLS certificate was not accepted (verified against the configured CA)";
+    case "unreachable":
+      return "management port is unreachable";
+    default:
+      return "management port could not be reached";
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
