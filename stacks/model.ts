@@ -1,0 +1,377 @@
+/**
+ * The expanded stack model: a stack after component expansion and validation, with every
+ * host, DPU, accelerator and image it names resolved to its inventory entry. Plain data
+ * (no classes, no cycles), typed from `schemas/generated/`, with the source position of
+ * every value so policy findings can point at the line that causes them.
+ */
+import * as path from "node:path";
+import type { Accelerator, Fleet, Host as InventoryHost, Image, Smartnic as InventorySmartnic } from "../schemas/generated/fleet";
+import type { Service } from "../schemas/generated/common";
+import type {
+  AcceleratorShareSpec,
+  DeviceSpec,
+  HostSpec,
+  RuleWaiver,
+  ServicePairSpec,
+  SmartnicSpec,
+  Stack,
+} from "../schemas/generated/stack";
+import { childPointer, parentPointer, pointer, type SourceIndex, type SourceLocation } from "../schemas/source-index";
+import { guardUnexpected, loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
+import { parseYamlFile, type YamlLimits } from "../schemas/yaml-source";
+import type { ComponentSearch } from "./component-registry";
+import { describeValue, InputError, type StackError } from "./errors";
+import { expandComponents, type ExpandedComponent } from "./expand";
+
+/** A service on one DPU. */
+export interface ServiceModel {
+  /** Service name within the DPU. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The service as declared. */
+  spec: Service;
+}
+
+/** A virtual PCIe function on one DPU. */
+export interface DeviceModel {
+  /** Device name within the DPU. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The device as declared. */
+  spec: DeviceSpec;
+}
+
+/** A DPU the stack manages, joined with its inventory entry. */
+export interface SmartNicModel {
+  /** `host/smartnic`, unique in the stack. */
+  id: string;
+  /** Host name. */
+  host: string;
+  /** DPU name within the host. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The DPU as declared (defaults applied). */
+  spec: SmartnicSpec;
+  /** The DPU in the inventory: vendor, model, cores, memory, management address. */
+  hardware: InventorySmartnic;
+  /** Vendor of the host the DPU sits in. */
+  hostVendor: InventoryHost["vendor"];
+  /** The DPU OS image from the inventory, when an OS is declared. */
+  osImage?: Image;
+  /** Services declared on this DPU (service pairs are separate). */
+  services: ServiceModel[];
+  /** Host devices declared on this DPU. */
+  devices: DeviceModel[];
+}
+
+/** A host the stack manages, joined with its inventory entry. */
+export interface HostModel {
+  /** Host name. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The host as declared. */
+  spec: HostSpec;
+  /** The host in the inventory (its DPUs are in `smartnics` of the stack model). */
+  hardware: Omit<InventoryHost, "smartnics">;
+  /** The host OS image from the inventory, when a host OS is declared. */
+  osImage?: Image;
+  /** Ids of the host's DPUs this stack manages. */
+  smartnics: string[];
+}
+
+/** A service pair with both sides resolved. */
+export interface ServicePairModel {
+  /** Pair name. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The pair as declared. */
+  spec: ServicePairSpec;
+  /** Id of the primary DPU. */
+  primary: string;
+  /** Id of the secondary DPU. */
+  secondary: string;
+}
+
+/** An accelerator share with both ends resolved. */
+export interface AcceleratorShareModel {
+  /** Share name. */
+  name: string;
+  /** JSON pointer in the expanded stack. */
+  pointer: string;
+  /** The share as declared. */
+  spec: AcceleratorShareSpec;
+  /** Host holding the accelerator. */
+  sourceHost: string;
+  /** The accelerator in the inventory. */
+  accelerator: Accelerator;
+  /** Id of the source host's DPU that exports the accelerator (its lowest-slot managed DPU). */
+  exporter: string;
+  /** Id of the consuming DPU. */
+  consumer: string;
+}
+
+/** A stack loaded, expanded, validated and joined with its inventory. */
+export interface LoadedStack {
+  /** The stack file as given. */
+  file: string;
+  /** The inventory file (resolved relative to the stack file). */
+  inventoryFile: string;
+  /** The expanded stack document with defaults applied. */
+  stack: Stack;
+  /** The inventory document with defaults applied. */
+  inventory: Fleet;
+  /** Managed hosts, in declaration order. */
+  hosts: HostModel[];
+  /** Managed DPUs, in declaration order. */
+  smartnics: SmartNicModel[];
+  /** Service pairs. */
+  servicePairs: ServicePairModel[];
+  /** Accelerator shares. */
+  acceleratorShares: AcceleratorShareModel[];
+  /** Components that were expanded. */
+  components: ExpandedComponent[];
+  /** Rules this stack switches off, with reasons. */
+  waivers: RuleWaiver[];
+  /** Source positions by JSON pointer (values), for findings; see `locate`. */
+  sources: Record<string, SourceLocation>;
+}
+
+/** Options for loading a stack. */
+export interface LoadOptions extends YamlLimits {
+  /** Where components are looked up (default: the project's, then npm packages). */
+  search?: ComponentSearch;
+}
+
+/** Where the value at `path` (or its nearest recorded ancestor) is in the source. */
+export function locate(stack: Pick<LoadedStack, "sources" | "file">, path: string): SourceLocation {
+  for (let current = path; ; current = parentPointer(current)) {
+    const found = stack.sources[current];
+    if (found) return found;
+    if (current === "") return { file: stack.file, line: 1, column: 1 };
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** Parses, validates and expands the stack document; returns it with its positions. */
+function loadExpandedDocument(file: string, options: LoadOptions): { stack: Stack; sources: SourceIndex; components: ExpandedComponent[] } {
+  const parsed = parseYamlFile(file, options);
+  const raw = parsed.value;
+  // Validate a copy first: defaults must not be filled in before components merge, or a
+  // component setting e.g. hostPrivilege would clash with a default nobody wrote.
+  const shapeErrors = validateValue(structuredClone(raw), schemaPath("stack"), parsed.sources);
+  if (shapeErrors.length > 0) throw new InputError(shapeErrors, { summary: `${file}: ${plural(shapeErrors.length, "error")}` });
+  const document = raw as Record<string, unknown>;
+  const components = expandComponents(document, file, parsed.sources, options.search);
+  const mergedErrors = validateValue(document, schemaPath("stack"), parsed.sources);
+  if (mergedErrors.length > 0) {
+    throw new InputError(mergedErrors, { summary: `${file}: ${plural(mergedErrors.length, "error")} after expanding components` });
+  }
+  return { stack: document as unknown as Stack, sources: parsed.sources, components };
+}
+
+/** Collects reference errors while joining the stack with its inventory. */
+class Joiner {
+  readonly errors: StackError[] = [];
+  private readonly hostsByName: Map<string, InventoryHost>;
+  readonly smartnics = new Map<string, SmartNicModel>();
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly inventory: Fleet,
+    private readonly inventoryFile: string,
+    private readonly sources: SourceIndex,
+  ) {
+    this.hostsByName = new Map(inventory.hosts.map((h) => [h.name, h]));
+  }
+
+  private fail(path: string, message: string, got?: unknown, allowed?: string[], atKey = false): void {
+    const at = atKey ? this.sources.locateKey(path) : this.sources.locate(path);
+    this.errors.push({ ...at, path, message, got: got === undefined ? undefined : describeValue(got), allowed: allowed?.slice(0, 20) });
+  }
+
+  private image(path: string, name: string, version: string): Image | undefined {
+    const found = this.inventory.images.find((i) => i.name === name && i.version === version);
+    if (!found) {
+      const offered = this.inventory.images.map((i) => `${i.name} ${i.version}`);
+      this.fail(path, `image is not offered by the inventory ${this.inventoryFile}`, `${name} ${version}`, offered);
+    }
+    return found;
+  }
+
+  hosts(): HostModel[] {
+    const models: HostModel[] = [];
+    for (const [name, spec] of Object.entries(this.stack.hosts)) {
+      const hostPath = pointer("hosts", name);
+      const hardware = this.hostsByName.get(name);
+      if (!hardware) {
+        this.fail(hostPath, `host is not in the inventory ${this.inventoryFile}`, name, [...this.hostsByName.keys()], true);
+        continue;
+      }
+      const { smartnics: inventoryNics, ...hostHardware } = hardware;
+      const nicIds: string[] = [];
+      for (const [nicName, nicSpec] of Object.entries(spec.smartnics)) {
+        const nicPath = childPointer(hostPath, "smartnics", nicName);
+        const nicHardware = inventoryNics.find((n) => n.name === nicName);
+        if (!nicHardware) {
+          this.fail(nicPath, `host ${name} has no DPU of that name in the inventory`, nicName, inventoryNics.map((n) => n.name), true);
+          continue;
+        }
+        const id = `${name}/${nicName}`;
+        nicIds.push(id);
+        this.smartnics.set(id, {
+          id,
+          host: name,
+          name: nicName,
+          pointer: nicPath,
+          spec: nicSpec,
+          hardware: nicHardware,
+          hostVendor: hardware.vendor,
+          osImage: nicSpec.os ? this.image(childPointer(nicPath, "os"), nicSpec.os.image, nicSpec.os.version) : undefined,
+          services: Object.entries(nicSpec.services).map(([s, svc]) => ({ name: s, pointer: childPointer(nicPath, "services", s), spec: svc })),
+          devices: Object.entries(nicSpec.devices).map(([d, dev]) => ({ name: d, pointer: childPointer(nicPath, "devices", d), spec: dev })),
+        });
+      }
+      let osImage: Image | undefined;
+      if (spec.os) {
+        osImage = this.image(childPointer(hostPath, "os"), spec.os.image, spec.os.version);
+        if (!inventoryNics.some((n) => n.name === spec.os?.installVia)) {
+          this.fail(childPointer(hostPath, "os", "installVia"), `host ${name} has no DPU of that name`, spec.os.installVia, inventoryNics.map((n) => n.name));
+        }
+      }
+      models.push({ name, pointer: hostPath, spec, hardware: hostHardware, osImage, smartnics: nicIds });
+    }
+    return models;
+  }
+
+  private dpu(path: string, ref: string): string | undefined {
+    if (this.smartnics.has(ref)) return ref;
+    const [host, nic] = ref.split("/");
+    const inInventory = this.hostsByName.get(host)?.smartnics.some((n) => n.name === nic);
+    this.fail(
+      path,
+      inInventory ? `DPU ${ref} is not managed by this stack; declare it under hosts.${host}.smartnics` : `DPU ${ref} is not in the inventory`,
+      ref,
+      [...this.smartnics.keys()],
+    );
+    return undefined;
+  }
+
+  servicePairs(): ServicePairModel[] {
+    const models: ServicePairModel[] = [];
+    for (const [name, spec] of Object.entries(this.stack.servicePairs)) {
+      const pairPath = pointer("servicePairs", name);
+      const primary = this.dpu(childPointer(pairPath, "primary"), spec.primary);
+      const secondary = this.dpu(childPointer(pairPath, "secondary"), spec.secondary);
+      if (primary && secondary) models.push({ name, pointer: pairPath, spec, primary, secondary });
+    }
+    return models;
+  }
+
+  acceleratorShares(): AcceleratorShareModel[] {
+    const models: AcceleratorShareModel[] = [];
+    for (const [name, spec] of Object.entries(this.stack.acceleratorShares)) {
+      const sharePath = pointer("acceleratorShares", name);
+      const [sourceHost, acceleratorName] = spec.source.split("/");
+      const host = this.hostsByName.get(sourceHost);
+      const accelerator = host?.accelerators.find((a) => a.name === acceleratorName);
+      const consumer = this.dpu(childPointer(sharePath, "consumer"), spec.consumer);
+      if (!host || !accelerator) {
+        const known = this.inventory.hosts.flatMap((h) => h.accelerators.map((a) => `${h.name}/${a.name}`));
+        this.fail(childPointer(sharePath, "source"), "accelerator is not in the inventory", spec.source, known);
+        continue;
+      }
+      const exporter = [...this.smartnics.values()]
+        .filter((n) => n.host === sourceHost)
+        .sort((a, b) => a.hardware.slot - b.hardware.slot)[0];
+      if (!exporter) {
+        this.fail(childPointer(sharePath, "source"), `host ${sourceHost} has no DPU managed by this stack to export the accelerator through`, spec.source);
+        continue;
+      }
+      if (consumer) models.push({ name, pointer: sharePath, spec, sourceHost, accelerator, exporter: exporter.id, consumer });
+    }
+    return models;
+  }
+
+  /** Device backings must name a service on the same DPU or a share consumed by it. */
+  deviceBackings(shares: AcceleratorShareModel[]): void {
+    for (const nic of this.smartnics.values()) {
+      for (const device of nic.devices) {
+        const backing = device.spec.backing;
+        if (backing?.service && !nic.services.some((s) => s.name === backing.service)) {
+          this.fail(childPointer(device.pointer, "backing", "service"), `no service of that name on ${nic.id}`, backing.service, nic.services.map((s) => s.name));
+        }
+        if (backing?.accelerator && !shares.some((s) => s.name === backing.accelerator && s.consumer === nic.id)) {
+          this.fail(
+            childPointer(device.pointer, "backing", "accelerator"),
+            `no accelerator share of that name is consumed by ${nic.id}`,
+            backing.accelerator,
+            shares.filter((s) => s.consumer === nic.id).map((s) => s.name),
+          );
+        }
+      }
+    }
+  }
+}
+
+function toRecord(sources: SourceIndex): Record<string, SourceLocation> {
+  const record: Record<string, SourceLocation> = {};
+  for (const path of sources.paths()) record[path] = sources.locate(path);
+  return record;
+}
+
+/** Loads the stack synchronously; see `loadStack`. */
+export function loadStackSync(file: string, options: LoadOptions = {}): LoadedStack {
+  return guardUnexpected(file, () => {
+    const { stack, sources, components } = loadExpandedDocument(file, options);
+    const inventoryFile = path.resolve(path.dirname(file), stack.inventory);
+    let inventory: { value: Fleet };
+    try {
+      inventory = loadValidatedYamlWithSources<Fleet>(inventoryFile, schemaPath("fleet"), options);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const at = sources.locate("/inventory");
+      throw new InputError(
+        err.errors.map((e) => (e.message === "file not found" ? { ...e, ...at, path: "/inventory", got: describeValue(stack.inventory) } : e)),
+        { cause: err, summary: `${file}: the inventory ${inventoryFile} is not usable` },
+      );
+    }
+    const joiner = new Joiner(stack, inventory.value, path.relative(process.cwd(), inventoryFile) || inventoryFile, sources);
+    const hosts = joiner.hosts();
+    const servicePairs = joiner.servicePairs();
+    const acceleratorShares = joiner.acceleratorShares();
+    joiner.deviceBackings(acceleratorShares);
+    if (joiner.errors.length > 0) {
+      throw new InputError(joiner.errors, { summary: `${file}: ${plural(joiner.errors.length, "reference")} not resolved` });
+    }
+    return {
+      file,
+      inventoryFile,
+      stack,
+      inventory: inventory.value,
+      hosts,
+      smartnics: [...joiner.smartnics.values()],
+      servicePairs,
+      acceleratorShares,
+      components,
+      waivers: stack.policy.disable,
+      sources: toRecord(sources),
+    };
+  });
+}
+
+/**
+ * Loads a stack file: parses it (positions kept), validates it, expands its components,
+ * validates the result, loads the inventory it names and resolves every host, DPU,
+ * accelerator and image against it. Throws `InputError` listing every problem found.
+ */
+export async function loadStack(file: string, options: LoadOptions = {}): Promise<LoadedStack> {
+  return loadStackSync(file, options);
+}
