@@ -180,6 +180,7 @@ export class RedfishClient {
   private session: Session | undefined;
   private loggingIn: Promise<Session> | undefined;
   private root: Promise<Record<string, unknown>> | undefined;
+  private expandIgnored = false;
 
   private constructor(ep: Endpoint, opts: ClientOptions) {
     this.endpoint = ep.url.replace(/\/+$/, "");
@@ -224,8 +225,12 @@ export class RedfishClient {
     return this.root;
   }
 
-  /** True when the service root says `$expand=.($levels=1)` works. */
+  /**
+   * True when the service root says `$expand=.($levels=1)` works and the port has not
+   * been seen ignoring it (some BMCs advertise it and answer plain collections).
+   */
   async supportsExpand(): Promise<boolean> {
+    if (this.expandIgnored) return false;
     const root = await this.serviceRoot();
     const features = asRecord(root.ProtocolFeaturesSupported);
     const expand = asRecord(features.ExpandQuery);
@@ -239,14 +244,21 @@ export class RedfishClient {
   }
 
   /**
-   * Reads every member of a collection, with one request when the service supports
-   * `$expand=.($levels=1)`, else one request per member (in parallel).
+   * Reads the members of a collection, with one request when the service supports
+   * `$expand=.($levels=1)`, else one request per member (in parallel). `only`, when
+   * given, limits which members are read one by one (an expanded answer returns all).
    */
-  async getCollection<T>(uri: string): Promise<Array<{ uri: string; body: T; etag?: string }>> {
+  async getCollection<T>(uri: string, only?: readonly string[]): Promise<Array<{ uri: string; body: T; etag?: string }>> {
     const expand = await this.supportsExpand();
     const listUri = expand ? `${uri}${uri.includes("?") ? "&" : "?"}$expand=.($levels=1)` : uri;
     const { body } = await this.get<Record<string, unknown>>(listUri);
-    const members = Array.isArray(body?.Members) ? body.Members.map(asRecord) : [];
+    let members = Array.isArray(body?.Members) ? body.Members.map(asRecord) : [];
+    const expanded = members.some((m) => Object.keys(m).some((k) => k !== "@odata.id"));
+    if (expand && members.length > 0 && !expanded) {
+      this.expandIgnored = true;
+      this.log(`${this.endpoint}: advertises $expand but ignores it; reading members one by one`);
+    }
+    if (only && !expanded) members = members.filter((m) => only.includes(String(m["@odata.id"])));
     return Promise.all(
       members.map(async (member) => {
         const memberUri = String(member["@odata.id"] ?? "");
@@ -406,7 +418,7 @@ export class RedfishClient {
       let res: RawResponse;
       try {
         opts.onAttempt?.();
-        res = await this.send(method, uri, headers, opts.body, opts.deadline);
+        res = await this.send(method, uri, headers, opts.body, opts.deadline, opts.idempotent);
       } catch (err) {
         if (!(err instanceof ConnectionError) || !this.mayRetryAfter(err, opts.idempotent, attempt)) throw this.scrubbed(err);
         await this.backoff(attempt, undefined, opts.deadline, method, uri, err);
@@ -452,13 +464,27 @@ export class RedfishClient {
     await this.clock.sleep(delay);
   }
 
-  private async send(method: string, uri: string, headers: Record<string, string>, body: unknown, deadline: number): Promise<RawResponse> {
+  private async send(
+    method: string,
+    uri: string,
+    headers: Record<string, string>,
+    body: unknown,
+    deadline: number,
+    idempotent: boolean,
+  ): Promise<RawResponse> {
     const remaining = deadline - this.clock.now();
     if (remaining <= 0) {
       throw new OperationTimeoutError(`operation timeout of ${this.operationTimeoutMs} ms passed`, { uri, endpoint: this.endpoint, method });
     }
     this.requestCount++;
-    return this.transport.send({ method, uri, headers, body, timeoutMs: Math.min(this.callTimeoutMs, remaining) });
+    return this.transport.send({
+      method,
+      uri,
+      headers,
+      body,
+      timeoutMs: Math.min(this.callTimeoutMs, remaining),
+      freshConnection: !idempotent,
+    });
   }
 
   private ensureSession(deadline: number): Promise<Session> {

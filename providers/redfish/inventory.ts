@@ -85,7 +85,7 @@ async function readSystems(client: RedfishClient, where: Locations): Promise<{ d
   if (where.hostSystem && (await client.supportsExpand())) {
     // Both systems in one request: the collection is the parent of the DPU system link.
     const collection = where.dpuSystem.slice(0, where.dpuSystem.lastIndexOf("/"));
-    const all = await client.getCollection<Body>(collection);
+    const all = await client.getCollection<Body>(collection, [where.dpuSystem, where.hostSystem]);
     const dpu = all.find((m) => m.uri === where.dpuSystem)?.body;
     const host = all.find((m) => m.uri === where.hostSystem)?.body;
     if (dpu) return { dpu: asRecord(dpu), host: host ? asRecord(host) : undefined };
@@ -100,7 +100,7 @@ async function readFirmwareVersions(client: RedfishClient, where: Locations): Pr
   const versions = new Map<string, string | null>();
   const inventory = commonParent(wanted);
   if (wanted.length > 1 && inventory && (await client.supportsExpand())) {
-    for (const item of await client.getCollection<Body>(inventory)) versions.set(item.uri, trimmed(asRecord(item.body).Version));
+    for (const item of await client.getCollection<Body>(inventory, wanted)) versions.set(item.uri, trimmed(asRecord(item.body).Version));
   }
   await Promise.all(
     wanted

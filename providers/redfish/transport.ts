@@ -31,6 +31,8 @@ export interface RawRequest {
   body?: unknown;
   /** Abort and fail with `ConnectionError` (failure `timeout`) after this many ms. */
   timeoutMs: number;
+  /** Use a new connection instead of a pooled keep-alive one (for requests never to be repeated). */
+  freshConnection?: boolean;
 }
 
 /** TLS error codes from OpenSSL/Node that mean "the certificate was not accepted". */
@@ -57,6 +59,7 @@ const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_
 /** Sends HTTPS requests to one endpoint over a keep-alive agent that trusts only the given CA. */
 export class HttpsTransport {
   private readonly agent: https.Agent;
+  private readonly freshAgent: https.Agent;
   private readonly base: URL;
 
   /** `url` is the endpoint's base URL (`https://host:port`); `caPem` the CA that signed its certificate. */
@@ -72,6 +75,7 @@ export class HttpsTransport {
     }
     // rejectUnauthorized stays at its default (true): verification is never switched off.
     this.agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 8 });
+    this.freshAgent = new https.Agent({ ca: caPem, keepAlive: false });
   }
 
   /** Sends one request; resolves with any HTTP response, rejects only with `ConnectionError`. */
@@ -108,7 +112,10 @@ export class HttpsTransport {
           path: req.uri,
           method: req.method,
           headers,
-          agent: this.agent,
+          // A request that must not be repeated gets a fresh connection: on a pooled
+          // socket the server may have closed, a reset would leave it unknowable
+          // whether the request arrived.
+          agent: req.freshConnection ? this.freshAgent : this.agent,
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -132,10 +139,11 @@ export class HttpsTransport {
       }, req.timeoutMs);
       request.on("socket", (socket) => {
         // A reused keep-alive socket is already connected; a fresh one reports when TLS is up.
-        if (!socket.connecting && (socket as { encrypted?: boolean }).encrypted) connected = true;
-        socket.once("secureConnect", () => {
-          connected = true;
-        });
+        if (!socket.connecting) connected = true;
+        else
+          socket.once("secureConnect", () => {
+            connected = true;
+          });
       });
       request.on("error", (err: NodeJS.ErrnoException) => {
         const { failure, mayHaveArrived } = classify(err, connected, request.reusedSocket);
@@ -148,6 +156,7 @@ export class HttpsTransport {
   /** Closes idle keep-alive connections. */
   close(): void {
     this.agent.destroy();
+    this.freshAgent.destroy();
   }
 }
 
@@ -161,9 +170,10 @@ function classify(
   if (REFUSED_CODES.has(code)) return { failure: "refused", mayHaveArrived: false };
   if (UNREACHABLE_CODES.has(code)) return { failure: "unreachable", mayHaveArrived: false };
   if (RESET_CODES.has(code)) {
-    // A keep-alive socket the server had already closed fails on first write: the
-    // request never reached the service (Node's documented reusedSocket case).
-    return { failure: "reset", mayHaveArrived: connected && !reusedSocket };
+    // A keep-alive socket the server had already closed fails on first write (Node's
+    // reusedSocket case): the request most likely never arrived, but that is not
+    // certain, so only a reset before the socket was up counts as "not arrived".
+    return { failure: "reset", mayHaveArrived: connected || reusedSocket };
   }
   return { failure: "other", mayHaveArrived: connected };
 }

@@ -1,0 +1,161 @@
+/**
+ * Test support for the management-port client tests: a throwaway CA and a server
+ * certificate for 127.0.0.1 (made with @peculiar/x509), and a small HTTPS server on a
+ * loopback port whose answers each test scripts. Nothing here sleeps.
+ */
+
+import "reflect-metadata";
+import * as https from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** A CA and a server certificate it signed. */
+export interface TestPki {
+  /** CA certificate, PEM (what the client trusts). */
+  caPem: string;
+  /** Server certificate, PEM. */
+  certPem: string;
+  /** Server private key, PKCS#8 PEM. */
+  keyPem: string;
+}
+
+const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+
+/** Makes a fresh CA and a certificate for `127.0.0.1` signed by it. */
+export async function makePki(commonName = "smartfleet test CA"): Promise<TestPki> {
+  const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(Date.now() + 24 * 3600_000);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: `CN=${commonName}`,
+    notBefore,
+    notAfter,
+    keys: caKeys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
+  });
+  const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "02",
+    subject: "CN=127.0.0.1",
+    issuer: ca.subject,
+    notBefore,
+    notAfter,
+    publicKey: leafKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false),
+      new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", leafKeys.privateKey);
+  return {
+    caPem: ca.toString("pem"),
+    certPem: leaf.toString("pem"),
+    keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
+  };
+}
+
+/** One request as the test server saw it. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: unknown;
+}
+
+/** What a handler answers. `hang: true` never answers (for timeout tests). */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  hang?: boolean;
+  /** Destroy the connection without answering. */
+  drop?: boolean;
+}
+
+/** Answers one request; return undefined to fall through to the next handler. */
+export type Handler = (req: SeenRequest) => Reply | undefined;
+
+/** A running scripted HTTPS server. */
+export interface ScriptedServer {
+  /** `https://127.0.0.1:PORT`. */
+  url: string;
+  /** Every request received, in order. */
+  seen: SeenRequest[];
+  /** Handlers tried in order; the first that answers wins. Tests may push/unshift. */
+  handlers: Handler[];
+  /** Stops the server and drops open connections. */
+  close(): Promise<void>;
+}
+
+/** Starts an HTTPS server on 127.0.0.1 (random port) answering through `handlers`. */
+export async function startScriptedServer(pki: TestPki, handlers: Handler[] = []): Promise<ScriptedServer> {
+  const seen: SeenRequest[] = [];
+  const state = { handlers };
+  const server = https.createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const request: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined };
+      seen.push(request);
+      const reply = state.handlers.map((h) => h(request)).find((r) => r !== undefined) ?? notFound();
+      answer(res, reply);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    seen,
+    get handlers() {
+      return state.handlers;
+    },
+    set handlers(h: Handler[]) {
+      state.handlers = h;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function answer(res: ServerResponse, reply: Reply): void {
+  if (reply.hang) return;
+  if (reply.drop) {
+    res.socket?.destroy();
+    return;
+  }
+  const payload = reply.body === undefined ? "" : JSON.stringify(reply.body);
+  res.writeHead(reply.status, { ...(payload ? { "Content-Type": "application/json" } : {}), ...reply.headers });
+  res.end(payload);
+}
+
+/** A Redfish error body with one Base registry message. */
+export function redfishError(messageId: string, message: string, resolution = "Resolve the condition and resubmit."): unknown {
+  return {
+    error: {
+      code: "Base.1.18.GeneralError",
+      message: "A general error has occurred. See ExtendedInfo for more information.",
+      "@Message.ExtendedInfo": [{ MessageId: messageId, Message: message, Resolution: resolution, Severity: "Critical", MessageSeverity: "Critical" }],
+    },
+  };
+}
+
+function notFound(): Reply {
+  return { status: 404, body: redfishError("Base.1.18.ResourceNotFound", "The requested resource was not found.") };
+}
