@@ -87,6 +87,12 @@ function mergeInto(
   return errors;
 }
 
+/** A path relative to the working directory when it lies below it (shorter messages). */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
 /** Validates component parameters against the manifest's params schema (a fresh ajv: params schemas are user input). */
 function validateParams(params: unknown, schema: object, sources: SourceIndex, prefix: string): StackError[] {
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true });
@@ -132,7 +138,7 @@ function expandOne(
   const paramErrors = validateParams(params, manifest.value.params, sources, paramsPath);
   if (paramErrors.length > 0) return { errors: paramErrors.map((e) => ({ ...e, message: `${label}: ${e.message}` })) };
 
-  const templateFile = path.join(candidate.dir, "template.yaml.hbs");
+  const templateFile = displayPath(path.join(candidate.dir, "template.yaml.hbs"));
   let rendered;
   try {
     rendered = compileTemplate(fs.readFileSync(templateFile, "utf8"))({ ...params, stack: { name: (stack.metadata as Json | undefined)?.name } });

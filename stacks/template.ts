@@ -48,6 +48,8 @@ function createEnvironment(): typeof Handlebars {
     if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`indent: width must be an integer 0..64, got ${String(width)}`);
     return String(text ?? "").split("\n").join("\n" + " ".repeat(n));
   });
+  // concat: joins its arguments into one string (Handlebars passes its options object last).
+  env.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? "")).join(""));
   env.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   env.registerHelper("join", (items: unknown, separator: unknown) =>
     Array.isArray(items) ? items.join(typeof separator === "string" ? separator : ", ") : "",
