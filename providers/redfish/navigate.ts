@@ -193,14 +193,25 @@ async function findCd(client: RedfishClient, owners: Array<Body | undefined>): P
 async function locateFirmware(client: RedfishClient, update: Body | undefined, manager: Body | undefined): Promise<FirmwareLocations> {
   const inventory = update ? linkOf(update.FirmwareInventory) : undefined;
   const items = inventory ? await members(client, inventory) : [];
-  const bmc = linkOf(asRecord(manager?.Links).ActiveSoftwareImage) ?? items.find((i) => /bmc/i.test(idOf(i)))?.uri;
+  const bmc =
+    linkOf(asRecord(manager?.Links).ActiveSoftwareImage) ??
+    items.find((i) => relatesTo(i, /\/Managers\//))?.uri ??
+    firstMatch(items, [/bmc/i, /(^|_)IMC(_|$)/i]);
   // Golden (recovery) images and root-of-trust firmware are never what a role means.
   const candidates = items.filter((i) => i.uri !== bmc && !/golden|erot|backup|recovery/i.test(idOf(i)));
   return {
     os: firstMatch(candidates, [/^(DPU|IPU)_OS$/i, /(^|_)OS$/i, /^DPU_Image$/i, /(^|_)OS(_|$)/i]),
-    nic: firstMatch(candidates, [/^DPU_NIC$/i, /(^|_)NIC$/i, /(^|_)NIC(_|$)/i]),
+    nic:
+      candidates.find((i) => relatesTo(i, /\/NetworkAdapters\//))?.uri ??
+      firstMatch(candidates, [/^DPU_NIC$/i, /(^|_)NIC$/i, /(^|_)NVM$/i, /^DSC_Firmware$/i, /(^|_)NIC(_|$)/i]),
     bmc,
   };
+}
+
+/** True when a firmware item's `RelatedItem` links to a resource whose URI matches `pattern`. */
+function relatesTo(item: Member, pattern: RegExp): boolean {
+  const related = item.body.RelatedItem;
+  return Array.isArray(related) && related.some((r) => pattern.test(linkOf(r) ?? ""));
 }
 
 /** The first item matching the earliest pattern in the list (patterns are ordered from most to least specific). */

@@ -8,6 +8,8 @@
 import { RedfishClient, type ClientOptions, type Endpoint } from "./client";
 
 const clients = new Map<string, { client: RedfishClient; password: string; caPem: string }>();
+/** Closes of replaced clients still in flight; awaited by release and closeAll. */
+const retiring = new Set<Promise<void>>();
 let exitHookInstalled = false;
 
 /**
@@ -19,7 +21,7 @@ export function clientFor(ep: Endpoint, opts: ClientOptions = {}): RedfishClient
   const key = poolKey(ep.url, ep.username);
   const pooled = clients.get(key);
   if (pooled && pooled.password === ep.password && pooled.caPem === ep.caPem) return pooled.client;
-  if (pooled) void pooled.client.close();
+  if (pooled) retire(pooled.client);
   const client = RedfishClient.open(ep, opts);
   clients.set(key, { client, password: ep.password, caPem: ep.caPem });
   installExitHook();
@@ -31,14 +33,19 @@ export async function releaseClient(url: string, username: string): Promise<void
   const key = poolKey(url, username);
   const pooled = clients.get(key);
   clients.delete(key);
-  await pooled?.client.close();
+  await Promise.all([pooled?.client.close(), ...retiring]);
 }
 
 /** Closes every pooled client (logs every session out). */
 export async function closeAllClients(): Promise<void> {
   const all = [...clients.values()];
   clients.clear();
-  await Promise.all(all.map((p) => p.client.close()));
+  await Promise.all([...all.map((p) => p.client.close()), ...retiring]);
+}
+
+function retire(client: RedfishClient): void {
+  const closing = client.close().finally(() => retiring.delete(closing));
+  retiring.add(closing);
 }
 
 /** How many clients are pooled (for tests and diagnostics). */

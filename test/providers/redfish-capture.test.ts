@@ -10,14 +10,20 @@ import { makePki, redfishError, startScriptedServer, type Handler, type Scripted
  * about hardware the emulator did not write.
  */
 
-const CAPTURE = path.resolve(__dirname, "../../../shared/redfish/mockups/bluefield3-bmc-capture");
+const MOCKUPS = path.resolve(__dirname, "../../../shared/redfish/mockups");
+const CAPTURE = path.join(MOCKUPS, "bluefield3-bmc-capture");
+const DMTF_SMARTNIC = path.join(MOCKUPS, "public-smartnic");
 const OPEN_PATHS = new Set(["/redfish", "/redfish/v1", "/redfish/v1/odata", "/redfish/v1/$metadata"]);
 
-let server: ScriptedServer;
+let capture: ScriptedServer;
+let dmtf: ScriptedServer;
 let caPem: string;
 
-/** Serves the capture's index.json files for GET; sessions work; nothing can be changed. */
-function captureHandlers(): Handler[] {
+/**
+ * Serves a mockup's index.json files for GET (`toFile` maps a URI to its folder);
+ * sessions work; nothing can be changed.
+ */
+function mockupHandlers(root: string, toFile: (uri: string) => string): Handler[] {
   return [
     (req) => {
       if (req.method === "POST" && req.url === "/redfish/v1/SessionService/Sessions") {
@@ -30,8 +36,8 @@ function captureHandlers(): Handler[] {
       if (!OPEN_PATHS.has(uri) && req.headers["x-auth-token"] !== "capture-token") {
         return { status: 401, body: redfishError("Base.1.18.NoValidSession", "No valid session.") };
       }
-      const file = path.join(CAPTURE, uri, "index.json");
-      if (!file.startsWith(CAPTURE) || !fs.existsSync(file)) return undefined;
+      const file = path.join(root, toFile(uri), "index.json");
+      if (!file.startsWith(root) || !fs.existsSync(file)) return undefined;
       return { status: 200, body: JSON.parse(fs.readFileSync(file, "utf8")) };
     },
   ];
@@ -40,14 +46,18 @@ function captureHandlers(): Handler[] {
 beforeAll(async () => {
   const pki = await makePki();
   caPem = pki.caPem;
-  server = await startScriptedServer(pki, captureHandlers());
+  [capture, dmtf] = await Promise.all([
+    startScriptedServer(pki, mockupHandlers(CAPTURE, (uri) => uri)),
+    // DMTF's mockup folders start below /redfish/v1.
+    startScriptedServer(pki, mockupHandlers(DMTF_SMARTNIC, (uri) => uri.replace(/^\/redfish\/v1/, ""))),
+  ]);
 });
 
 afterAll(async () => {
-  await server?.close();
+  await Promise.all([capture?.close(), dmtf?.close()]);
 });
 
-function open(): RedfishClient {
+function open(server: ScriptedServer = capture): RedfishClient {
   return RedfishClient.open({ url: server.url, caPem, username: "root", password: "capture-password" }, { clock: new InstantClock() });
 }
 
@@ -120,6 +130,37 @@ describe("a real BlueField-3 BMC (captured)", () => {
     const second = client.requestCount - afterFirst;
     // system, Bios, Bios settings, 3 firmware items (no $expand here), card chassis, Oem/Nvidia
     expect(second).toBe(8);
+    await client.close();
+  });
+});
+
+describe("DMTF's public SmartNIC mockup (a different vendor's identity)", () => {
+  it("tells the DPU system from the host by SystemType and finds the virtual CD under the manager", async () => {
+    const client = open(dmtf);
+    const where = await locate(client);
+    expect(where).toMatchObject({
+      dpuSystem: "/redfish/v1/Systems/Card1-SoC",
+      hostSystem: "/redfish/v1/Systems/437XR1138R2",
+      dpuReset: "/redfish/v1/Systems/Card1-SoC/Actions/ComputerSystem.Reset",
+      hostReset: "/redfish/v1/Systems/437XR1138R2/Actions/ComputerSystem.Reset",
+      manager: "/redfish/v1/Managers/BMC",
+      virtualMedia: "/redfish/v1/Managers/BMC/VirtualMedia/CD1",
+      updateService: undefined,
+      firmware: {},
+    });
+    await client.close();
+  });
+
+  it("reads the DPU's facts from the system itself and the host's power state", async () => {
+    const client = open(dmtf);
+    expect(await readDpu(client)).toMatchObject({
+      serial: "637XR7568R4",
+      model: "9900",
+      manufacturer: "Contoso",
+      mode: null,
+      firmware: { os: null, nic: null, bmc: null },
+      hostPowerState: "On",
+    });
     await client.close();
   });
 });
