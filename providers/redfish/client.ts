@@ -108,6 +108,19 @@ export interface Task {
   result?: unknown;
 }
 
+/**
+ * Where to follow a long operation a 202 answer started: the task monitor (`Location`)
+ * and the task resource (the body's `@odata.id`). Keep `task ?? monitor` in resource
+ * outputs: the task resource outlives its monitor, so a later run can resume waiting
+ * with `waitForTask`. Undefined when the answer did not start a task.
+ */
+export function taskReference(res: RedfishResponse): { monitor?: string; task?: string; uri: string } | undefined {
+  if (res.status !== 202) return undefined;
+  const task = readTask(res.body)?.uri ?? (isTaskUri(linkOf(res.body) ?? "") ? linkOf(res.body) : undefined);
+  const uri = task ?? res.location;
+  return uri ? { monitor: res.location, task, uri } : undefined;
+}
+
 /** Options of `waitForTask`. */
 export interface WaitOptions {
   /** Called whenever `PercentComplete` changes. */

@@ -8,6 +8,7 @@ import {
   RedfishError,
   TaskFailedError,
   claimAccount,
+  taskReference,
   type ClientOptions,
 } from "../../providers/redfish";
 import { makePki, redfishError, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "./redfish-support";
@@ -201,6 +202,21 @@ describe("tasks", () => {
     expect(progress).toEqual([10, 60, 100]);
     expect(clock.sleeps).toHaveLength(2);
     expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]);
+    await client.close();
+  });
+
+  it("names the task a 202 started, so it can be kept and waited on later", async () => {
+    server = await startScriptedServer(pki, [
+      ...basicPort(),
+      (req) => (req.method === "POST" && req.url === "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate" ? { status: 202, headers: { Location: monitor }, body: task("New", 0) } : undefined),
+      (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
+    ]);
+    const client = open();
+    const started = await client.post("/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate", { ImageURI: "http://images.lab/os.bfb" });
+    const ref = taskReference(started);
+    expect(ref).toEqual({ monitor, task: taskUri, uri: taskUri });
+    expect(taskReference({ status: 201, body: {} })).toBeUndefined();
+    expect(await client.waitForTask(ref?.uri ?? "")).toMatchObject({ state: "Completed" });
     await client.close();
   });
 
