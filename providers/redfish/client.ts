@@ -3,7 +3,9 @@
  *
  * - Sessions: logs in lazily through the SessionService (`X-Auth-Token`), reuses the
  *   session for every request, logs in again once when a request answers 401 (expired
- *   or deleted session), logs out (`DELETE` of the session) on `close()`.
+ *   or deleted session), logs out (`DELETE` of the session) on `close()`. When the
+ *   port has no session slot left (503 `SessionLimitExceeded`), it falls back to Basic
+ *   authentication on each request rather than failing.
  * - TLS is verified against the endpoint's CA PEM; there is no switch to turn it off.
  * - Every `PATCH` carries `If-Match` (the ETag is read first when the caller has none);
  *   a mismatch surfaces as `RedfishError` with status 412 and `Base.*.PreconditionFailed`.
@@ -156,7 +158,8 @@ const RUNNING_STATES = new Set<string>(["New", "Starting", "Running", "Suspended
 const FAILED_STATES = new Set<string>(["Exception", "Killed", "Cancelled"]);
 
 interface Session {
-  token: string;
+  /** What authenticates a request: `X-Auth-Token`, or `Authorization: Basic` when the port has no session left. */
+  header: { name: "X-Auth-Token" | "Authorization"; value: string };
   uri: string | undefined;
   /** Account URI the service named in a PasswordChangeRequired message at login. */
   passwordChangeUri: string | undefined;
@@ -362,10 +365,10 @@ export class RedfishClient {
   async close(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    if (session?.uri) {
+    if (session?.uri && session.header.name === "X-Auth-Token") {
       try {
         await this.exchange("DELETE", session.uri, {
-          headers: { "X-Auth-Token": session.token },
+          headers: { [session.header.name]: session.header.value },
           authenticated: false,
           idempotent: true,
           deadline: this.clock.now() + Math.min(this.callTimeoutMs, 10_000),
@@ -427,7 +430,7 @@ export class RedfishClient {
     let reloggedIn = false;
     for (let attempt = 0; ; attempt++) {
       const session = opts.authenticated ? await this.ensureSession(opts.deadline) : undefined;
-      const headers = { ...opts.headers, ...(session ? { "X-Auth-Token": session.token } : {}) };
+      const headers = { ...opts.headers, ...(session ? { [session.header.name]: session.header.value } : {}) };
       let res: RawResponse;
       try {
         opts.onAttempt?.();
@@ -444,7 +447,7 @@ export class RedfishClient {
         attempt--; // a re-login is not a retry
         continue;
       }
-      if (res.status === 503 && attempt < this.retries) {
+      if (res.status === 503 && attempt < this.retries && !isSessionLimit(res)) {
         const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), this.clock.now());
         await this.backoff(attempt, retryAfter, opts.deadline, method, uri, this.errorFrom(res, method, uri, "service unavailable"));
         continue;
@@ -518,6 +521,14 @@ export class RedfishClient {
       idempotent: false,
       deadline,
     });
+    if (isSessionLimit(res)) {
+      // Every session slot is taken (sessions leaked by killed processes expire only
+      // after idling): Basic auth on each request still works and takes no slot.
+      this.log(`${this.endpoint}: no session slot left for '${this.username}'; using Basic authentication`);
+      const basic = Buffer.from(`${this.username}:${this.password}`).toString("base64");
+      this.session = { header: { name: "Authorization", value: `Basic ${basic}` }, uri: undefined, passwordChangeUri: undefined };
+      return this.session;
+    }
     if (res.status !== 200 && res.status !== 201) {
       throw this.errorFrom(res, "POST", sessionsUri, `login as '${this.username}' refused`);
     }
@@ -528,7 +539,7 @@ export class RedfishClient {
     const body = asRecord(res.body);
     const change = parseRedfishError(body).extendedInfo.find((m) => m.MessageId?.endsWith("PasswordChangeRequired"));
     this.session = {
-      token,
+      header: { name: "X-Auth-Token", value: token },
       uri: headerValue(res.headers.location) ?? linkOf(body),
       passwordChangeUri: change?.MessageArgs?.[0],
     };
@@ -563,7 +574,7 @@ export class RedfishClient {
   }
 
   private secrets(): string[] {
-    return [this.password, ...(this.session ? [this.session.token] : [])];
+    return [this.password, ...(this.session ? [this.session.header.value, this.session.header.value.replace(/^Basic /, "")] : [])];
   }
 }
 
@@ -636,6 +647,11 @@ async function findAccount(client: RedfishClient, username: string): Promise<str
     throw new RedfishError(`no account with UserName '${username}'`, { uri: accounts ?? accountService, endpoint: client.endpoint });
   }
   return match.uri;
+}
+
+/** A 503 that says every session slot is taken: retrying the login cannot help. */
+function isSessionLimit(res: RawResponse): boolean {
+  return res.status === 503 && (parseRedfishError(res.body).messageId ?? "").endsWith("SessionLimitExceeded");
 }
 
 function pickFailureMessage(messages: RedfishMessage[]): RedfishMessage | undefined {

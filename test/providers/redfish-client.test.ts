@@ -122,6 +122,20 @@ describe("sessions", () => {
     await client.close();
   });
 
+  it("falls back to Basic authentication when the port has no session slot left", async () => {
+    server = await startScriptedServer(pki, [
+      (req) => (req.method === "POST" && req.url === SESSIONS ? { status: 503, body: redfishError("Base.1.18.SessionLimitExceeded", "too many sessions; delete one first") } : undefined),
+      ...basicPort(),
+      (req) => (req.url === "/redfish/v1/Systems" ? { status: 200, body: { auth: req.headers.authorization } } : undefined),
+    ]);
+    const client = open();
+    const { body } = await client.get<{ auth: string }>("/redfish/v1/Systems");
+    expect(body.auth).toBe(`Basic ${Buffer.from(`root:${PASSWORD}`).toString("base64")}`);
+    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
+    await client.close();
+    expect(server.seen.filter((r) => r.method === "DELETE")).toHaveLength(0);
+  });
+
   it("logs out by deleting its session on close", async () => {
     server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
     const client = open();
