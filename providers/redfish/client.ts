@@ -108,6 +108,8 @@ export interface Task {
   messages: RedfishMessage[];
   /** The final response body of the operation, when the monitor returned one that is not the task. */
   result?: unknown;
+  /** The `Location` of that final response (e.g. the resource a create task made). */
+  resultLocation?: string;
 }
 
 /**
@@ -351,7 +353,7 @@ export class RedfishClient {
       }
       const finished = this.taskOutcome(res, seen, known, pollUri);
       if (finished === "switch-to-task") {
-        if (res.status < 300 && !seen && res.body !== undefined) known = { ...known, result: res.body };
+        if (res.status < 300 && !seen) known = { ...known, result: res.body, resultLocation: headerValue(res.headers.location) };
         pollUri = known.uri as string;
         continue;
       }
@@ -393,14 +395,14 @@ export class RedfishClient {
     if (res.status === 404 && known.uri && onMonitor) return "switch-to-task";
     if (res.status >= 400) throw this.errorFrom(res, "GET", pollUri, "the task's operation failed");
     if (seen) {
-      const task: Task = { ...known, ...seen, monitor: known.monitor };
+      const task: Task = { ...known, ...seen, uri: seen.uri ?? known.uri, monitor: known.monitor };
       if (RUNNING_STATES.has(task.state)) return undefined;
       if (FAILED_STATES.has(task.state)) throw new TaskFailedError(task, this.endpoint);
       return task;
     }
     // The monitor returned the operation's own result; the task resource has the final messages.
     if (known.uri && onMonitor) return "switch-to-task";
-    return { ...known, state: "Completed", messages: [], result: res.body };
+    return { ...known, state: "Completed", messages: [], result: res.body, resultLocation: headerValue(res.headers.location) };
   }
 
   private deadline(): number {

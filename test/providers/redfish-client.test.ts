@@ -234,6 +234,20 @@ describe("tasks", () => {
     await client.close();
   });
 
+  it("returns what a create task made: the monitor's final 201 with its Location", async () => {
+    const service = "/redfish/v1/Oem/SmartFleet/Services/dfw";
+    let polls = 0;
+    server = await startScriptedServer(pki, [
+      ...basicPort(),
+      (req) => (req.url === monitor ? (polls++ === 0 ? { status: 202, body: task("Running", 50) } : { status: 201, headers: { Location: service }, body: { "@odata.id": service, Id: "dfw" } }) : undefined),
+      (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
+    ]);
+    const client = open();
+    const done = await client.waitForTask(monitor);
+    expect(done).toMatchObject({ state: "Completed", uri: taskUri, monitor, resultLocation: service, result: { Id: "dfw" } });
+    await client.close();
+  });
+
   it("resumes waiting from a task URI kept by an earlier run", async () => {
     const states = ["Running", "Completed"];
     server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === taskUri ? { status: 200, body: task(states.shift() ?? "Completed", 100) } : undefined)]);
