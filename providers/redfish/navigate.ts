@@ -196,14 +196,14 @@ async function locateFirmware(client: RedfishClient, update: Body | undefined, m
   const bmc =
     linkOf(asRecord(manager?.Links).ActiveSoftwareImage) ??
     items.find((i) => relatesTo(i, /\/Managers\//))?.uri ??
-    firstMatch(items, [/bmc/i, /(^|_)IMC(_|$)/i]);
+    firstMatch(items, [/bmc/i, /(^|_)IMC(_|$)/i], /\bBMC firmware\b/i);
   // Golden (recovery) images and root-of-trust firmware are never what a role means.
   const candidates = items.filter((i) => i.uri !== bmc && !/golden|erot|backup|recovery/i.test(idOf(i)));
   return {
-    os: firstMatch(candidates, [/^(DPU|IPU)_OS$/i, /(^|_)OS$/i, /^DPU_Image$/i, /(^|_)OS(_|$)/i]),
+    os: firstMatch(candidates, [/^(DPU|IPU)_OS$/i, /(^|_)OS$/i, /^DPU_Image$/i, /(^|_)OS(_|$)/i], /operating system/i),
     nic:
       candidates.find((i) => relatesTo(i, /\/NetworkAdapters\//))?.uri ??
-      firstMatch(candidates, [/^DPU_NIC$/i, /(^|_)NIC$/i, /(^|_)NVM$/i, /^DSC_Firmware$/i, /(^|_)NIC(_|$)/i]),
+      firstMatch(candidates, [/^DPU_NIC$/i, /(^|_)NIC$/i, /(^|_)NVM$/i, /^DSC_Firmware$/i, /(^|_)NIC(_|$)/i], /\bNIC firmware\b/i),
     bmc,
   };
 }
@@ -214,13 +214,16 @@ function relatesTo(item: Member, pattern: RegExp): boolean {
   return Array.isArray(related) && related.some((r) => pattern.test(linkOf(r) ?? ""));
 }
 
-/** The first item matching the earliest pattern in the list (patterns are ordered from most to least specific). */
-function firstMatch(items: Member[], patterns: RegExp[]): string | undefined {
+/**
+ * The first item whose Id matches the earliest pattern (patterns go from most to least
+ * specific), else whose Name says what it is ("DPU operating system", "NIC firmware").
+ */
+function firstMatch(items: Member[], patterns: RegExp[], name?: RegExp): string | undefined {
   for (const pattern of patterns) {
     const hit = items.find((i) => pattern.test(idOf(i)));
     if (hit) return hit.uri;
   }
-  return undefined;
+  return name ? items.find((i) => typeof i.body.Name === "string" && name.test(i.body.Name))?.uri : undefined;
 }
 
 function idOf(item: Member): string {
