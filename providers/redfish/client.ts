@@ -465,7 +465,8 @@ export class RedfishClient {
 
   private async backoff(attempt: number, retryAfterMs: number | undefined, deadline: number, method: string, uri: string, last: Error): Promise<void> {
     const delay = backoffDelay(retryBackoff, attempt, this.random, retryAfterMs);
-    this.log(`${this.endpoint}: ${method} ${uri} failed (${last.message.split(": ").slice(-1)[0]}); retry ${attempt + 1}/${this.retries} in ${delay} ms`);
+    const why = last instanceof ConnectionError ? last.failure : last instanceof RedfishError ? `status ${last.status}` : last.name;
+    this.log(`${this.endpoint}: ${method} ${uri} failed (${why}); retry ${attempt + 1}/${this.retries} in ${delay} ms`);
     await this.sleepUntilDeadline(delay, deadline, uri, `${method} kept failing`, last);
   }
 

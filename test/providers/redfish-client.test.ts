@@ -307,10 +307,14 @@ describe("retries", () => {
       authedGet("/redfish/v1/Systems", { Members: [] }),
     ]);
     const clock = new InstantClock();
-    const client = open({ clock });
+    const lines: string[] = [];
+    const client = open({ clock, log: (line) => lines.push(line) });
     await expect(client.get("/redfish/v1/Systems")).resolves.toMatchObject({ body: { Members: [] } });
     expect(clock.sleeps).toHaveLength(3);
     expect(clock.sleeps.every((ms) => ms >= 2000)).toBe(true);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain("GET /redfish/v1/Systems failed (status 503); retry 1/8");
+    expect(lines.join("\n")).not.toMatch(/tok-1|s3cret/);
     await client.close();
   });
 
