@@ -1,0 +1,51 @@
+/** The Markdown report for a pull-request comment, rendered from `markdown.md.hbs`. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Handlebars from "handlebars";
+import type { Finding, StackReport } from "../check";
+import { RULES } from "../rules";
+import { count, summarize } from "./summary";
+
+/** The template (beside this file in the source tree, also when running from `dist/`). */
+export const MARKDOWN_TEMPLATE = __dirname.endsWith(path.join("dist", "policies", "report"))
+  ? path.resolve(__dirname, "..", "..", "..", "policies", "report", "markdown.md.hbs")
+  : path.join(__dirname, "markdown.md.hbs");
+
+function environment(): typeof Handlebars {
+  const env = Handlebars.create();
+  // A table cell: no line breaks, no column separators, no raw HTML.
+  env.registerHelper("cell", (value: unknown) =>
+    String(value ?? "").replace(/\r?\n/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "'"),
+  );
+  env.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+  return env;
+}
+
+let compiled: Handlebars.TemplateDelegate | undefined;
+
+function where(file: string, line: number, column: number): string {
+  return `${file}:${line}:${column}`;
+}
+
+function withWhere(f: Finding) {
+  return { ...f, where: where(f.location.file, f.location.line, f.location.column) };
+}
+
+/** Renders the reports as Markdown. */
+export function renderMarkdown(reports: StackReport[]): string {
+  compiled ??= environment().compile(fs.readFileSync(MARKDOWN_TEMPLATE, "utf8"), { strict: false, noEscape: true });
+  const s = summarize(reports);
+  const failing = new Set(reports.flatMap((r) => r.findings.map((f) => f.ruleId)));
+  const text = compiled({
+    passed: s.errors === 0 && s.invalid === 0,
+    summaryLine: `${count(s.stacks, "stack")} checked: ${count(s.errors, "error")}, ${count(s.warnings, "warning")}, ${s.waived} waived${s.invalid ? `, ${s.invalid} invalid` : ""}.`,
+    stacks: reports.map((r) => ({
+      ...r,
+      findings: r.findings.map(withWhere),
+      waived: r.waived.map(withWhere),
+      inputErrors: r.inputErrors.map((e) => ({ ...e, where: where(e.file, e.line, e.column) })),
+    })),
+    fixes: RULES.filter((r) => failing.has(r.id)),
+  });
+  return text.replace(/\n{3,}/g, "\n\n");
+}
