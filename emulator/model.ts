@@ -1,0 +1,263 @@
+/**
+ * The persisted state of one emulated DPU and of the tasks it runs. Plain JSON data:
+ * the store writes it as one document per DPU and one per task.
+ */
+
+/** Management account roles. */
+export type RoleId = "Administrator" | "Operator" | "ReadOnly";
+
+/** A management account. */
+export interface AccountState {
+  /** Account id (the user name, as OpenBMC does). */
+  id: string;
+  /** Login name. */
+  userName: string;
+  /** Password (the emulator is test equipment; it stores it as given). */
+  password: string;
+  /** Role. */
+  roleId: RoleId;
+  /** True until the factory password is changed. */
+  passwordChangeRequired: boolean;
+  /** Disabled accounts cannot log in. */
+  enabled: boolean;
+  /** Failed logins in a row. */
+  failedLogins: number;
+  /** Locked until this clock time (ms); 0 when not locked. */
+  lockedUntil: number;
+}
+
+/** A login session. */
+export interface SessionState {
+  /** Session id. */
+  id: string;
+  /** The X-Auth-Token. */
+  token: string;
+  /** Account id. */
+  accountId: string;
+  /** Clock time of the last request (ms). */
+  lastUsed: number;
+}
+
+/** The seven service types of the design. */
+export const SERVICE_TYPES = ["nsx-controller", "nsx-dfw", "vsan-storage", "vsan-witness", "firewall", "ids-ips", "sdwan-controller"] as const;
+/** A DPU service type. */
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+/** A service offloaded onto the DPU. */
+export interface ServiceState {
+  /** Resource id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Service type. */
+  serviceType: ServiceType;
+  /** Service version. */
+  version: string;
+  /** Reserved Arm cores. */
+  cores: number;
+  /** Reserved memory. */
+  memoryGiB: number;
+  /** Typed configuration. */
+  config: Record<string, unknown>;
+  /** Lifecycle. */
+  state: "Deploying" | "Enabled" | "Failed";
+}
+
+/** Kinds of host devices. */
+export const HOST_DEVICE_KINDS = ["vnic", "nvme", "virtio-blk", "fpga"] as const;
+/** A host device kind. */
+export type HostDeviceKind = (typeof HOST_DEVICE_KINDS)[number];
+
+/** A virtual PCIe function the DPU presents to its host. */
+export interface HostDeviceState {
+  /** Resource id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Device kind. */
+  kind: HostDeviceKind;
+  /** Physical or virtual function. */
+  function: "pf" | "vf";
+  /** Id of the service backing the device, if any. */
+  backingService: string | null;
+  /** Host-side PCI address. */
+  hostPciAddress: string;
+  /** For fpga devices: the accelerator share that created it (source serial + share id). */
+  share: { sourceSerial: string; shareId: string } | null;
+}
+
+/** A fault-tolerant service across two DPUs, stored on the primary. */
+export interface ServicePairState {
+  /** Resource id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Service type. */
+  serviceType: ServiceType;
+  /** Service version. */
+  version: string;
+  /** Cores reserved on each side. */
+  cores: number;
+  /** Memory reserved on each side. */
+  memoryGiB: number;
+  /** Service configuration. */
+  config: Record<string, unknown>;
+  /** Serial of the secondary DPU. */
+  secondarySerial: string;
+  /** Which side serves. */
+  activeSide: "primary" | "secondary";
+  /** Lifecycle. */
+  state: "Deploying" | "Enabled" | "Failed";
+}
+
+/** The secondary side's record of a pair (reserves its capacity there). */
+export interface PairMembershipState {
+  /** The pair id on the primary. */
+  pairId: string;
+  /** Serial of the primary DPU. */
+  primarySerial: string;
+  /** Reserved cores. */
+  cores: number;
+  /** Reserved memory. */
+  memoryGiB: number;
+}
+
+/** An accelerator of this DPU's host presented to another host, stored on the source DPU. */
+export interface AcceleratorShareState {
+  /** Resource id. */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Accelerator name in the inventory. */
+  accelerator: string;
+  /** Serial of the consumer DPU. */
+  consumerSerial: string;
+  /** Id of the fpga host device on the consumer. */
+  consumerDeviceId: string;
+  /** PCI address the consumer host sees. */
+  hostPciAddress: string;
+}
+
+/** The OS (hypervisor) on the DPU's Arm cores. */
+export interface DpuOsState {
+  /** Installed image name. */
+  image: string | null;
+  /** Installed version. */
+  version: string | null;
+  /** Hostname. */
+  hostname: string | null;
+  /** NTP servers. */
+  ntpServers: string[];
+  /** Cluster membership. */
+  cluster: string | null;
+  /** Absent until installed; Installing while a task runs. */
+  state: "Enabled" | "Installing" | "Absent";
+}
+
+/** DPU mode. */
+export type DpuMode = "dpu" | "nic";
+/** Host privilege. */
+export type HostPrivilege = "privileged" | "restricted";
+
+/** Everything an emulated DPU (and the host side it controls) remembers. */
+export interface DpuState {
+  /** DPU serial (the key). */
+  serial: string;
+  /** Increments on every change; persisted for ordering and debugging. */
+  generation: number;
+  /** Accounts. */
+  accounts: AccountState[];
+  /** Live sessions. */
+  sessions: SessionState[];
+  /** BIOS attributes: effective and pending (Bios/Settings). */
+  bios: {
+    mode: DpuMode;
+    hostPrivilege: HostPrivilege;
+    pending: { mode?: DpuMode; hostPrivilege?: HostPrivilege };
+    /** A mode applied by a DPU reboot that takes effect at the next host power cycle. */
+    modeAwaitingHostCycle: DpuMode | null;
+  };
+  /** The DPU's Arm system. */
+  dpu: { powerState: "On" | "Off"; crashed: boolean };
+  /** Firmware versions. */
+  firmware: { os: string; nic: string; bmc: string };
+  /** DPU OS. */
+  dpuOs: DpuOsState;
+  /** The host the DPU sits in. */
+  host: {
+    powerState: "On" | "Off";
+    bootOverride: { enabled: "Disabled" | "Once"; target: "None" | "Cd" | "Pxe" | "Hdd" };
+    os: { image: string; version: string } | null;
+  };
+  /** The manager's virtual CD. */
+  virtualMedia: { image: string | null; inserted: boolean };
+  /** Services. */
+  services: ServiceState[];
+  /** Host devices. */
+  hostDevices: HostDeviceState[];
+  /** Pairs this DPU is the primary of. */
+  servicePairs: ServicePairState[];
+  /** Pairs this DPU is the secondary of. */
+  pairMemberships: PairMembershipState[];
+  /** Accelerator shares with this DPU's host as the source. */
+  acceleratorShares: AcceleratorShareState[];
+  /** Id counters. */
+  nextId: { task: number; session: number; service: number; device: number; pair: number; share: number; pci: number };
+}
+
+/** Redfish task states. */
+export type TaskState = "New" | "Running" | "Completed" | "Exception" | "Killed";
+
+/** A message in a task. */
+export interface TaskMessage {
+  /** Registry message id, e.g. TaskEvent.1.0.TaskCompletedOK. */
+  messageId: string;
+  /** Text. */
+  message: string;
+  /** Severity. */
+  severity: "OK" | "Warning" | "Critical";
+  /** Arguments. */
+  args: string[];
+}
+
+/** What a task does; decides what happens when it ends. */
+export type TaskKind =
+  | { type: "dpu-reset"; resetType: string }
+  | { type: "host-reset"; resetType: string; install: { image: string; version: string; uri: string } | null; installError: string | null }
+  | { type: "firmware-update"; target: "os" | "nic" | "bmc"; imageUri: string }
+  | { type: "service-deploy"; serviceId: string }
+  | { type: "pair-deploy"; pairId: string };
+
+/** The final HTTP answer of a task monitor. */
+export interface TaskResult {
+  /** Status code. */
+  status: number;
+  /** Extra headers (e.g. Location of a created resource). */
+  headers: Record<string, string>;
+  /** Body. */
+  body: unknown;
+}
+
+/** A long operation on one DPU. */
+export interface TaskRecord {
+  /** Task id on its port. */
+  id: string;
+  /** DPU serial. */
+  serial: string;
+  /** Display name. */
+  name: string;
+  /** What it does. */
+  kind: TaskKind;
+  /** State. */
+  state: TaskState;
+  /** Clock time it started (ms). */
+  startTime: number;
+  /** Clock time it ends (ms). */
+  dueAt: number;
+  /** Clock time it ended. */
+  endTime: number | null;
+  /** Messages. */
+  messages: TaskMessage[];
+  /** The final answer of the task monitor once ended. */
+  result: TaskResult | null;
+}

@@ -1,0 +1,380 @@
+/**
+ * One HTTPS listener per DPU at its inventory address: reads requests (1 MiB limit),
+ * applies injected faults, counts requests, authenticates, checks ETags, dispatches to
+ * the route table, and renders Redfish errors. The process stays up whatever a client sends.
+ */
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as https from "node:https";
+import type { Socket } from "node:net";
+import type { FleetPki } from "./certs";
+import type { AccountState } from "./model";
+import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
+import { errorBody } from "./redfish/registry";
+import { renderContext, type RenderContext } from "./redfish/resources";
+import { buildRouter, OPEN_PATHS, passwordChangeInfo, type Handler, type Reply, type RouteContext } from "./redfish/routes";
+import type { Router } from "./redfish/router";
+import { ServiceError } from "./service-error";
+import type { Simulation } from "./simulation";
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Faults injected on one DPU's port. */
+export interface PortFaults {
+  /** Connections are refused (reset) while true. */
+  portDown: boolean;
+  /** Extra delay before every answer (real milliseconds: it is network behaviour). */
+  latencyMs: number;
+  /** Share of requests (0..1) answered 503. */
+  errorRate: number;
+}
+
+/** Request counts of one port. */
+export interface PortCounters {
+  /** Requests received. */
+  requests: number;
+  /** Answers by status code. */
+  byStatus: Record<string, number>;
+}
+
+interface Port {
+  serial: string;
+  key: string;
+  server: https.Server;
+  sockets: Set<Socket>;
+  render: RenderContext;
+}
+
+/** A small seeded PRNG (mulberry32), so error-rate faults repeat under a seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The management ports of a fleet. */
+export class ManagementPorts {
+  private readonly ports = new Map<string, Port>();
+  private readonly faults = new Map<string, PortFaults>();
+  private readonly counters = new Map<string, PortCounters>();
+  private readonly router: Router<Handler> = buildRouter();
+  private readonly random: () => number;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly pki: FleetPki,
+    seed: number,
+  ) {
+    this.random = seededRandom(seed);
+  }
+
+  /** Binds every DPU's listener; rejects (after closing what opened) if one cannot bind. */
+  async start(): Promise<void> {
+    const binds: Promise<void>[] = [];
+    for (const serial of this.sim.serials()) {
+      const { nic } = this.sim.placement(serial);
+      const address = nic.management.address;
+      const portNumber = nic.management.port ?? 8443;
+      const cert = this.pki.leafCertPem.get(address);
+      if (!cert) throw new Error(`no certificate for ${address}`);
+      const server = https.createServer({
+        key: this.pki.leafKeyPem,
+        cert,
+        minVersion: "TLSv1.2",
+        keepAlive: true,
+        keepAliveTimeout: 30_000,
+        requestTimeout: 60_000,
+      });
+      const key = `${address}:${portNumber}`;
+      const port: Port = { serial, key, server, sockets: new Set(), render: renderContext(this.sim, serial) };
+      server.on("connection", (socket: Socket) => {
+        if (this.faultsOf(serial).portDown) {
+          socket.destroy();
+          return;
+        }
+        port.sockets.add(socket);
+        socket.on("close", () => port.sockets.delete(socket));
+      });
+      server.on("request", (req: IncomingMessage, res: ServerResponse) => this.handle(port, req, res));
+      server.on("clientError", (_err, socket: Socket) => socket.destroy());
+      this.ports.set(serial, port);
+      this.counters.set(key, { requests: 0, byStatus: {} });
+      binds.push(
+        new Promise<void>((resolve, reject) => {
+          server.once("error", (err) => reject(new Error(`cannot listen on ${key} for DPU ${serial}: ${err.message}`, { cause: err })));
+          server.listen(portNumber, address, () => resolve());
+        }),
+      );
+    }
+    const results = await Promise.allSettled(binds);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  /** Closes every listener and connection. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.ports.values()].map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            for (const s of p.sockets) s.destroy();
+            p.server.close(() => resolve());
+          }),
+      ),
+    );
+    this.ports.clear();
+  }
+
+  /** The faults of a DPU (all off by default). */
+  faultsOf(serial: string): PortFaults {
+    return this.faults.get(serial) ?? { portDown: false, latencyMs: 0, errorRate: 0 };
+  }
+
+  /** Sets (merges) faults on a DPU's port; taking the port down drops open connections. */
+  setFaults(serial: string, change: Partial<PortFaults>): PortFaults {
+    this.sim.placement(serial);
+    const next = { ...this.faultsOf(serial), ...change };
+    this.faults.set(serial, next);
+    if (next.portDown) for (const s of this.ports.get(serial)?.sockets ?? []) s.destroy();
+    return next;
+  }
+
+  /** Clears all faults of a DPU. */
+  clearFaults(serial: string): void {
+    this.sim.placement(serial);
+    this.faults.delete(serial);
+  }
+
+  /** Request counters by `address:port`. */
+  countersSnapshot(): Record<string, PortCounters> {
+    return Object.fromEntries([...this.counters].map(([k, v]) => [k, { requests: v.requests, byStatus: { ...v.byStatus } }]));
+  }
+
+  /** Zeroes every counter. */
+  resetCounters(): void {
+    for (const c of this.counters.values()) (c.requests = 0), (c.byStatus = {});
+  }
+
+  private handle(port: Port, req: IncomingMessage, res: ServerResponse): void {
+    const counter = this.counters.get(port.key);
+    if (counter) counter.requests++;
+    res.on("finish", () => {
+      if (counter) counter.byStatus[res.statusCode] = (counter.byStatus[res.statusCode] ?? 0) + 1;
+    });
+    const faults = this.faultsOf(port.serial);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else if (!tooLarge) chunks.push(chunk);
+    });
+    req.on("error", () => res.destroy());
+    req.on("end", () => {
+      const answer = (): void => {
+        let reply: Reply & { raw?: { type: string; text: string } };
+        try {
+          if (faults.errorRate > 0 && this.random() < faults.errorRate) {
+            throw new ServiceError(503, "ServiceTemporarilyUnavailable", ["1"], "injected fault: the management controller is busy", { headers: { "Retry-After": "1" } });
+          }
+          if (tooLarge) throw new ServiceError(413, "PayloadTooLarge", [], `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+          reply = this.dispatch(port, req, Buffer.concat(chunks));
+        } catch (err) {
+          reply = errorReply(err);
+        }
+        send(req, res, reply);
+      };
+      if (faults.latencyMs > 0) setTimeout(answer, faults.latencyMs);
+      else answer();
+    });
+  }
+
+  private dispatch(port: Port, req: IncomingMessage, raw: Buffer): Reply & { raw?: { type: string; text: string } } {
+    const method = (req.method ?? "GET").toUpperCase();
+    const url = new URL(req.url ?? "/", "https://dpu");
+    let pathname = url.pathname.replace(/\/+$/, "");
+    if (pathname === "") pathname = "/";
+    if (pathname === "/redfish/v1/$metadata" || pathname === "/redfish/v1/schemas/SmartFleet_v1.xml") {
+      if (method !== "GET" && method !== "HEAD") throw methodNotAllowed(["GET", "HEAD"]);
+      if (!accepts(req, "application/xml")) throw notAcceptable();
+      return { status: 200, raw: { type: "application/xml", text: pathname.endsWith(".xml") ? csdlFile() : metadataXml() } };
+    }
+    if (pathname === "/redfish/v1/odata") {
+      if (method !== "GET" && method !== "HEAD") throw methodNotAllowed(["GET", "HEAD"]);
+      return { status: 200, body: odataServiceDocument() };
+    }
+    if (!accepts(req, "application/json")) throw notAcceptable();
+    const expand = checkQuery(url.searchParams);
+    const match = this.router.match(method, pathname);
+    if (match.kind === "not-found") throw new ServiceError(404, "ResourceMissingAtURI", [pathname], `no resource at ${pathname}`);
+    if (match.kind === "method-not-allowed") throw methodNotAllowed(match.allow);
+    const isLogin = method === "POST" && pathname === "/redfish/v1/SessionService/Sessions";
+    const auth = OPEN_PATHS.has(pathname) || isLogin ? { account: undefined, sessionId: undefined } : this.authenticate(port, req);
+    if (auth.account) checkPrivilege(auth.account, method, pathname, auth.sessionId);
+    const body = method === "POST" || method === "PATCH" || method === "PUT" ? parseJsonObject(raw) : {};
+    const ctx: RouteContext = { ...port.render, params: match.params, body, query: url.searchParams, headers: req.headers, account: auth.account, sessionId: auth.sessionId };
+    if (method === "PATCH" && req.headers["if-match"]) {
+      const current = this.router.match("GET", pathname);
+      if (current.kind === "found") {
+        const etag = etagOf(current.handler({ ...ctx, params: current.params }).body);
+        const wanted = String(req.headers["if-match"]).split(",").map((s) => s.trim());
+        if (!wanted.includes("*") && !wanted.includes(etag)) {
+          throw new ServiceError(412, "PreconditionFailed", [], `If-Match ${String(req.headers["if-match"])} does not match the current ETag ${etag}`);
+        }
+      }
+    }
+    const reply = match.handler(ctx);
+    if (method === "GET" || method === "HEAD") {
+      if (expand && isCollection(reply.body)) reply.body = this.expandMembers(ctx, reply.body as Record<string, unknown>);
+      const etag = etagOf(reply.body);
+      if (reply.body && typeof reply.body === "object" && (reply.body as Record<string, unknown>)["@odata.id"]) {
+        reply.body = { ...(reply.body as Record<string, unknown>), "@odata.etag": etag };
+      }
+      reply.headers = { ...reply.headers, ETag: etag };
+      const inm = req.headers["if-none-match"];
+      if (inm && String(inm).split(",").map((s) => s.trim()).includes(etag)) return { status: 304, headers: reply.headers };
+    }
+    reply.headers = { Allow: match.allow.join(", "), ...reply.headers };
+    return reply;
+  }
+
+  private expandMembers(ctx: RouteContext, body: Record<string, unknown>): Record<string, unknown> {
+    const members = (body.Members as Array<{ "@odata.id": string }>).map((m) => {
+      const found = this.router.match("GET", m["@odata.id"]);
+      if (found.kind !== "found") return m;
+      const member = found.handler({ ...ctx, params: found.params }).body as Record<string, unknown>;
+      return { ...member, "@odata.etag": etagOf(member) };
+    });
+    return { ...body, Members: members };
+  }
+
+  private authenticate(port: Port, req: IncomingMessage): { account: AccountState; sessionId: string | undefined } {
+    const token = req.headers["x-auth-token"];
+    const doc = this.sim.docOf(port.serial);
+    if (typeof token === "string" && token) {
+      const session = this.sim.sessionByToken(port.serial, token);
+      const account = session && doc.accounts.find((a) => a.id === session.accountId);
+      if (!session || !account) throw unauthorized("the X-Auth-Token is not a live session; log in again");
+      return { account, sessionId: session.id };
+    }
+    const header = req.headers.authorization;
+    if (header && /^basic /i.test(header)) {
+      const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      if (colon < 0) throw unauthorized("malformed Basic credentials");
+      const account = this.sim.authenticate(port.serial, decoded.slice(0, colon), decoded.slice(colon + 1), req.url ?? "/redfish/v1");
+      return { account, sessionId: undefined };
+    }
+    throw unauthorized("authentication required: Basic auth or an X-Auth-Token from SessionService/Sessions");
+  }
+}
+
+function unauthorized(why: string): ServiceError {
+  return new ServiceError(401, "NoValidSession", [], why, { headers: { "WWW-Authenticate": 'Basic realm="smartfleet"' } });
+}
+
+function methodNotAllowed(allow: string[]): ServiceError {
+  return new ServiceError(405, "OperationNotAllowed", [], `method not allowed; allowed: ${allow.join(", ")}`, { headers: { Allow: allow.join(", ") } });
+}
+
+function notAcceptable(): ServiceError {
+  return new ServiceError(406, "GeneralError", [], "the Accept header allows no media type this resource has (application/json, or application/xml for $metadata)");
+}
+
+/** Factory accounts may only read and change themselves (and log out); read-only accounts only read. */
+function checkPrivilege(account: AccountState, method: string, pathname: string, sessionId: string | undefined): void {
+  const own = `/redfish/v1/AccountService/Accounts/${encodeURIComponent(account.id)}`;
+  const ownSession = sessionId !== undefined && pathname === `/redfish/v1/SessionService/Sessions/${sessionId}`;
+  if (account.passwordChangeRequired) {
+    const allowed = (pathname === own && (method === "GET" || method === "HEAD" || method === "PATCH")) || (ownSession && method === "DELETE");
+    if (!allowed) {
+      const info = passwordChangeInfo(account.id);
+      throw new ServiceError(403, "PasswordChangeRequired", [own], String(info.Message));
+    }
+    return;
+  }
+  if (method === "GET" || method === "HEAD" || (ownSession && method === "DELETE") || (pathname === own && method === "PATCH")) return;
+  if (account.roleId === "ReadOnly") throw new ServiceError(403, "InsufficientPrivilege", [], `role ReadOnly cannot ${method} ${pathname}`);
+  if (account.roleId === "Operator" && pathname.startsWith("/redfish/v1/AccountService")) {
+    throw new ServiceError(403, "InsufficientPrivilege", [], `role Operator cannot manage accounts`);
+  }
+}
+
+/** Accepts only `$expand=.($levels=1)` (or `.`); other `$` queries are not implemented. */
+function checkQuery(query: URLSearchParams): boolean {
+  let expand = false;
+  for (const [key, value] of query) {
+    if (!key.startsWith("$")) continue;
+    if (key !== "$expand") throw new ServiceError(501, "QueryNotSupported", [], `query parameter ${key} is not supported`);
+    if (value !== "." && value !== ".($levels=1)") {
+      throw new ServiceError(400, "QueryParameterValueFormatError", [value, "$expand"], "only $expand=. and $expand=.($levels=1) are supported");
+    }
+    expand = true;
+  }
+  return expand;
+}
+
+function isCollection(body: unknown): boolean {
+  return !!body && typeof body === "object" && Array.isArray((body as Record<string, unknown>).Members);
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept;
+  if (!accept) return true;
+  return accept.split(",").some((part) => {
+    const t = part.split(";")[0].trim().toLowerCase();
+    return t === "*/*" || t === type || t === `${type.split("/")[0]}/*` || (type === "application/json" && t === "application/json;charset=utf-8");
+  });
+}
+
+function parseJsonObject(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString("utf8"));
+  } catch (cause) {
+    throw new ServiceError(400, "MalformedJSON", [], `the body is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ServiceError(400, "MalformedJSON", [], "the body must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A weak ETag over the resource's JSON. */
+export function etagOf(body: unknown): string {
+  const copy = body && typeof body === "object" ? { ...(body as Record<string, unknown>) } : body;
+  if (copy && typeof copy === "object") delete (copy as Record<string, unknown>)["@odata.etag"];
+  return `W/"${createHash("sha1").update(JSON.stringify(copy ?? null)).digest("hex").slice(0, 16)}"`;
+}
+
+function errorReply(err: unknown): Reply {
+  if (err instanceof ServiceError) return { status: err.status, headers: err.headers, body: errorBody(err.messageKey, err.args, err.message) };
+  console.error(`emulator: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return { status: 500, body: errorBody("InternalError", [], "internal error in the emulator") };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply & { raw?: { type: string; text: string } }): void {
+  const headers: Record<string, string> = { "OData-Version": "4.0", "Cache-Control": "no-cache", ...reply.headers };
+  let payload: string | undefined;
+  if (reply.raw) {
+    headers["Content-Type"] = `${reply.raw.type}; charset=utf-8`;
+    payload = reply.raw.text;
+  } else if (reply.body !== undefined && reply.status !== 204 && reply.status !== 304) {
+    headers["Content-Type"] = "application/json; charset=utf-8";
+    payload = JSON.stringify(reply.body);
+  }
+  if (payload !== undefined) headers["Content-Length"] = String(Buffer.byteLength(payload));
+  res.writeHead(reply.status, headers);
+  res.end(req.method === "HEAD" ? undefined : payload);
+}

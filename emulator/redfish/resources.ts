@@ -1,0 +1,567 @@
+/**
+ * Renders the Redfish resources of one DPU port from the simulation's state. Pure
+ * functions of (simulation, serial): no side effects, so GET, ETag and If-Match agree.
+ */
+import type { Simulation } from "../simulation";
+import type { TaskRecord } from "../model";
+import { MODEL_NAMES, vendorIds, type VendorIds } from "./vendor";
+
+/** A JSON resource body. */
+export type Resource = Record<string, unknown>;
+
+/** What a renderer needs. */
+export interface RenderContext {
+  /** The simulation. */
+  sim: Simulation;
+  /** DPU serial. */
+  serial: string;
+  /** Vendor ids. */
+  ids: VendorIds;
+}
+
+/** Builds the render context of a DPU. */
+export function renderContext(sim: Simulation, serial: string): RenderContext {
+  return { sim, serial, ids: vendorIds(sim.placement(serial).nic.vendor) };
+}
+
+const V1 = "/redfish/v1";
+
+function link(uri: string): { "@odata.id": string } {
+  return { "@odata.id": uri };
+}
+
+/** A resource collection body. */
+export function collection(uri: string, type: string, name: string, members: string[]): Resource {
+  return {
+    "@odata.id": uri,
+    "@odata.type": `#${type}.${type}`,
+    Name: name,
+    "Members@odata.count": members.length,
+    Members: members.map(link),
+  };
+}
+
+function status(enabled: boolean, health: "OK" | "Warning" | "Critical" = "OK"): Resource {
+  return { State: enabled ? "Enabled" : "Disabled", Health: health };
+}
+
+/** The service root. */
+export function serviceRoot(c: RenderContext): Resource {
+  const { nic } = c.sim.placement(c.serial);
+  return {
+    "@odata.id": `${V1}/`,
+    "@odata.type": "#ServiceRoot.v1_17_0.ServiceRoot",
+    Id: "RootService",
+    Name: "Root Service",
+    RedfishVersion: "1.20.0",
+    UUID: uuidFor(c.serial),
+    Vendor: c.ids.manufacturer,
+    Product: MODEL_NAMES[nic.model] ?? nic.model,
+    ProtocolFeaturesSupported: {
+      ExpandQuery: { ExpandAll: false, Levels: true, MaxLevels: 1, Links: false, NoLinks: true },
+      SelectQuery: false,
+      FilterQuery: false,
+      OnlyMemberQuery: false,
+      ExcerptQuery: false,
+      TopSkipQuery: false,
+    },
+    Systems: link(`${V1}/Systems`),
+    Managers: link(`${V1}/Managers`),
+    Chassis: link(`${V1}/Chassis`),
+    UpdateService: link(`${V1}/UpdateService`),
+    TaskService: link(`${V1}/TaskService`),
+    SessionService: link(`${V1}/SessionService`),
+    AccountService: link(`${V1}/AccountService`),
+    Links: { Sessions: link(`${V1}/SessionService/Sessions`) },
+    Oem: {
+      SmartFleet: {
+        "@odata.type": "#SmartFleetServiceRoot.v1_0_0.SmartFleetServiceRoot",
+        DpuOs: link(`${V1}/Oem/SmartFleet/DpuOs`),
+        Services: link(`${V1}/Oem/SmartFleet/Services`),
+        HostDevices: link(`${V1}/Oem/SmartFleet/HostDevices`),
+        ServicePairs: link(`${V1}/Oem/SmartFleet/ServicePairs`),
+        AcceleratorShares: link(`${V1}/Oem/SmartFleet/AcceleratorShares`),
+      },
+    },
+  };
+}
+
+/** A stable UUID derived from the serial (RFC 4122 layout). */
+export function uuidFor(serial: string): string {
+  let h = 0x811c9dc5;
+  const bytes: number[] = [];
+  for (let round = 0; round < 16; round++) {
+    for (const ch of `${serial}#${round}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    bytes.push(h & 0xff);
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The DPU's Arm system. */
+export function dpuSystem(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const { nic } = c.sim.placement(c.serial);
+  const uri = `${V1}/Systems/${c.ids.system}`;
+  const body: Resource = {
+    "@odata.id": uri,
+    "@odata.type": "#ComputerSystem.v1_22_0.ComputerSystem",
+    Id: c.ids.system,
+    Name: `${MODEL_NAMES[nic.model] ?? nic.model} Arm system`,
+    SystemType: "DPU",
+    Manufacturer: c.ids.manufacturer,
+    Model: MODEL_NAMES[nic.model] ?? nic.model,
+    SerialNumber: nic.serial,
+    UUID: uuidFor(`${nic.serial}/dpu`),
+    PowerState: d.dpu.powerState,
+    Status: d.dpu.crashed ? { State: "UnavailableOffline", Health: "Critical" } : status(d.dpu.powerState === "On"),
+    ProcessorSummary: { Count: 1, CoreCount: nic.armCores },
+    MemorySummary: { TotalSystemMemoryGiB: nic.memoryGiB },
+    HostName: d.dpuOs.hostname ?? "",
+    Bios: link(`${uri}/Bios`),
+    Actions: {
+      "#ComputerSystem.Reset": {
+        target: `${uri}/Actions/ComputerSystem.Reset`,
+        "ResetType@Redfish.AllowableValues": ["GracefulRestart", "ForceRestart"],
+      },
+    },
+    Links: { Chassis: [link(`${V1}/Chassis/${c.ids.chassis}`)], ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)] },
+  };
+  if (nic.vendor === "nvidia") body.Oem = { Nvidia: link(`${uri}/Oem/Nvidia`) };
+  return body;
+}
+
+/** NVIDIA's OEM mode resource (`Systems/Bluefield/Oem/Nvidia`), as real BlueField BMCs serve it. */
+export function nvidiaSystemOem(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const uri = `${V1}/Systems/${c.ids.system}/Oem/Nvidia`;
+  return {
+    "@odata.id": uri,
+    Mode: d.bios.mode === "dpu" ? "DpuMode" : "NicMode",
+    Actions: {
+      "#Mode.Set": {
+        target: `${uri}/Actions/Mode.Set`,
+        Parameters: [{ Name: "Mode", DataType: "String", Required: true, AllowableValues: ["NicMode", "DpuMode"] }],
+      },
+    },
+  };
+}
+
+/** The host the DPU sits in. */
+export function hostSystem(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const { host } = c.sim.placement(c.serial);
+  const uri = `${V1}/Systems/Host`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#ComputerSystem.v1_22_0.ComputerSystem",
+    Id: "Host",
+    Name: host.name,
+    SystemType: "Physical",
+    Manufacturer: { dell: "Dell Inc.", hpe: "HPE", lenovo: "Lenovo", other: "Unknown" }[host.vendor],
+    Model: host.model,
+    SerialNumber: host.serial,
+    UUID: uuidFor(`${host.serial}/host`),
+    PowerState: d.host.powerState,
+    Status: status(d.host.powerState === "On"),
+    ProcessorSummary: { CoreCount: host.cpus },
+    MemorySummary: { TotalSystemMemoryGiB: host.memoryGiB },
+    Boot: {
+      BootSourceOverrideEnabled: d.host.bootOverride.enabled,
+      "BootSourceOverrideEnabled@Redfish.AllowableValues": ["Disabled", "Once"],
+      BootSourceOverrideTarget: d.host.bootOverride.target,
+      "BootSourceOverrideTarget@Redfish.AllowableValues": ["None", "Cd", "Pxe", "Hdd"],
+    },
+    Actions: {
+      "#ComputerSystem.Reset": {
+        target: `${uri}/Actions/ComputerSystem.Reset`,
+        "ResetType@Redfish.AllowableValues": ["On", "ForceOff", "GracefulShutdown", "PowerCycle", "ForceRestart", "GracefulRestart"],
+      },
+    },
+    Links: { ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)] },
+    Oem: {
+      SmartFleet: {
+        "@odata.type": "#SmartFleetHost.v1_0_0.SmartFleetHost",
+        OperatingSystem: d.host.os ? { Image: d.host.os.image, Version: d.host.os.version } : null,
+      },
+    },
+  };
+}
+
+function biosAttributes(mode: string, privilege: string): Resource {
+  return {
+    NicMode: mode === "dpu" ? "DpuMode" : "NicMode",
+    HostPrivilegeLevel: privilege === "privileged" ? "Privileged" : "Restricted",
+  };
+}
+
+/** Bios: effective attributes. */
+export function bios(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const uri = `${V1}/Systems/${c.ids.system}/Bios`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#Bios.v1_2_0.Bios",
+    Id: "BIOS",
+    Name: "BIOS Configuration",
+    Attributes: biosAttributes(d.bios.mode, d.bios.hostPrivilege),
+    "@Redfish.Settings": { "@odata.type": "#Settings.v1_4_0.Settings", SettingsObject: link(`${uri}/Settings`) },
+  };
+}
+
+/** Bios/Settings: values pending until the next DPU reboot. */
+export function biosSettings(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const uri = `${V1}/Systems/${c.ids.system}/Bios/Settings`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#Bios.v1_2_0.Bios",
+    Id: "Settings",
+    Name: "BIOS Pending Settings",
+    Attributes: biosAttributes(d.bios.pending.mode ?? d.bios.modeAwaitingHostCycle ?? d.bios.mode, d.bios.pending.hostPrivilege ?? d.bios.hostPrivilege),
+  };
+}
+
+/** The BMC manager. */
+export function manager(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const uri = `${V1}/Managers/${c.ids.manager}`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#Manager.v1_19_0.Manager",
+    Id: c.ids.manager,
+    Name: "DPU management controller",
+    ManagerType: "BMC",
+    Manufacturer: c.ids.manufacturer,
+    FirmwareVersion: d.firmware.bmc,
+    UUID: uuidFor(`${c.serial}/bmc`),
+    PowerState: "On",
+    Status: status(true),
+    VirtualMedia: link(`${uri}/VirtualMedia`),
+    Links: { ManagerForServers: [link(`${V1}/Systems/${c.ids.system}`), link(`${V1}/Systems/Host`)], ManagerForChassis: [link(`${V1}/Chassis/${c.ids.chassis}`)] },
+  };
+}
+
+/** The virtual CD. */
+export function virtualMedia(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const uri = `${V1}/Managers/${c.ids.manager}/VirtualMedia/CD`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#VirtualMedia.v1_6_0.VirtualMedia",
+    Id: "CD",
+    Name: "Virtual CD",
+    MediaTypes: ["CD", "DVD"],
+    Image: d.virtualMedia.image,
+    Inserted: d.virtualMedia.inserted,
+    ConnectedVia: d.virtualMedia.inserted ? "URI" : "NotConnected",
+    TransferMethod: "Stream",
+    Actions: {
+      "#VirtualMedia.InsertMedia": { target: `${uri}/Actions/VirtualMedia.InsertMedia` },
+      "#VirtualMedia.EjectMedia": { target: `${uri}/Actions/VirtualMedia.EjectMedia` },
+    },
+  };
+}
+
+/** The card chassis. */
+export function chassis(c: RenderContext): Resource {
+  const { nic } = c.sim.placement(c.serial);
+  const uri = `${V1}/Chassis/${c.ids.chassis}`;
+  return {
+    "@odata.id": uri,
+    "@odata.type": "#Chassis.v1_23_0.Chassis",
+    Id: c.ids.chassis,
+    Name: `${MODEL_NAMES[nic.model] ?? nic.model} card`,
+    ChassisType: "Card",
+    Manufacturer: c.ids.manufacturer,
+    Model: MODEL_NAMES[nic.model] ?? nic.model,
+    SerialNumber: nic.serial,
+    Status: status(true),
+    NetworkAdapters: link(`${uri}/NetworkAdapters`),
+    Links: { ComputerSystems: [link(`${V1}/Systems/${c.ids.system}`)], ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)] },
+  };
+}
+
+/** The network adapter of the card. */
+export function networkAdapter(c: RenderContext): Resource {
+  const d = c.sim.docOf(c.serial);
+  const { nic } = c.sim.placement(c.serial);
+  return {
+    "@odata.id": `${V1}/Chassis/${c.ids.chassis}/NetworkAdapters/${c.ids.adapter}`,
+    "@odata.type": "#NetworkAdapter.v1_9_0.NetworkAdapter",
+    Id: c.ids.adapter,
+    Name: MODEL_NAMES[nic.model] ?? nic.model,
+    Manufacturer: c.ids.manufacturer,
+    Model: MODEL_NAMES[nic.model] ?? nic.model,
+    SerialNumber: nic.serial,
+    PartNumber: nic.model.toUpperCase(),
+    Status: status(true),
+    Controllers: [{ FirmwarePackageVersion: d.firmware.nic }],
+  };
+}
+
+/** A firmware inventory item. */
+export function firmwareItem(c: RenderContext, which: "os" | "nic" | "bmc"): Resource {
+  const d = c.sim.docOf(c.serial);
+  const id = c.ids.firmware[which];
+  const names = { os: "DPU operating system", nic: "NIC firmware", bmc: "BMC firmware" };
+  const installing = which === "os" && d.dpuOs.state === "Installing";
+  return {
+    "@odata.id": `${V1}/UpdateService/FirmwareInventory/${id}`,
+    "@odata.type": "#SoftwareInventory.v1_10_0.SoftwareInventory",
+    Id: id,
+    Name: names[which],
+    Version: d.firmware[which],
+    Updateable: true,
+    Manufacturer: c.ids.manufacturer,
+    Status: installing ? { State: "Updating", Health: "OK" } : status(true),
+  };
+}
+
+/** Which firmware item an id names, if any. */
+export function firmwareTarget(c: RenderContext, id: string): "os" | "nic" | "bmc" | undefined {
+  return (Object.keys(c.ids.firmware) as Array<"os" | "nic" | "bmc">).find((k) => c.ids.firmware[k] === id);
+}
+
+/** UpdateService. */
+export function updateService(c: RenderContext): Resource {
+  return {
+    "@odata.id": `${V1}/UpdateService`,
+    "@odata.type": "#UpdateService.v1_11_0.UpdateService",
+    Id: "UpdateService",
+    Name: "Update Service",
+    ServiceEnabled: true,
+    Status: status(true),
+    FirmwareInventory: link(`${V1}/UpdateService/FirmwareInventory`),
+    Actions: {
+      "#UpdateService.SimpleUpdate": {
+        target: `${V1}/UpdateService/Actions/UpdateService.SimpleUpdate`,
+        "TransferProtocol@Redfish.AllowableValues": ["HTTP", "HTTPS", "NFS"],
+      },
+    },
+  };
+}
+
+/** TaskService. */
+export function taskService(c: RenderContext): Resource {
+  return {
+    "@odata.id": `${V1}/TaskService`,
+    "@odata.type": "#TaskService.v1_2_0.TaskService",
+    Id: "TaskService",
+    Name: "Task Service",
+    ServiceEnabled: true,
+    DateTime: new Date(c.sim.clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    CompletedTaskOverWritePolicy: "Oldest",
+    LifeCycleEventOnTaskStateChange: false,
+    Status: status(true),
+    Tasks: link(`${V1}/TaskService/Tasks`),
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A task. */
+export function task(c: RenderContext, t: TaskRecord): Resource {
+  const body: Resource = {
+    "@odata.id": `${V1}/TaskService/Tasks/${t.id}`,
+    "@odata.type": "#Task.v1_7_0.Task",
+    Id: t.id,
+    Name: t.name,
+    TaskState: t.state,
+    TaskStatus: t.state === "Completed" ? "OK" : t.state === "Running" || t.state === "New" ? "OK" : t.state === "Killed" ? "Warning" : "Critical",
+    PercentComplete: c.sim.percentComplete(t),
+    StartTime: iso(t.startTime),
+    TaskMonitor: `${V1}/TaskService/TaskMonitors/${t.id}`,
+    Messages: t.messages.map((m) => ({ MessageId: m.messageId, Message: m.message, MessageArgs: m.args, Severity: m.severity, MessageSeverity: m.severity })),
+  };
+  if (t.endTime !== null) body.EndTime = iso(t.endTime);
+  return body;
+}
+
+/** SessionService. */
+export function sessionService(): Resource {
+  return {
+    "@odata.id": `${V1}/SessionService`,
+    "@odata.type": "#SessionService.v1_1_8.SessionService",
+    Id: "SessionService",
+    Name: "Session Service",
+    ServiceEnabled: true,
+    SessionTimeout: 1800,
+    Status: status(true),
+    Sessions: link(`${V1}/SessionService/Sessions`),
+  };
+}
+
+/** A session. */
+export function session(c: RenderContext, id: string): Resource | undefined {
+  const s = c.sim.docOf(c.serial).sessions.find((x) => x.id === id);
+  if (!s) return undefined;
+  return {
+    "@odata.id": `${V1}/SessionService/Sessions/${s.id}`,
+    "@odata.type": "#Session.v1_3_0.Session",
+    Id: s.id,
+    Name: `Session ${s.id}`,
+    UserName: c.sim.docOf(c.serial).accounts.find((a) => a.id === s.accountId)?.userName ?? s.accountId,
+  };
+}
+
+/** AccountService. */
+export function accountService(): Resource {
+  return {
+    "@odata.id": `${V1}/AccountService`,
+    "@odata.type": "#AccountService.v1_10_0.AccountService",
+    Id: "AccountService",
+    Name: "Account Service",
+    ServiceEnabled: true,
+    AuthFailureLoggingThreshold: 3,
+    MinPasswordLength: 8,
+    MaxPasswordLength: 128,
+    AccountLockoutThreshold: 5,
+    AccountLockoutDuration: 60,
+    AccountLockoutCounterResetAfter: 60,
+    Status: status(true),
+    Accounts: link(`${V1}/AccountService/Accounts`),
+    Roles: link(`${V1}/AccountService/Roles`),
+  };
+}
+
+/** A management account. */
+export function account(c: RenderContext, id: string): Resource | undefined {
+  const a = c.sim.docOf(c.serial).accounts.find((x) => x.id === id);
+  if (!a) return undefined;
+  return {
+    "@odata.id": `${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`,
+    "@odata.type": "#ManagerAccount.v1_8_0.ManagerAccount",
+    Id: a.id,
+    Name: `Account ${a.userName}`,
+    UserName: a.userName,
+    RoleId: a.roleId,
+    Enabled: a.enabled,
+    Locked: a.lockedUntil > c.sim.clock.now(),
+    "Locked@Redfish.AllowableValues": ["false"],
+    PasswordChangeRequired: a.passwordChangeRequired,
+    Password: null,
+    AccountTypes: ["Redfish"],
+    Links: { Role: link(`${V1}/AccountService/Roles/${a.roleId}`) },
+  };
+}
+
+/** Privileges of the three built-in roles. */
+export const ROLE_PRIVILEGES: Record<string, string[]> = {
+  Administrator: ["Login", "ConfigureManager", "ConfigureUsers", "ConfigureSelf", "ConfigureComponents"],
+  Operator: ["Login", "ConfigureSelf", "ConfigureComponents"],
+  ReadOnly: ["Login", "ConfigureSelf"],
+};
+
+/** A role. */
+export function role(id: string): Resource | undefined {
+  const privileges = ROLE_PRIVILEGES[id];
+  if (!privileges) return undefined;
+  return {
+    "@odata.id": `${V1}/AccountService/Roles/${id}`,
+    "@odata.type": "#Role.v1_3_0.Role",
+    Id: id,
+    Name: `${id} role`,
+    RoleId: id,
+    IsPredefined: true,
+    AssignedPrivileges: privileges,
+  };
+}
+
+// ---------------------------------------------------------------- Oem/SmartFleet
+
+const OEM = `${V1}/Oem/SmartFleet`;
+
+/** The DPU OS singleton. */
+export function dpuOs(c: RenderContext): Resource {
+  const os = c.sim.docOf(c.serial).dpuOs;
+  return {
+    "@odata.id": `${OEM}/DpuOs`,
+    "@odata.type": "#SmartFleetDpuOs.v1_0_0.SmartFleetDpuOs",
+    Id: "DpuOs",
+    Name: "DPU operating system",
+    Image: os.image,
+    Version: os.version,
+    Hostname: os.hostname,
+    NtpServers: os.ntpServers,
+    Cluster: os.cluster,
+    State: os.state,
+    Install: link(`${V1}/UpdateService/FirmwareInventory/${c.ids.firmware.os}`),
+  };
+}
+
+/** A service. */
+export function service(c: RenderContext, id: string): Resource | undefined {
+  const s = c.sim.docOf(c.serial).services.find((x) => x.id === id);
+  if (!s) return undefined;
+  return {
+    "@odata.id": `${OEM}/Services/${encodeURIComponent(s.id)}`,
+    "@odata.type": "#SmartFleetService.v1_0_0.SmartFleetService",
+    Id: s.id,
+    Name: s.name,
+    ServiceType: s.serviceType,
+    Version: s.version,
+    Cores: s.cores,
+    MemoryGiB: s.memoryGiB,
+    Config: s.config,
+    State: s.state,
+  };
+}
+
+/** A host device. */
+export function hostDevice(c: RenderContext, id: string): Resource | undefined {
+  const h = c.sim.docOf(c.serial).hostDevices.find((x) => x.id === id);
+  if (!h) return undefined;
+  return {
+    "@odata.id": `${OEM}/HostDevices/${encodeURIComponent(h.id)}`,
+    "@odata.type": "#SmartFleetHostDevice.v1_0_0.SmartFleetHostDevice",
+    Id: h.id,
+    Name: h.name,
+    Kind: h.kind,
+    Function: h.function,
+    BackingService: h.backingService,
+    HostPciAddress: h.hostPciAddress,
+    SourceSerial: h.share?.sourceSerial ?? null,
+  };
+}
+
+/** A service pair (on its primary). */
+export function servicePair(c: RenderContext, id: string): Resource | undefined {
+  const p = c.sim.docOf(c.serial).servicePairs.find((x) => x.id === id);
+  if (!p) return undefined;
+  return {
+    "@odata.id": `${OEM}/ServicePairs/${encodeURIComponent(p.id)}`,
+    "@odata.type": "#SmartFleetServicePair.v1_0_0.SmartFleetServicePair",
+    Id: p.id,
+    Name: p.name,
+    ServiceType: p.serviceType,
+    Version: p.version,
+    Cores: p.cores,
+    MemoryGiB: p.memoryGiB,
+    Config: p.config,
+    Primary: { Serial: c.serial },
+    Secondary: { Serial: p.secondarySerial },
+    ActiveSide: p.activeSide,
+    Protected: c.sim.pairProtected(c.serial, p.id),
+    State: p.state,
+  };
+}
+
+/** An accelerator share (on the source). */
+export function acceleratorShare(c: RenderContext, id: string): Resource | undefined {
+  const s = c.sim.docOf(c.serial).acceleratorShares.find((x) => x.id === id);
+  if (!s) return undefined;
+  return {
+    "@odata.id": `${OEM}/AcceleratorShares/${encodeURIComponent(s.id)}`,
+    "@odata.type": "#SmartFleetAcceleratorShare.v1_0_0.SmartFleetAcceleratorShare",
+    Id: s.id,
+    Name: s.name,
+    Accelerator: s.accelerator,
+    Consumer: { Serial: s.consumerSerial },
+    HostPciAddress: s.hostPciAddress,
+  };
+}

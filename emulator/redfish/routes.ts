@@ -1,0 +1,447 @@
+/**
+ * The route table of a DPU management port: thin handlers that read the request,
+ * call the simulation, and render resources. Authentication, ETags, errors and
+ * bodies are the port server's job.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { AccountState, TaskRecord } from "../model";
+import { missing, notFound, notInList, ServiceError } from "../service-error";
+import type { Simulation } from "../simulation";
+import * as r from "./resources";
+import type { RenderContext, Resource } from "./resources";
+import { baseMessage } from "./registry";
+import { Router, type Params } from "./router";
+
+/** Everything a handler sees. */
+export interface RouteContext extends RenderContext {
+  /** Path parameters. */
+  params: Params;
+  /** Parsed JSON body (POST/PATCH), an object. */
+  body: Record<string, unknown>;
+  /** Query string. */
+  query: URLSearchParams;
+  /** Request headers. */
+  headers: IncomingHttpHeaders;
+  /** The authenticated account (undefined on open routes). */
+  account: AccountState | undefined;
+  /** The session the request came with, if any. */
+  sessionId: string | undefined;
+}
+
+/** What a handler answers. */
+export interface Reply {
+  /** Status code. */
+  status: number;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** JSON body (undefined for none). */
+  body?: unknown;
+}
+
+/** A route handler. */
+export type Handler = (ctx: RouteContext) => Reply;
+
+/** Paths answered without authentication. */
+export const OPEN_PATHS = new Set(["/redfish", "/redfish/v1", "/redfish/v1/$metadata", "/redfish/v1/odata"]);
+
+const V1 = "/redfish/v1";
+const OEM = `${V1}/Oem/SmartFleet`;
+
+function ok(body: unknown): Reply {
+  return { status: 200, body };
+}
+
+function found(body: Resource | undefined, type: string, id: string): Reply {
+  if (!body) throw notFound(type, id);
+  return ok(body);
+}
+
+function noContent(): Reply {
+  return { status: 204 };
+}
+
+/** 202 with the task monitor, body the task. */
+export function accepted(ctx: RenderContext, t: TaskRecord): Reply {
+  return { status: 202, headers: { Location: `${V1}/TaskService/TaskMonitors/${t.id}` }, body: r.task(ctx, t) };
+}
+
+/** 201 with Location, body the resource. */
+function created(uri: string, body: Resource | undefined): Reply {
+  return { status: 201, headers: { Location: uri }, body };
+}
+
+function requireSystem(ctx: RouteContext): "dpu" | "host" {
+  if (ctx.params.system === ctx.ids.system) return "dpu";
+  if (ctx.params.system === "Host") return "host";
+  throw notFound("ComputerSystem", ctx.params.system);
+}
+
+function requireId(ctx: RouteContext, key: string, expected: string, type: string): void {
+  if (ctx.params[key] !== expected) throw notFound(type, ctx.params[key]);
+}
+
+/** Allows only the listed body properties (400 PropertyUnknown otherwise). */
+function onlyProperties(body: Record<string, unknown>, allowed: string[], readOnly: string[] = []): void {
+  for (const key of Object.keys(body)) {
+    if (key.startsWith("@")) continue;
+    if (readOnly.includes(key)) throw new ServiceError(400, "PropertyNotWritable", [key], `${key} is read-only`);
+    if (!allowed.includes(key)) throw new ServiceError(400, "PropertyUnknown", [key], `${key} cannot be set here; writable: ${allowed.join(", ")}`);
+  }
+}
+
+function actionParameter(body: Record<string, unknown>, action: string, name: string): unknown {
+  if (body[name] === undefined) throw new ServiceError(400, "ActionParameterMissing", [action, name], `${action} needs ${name}`);
+  return body[name];
+}
+
+function biosValue<T extends string>(attrs: Record<string, unknown>, name: string, map: Record<string, T>): T | undefined {
+  const v = attrs[name];
+  if (v === undefined) return undefined;
+  const mapped = typeof v === "string" ? map[v] : undefined;
+  if (!mapped) throw notInList(`Attributes/${name}`, v, Object.keys(map));
+  return mapped;
+}
+
+/** Builds the route table. */
+export function buildRouter(): Router<Handler> {
+  const router = new Router<Handler>();
+  router
+    .on("/redfish", { GET: () => ok({ v1: `${V1}/` }) })
+    .on(V1, { GET: (c) => ok(r.serviceRoot(c)) })
+
+    // sessions and accounts
+    .on(`${V1}/SessionService`, { GET: () => ok(r.sessionService()) })
+    .on(`${V1}/SessionService/Sessions`, {
+      GET: (c) => ok(r.collection(`${V1}/SessionService/Sessions`, "SessionCollection", "Sessions", c.sim.docOf(c.serial).sessions.map((s) => `${V1}/SessionService/Sessions/${s.id}`))),
+      POST: (c) => login(c),
+    })
+    .on(`${V1}/SessionService/Sessions/{id}`, {
+      GET: (c) => found(r.session(c, c.params.id), "Session", c.params.id),
+      DELETE: (c) => {
+        c.sim.deleteSession(c.serial, c.params.id);
+        return noContent();
+      },
+    })
+    .on(`${V1}/AccountService`, { GET: () => ok(r.accountService()) })
+    .on(`${V1}/AccountService/Accounts`, {
+      GET: (c) => ok(r.collection(`${V1}/AccountService/Accounts`, "ManagerAccountCollection", "Accounts", c.sim.docOf(c.serial).accounts.map((a) => `${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`))),
+      POST: (c) => {
+        onlyProperties(c.body, ["UserName", "Password", "RoleId", "Enabled"]);
+        const a = c.sim.createAccount(c.serial, { userName: c.body.UserName, password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled });
+        return created(`${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`, r.account(c, a.id));
+      },
+    })
+    .on(`${V1}/AccountService/Accounts/{id}`, {
+      GET: (c) => found(r.account(c, c.params.id), "ManagerAccount", c.params.id),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Password", "RoleId", "Enabled", "Locked"], ["UserName", "Id", "PasswordChangeRequired", "AccountTypes"]);
+        c.sim.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked });
+        return ok(r.account(c, c.params.id));
+      },
+      DELETE: (c) => {
+        c.sim.deleteAccount(c.serial, c.params.id);
+        return noContent();
+      },
+    })
+    .on(`${V1}/AccountService/Roles`, {
+      GET: () => ok(r.collection(`${V1}/AccountService/Roles`, "RoleCollection", "Roles", Object.keys(r.ROLE_PRIVILEGES).map((id) => `${V1}/AccountService/Roles/${id}`))),
+    })
+    .on(`${V1}/AccountService/Roles/{id}`, { GET: (c) => found(r.role(c.params.id), "Role", c.params.id) })
+
+    // systems
+    .on(`${V1}/Systems`, {
+      GET: (c) => ok(r.collection(`${V1}/Systems`, "ComputerSystemCollection", "Computer Systems", [`${V1}/Systems/${c.ids.system}`, `${V1}/Systems/Host`])),
+    })
+    .on(`${V1}/Systems/{system}`, {
+      GET: (c) => ok(requireSystem(c) === "dpu" ? r.dpuSystem(c) : r.hostSystem(c)),
+      PATCH: (c) => {
+        if (requireSystem(c) === "dpu") {
+          onlyProperties(c.body, [], ["PowerState", "SystemType", "SerialNumber", "HostName"]);
+          return ok(r.dpuSystem(c));
+        }
+        onlyProperties(c.body, ["Boot"], ["PowerState", "SystemType", "SerialNumber"]);
+        const boot = c.body.Boot as Record<string, unknown> | undefined;
+        if (boot !== undefined) {
+          if (boot === null || typeof boot !== "object") throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(boot), "Boot"], "Boot must be an object");
+          onlyProperties(boot, ["BootSourceOverrideEnabled", "BootSourceOverrideTarget"]);
+          c.sim.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
+        }
+        return ok(r.hostSystem(c));
+      },
+    })
+    .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, {
+      POST: (c) => {
+        const which = requireSystem(c);
+        const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
+        if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
+        return accepted(c, which === "dpu" ? c.sim.resetDpu(c.serial, resetType) : c.sim.resetHost(c.serial, resetType));
+      },
+    })
+    .on(`${V1}/Systems/{system}/Bios`, {
+      GET: (c) => {
+        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
+        return ok(r.bios(c));
+      },
+    })
+    .on(`${V1}/Systems/{system}/Bios/Settings`, {
+      GET: (c) => {
+        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
+        return ok(r.biosSettings(c));
+      },
+      PATCH: (c) => {
+        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
+        onlyProperties(c.body, ["Attributes"]);
+        const attrs = c.body.Attributes as Record<string, unknown> | undefined;
+        if (!attrs || typeof attrs !== "object") throw missing("Attributes");
+        onlyProperties(attrs, ["NicMode", "HostPrivilegeLevel"]);
+        c.sim.patchBiosSettings(c.serial, {
+          mode: biosValue(attrs, "NicMode", { DpuMode: "dpu", NicMode: "nic" } as const),
+          hostPrivilege: biosValue(attrs, "HostPrivilegeLevel", { Privileged: "privileged", Restricted: "restricted" } as const),
+        });
+        return ok(r.biosSettings(c));
+      },
+    })
+    .on(`${V1}/Systems/{system}/Oem/Nvidia`, {
+      GET: (c) => {
+        if (requireSystem(c) !== "dpu" || c.ids.manufacturer !== "Nvidia") throw notFound("Oem", "Nvidia");
+        return ok(r.nvidiaSystemOem(c));
+      },
+    })
+    .on(`${V1}/Systems/{system}/Oem/Nvidia/Actions/Mode.Set`, {
+      POST: (c) => {
+        if (requireSystem(c) !== "dpu" || c.ids.manufacturer !== "Nvidia") throw notFound("Oem", "Nvidia");
+        const mode = actionParameter(c.body, "Mode.Set", "Mode");
+        const mapped = ({ DpuMode: "dpu", NicMode: "nic" } as const)[String(mode) as "DpuMode" | "NicMode"];
+        if (!mapped) throw new ServiceError(400, "ActionParameterValueNotInList", [String(mode), "Mode", "Mode.Set"], "Mode must be DpuMode or NicMode");
+        c.sim.patchBiosSettings(c.serial, { mode: mapped });
+        return noContent();
+      },
+    })
+
+    // managers and virtual media
+    .on(`${V1}/Managers`, { GET: (c) => ok(r.collection(`${V1}/Managers`, "ManagerCollection", "Managers", [`${V1}/Managers/${c.ids.manager}`])) })
+    .on(`${V1}/Managers/{manager}`, {
+      GET: (c) => {
+        requireId(c, "manager", c.ids.manager, "Manager");
+        return ok(r.manager(c));
+      },
+    })
+    .on(`${V1}/Managers/{manager}/VirtualMedia`, {
+      GET: (c) => {
+        requireId(c, "manager", c.ids.manager, "Manager");
+        return ok(r.collection(`${V1}/Managers/${c.ids.manager}/VirtualMedia`, "VirtualMediaCollection", "Virtual Media", [`${V1}/Managers/${c.ids.manager}/VirtualMedia/CD`]));
+      },
+    })
+    .on(`${V1}/Managers/{manager}/VirtualMedia/{media}`, {
+      GET: (c) => {
+        requireId(c, "manager", c.ids.manager, "Manager");
+        requireId(c, "media", "CD", "VirtualMedia");
+        return ok(r.virtualMedia(c));
+      },
+    })
+    .on(`${V1}/Managers/{manager}/VirtualMedia/{media}/Actions/VirtualMedia.InsertMedia`, {
+      POST: (c) => {
+        requireId(c, "manager", c.ids.manager, "Manager");
+        requireId(c, "media", "CD", "VirtualMedia");
+        c.sim.insertMedia(c.serial, actionParameter(c.body, "VirtualMedia.InsertMedia", "Image"));
+        return noContent();
+      },
+    })
+    .on(`${V1}/Managers/{manager}/VirtualMedia/{media}/Actions/VirtualMedia.EjectMedia`, {
+      POST: (c) => {
+        requireId(c, "manager", c.ids.manager, "Manager");
+        requireId(c, "media", "CD", "VirtualMedia");
+        c.sim.ejectMedia(c.serial);
+        return noContent();
+      },
+    })
+
+    // chassis
+    .on(`${V1}/Chassis`, { GET: (c) => ok(r.collection(`${V1}/Chassis`, "ChassisCollection", "Chassis", [`${V1}/Chassis/${c.ids.chassis}`])) })
+    .on(`${V1}/Chassis/{chassis}`, {
+      GET: (c) => {
+        requireId(c, "chassis", c.ids.chassis, "Chassis");
+        return ok(r.chassis(c));
+      },
+    })
+    .on(`${V1}/Chassis/{chassis}/NetworkAdapters`, {
+      GET: (c) => {
+        requireId(c, "chassis", c.ids.chassis, "Chassis");
+        const base = `${V1}/Chassis/${c.ids.chassis}/NetworkAdapters`;
+        return ok(r.collection(base, "NetworkAdapterCollection", "Network Adapters", [`${base}/${c.ids.adapter}`]));
+      },
+    })
+    .on(`${V1}/Chassis/{chassis}/NetworkAdapters/{adapter}`, {
+      GET: (c) => {
+        requireId(c, "chassis", c.ids.chassis, "Chassis");
+        requireId(c, "adapter", c.ids.adapter, "NetworkAdapter");
+        return ok(r.networkAdapter(c));
+      },
+    })
+
+    // updates and tasks
+    .on(`${V1}/UpdateService`, { GET: (c) => ok(r.updateService(c)) })
+    .on(`${V1}/UpdateService/FirmwareInventory`, {
+      GET: (c) =>
+        ok(r.collection(`${V1}/UpdateService/FirmwareInventory`, "SoftwareInventoryCollection", "Firmware Inventory", Object.values(c.ids.firmware).map((id) => `${V1}/UpdateService/FirmwareInventory/${id}`))),
+    })
+    .on(`${V1}/UpdateService/FirmwareInventory/{item}`, {
+      GET: (c) => {
+        const which = r.firmwareTarget(c, c.params.item);
+        if (!which) throw notFound("SoftwareInventory", c.params.item);
+        return ok(r.firmwareItem(c, which));
+      },
+    })
+    .on(`${V1}/UpdateService/Actions/UpdateService.SimpleUpdate`, { POST: (c) => simpleUpdate(c) })
+    .on(`${V1}/TaskService`, { GET: (c) => ok(r.taskService(c)) })
+    .on(`${V1}/TaskService/Tasks`, {
+      GET: (c) => ok(r.collection(`${V1}/TaskService/Tasks`, "TaskCollection", "Tasks", c.sim.tasksOf(c.serial).map((t) => `${V1}/TaskService/Tasks/${t.id}`))),
+    })
+    .on(`${V1}/TaskService/Tasks/{id}`, { GET: (c) => ok(r.task(c, c.sim.task(c.serial, c.params.id))) })
+    .on(`${V1}/TaskService/TaskMonitors/{id}`, { GET: (c) => taskMonitor(c) })
+
+    // Oem/SmartFleet
+    .on(`${OEM}/DpuOs`, {
+      GET: (c) => ok(r.dpuOs(c)),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Hostname", "NtpServers", "Cluster"], ["Image", "Version", "State", "Id", "Name"]);
+        c.sim.patchDpuOs(c.serial, { hostname: c.body.Hostname, ntpServers: c.body.NtpServers, cluster: c.body.Cluster });
+        return ok(r.dpuOs(c));
+      },
+    })
+    .on(`${OEM}/Services`, {
+      GET: (c) => ok(r.collection(`${OEM}/Services`, "SmartFleetServiceCollection", "DPU services", c.sim.docOf(c.serial).services.map((s) => `${OEM}/Services/${encodeURIComponent(s.id)}`))),
+      POST: (c) => {
+        onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config"]);
+        const { task } = c.sim.createService(c.serial, c.body);
+        return accepted(c, task);
+      },
+    })
+    .on(`${OEM}/Services/{id}`, {
+      GET: (c) => found(r.service(c, c.params.id), "Service", c.params.id),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Name", "Version", "Cores", "MemoryGiB", "Config"], ["Id", "ServiceType", "State"]);
+        c.sim.patchService(c.serial, c.params.id, c.body);
+        return ok(r.service(c, c.params.id));
+      },
+      DELETE: (c) => {
+        c.sim.deleteService(c.serial, c.params.id);
+        return noContent();
+      },
+    })
+    .on(`${OEM}/HostDevices`, {
+      GET: (c) => ok(r.collection(`${OEM}/HostDevices`, "SmartFleetHostDeviceCollection", "Host devices", c.sim.docOf(c.serial).hostDevices.map((h) => `${OEM}/HostDevices/${encodeURIComponent(h.id)}`))),
+      POST: (c) => {
+        onlyProperties(c.body, ["Id", "Name", "Kind", "Function", "BackingService"], ["HostPciAddress"]);
+        const device = c.sim.createHostDevice(c.serial, c.body);
+        const uri = `${OEM}/HostDevices/${encodeURIComponent(device.id)}`;
+        return created(uri, r.hostDevice(c, device.id));
+      },
+    })
+    .on(`${OEM}/HostDevices/{id}`, {
+      GET: (c) => found(r.hostDevice(c, c.params.id), "HostDevice", c.params.id),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Name", "BackingService"], ["Id", "Kind", "Function", "HostPciAddress"]);
+        c.sim.patchHostDevice(c.serial, c.params.id, c.body);
+        return ok(r.hostDevice(c, c.params.id));
+      },
+      DELETE: (c) => {
+        c.sim.deleteHostDevice(c.serial, c.params.id);
+        return noContent();
+      },
+    })
+    .on(`${OEM}/ServicePairs`, {
+      GET: (c) => ok(r.collection(`${OEM}/ServicePairs`, "SmartFleetServicePairCollection", "Service pairs", c.sim.docOf(c.serial).servicePairs.map((p) => `${OEM}/ServicePairs/${encodeURIComponent(p.id)}`))),
+      POST: (c) => {
+        onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "Primary", "Secondary"]);
+        const primary = c.body.Primary as { Serial?: unknown } | undefined;
+        if (primary && primary.Serial !== undefined && primary.Serial !== c.serial) {
+          throw new ServiceError(400, "PropertyValueNotInList", [String(primary.Serial), "Primary/Serial"], `create the pair on the primary's port; this port is DPU ${c.serial}`);
+        }
+        const { task } = c.sim.createServicePair(c.serial, c.body);
+        return accepted(c, task);
+      },
+    })
+    .on(`${OEM}/ServicePairs/{id}`, {
+      GET: (c) => found(r.servicePair(c, c.params.id), "ServicePair", c.params.id),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Name", "Version", "Config", "ActiveSide"], ["Id", "ServiceType", "Cores", "MemoryGiB", "Primary", "Secondary", "Protected", "State"]);
+        c.sim.patchServicePair(c.serial, c.params.id, c.body);
+        return ok(r.servicePair(c, c.params.id));
+      },
+      DELETE: (c) => {
+        c.sim.deleteServicePair(c.serial, c.params.id);
+        return noContent();
+      },
+    })
+    .on(`${OEM}/AcceleratorShares`, {
+      GET: (c) =>
+        ok(r.collection(`${OEM}/AcceleratorShares`, "SmartFleetAcceleratorShareCollection", "Accelerator shares", c.sim.docOf(c.serial).acceleratorShares.map((s) => `${OEM}/AcceleratorShares/${encodeURIComponent(s.id)}`))),
+      POST: (c) => {
+        onlyProperties(c.body, ["Id", "Name", "Accelerator", "Consumer"], ["HostPciAddress"]);
+        const { shareId } = c.sim.createAcceleratorShare(c.serial, c.body);
+        return created(`${OEM}/AcceleratorShares/${encodeURIComponent(shareId)}`, r.acceleratorShare(c, shareId));
+      },
+    })
+    .on(`${OEM}/AcceleratorShares/{id}`, {
+      GET: (c) => found(r.acceleratorShare(c, c.params.id), "AcceleratorShare", c.params.id),
+      PATCH: (c) => {
+        onlyProperties(c.body, ["Name"], ["Id", "Accelerator", "Consumer", "HostPciAddress"]);
+        c.sim.patchAcceleratorShare(c.serial, c.params.id, c.body);
+        return ok(r.acceleratorShare(c, c.params.id));
+      },
+      DELETE: (c) => {
+        c.sim.deleteAcceleratorShare(c.serial, c.params.id);
+        return noContent();
+      },
+    });
+  return router;
+}
+
+/** POST Sessions: authenticate the body's credentials, answer 201 + X-Auth-Token + Location. */
+function login(c: RouteContext): Reply {
+  const user = c.body.UserName;
+  const password = c.body.Password;
+  if (typeof user !== "string") throw missing("UserName");
+  if (typeof password !== "string") throw missing("Password");
+  const account = c.sim.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`);
+  const s = c.sim.createSession(c.serial, account.id);
+  const uri = `${V1}/SessionService/Sessions/${s.id}`;
+  const body: Resource = { ...(r.session(c, s.id) ?? {}) };
+  if (account.passwordChangeRequired) {
+    const info = { ...passwordChangeInfo(account.id) };
+    body["@Message.ExtendedInfo"] = [info];
+  }
+  return { status: 201, headers: { "X-Auth-Token": s.token, Location: uri }, body };
+}
+
+/** The ExtendedInfo telling a factory account to change its password. */
+export function passwordChangeInfo(accountId: string): Record<string, unknown> {
+  return baseMessage("PasswordChangeRequired", [`${V1}/AccountService/Accounts/${encodeURIComponent(accountId)}`]) as unknown as Record<string, unknown>;
+}
+
+function simpleUpdate(c: RouteContext): Reply {
+  const action = "UpdateService.SimpleUpdate";
+  for (const key of Object.keys(c.body)) {
+    if (!["ImageURI", "Targets", "TransferProtocol", "Username", "Password"].includes(key)) throw new ServiceError(400, "ActionParameterUnknown", [action, key], `${action} has no parameter ${key}`);
+  }
+  const uri = actionParameter(c.body, action, "ImageURI");
+  if (typeof uri !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(uri), "ImageURI", action], "ImageURI must be a string");
+  const targets = c.body.Targets === undefined ? [`${V1}/UpdateService/FirmwareInventory/${c.ids.firmware.os}`] : c.body.Targets;
+  if (!Array.isArray(targets) || targets.length !== 1 || typeof targets[0] !== "string") {
+    throw new ServiceError(400, "ActionParameterValueFormatError", [JSON.stringify(targets), "Targets", action], "Targets must list exactly one firmware inventory item");
+  }
+  const id = String(targets[0]).split("/").pop() ?? "";
+  const which = r.firmwareTarget(c, id);
+  if (!which || targets[0] !== `${V1}/UpdateService/FirmwareInventory/${id}`) {
+    throw new ServiceError(400, "ActionParameterValueNotInList", [String(targets[0]), "Targets", action], `Targets must be one of: ${Object.values(c.ids.firmware).map((x) => `${V1}/UpdateService/FirmwareInventory/${x}`).join(", ")}`);
+  }
+  return accepted(c, c.sim.simpleUpdate(c.serial, uri, which));
+}
+
+function taskMonitor(c: RouteContext): Reply {
+  const t = c.sim.task(c.serial, c.params.id);
+  if (t.state === "Running" || t.state === "New") return accepted(c, t);
+  if (t.state === "Completed" && t.result && t.result.status === 201) return { status: 201, headers: t.result.headers, body: t.result.body };
+  return ok(r.task(c, t));
+}
