@@ -657,9 +657,15 @@ function isSessionLimit(res: RawResponse): boolean {
   return res.status === 503 && (parseRedfishError(res.body).messageId ?? "").endsWith("SessionLimitExceeded");
 }
 
+/**
+ * The message that explains a failed task: the last severe one that is not a bare
+ * TaskEvent state change ("the task was aborted" says nothing about why), else the
+ * last severe one, else the last one.
+ */
 function pickFailureMessage(messages: RedfishMessage[]): RedfishMessage | undefined {
-  const severe = messages.find((m) => /critical|warning/i.test(m.MessageSeverity ?? m.Severity ?? ""));
-  return severe ?? messages[messages.length - 1];
+  const severe = messages.filter((m) => /critical|warning/i.test(m.MessageSeverity ?? m.Severity ?? ""));
+  const specific = severe.filter((m) => !/^TaskEvent\./.test(m.MessageId ?? ""));
+  return specific[specific.length - 1] ?? severe[severe.length - 1] ?? messages[messages.length - 1];
 }
 
 /** Reads a Task body; undefined when the body is not a task. */
