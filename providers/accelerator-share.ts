@@ -1,0 +1,104 @@
+/**
+ * `AcceleratorShare`: an FPGA in one host used by another host through their DPUs. It is
+ * created on the source host's DPU port naming the consumer DPU by serial; the consumer
+ * then presents an `fpga` host device. An accelerator has one consumer at a time, so a
+ * new consumer replaces the share with the old one deleted first.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-share-inputs";
+import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { defineKind, movedTargets } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { createMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** AcceleratorShare inputs: the kind schema's properties plus the source DPU's account credentials. */
+export interface AcceleratorShareArgs extends AcceleratorShareInputs, ManagementCredentials {}
+
+/** AcceleratorShare outputs: the inputs plus where the consumer host sees the device. */
+export interface AcceleratorShareOutputs extends AcceleratorShareArgs {
+  /** The member URI on the source DPU's port. */
+  uri: string;
+  /** PCI address of the fpga device on the consumer host. */
+  hostPciAddress: string;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<AcceleratorShareArgs, AcceleratorShareOutputs>({
+  kind: "AcceleratorShare",
+  schema: "accelerator-share-inputs",
+  outputOnly: ["uri", "hostPciAddress"],
+  credentials: ["username", "password"],
+  replaces: (changed, olds, news) => [
+    ...movedTargets(changed, olds, news, ["source", "consumer"]),
+    ...changed.filter((k) => ["name", "sourceHost", "accelerator"].includes(k)),
+  ],
+  // One consumer at a time: the old share must end before the new one starts.
+  deleteBeforeReplace: () => true,
+  describe: (inputs) => `${inputs.name} (${inputs.sourceHost}/${inputs.accelerator} to ${targetLabel(inputs.consumer)})`,
+  validate(inputs) {
+    return inputs.consumer.host === inputs.sourceHost
+      ? [{ property: "consumer", reason: `the consumer must be a DPU in another host than ${inputs.sourceHost}` }]
+      : [];
+  },
+  async create(inputs) {
+    return { id: `${inputs.source.serial}/shares/${inputs.name}`, outs: await takeOver(inputs) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.source, olds);
+    const member = await readMemberAt(connection, olds.uri);
+    return member ? outputsFrom(olds, member) : undefined;
+  },
+  async update(_id, olds, news) {
+    const connection = await connect(news.source, news);
+    const member = await readMemberAt(connection, olds.uri);
+    return member ? outputsFrom(news, member) : takeOver(news);
+  },
+  async delete(_id, olds) {
+    const connection = await connect(olds.source, olds);
+    await connection.client.delete(olds.uri);
+  },
+});
+
+/** Adopts the share of that name (same accelerator and consumer) or creates it. */
+async function takeOver(inputs: AcceleratorShareArgs): Promise<AcceleratorShareOutputs> {
+  const connection = await connect(inputs.source, inputs);
+  const existing = await readMember(connection, "acceleratorShares", inputs.name);
+  if (existing) {
+    const consumer = (existing.body.Consumer as { Serial?: string } | undefined)?.Serial;
+    if (existing.body.Accelerator !== inputs.accelerator || consumer !== inputs.consumer.serial) {
+      throw new Error(
+        `${connection.label} already holds a share '${inputs.name}' of ${String(existing.body.Accelerator)} to ${consumer}; remove it or rename this one`,
+      );
+    }
+    return outputsFrom(inputs, existing);
+  }
+  const member = await createMember(
+    connection,
+    "acceleratorShares",
+    { Id: inputs.name, Name: inputs.name, Accelerator: inputs.accelerator, Consumer: { Serial: inputs.consumer.serial } },
+    `sharing ${inputs.accelerator} with ${targetLabel(inputs.consumer)}`,
+  );
+  return outputsFrom(inputs, member);
+}
+
+function outputsFrom(inputs: AcceleratorShareArgs, member: LiveMember): AcceleratorShareOutputs {
+  return { ...inputs, uri: member.uri, hostPciAddress: String(member.body.HostPciAddress ?? "") };
+}
+
+/** The serialized provider: tiny, loads `dist/providers/accelerator-share.js` at run time. */
+export const acceleratorShareProvider = lazyProvider("accelerator-share.js");
+
+/** Pulumi inputs of an AcceleratorShare. */
+export type AcceleratorShareResourceArgs = { [K in keyof AcceleratorShareArgs]: pulumi.Input<AcceleratorShareArgs[K]> };
+
+/** An accelerator shared between hosts, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:AcceleratorShare`). */
+export class AcceleratorShare extends pulumi.dynamic.Resource {
+  /** PCI address of the fpga device on the consumer host. */
+  declare readonly hostPciAddress: pulumi.Output<string>;
+
+  /** Declares the share; the password is kept secret in state. */
+  constructor(name: string, args: AcceleratorShareResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(acceleratorShareProvider, name, { ...args, uri: undefined, hostPciAddress: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "AcceleratorShare");
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Resources that live as members of an `Oem/SmartFleet` collection (services, host
+ * devices, service pairs, accelerator shares). Their collection member `Id` is the name
+ * the stack gives them, so a re-run (or a run after a crash between the POST and the
+ * state write) finds and adopts what an earlier run created instead of duplicating it.
+ */
+import { asRecord, RedfishError } from "../redfish";
+import { findMember, followTask, oemCollection, type DpuConnection, type Resumable } from "./dpu";
+
+/** The collections that hold named members. */
+export type MemberCollection = "services" | "hostDevices" | "servicePairs" | "acceleratorShares";
+
+/** A member as read from the port. */
+export interface LiveMember {
+  /** Its URI. */
+  uri: string;
+  /** Its body. */
+  body: Record<string, unknown>;
+}
+
+/** The member named `id`, or undefined. */
+export async function readMember(connection: DpuConnection, collection: MemberCollection, id: string): Promise<LiveMember | undefined> {
+  const found = await findMember(connection, oemCollection(connection, collection), id);
+  return found ? { uri: found.uri, body: found.body } : undefined;
+}
+
+/** The member at `uri`, or undefined when the port answers 404 (deleted out of band). */
+export async function readMemberAt(connection: DpuConnection, uri: string): Promise<LiveMember | undefined> {
+  try {
+    return { uri, body: asRecord((await connection.client.get<Record<string, unknown>>(uri)).body) };
+  } catch (error) {
+    if (error instanceof RedfishError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * POSTs a new member and waits for it (201, or 202 + task); returns it as read back.
+ * `resumable` keeps a cut-short task in state.
+ */
+export async function createMember(
+  connection: DpuConnection,
+  collection: MemberCollection,
+  body: Record<string, unknown> & { Id: string },
+  what: string,
+  resumable?: Resumable,
+): Promise<LiveMember> {
+  const created = await connection.client.post(oemCollection(connection, collection), body);
+  if (created.status === 202) await followTask(connection, created.location, what, resumable);
+  const member = await readMember(connection, collection, body.Id);
+  if (!member) throw new Error(`${what} on ${connection.label}: the port accepted it but does not list '${body.Id}'`);
+  return member;
+}
+
+/** PATCHes only the properties of `wanted` that differ from the member; returns it as read back. */
+export async function patchMember(connection: DpuConnection, member: LiveMember, wanted: Record<string, unknown>): Promise<LiveMember> {
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    if (JSON.stringify(member.body[key]) !== JSON.stringify(value)) patch[key] = value;
+  }
+  if (Object.keys(patch).length === 0) return member;
+  await connection.client.patch(member.uri, patch);
+  return (await readMemberAt(connection, member.uri)) ?? member;
+}

@@ -1,0 +1,157 @@
+/**
+ * `DpuOs`: the OS (hypervisor) on a DPU's Arm cores. Installs and upgrades go through
+ * `UpdateService.SimpleUpdate` targeting the DPU's OS firmware item and are followed as
+ * a task; hostname, NTP servers and cluster are PATCHed on the `Oem/SmartFleet/DpuOs`
+ * resource. A task cut short is kept as `pendingTask` and resumed by the next run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
+import { asRecord } from "./redfish";
+import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { defineKind, movedTargets } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** DpuOs inputs: the kind schema's properties plus the account credentials. */
+export interface DpuOsArgs extends DpuOsInputs, ManagementCredentials {}
+
+/** DpuOs outputs: the inputs with image, version and settings as the DPU reports them. */
+export interface DpuOsOutputs extends DpuOsArgs {
+  /** `Enabled`, `Installing` or `Absent`, as last read. */
+  state: string;
+  /** URI of an install task an earlier run could not wait out; null when none. */
+  pendingTask: string | null;
+}
+
+interface LiveOs {
+  uri: string;
+  image: string | null;
+  version: string | null;
+  hostname: string | null;
+  ntp: string[];
+  cluster: string | null;
+  state: string;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<DpuOsArgs, DpuOsOutputs>({
+  kind: "DpuOs",
+  schema: "dpu-os-inputs",
+  outputOnly: ["state", "pendingTask"],
+  credentials: ["username", "password"],
+  replaces: (changed, olds, news) => movedTargets(changed, olds, news, ["target"]),
+  deleteBeforeReplace: () => false,
+  describe: (inputs) => `${targetLabel(inputs.target)} OS`,
+  async create(inputs) {
+    const id = `${inputs.target.serial}/os`;
+    return { id, outs: await converge(id, inputs, null) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.target, olds);
+    return outputsFrom(olds, await readOs(connection), olds.pendingTask);
+  },
+  async update(id, olds, news) {
+    return converge(id, news, olds.pendingTask);
+  },
+  async delete(_id, olds) {
+    // Release: the OS stays installed (the DPU needs one); the settings we made are undone.
+    const connection = await connect(olds.target, olds);
+    const live = await readOs(connection);
+    if (live.state !== "Enabled") return;
+    const undo: Record<string, unknown> = {};
+    if (live.ntp.length > 0) undo.NtpServers = [];
+    if (live.cluster !== null) undo.Cluster = null;
+    if (Object.keys(undo).length > 0) await connection.client.patch(live.uri, undo);
+  },
+});
+
+/** Installs the image when another one (or none) runs, then sets hostname, NTP and cluster. */
+async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | null): Promise<DpuOsOutputs> {
+  const connection = await connect(inputs.target, inputs);
+  await resumeTask(connection, pendingTask);
+  let live = await readOs(connection);
+  if (live.state === "Installing") {
+    throw new Error(`an OS install is already running on ${connection.label} and this stack holds no task for it; run again when it ends`);
+  }
+  if (live.state !== "Enabled" || live.image !== inputs.image || live.version !== inputs.version) {
+    await install(connection, id, inputs);
+    live = await readOs(connection);
+    if (live.image !== inputs.image || live.version !== inputs.version || live.state !== "Enabled") {
+      throw new Error(
+        `${connection.label} reports OS ${live.image ?? "(none)"} ${live.version ?? ""} (${live.state}) after installing ${inputs.image} ${inputs.version}`,
+      );
+    }
+  }
+  const patch: Record<string, unknown> = {};
+  if (inputs.hostname !== undefined && live.hostname !== inputs.hostname) patch.Hostname = inputs.hostname;
+  if (JSON.stringify(live.ntp) !== JSON.stringify(inputs.ntp)) patch.NtpServers = inputs.ntp;
+  if (inputs.cluster !== undefined && live.cluster !== inputs.cluster) patch.Cluster = inputs.cluster;
+  if (Object.keys(patch).length > 0) {
+    await connection.client.patch(live.uri, patch);
+    live = await readOs(connection);
+  }
+  return outputsFrom(inputs, live, null);
+}
+
+async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs): Promise<void> {
+  const { client, where, label } = connection;
+  if (!where.simpleUpdate || !where.firmware.os) {
+    throw new Error(`the management port of ${label} offers no SimpleUpdate action or OS firmware item`);
+  }
+  console.error(`smartfleet: ${label}: installing ${inputs.image} ${inputs.version} from ${inputs.uri}`);
+  const started = await client.post(where.simpleUpdate.target, { ImageURI: inputs.uri, Targets: [where.firmware.os] });
+  await followTask(connection, started.location, `installing ${inputs.image} ${inputs.version}`, {
+    id,
+    properties: { ...inputs, state: "Installing" },
+  });
+}
+
+async function readOs(connection: DpuConnection): Promise<LiveOs> {
+  const uri = oemCollection(connection, "dpuOs");
+  const body = asRecord((await connection.client.get<Record<string, unknown>>(uri)).body);
+  const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+  return {
+    uri,
+    image: text(body.Image),
+    version: text(body.Version),
+    hostname: text(body.Hostname),
+    ntp: Array.isArray(body.NtpServers) ? body.NtpServers.filter((s): s is string => typeof s === "string") : [],
+    cluster: text(body.Cluster),
+    state: text(body.State) ?? "Absent",
+  };
+}
+
+function outputsFrom(inputs: DpuOsArgs, live: LiveOs, pendingTask: string | null): DpuOsOutputs {
+  const outs: DpuOsOutputs = {
+    ...inputs,
+    // Live values under the input names, so a refresh shows drift.
+    image: live.image ?? "",
+    version: live.version ?? "",
+    ntp: live.ntp,
+    state: live.state,
+    pendingTask,
+  };
+  // Settings the stack leaves alone stay out of the outputs, or they would always differ.
+  if (inputs.hostname !== undefined) outs.hostname = live.hostname ?? "";
+  if (inputs.cluster !== undefined) outs.cluster = live.cluster ?? "";
+  return outs;
+}
+
+/** The serialized provider: tiny, loads `dist/providers/dpu-os.js` at run time. */
+export const dpuOsProvider = lazyProvider("dpu-os.js");
+
+/** Pulumi inputs of a DpuOs. */
+export type DpuOsResourceArgs = { [K in keyof DpuOsArgs]: pulumi.Input<DpuOsArgs[K]> };
+
+/** The OS on a DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:DpuOs`). */
+export class DpuOs extends pulumi.dynamic.Resource {
+  /** Installed version as last read. */
+  declare readonly version: pulumi.Output<string>;
+  /** `Enabled`, `Installing` or `Absent`. */
+  declare readonly state: pulumi.Output<string>;
+
+  /** Declares the DPU OS; the password is kept secret in state. */
+  constructor(name: string, args: DpuOsResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(dpuOsProvider, name, { ...args, state: undefined, pendingTask: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "DpuOs");
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `DpuService`: a service offloaded onto a DPU (NSX DFW, vSAN, firewall...), an
+ * `Oem/SmartFleet/Services` member that reserves Arm cores and memory there. Version,
+ * size and config change in place; a new type, name or DPU is a new service.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Service } from "../schemas/generated/common";
+import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
+import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { defineKind, movedTargets, sameDpu } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** DpuService inputs: the kind schema's properties plus the account credentials. */
+export interface DpuServiceArgs extends DpuServiceInputs, ManagementCredentials {}
+
+/** DpuService outputs: the inputs with the service as the DPU reports it. */
+export interface DpuServiceOutputs extends DpuServiceArgs {
+  /** The member URI on the management port. */
+  uri: string;
+  /** `Deploying`, `Enabled` or `Failed`, as last read. */
+  state: string;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<DpuServiceArgs, DpuServiceOutputs>({
+  kind: "DpuService",
+  schema: "dpu-service-inputs",
+  outputOnly: ["uri", "state"],
+  credentials: ["username", "password"],
+  replaces: (changed, olds, news) => [
+    ...movedTargets(changed, olds, news, ["target"]),
+    ...(changed.includes("name") ? ["name"] : []),
+    ...(changed.includes("service") && olds.service?.type !== news.service.type ? ["service"] : []),
+  ],
+  // On the same DPU the old and new service would share its name and its cores.
+  deleteBeforeReplace: (olds, news) => sameDpu(olds.target, news.target),
+  describe: (inputs) => `${inputs.name} on ${targetLabel(inputs.target)}`,
+  async create(inputs) {
+    return { id: `${inputs.target.serial}/services/${inputs.name}`, outs: await takeOver(inputs) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.target, olds);
+    const member = await readMemberAt(connection, olds.uri);
+    return member ? outputsFrom(olds, member) : undefined;
+  },
+  async update(_id, olds, news) {
+    const connection = await connect(news.target, news);
+    const member = await readMemberAt(connection, olds.uri);
+    if (!member) return takeOver(news); // deleted out of band: deploy it again
+    return outputsFrom(news, await patchMember(connection, member, desiredBody(news.service)));
+  },
+  async delete(_id, olds) {
+    const connection = await connect(olds.target, olds);
+    await connection.client.delete(olds.uri);
+  },
+});
+
+/** Adopts the service named like this one when it is of the same type, else deploys it. */
+async function takeOver(inputs: DpuServiceArgs): Promise<DpuServiceOutputs> {
+  const connection = await connect(inputs.target, inputs);
+  const existing = await readMember(connection, "services", inputs.name);
+  if (existing && existing.body.ServiceType !== inputs.service.type) {
+    throw new Error(`${connection.label} already runs a service '${inputs.name}' of type ${String(existing.body.ServiceType)}; remove it or rename this one`);
+  }
+  const member = existing
+    ? await patchMember(connection, existing, desiredBody(inputs.service))
+    : await createMember(
+        connection,
+        "services",
+        { Id: inputs.name, Name: inputs.name, ServiceType: inputs.service.type, ...desiredBody(inputs.service) },
+        `deploying ${inputs.service.type} '${inputs.name}'`,
+      );
+  return outputsFrom(inputs, member);
+}
+
+function desiredBody(service: Service): Record<string, unknown> {
+  return { Version: service.version, Cores: service.cores, MemoryGiB: service.memoryGiB, Config: service.config ?? {} };
+}
+
+function outputsFrom(inputs: DpuServiceArgs, member: LiveMember): DpuServiceOutputs {
+  const b = member.body;
+  return {
+    ...inputs,
+    service: {
+      type: b.ServiceType as Service["type"],
+      version: String(b.Version),
+      cores: Number(b.Cores),
+      memoryGiB: Number(b.MemoryGiB),
+      config: (b.Config as Record<string, unknown>) ?? {},
+    },
+    uri: member.uri,
+    state: String(b.State ?? ""),
+  };
+}
+
+/** The serialized provider: tiny, loads `dist/providers/dpu-service.js` at run time. */
+export const dpuServiceProvider = lazyProvider("dpu-service.js");
+
+/** Pulumi inputs of a DpuService. */
+export type DpuServiceResourceArgs = { [K in keyof DpuServiceArgs]: pulumi.Input<DpuServiceArgs[K]> };
+
+/** A service on a DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:DpuService`). */
+export class DpuService extends pulumi.dynamic.Resource {
+  /** The member URI on the management port. */
+  declare readonly uri: pulumi.Output<string>;
+  /** `Deploying`, `Enabled` or `Failed`. */
+  declare readonly state: pulumi.Output<string>;
+  /** The service as last read. */
+  declare readonly service: pulumi.Output<Service>;
+
+  /** Declares the service; the password is kept secret in state. */
+  constructor(name: string, args: DpuServiceResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(dpuServiceProvider, name, { ...args, uri: undefined, state: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "DpuService");
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * `HostDevice`: a virtual PCIe function a DPU presents to its host (`vnic`, `nvme`,
+ * `virtio-blk`, `fpga`), an `Oem/SmartFleet/HostDevices` member. Its output is the
+ * host-side PCI address. An `fpga` device is created by the accelerator share that
+ * backs it; this resource then only takes it under watch (and releases nothing).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostDeviceInputs } from "../schemas/generated/host-device-inputs";
+import { asRecord } from "./redfish";
+import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { defineKind, movedTargets, sameDpu } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** HostDevice inputs: the kind schema's properties plus the account credentials. */
+export interface HostDeviceArgs extends HostDeviceInputs, ManagementCredentials {}
+
+/** HostDevice outputs: the inputs plus where the host sees the device. */
+export interface HostDeviceOutputs extends HostDeviceArgs {
+  /** The member URI on the management port. */
+  uri: string;
+  /** The PCI address on the host, e.g. `0000:3b:00.2`. */
+  hostPciAddress: string;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
+  kind: "HostDevice",
+  schema: "host-device-inputs",
+  outputOnly: ["uri", "hostPciAddress"],
+  credentials: ["username", "password"],
+  replaces: (changed, olds, news) => [
+    ...movedTargets(changed, olds, news, ["target"]),
+    ...changed.filter((k) => ["name", "kind", "function", "backingAccelerator"].includes(k)),
+  ],
+  // On the same DPU the old and new device would share a name.
+  deleteBeforeReplace: (olds, news) => sameDpu(olds.target, news.target),
+  describe: (inputs) => `${inputs.name} on ${targetLabel(inputs.target)}`,
+  validate(inputs) {
+    if (inputs.kind === "fpga" && !inputs.backingAccelerator) {
+      return [{ property: "backingAccelerator", reason: "an fpga device is presented by an accelerator share: name it in backingAccelerator" }];
+    }
+    if (inputs.kind !== "fpga" && inputs.backingAccelerator) {
+      return [{ property: "backingAccelerator", reason: `only fpga devices are backed by an accelerator share, this one is ${inputs.kind}` }];
+    }
+    return [];
+  },
+  async create(inputs) {
+    return { id: `${inputs.target.serial}/devices/${inputs.name}`, outs: await takeOver(inputs) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.target, olds);
+    const member = await readMemberAt(connection, olds.uri);
+    return member ? outputsFrom(olds, member) : undefined;
+  },
+  async update(_id, olds, news) {
+    const connection = await connect(news.target, news);
+    const member = await readMemberAt(connection, olds.uri);
+    if (!member) return takeOver(news);
+    if (news.kind === "fpga") return outputsFrom(news, member);
+    return outputsFrom(news, await patchMember(connection, member, { BackingService: news.backingService ?? null }));
+  },
+  async delete(_id, olds) {
+    // An fpga device goes away with its accelerator share, which owns it.
+    if (olds.kind === "fpga") return;
+    const connection = await connect(olds.target, olds);
+    await connection.client.delete(olds.uri);
+  },
+});
+
+/** Adopts the device of that name (same kind and function) or creates it; fpga devices are found by their share. */
+async function takeOver(inputs: HostDeviceArgs): Promise<HostDeviceOutputs> {
+  const connection = await connect(inputs.target, inputs);
+  if (inputs.kind === "fpga") return outputsFrom(inputs, await sharedFpga(connection, inputs.backingAccelerator ?? ""));
+  const existing = await readMember(connection, "hostDevices", inputs.name);
+  if (existing && (existing.body.Kind !== inputs.kind || existing.body.Function !== inputs.function)) {
+    throw new Error(
+      `${connection.label} already presents a device '${inputs.name}' as ${String(existing.body.Kind)}/${String(existing.body.Function)}; remove it or rename this one`,
+    );
+  }
+  const member = existing
+    ? await patchMember(connection, existing, { BackingService: inputs.backingService ?? null })
+    : await createMember(
+        connection,
+        "hostDevices",
+        { Id: inputs.name, Name: inputs.name, Kind: inputs.kind, Function: inputs.function, ...(inputs.backingService ? { BackingService: inputs.backingService } : {}) },
+        `presenting ${inputs.kind} '${inputs.name}'`,
+      );
+  return outputsFrom(inputs, member);
+}
+
+/** The fpga device an accelerator share named `share` created on this DPU (its Id ends with the share's). */
+async function sharedFpga(connection: DpuConnection, share: string): Promise<LiveMember> {
+  const members = await connection.client.getCollection<Record<string, unknown>>(oemCollection(connection, "hostDevices"));
+  const hit = members.find((m) => asRecord(m.body).Kind === "fpga" && String(asRecord(m.body).Id ?? "").endsWith(`-${share}`));
+  if (!hit) throw new Error(`${connection.label} presents no fpga device from the accelerator share '${share}'; the share must exist first`);
+  return { uri: hit.uri, body: asRecord(hit.body) };
+}
+
+function outputsFrom(inputs: HostDeviceArgs, member: LiveMember): HostDeviceOutputs {
+  const b = member.body;
+  const outs: HostDeviceOutputs = { ...inputs, uri: member.uri, hostPciAddress: String(b.HostPciAddress ?? "") };
+  if (inputs.kind !== "fpga") {
+    // Live backing under the input name, so a refresh shows drift.
+    if (typeof b.BackingService === "string") outs.backingService = b.BackingService;
+    else delete outs.backingService;
+  }
+  return outs;
+}
+
+/** The serialized provider: tiny, loads `dist/providers/host-device.js` at run time. */
+export const hostDeviceProvider = lazyProvider("host-device.js");
+
+/** Pulumi inputs of a HostDevice. */
+export type HostDeviceResourceArgs = { [K in keyof HostDeviceArgs]: pulumi.Input<HostDeviceArgs[K]> };
+
+/** A device a DPU presents to its host, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:HostDevice`). */
+export class HostDevice extends pulumi.dynamic.Resource {
+  /** The PCI address on the host. */
+  declare readonly hostPciAddress: pulumi.Output<string>;
+  /** The member URI on the management port. */
+  declare readonly uri: pulumi.Output<string>;
+
+  /** Declares the device; the password is kept secret in state. */
+  constructor(name: string, args: HostDeviceResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(hostDeviceProvider, name, { ...args, uri: undefined, hostPciAddress: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "HostDevice");
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * `HostOsInstall`: an OS installed on a host through its DPU, whatever the host runs:
+ * the image goes into the manager's virtual CD, the host boots once from CD (a reset,
+ * which the stack must allow), and the install is watched until the host reports the
+ * new version. A task cut short is kept as `pendingTask` and resumed by the next run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
+import { RedfishError } from "./redfish";
+import { connect, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { RefusedChangeError } from "./common/errors";
+import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
+import { defineKind } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** HostOsInstall inputs: the kind schema's properties plus the DPU's account credentials. */
+export interface HostOsInstallArgs extends HostOsInstallInputs, ManagementCredentials {}
+
+/** HostOsInstall outputs: image and version as the host reports them. */
+export interface HostOsInstallOutputs extends HostOsInstallArgs {
+  /** URI of an install task an earlier run could not wait out; null when none. */
+  pendingTask: string | null;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<HostOsInstallArgs, HostOsInstallOutputs>({
+  kind: "HostOsInstall",
+  schema: "host-os-install-inputs",
+  outputOnly: ["pendingTask"],
+  credentials: ["username", "password"],
+  // Another host is another install; image, version and the DPU used change in place.
+  replaces: (changed) => changed.filter((k) => k === "host" || k === "hostSerial"),
+  deleteBeforeReplace: () => false,
+  describe: (inputs) => `${inputs.image} ${inputs.version} on ${inputs.host} via ${targetLabel(inputs.via)}`,
+  async create(inputs) {
+    const id = `${inputs.hostSerial}/os`;
+    return { id, outs: await converge(id, inputs, null) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.via, olds);
+    const facts = await readHostSystem(connection);
+    requireHostSerial(connection, facts, olds.hostSerial);
+    return outputsFrom(olds, facts, olds.pendingTask);
+  },
+  async update(id, olds, news) {
+    return converge(id, news, olds.pendingTask);
+  },
+  async delete(_id, olds) {
+    // Release: the OS stays; the media and boot override this resource used are cleared.
+    const connection = await connect(olds.via, olds);
+    await cleanUp(connection, await readHostSystem(connection));
+  },
+});
+
+async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: string | null): Promise<HostOsInstallOutputs> {
+  const connection = await connect(inputs.via, inputs);
+  await resumeTask(connection, pendingTask);
+  let facts = await readHostSystem(connection);
+  requireHostSerial(connection, facts, inputs.hostSerial);
+  if (!isInstalled(facts, inputs)) {
+    if (!inputs.allowHostPowerCycle) {
+      throw new RefusedChangeError(
+        `host ${inputs.host} runs ${facts.os ? `${facts.os.image} ${facts.os.version}` : "no OS"} and the stack asks for ${inputs.image} ${inputs.version}; installing resets the host`,
+        "set maintenance.allowHostPowerCycle: true in the stack to allow it",
+      );
+    }
+    await install(connection, id, inputs, facts);
+    facts = await readHostSystem(connection);
+    if (!isInstalled(facts, inputs)) {
+      throw new Error(
+        `host ${inputs.host} reports ${facts.os ? `${facts.os.image} ${facts.os.version}` : "no OS"} after installing ${inputs.image} ${inputs.version}`,
+      );
+    }
+  }
+  await cleanUp(connection, facts);
+  return outputsFrom(inputs, facts, null);
+}
+
+function isInstalled(facts: HostSystemFacts, inputs: HostOsInstallArgs): boolean {
+  return facts.os?.image === inputs.image && facts.os.version === inputs.version;
+}
+
+/** Media in, boot once from CD, reset (or power on) the host, follow the install task. */
+async function install(connection: DpuConnection, id: string, inputs: HostOsInstallArgs, facts: HostSystemFacts): Promise<void> {
+  const { client, where, label } = connection;
+  if (!where.insertMedia) throw new Error(`the management port of ${label} offers no virtual CD to install from`);
+  await ejectQuietly(connection);
+  await client.post(where.insertMedia, { Image: inputs.uri, Inserted: true });
+  await client.patch(facts.uri, { Boot: { BootSourceOverrideEnabled: "Once", BootSourceOverrideTarget: "Cd" } });
+  console.error(`smartfleet: host ${inputs.host}: installing ${inputs.image} ${inputs.version} through ${label}`);
+  await resetHost(connection, facts.powerState === "On" ? "ForceRestart" : "On", `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, {
+    id,
+    properties: { ...inputs, pendingTask: null },
+  });
+}
+
+/** Ejects the install media and clears a boot override that is still set. */
+async function cleanUp(connection: DpuConnection, facts: HostSystemFacts): Promise<void> {
+  await ejectQuietly(connection);
+  if (facts.boot.enabled !== "Disabled") {
+    await connection.client.patch(facts.uri, { Boot: { BootSourceOverrideEnabled: "Disabled", BootSourceOverrideTarget: "None" } });
+  }
+}
+
+async function ejectQuietly(connection: DpuConnection): Promise<void> {
+  const target = connection.where.ejectMedia;
+  if (!target) return;
+  try {
+    await connection.client.post(target, {});
+  } catch (error) {
+    // "No media is inserted" is the state we want; anything else is a real failure.
+    if (!(error instanceof RedfishError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 403)) {
+      throw error;
+    }
+  }
+}
+
+function outputsFrom(inputs: HostOsInstallArgs, facts: HostSystemFacts, pendingTask: string | null): HostOsInstallOutputs {
+  // Live image and version under the input names, so a refresh shows drift.
+  return { ...inputs, image: facts.os?.image ?? "", version: facts.os?.version ?? "", pendingTask };
+}
+
+/** The serialized provider: tiny, loads `dist/providers/host-os-install.js` at run time. */
+export const hostOsInstallProvider = lazyProvider("host-os-install.js");
+
+/** Pulumi inputs of a HostOsInstall. */
+export type HostOsInstallResourceArgs = { [K in keyof HostOsInstallArgs]: pulumi.Input<HostOsInstallArgs[K]> };
+
+/** An OS installed on a host through its DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:HostOsInstall`). */
+export class HostOsInstall extends pulumi.dynamic.Resource {
+  /** Installed version as last read. */
+  declare readonly version: pulumi.Output<string>;
+
+  /** Declares the install; the password is kept secret in state. */
+  constructor(name: string, args: HostOsInstallResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(hostOsInstallProvider, name, { ...args, pendingTask: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "HostOsInstall");
+  }
+}

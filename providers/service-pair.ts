@@ -1,0 +1,158 @@
+/**
+ * `ServicePair`: a service protected by fault tolerance across two DPUs, created on the
+ * primary's port and naming the secondary by serial. A failed primary makes the
+ * secondary active and the pair unprotected; that shows as drift on refresh, and the
+ * next update moves the active side back to the primary, which restores protection.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Service } from "../schemas/generated/common";
+import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
+import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { defineKind, movedTargets, sameDpu } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+
+/** ServicePair inputs: the kind schema's properties plus the primary's account credentials. */
+export interface ServicePairArgs extends ServicePairInputs, ManagementCredentials {}
+
+/** ServicePair outputs: the inputs plus which side serves and whether the pair is protected. */
+export interface ServicePairOutputs extends ServicePairArgs {
+  /** The member URI on the primary's port. */
+  uri: string;
+  /** `primary` or `secondary`: the side serving now. */
+  activeSide: string;
+  /** True when both sides run and the primary serves. */
+  protected: boolean;
+  /** `Deploying`, `Enabled` or `Failed`. */
+  state: string;
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<ServicePairArgs, ServicePairOutputs>({
+  kind: "ServicePair",
+  schema: "service-pair-inputs",
+  outputOnly: ["uri", "activeSide", "protected", "state"],
+  credentials: ["username", "password"],
+  replaces: (changed, olds, news) => [
+    ...movedTargets(changed, olds, news, ["primary", "secondary"]),
+    ...(changed.includes("name") ? ["name"] : []),
+    // The port changes a pair's version and config in place, not its type or size.
+    ...(changed.includes("service") &&
+    (olds.service?.type !== news.service.type || olds.service?.cores !== news.service.cores || olds.service?.memoryGiB !== news.service.memoryGiB)
+      ? ["service"]
+      : []),
+  ],
+  // The same primary cannot hold two pairs of one name, and both sides reserve capacity.
+  deleteBeforeReplace: (olds, news) => sameDpu(olds.primary, news.primary) || sameDpu(olds.secondary, news.secondary),
+  drifted: (olds) => olds.activeSide !== "primary" || olds.protected === false,
+  describe: (inputs) => `${inputs.name} (${targetLabel(inputs.primary)} + ${targetLabel(inputs.secondary)})`,
+  validate(inputs) {
+    return inputs.primary.serial === inputs.secondary.serial
+      ? [{ property: "secondary", reason: "primary and secondary must be different DPUs" }]
+      : [];
+  },
+  async create(inputs) {
+    return { id: `${inputs.primary.serial}/pairs/${inputs.name}`, outs: await takeOver(inputs) };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.primary, olds);
+    const member = await readMemberAt(connection, olds.uri);
+    return member ? outputsFrom(olds, member) : undefined;
+  },
+  async update(_id, olds, news) {
+    const connection = await connect(news.primary, news);
+    const member = await readMemberAt(connection, olds.uri);
+    if (!member) return takeOver(news);
+    return outputsFrom(news, await converge(connection, member, news));
+  },
+  async delete(_id, olds) {
+    const connection = await connect(olds.primary, olds);
+    await connection.client.delete(olds.uri);
+  },
+});
+
+/** Adopts the pair of that name (same type and secondary) or deploys it. */
+async function takeOver(inputs: ServicePairArgs): Promise<ServicePairOutputs> {
+  const connection = await connect(inputs.primary, inputs);
+  const existing = await readMember(connection, "servicePairs", inputs.name);
+  if (existing) {
+    const secondary = (existing.body.Secondary as { Serial?: string } | undefined)?.Serial;
+    if (existing.body.ServiceType !== inputs.service.type || secondary !== inputs.secondary.serial) {
+      throw new Error(
+        `${connection.label} already holds a pair '${inputs.name}' (${String(existing.body.ServiceType)} with secondary ${secondary}); remove it or rename this one`,
+      );
+    }
+    return outputsFrom(inputs, await converge(connection, existing, inputs));
+  }
+  const member = await createMember(
+    connection,
+    "servicePairs",
+    {
+      Id: inputs.name,
+      Name: inputs.name,
+      ServiceType: inputs.service.type,
+      Version: inputs.service.version,
+      Cores: inputs.service.cores,
+      MemoryGiB: inputs.service.memoryGiB,
+      Config: inputs.service.config ?? {},
+      Secondary: { Serial: inputs.secondary.serial },
+    },
+    `deploying the ${inputs.service.type} pair '${inputs.name}'`,
+  );
+  return outputsFrom(inputs, member);
+}
+
+/** Version and config in place; the active side back to the primary (restores protection). */
+async function converge(connection: Awaited<ReturnType<typeof connect>>, member: LiveMember, inputs: ServicePairArgs): Promise<LiveMember> {
+  const wanted: Record<string, unknown> = { Version: inputs.service.version, Config: inputs.service.config ?? {} };
+  if (member.body.ActiveSide !== "primary") {
+    console.error(`smartfleet: pair ${inputs.name}: moving the active side back to the primary ${connection.label}`);
+    wanted.ActiveSide = "primary";
+  }
+  return patchMember(connection, member, wanted);
+}
+
+function outputsFrom(inputs: ServicePairArgs, member: LiveMember): ServicePairOutputs {
+  const b = member.body;
+  return {
+    ...inputs,
+    service: {
+      type: b.ServiceType as Service["type"],
+      version: String(b.Version),
+      cores: Number(b.Cores),
+      memoryGiB: Number(b.MemoryGiB),
+      config: (b.Config as Record<string, unknown>) ?? {},
+    },
+    uri: member.uri,
+    activeSide: String(b.ActiveSide ?? ""),
+    protected: b.Protected === true,
+    state: String(b.State ?? ""),
+  };
+}
+
+/** The serialized provider: tiny, loads `dist/providers/service-pair.js` at run time. */
+export const servicePairProvider = lazyProvider("service-pair.js");
+
+/** Pulumi inputs of a ServicePair. */
+export type ServicePairResourceArgs = { [K in keyof ServicePairArgs]: pulumi.Input<ServicePairArgs[K]> };
+
+/** A fault-tolerant service across two DPUs, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:ServicePair`). */
+export class ServicePair extends pulumi.dynamic.Resource {
+  /** The side serving now. */
+  declare readonly activeSide: pulumi.Output<string>;
+  /** Whether both sides run and the primary serves. */
+  declare readonly protected: pulumi.Output<boolean>;
+
+  /** Declares the pair; the password is kept secret in state. */
+  constructor(name: string, args: ServicePairResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      servicePairProvider,
+      name,
+      { ...args, uri: undefined, activeSide: undefined, protected: undefined, state: undefined },
+      withSecrets(opts, ["password"]),
+      TYPE_MODULE,
+      "ServicePair",
+    );
+  }
+}

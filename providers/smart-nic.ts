@@ -1,0 +1,155 @@
+/**
+ * `SmartNic`: a DPU taken under management. Claiming logs in with the factory password
+ * and sets the stack's management password; converging sets mode and host privilege
+ * through the DPU system's Bios settings. Host privilege needs a DPU reboot; a mode
+ * change also needs a host power cycle, which is refused unless the stack allows it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
+import { claimAccount, fromMode, fromPrivilege, readDpu, releaseClient, type DpuFacts } from "./redfish";
+import { connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { RefusedChangeError } from "./common/errors";
+import { defineKind, movedTargets } from "./common/kind";
+import { lazyProvider } from "./common/lazy-provider";
+import { withSecrets, TYPE_MODULE } from "./common/resource-options";
+import { providerSettings } from "./common/settings";
+
+/** SmartNic inputs: the kind schema's properties plus the account credentials. */
+export interface SmartNicArgs extends SmartNicInputs, ManagementCredentials {
+  /** The factory password from the inventory (a secret input too). */
+  factoryPassword: string;
+}
+
+/** SmartNic outputs: the inputs with mode and host privilege as the DPU reports them. */
+export interface SmartNicOutputs extends SmartNicArgs {
+  /** Firmware versions the DPU reports. */
+  firmwareVersions: { os: string | null; nic: string | null; bmc: string | null };
+  /** `rotated` when this run changed the factory password, `already-claimed` when it was set before. */
+  claim: "rotated" | "already-claimed";
+}
+
+/** The implementation the lazy provider loads in the provider process. */
+export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
+  kind: "SmartNic",
+  schema: "smartnic-inputs",
+  outputOnly: ["firmwareVersions", "claim"],
+  credentials: ["username", "password", "factoryPassword"],
+  // Another serial is another piece of hardware; an address change is just a new route.
+  replaces: (changed, olds, news) => movedTargets(changed, olds, news, ["target"]),
+  deleteBeforeReplace: () => false,
+  describe: (inputs) => targetLabel(inputs.target),
+  async create(inputs) {
+    const claim = await claimAccount(
+      { url: endpointUrl(inputs.target), caPem: providerSettings().caPem, username: inputs.username },
+      inputs.factoryPassword,
+      inputs.password,
+      clientOptions(),
+    );
+    const outs = await converge(inputs);
+    return { id: inputs.target.serial, outs: { ...outs, claim } };
+  },
+  async read(_id, olds) {
+    const connection = await connect(olds.target, olds);
+    return outputsFrom(olds, await readDpu(connection.client), olds.claim);
+  },
+  async update(_id, olds, news) {
+    if (olds.password !== news.password || olds.username !== news.username) {
+      // Rotating the management password: the old one logs in and sets the new one.
+      await claimAccount(
+        { url: endpointUrl(news.target), caPem: providerSettings().caPem, username: news.username },
+        olds.password,
+        news.password,
+        clientOptions(),
+      );
+    }
+    return { ...(await converge(news)), claim: olds.claim };
+  },
+  async delete(_id, olds) {
+    // Release: the DPU keeps its mode, privilege and the managed password (nothing is
+    // rotated back to factory); only our sessions end.
+    await releaseClient(endpointUrl(olds.target), olds.username);
+  },
+});
+
+function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number } {
+  const { callTimeoutMs, operationTimeoutMs } = providerSettings();
+  return { callTimeoutMs, operationTimeoutMs };
+}
+
+/** Brings mode and host privilege to the inputs, then reads back what the DPU reports. */
+async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
+  const connection = await connect(inputs.target, inputs);
+  const facts = await readDpu(connection.client);
+  const modeChange = facts.mode !== inputs.mode;
+  const privilegeChange = facts.hostPrivilege !== inputs.hostPrivilege;
+  if (modeChange && !inputs.allowHostPowerCycle) {
+    throw new RefusedChangeError(
+      `DPU ${connection.label} is in ${facts.mode ?? "an unknown"} mode and the stack asks for ${inputs.mode} mode; a mode change reboots the DPU and power-cycles its host`,
+      "set maintenance.allowHostPowerCycle: true in the stack to allow it",
+    );
+  }
+  if (modeChange || privilegeChange) await applyBiosSettings(connection, inputs, facts, modeChange);
+  const after = modeChange || privilegeChange ? await readDpu(connection.client) : facts;
+  if (after.mode !== inputs.mode || after.hostPrivilege !== inputs.hostPrivilege) {
+    throw new Error(
+      `DPU ${connection.label} reports mode ${after.mode} / host privilege ${after.hostPrivilege} after the change, expected ${inputs.mode} / ${inputs.hostPrivilege}`,
+    );
+  }
+  if (inputs.firmware !== undefined && after.firmware.nic !== inputs.firmware) {
+    throw new Error(
+      `DPU ${connection.label} runs NIC firmware ${after.firmware.nic ?? "(unknown)"}, the stack asks for ${inputs.firmware}; update it with the vendor's tool or change the stack`,
+    );
+  }
+  return outputsFrom(inputs, after, "already-claimed");
+}
+
+/** PATCHes the pending Bios settings, reboots the DPU, and power-cycles the host for a mode change. */
+async function applyBiosSettings(connection: DpuConnection, inputs: SmartNicArgs, facts: DpuFacts, modeChange: boolean): Promise<void> {
+  const { client, where, label } = connection;
+  if (!where.biosSettings || !where.dpuReset) {
+    throw new Error(`the management port of ${label} offers no Bios settings object or DPU reset action`);
+  }
+  await client.patch(where.biosSettings, {
+    Attributes: { NicMode: fromMode(inputs.mode), HostPrivilegeLevel: fromPrivilege(inputs.hostPrivilege) },
+  });
+  console.error(`smartfleet: ${label}: rebooting the DPU to apply mode ${inputs.mode}, host privilege ${inputs.hostPrivilege}`);
+  const reboot = await client.post(where.dpuReset, { ResetType: "GracefulRestart" });
+  await followTask(connection, reboot.location, "the DPU reboot");
+  if (!modeChange) return;
+  if (!where.hostReset) throw new Error(`the management port of ${label} offers no host reset action for the mode change`);
+  console.error(`smartfleet: ${label}: power-cycling the host to finish the mode change`);
+  const cycle = await client.post(where.hostReset, { ResetType: facts.hostPowerState === "Off" ? "On" : "PowerCycle" });
+  await followTask(connection, cycle.location, "the host power cycle");
+}
+
+function outputsFrom(inputs: SmartNicArgs, facts: DpuFacts, claim: SmartNicOutputs["claim"]): SmartNicOutputs {
+  return {
+    ...inputs,
+    // Live values under the input names, so a refresh shows drift and the next up repairs it.
+    mode: facts.mode ?? inputs.mode,
+    hostPrivilege: facts.hostPrivilege ?? inputs.hostPrivilege,
+    firmwareVersions: facts.firmware,
+    claim,
+  };
+}
+
+/** The serialized provider: tiny, loads `dist/providers/smart-nic.js` at run time. */
+export const smartNicProvider = lazyProvider("smart-nic.js");
+
+/** Pulumi inputs of a SmartNic (any value may be an Output; the passwords should be secrets). */
+export type SmartNicResourceArgs = { [K in keyof SmartNicArgs]: pulumi.Input<SmartNicArgs[K]> };
+
+/** A DPU under management, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:SmartNic`). */
+export class SmartNic extends pulumi.dynamic.Resource {
+  /** The DPU's mode as last read. */
+  declare readonly mode: pulumi.Output<SmartNicOutputs["mode"]>;
+  /** The DPU's host privilege as last read. */
+  declare readonly hostPrivilege: pulumi.Output<SmartNicOutputs["hostPrivilege"]>;
+  /** Firmware versions as last read. */
+  declare readonly firmwareVersions: pulumi.Output<SmartNicOutputs["firmwareVersions"]>;
+
+  /** Declares the DPU; the passwords are kept secret in state. */
+  constructor(name: string, args: SmartNicResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(smartNicProvider, name, { ...args, firmwareVersions: undefined, claim: undefined }, withSecrets(opts, ["password", "factoryPassword"]), TYPE_MODULE, "SmartNic");
+  }
+}
