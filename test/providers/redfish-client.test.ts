@@ -409,13 +409,23 @@ describe("retries", () => {
 
 describe("time limits and reachability", () => {
   it("fails if one call gets no answer within the per-call timeout", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === "/redfish/v1/Systems" ? { status: 0, hang: true } : undefined)]);
+    // The only exchange is the hanging one, so a slow machine cannot fail it elsewhere.
+    server = await startScriptedServer(pki, [(req) => (req.url === "/redfish/v1" ? { status: 0, hang: true } : undefined)]);
     const client = open({ callTimeoutMs: 300, retries: 0 });
-    await client.login();
-    const err = (await client.get("/redfish/v1/Systems").catch((e: unknown) => e)) as ConnectionError;
+    const err = (await client.serviceRoot().catch((e: unknown) => e)) as ConnectionError;
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.failure).toBe("timeout");
     expect(err.message).toContain(server.url);
+    expect(server.seen).toHaveLength(1);
+    await client.close();
+  });
+
+  it("retries an idempotent call that timed out, then gives up at the retry limit", async () => {
+    server = await startScriptedServer(pki, [(req) => (req.url === "/redfish/v1" ? { status: 0, hang: true } : undefined)]);
+    const client = open({ callTimeoutMs: 100, retries: 2 });
+    await expect(client.serviceRoot()).rejects.toMatchObject({ failure: "timeout" });
+    // Counted on the client: on a loaded machine a handshake may not finish in 100 ms.
+    expect(client.requestCount).toBe(3);
     await client.close();
   });
 
