@@ -71,9 +71,9 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
   },
 });
 
-function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number } {
-  const { callTimeoutMs, operationTimeoutMs } = providerSettings();
-  return { callTimeoutMs, operationTimeoutMs };
+function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number; retries?: number } {
+  const { callTimeoutMs, operationTimeoutMs, retries } = providerSettings();
+  return { callTimeoutMs, operationTimeoutMs, retries };
 }
 
 /** Brings mode and host privilege to the inputs, then reads back what the DPU reports. */

@@ -46,7 +46,7 @@ export function clientForTarget(target: DpuTarget, credentials: ManagementCreden
   const settings = providerSettings();
   return clientFor(
     { url: endpointUrl(target), caPem: settings.caPem, username: credentials.username, password: credentials.password },
-    { callTimeoutMs: settings.callTimeoutMs, operationTimeoutMs: settings.operationTimeoutMs },
+    { callTimeoutMs: settings.callTimeoutMs, operationTimeoutMs: settings.operationTimeoutMs, retries: settings.retries },
   );
 }
 

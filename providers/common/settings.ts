@@ -17,6 +17,8 @@ export interface ProviderSettings {
   callTimeoutMs: number;
   /** Longest wait for one whole operation (an install, a reboot, a power cycle), in ms. */
   operationTimeoutMs: number;
+  /** How often a retryable request failure is retried (the client's default when absent). */
+  retries?: number;
 }
 
 /** Defaults for the time budgets; `customTimeouts` never reach dynamic providers, so these are the limits. */
