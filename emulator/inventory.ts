@@ -1,13 +1,17 @@
 /**
  * The fleet inventory: types for `schemas/fleet.schema.json`, loading with schema
  * validation, and the semantic rules a schema cannot express (unique names, unique
- * management addresses, vendor/model agreement, loopback-only addresses).
+ * management addresses, unique image name@version and URI, vendor/model agreement,
+ * loopback-only addresses). Errors are `InputError`s whose `StackError`s name file,
+ * line and column, like every other input of smartfleet.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Ajv2020 from "ajv/dist/2020";
-import addFormats from "ajv-formats";
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { SourceIndex, type SourceLocation } from "../schemas/source-index";
+import { loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
+import { describeValue, InputError, type StackError } from "../stacks/errors";
+
+export { InputError, type StackError } from "../stacks/errors";
 
 /** An image the image server offers. */
 export interface FleetImage {
@@ -89,38 +93,8 @@ export interface FleetInventory {
   hosts: FleetHost[];
 }
 
-/** One problem in an inventory, located in its file. */
-export interface InventoryProblem {
-  /** File the problem is in (`<memory>` for an inventory built in code). */
-  file: string;
-  /** 1-based line (0 when unknown). */
-  line: number;
-  /** 1-based column (0 when unknown). */
-  column: number;
-  /** JSON path of the offending value, e.g. `/hosts/0/smartnics/1/serial`. */
-  path: string;
-  /** What is wrong and what is allowed. */
-  message: string;
-}
-
-/** Thrown when an inventory is invalid; lists every problem at once. */
-export class InventoryError extends Error {
-  /** Every problem found. */
-  readonly errors: InventoryProblem[];
-
-  constructor(errors: InventoryProblem[], options?: { cause?: unknown }) {
-    super(
-      `invalid fleet inventory:\n` +
-        errors.map((e) => `  ${e.file}:${e.line}:${e.column} ${e.path || "/"}: ${e.message}`).join("\n"),
-      options,
-    );
-    this.name = "InventoryError";
-    this.errors = errors;
-  }
-}
-
-/** Locates a JSON path in the source file; returns [0, 0] when unknown. */
-type Locator = (jsonPath: string) => [number, number];
+/** Locates a JSON pointer in the source; `[0, 0]`-free fallbacks come from the SourceIndex. */
+type Locator = (jsonPath: string) => SourceLocation;
 
 const MODEL_VENDOR: Record<FleetSmartNic["model"], FleetSmartNic["vendor"]> = {
   "bluefield-2": "nvidia",
@@ -128,18 +102,6 @@ const MODEL_VENDOR: Record<FleetSmartNic["model"], FleetSmartNic["vendor"]> = {
   "pensando-dsc2": "amd",
   "ipu-e2000": "intel",
 };
-
-let compiledValidator: ReturnType<Ajv2020["compile"]> | undefined;
-
-function schemaValidator(): ReturnType<Ajv2020["compile"]> {
-  if (!compiledValidator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
-    addFormats(ajv);
-    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot(), "schemas", "fleet.schema.json"), "utf8"));
-    compiledValidator = ajv.compile(schema);
-  }
-  return compiledValidator;
-}
 
 /** The repository root (the folder holding package.json above this module). */
 export function repoRoot(): string {
@@ -149,54 +111,14 @@ export function repoRoot(): string {
     if (parent === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
     dir = parent;
   }
-  // Compiled output lives in dist/, which has no package.json of its own.
   return dir;
 }
 
-function locatorFor(doc: Document | undefined, lines: LineCounter | undefined): Locator {
-  return (jsonPath) => {
-    if (!doc || !lines) return [0, 0];
-    const keys = jsonPath.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
-    let node: unknown = doc.contents;
-    let offset = 0;
-    for (const key of keys) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-        if (!pair) break;
-        node = pair.value;
-        offset = (pair.key as { range?: [number, number] }).range?.[0] ?? offset;
-        if ((node as { range?: [number, number] } | null)?.range) offset = (node as { range: [number, number] }).range[0];
-      } else if (isSeq(node)) {
-        node = node.items[Number(key)];
-        if ((node as { range?: [number, number] } | null)?.range) offset = (node as { range: [number, number] }).range[0];
-      } else break;
-    }
-    const pos = lines.linePos(offset);
-    return [pos.line, pos.col];
-  };
-}
-
-function schemaProblems(value: unknown, file: string, locate: Locator): InventoryProblem[] {
-  const validate = schemaValidator();
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => {
-    const [line, column] = locate(e.instancePath);
-    const allowed =
-      e.keyword === "enum"
-        ? `; allowed: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`
-        : e.keyword === "additionalProperties"
-          ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'`
-          : "";
-    return { file, line, column, path: e.instancePath, message: `${e.message ?? "is invalid"}${allowed}` };
-  });
-}
-
 /** The semantic rules: everything the schema cannot say. */
-export function semanticProblems(fleet: FleetInventory, file: string, locate: Locator = () => [0, 0]): InventoryProblem[] {
-  const problems: InventoryProblem[] = [];
-  const add = (p: string, message: string): void => {
-    const [line, column] = locate(p);
-    problems.push({ file, line, column, path: p, message });
+export function semanticProblems(fleet: FleetInventory, locate: Locator): StackError[] {
+  const problems: StackError[] = [];
+  const add = (p: string, message: string, got?: unknown): void => {
+    problems.push({ ...locate(p), path: p, message, got: got === undefined ? undefined : describeValue(got) });
   };
   const seen = <T>(map: Map<T, string>, key: T, p: string, what: string): void => {
     const first = map.get(key);
@@ -253,41 +175,32 @@ function withDefaults(fleet: FleetInventory): FleetInventory {
   return copy;
 }
 
-/**
- * Validates an inventory (an object built in code, or the YAML text of `file`) against
- * the schema and the semantic rules; returns it with defaults filled in.
- * Throws `InventoryError` listing every problem.
- */
-export function validateInventory(value: unknown, file = "<memory>", source?: { doc: Document; lines: LineCounter }): FleetInventory {
-  const locate = locatorFor(source?.doc, source?.lines);
-  const problems = schemaProblems(value, file, locate);
-  if (problems.length) throw new InventoryError(problems);
-  const fleet = withDefaults(value as FleetInventory);
-  const semantic = semanticProblems(fleet, file, locate);
-  if (semantic.length) throw new InventoryError(semantic);
-  return fleet;
+function check(fleet: FleetInventory, file: string, sources: SourceIndex): FleetInventory {
+  const withAll = withDefaults(fleet);
+  const problems = semanticProblems(withAll, (p) => sources.locate(p));
+  if (problems.length) throw new InputError(problems, { summary: `${file}: ${problems.length} error${problems.length === 1 ? "" : "s"}` });
+  return withAll;
 }
 
-/** Reads, parses and validates an inventory YAML file. */
+/**
+ * Validates an inventory built in code against the schema and the semantic rules;
+ * returns a copy with defaults filled in. Throws `InputError` listing every problem.
+ */
+export function validateInventory(value: unknown, file = "<inventory>"): FleetInventory {
+  const sources = new SourceIndex({ file, line: 1, column: 1 });
+  const copy = structuredClone(value);
+  const errors = validateValue(copy, schemaPath("fleet"), sources);
+  if (errors.length) throw new InputError(errors, { summary: `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"}` });
+  return check(copy as FleetInventory, file, sources);
+}
+
+/**
+ * Reads, parses and validates an inventory YAML file; errors name file:line:column.
+ * Throws `InputError` listing every problem.
+ */
 export function loadInventory(file: string): FleetInventory {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, "utf8");
-  } catch (cause) {
-    throw new InventoryError([{ file: abs, line: 0, column: 0, path: "", message: `cannot read the inventory: ${(cause as Error).message}` }], { cause });
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length) {
-    throw new InventoryError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file: abs, line: pos.line, column: pos.col, path: "", message: `YAML: ${e.message}` };
-      }),
-    );
-  }
-  return validateInventory(doc.toJS(), abs, { doc, lines });
+  const { value, sources } = loadValidatedYamlWithSources<FleetInventory>(file, schemaPath("fleet"));
+  return check(value, file, sources);
 }
 
 /** A DPU with the host it sits in, as the emulator needs it. */

@@ -1,0 +1,101 @@
+/** Shared helpers for emulator tests: a small inventory, HTTPS requests trusting the emulator CA, admin calls. */
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+import { servedSha256 } from "../../emulator/images";
+import type { FleetInventory } from "../../emulator/inventory";
+
+let nextBlock = 0;
+
+/** A unique 127.x.y block per call so parallel test files never collide. */
+function addressBlock(): string {
+  const b = (process.pid % 200) + 20;
+  return `127.${b}.${(nextBlock++ % 250) + 1}`;
+}
+
+/** Images: a good DPU OS (two versions), a host OS, NIC firmware, and one with a wrong checksum. */
+export function testImages(): FleetInventory["images"] {
+  const img = (name: string, version: string, ext: string, good = true) => {
+    const uri = `http://images.test/${name}-${version}.${ext}`;
+    return { name, version, uri, sha256: good ? servedSha256(uri) : "0".repeat(64) };
+  };
+  return [img("esxi-arm", "8.0.3", "bfb"), img("esxi-arm", "8.0.2", "bfb"), img("esxi-x86", "8.0.3", "iso"), img("bf-nic-fw", "32.43.1014", "bin"), img("esxi-arm", "9.9.9", "bfb", false)];
+}
+
+/** Three hosts: h1 (nvidia, with an FPGA), h2 (amd), h3 (nvidia, NIC mode, small). */
+export function testInventory(): FleetInventory {
+  const block = addressBlock();
+  return {
+    apiVersion: "smartfleet.dev/v1",
+    kind: "Fleet",
+    metadata: { name: "test" },
+    images: testImages(),
+    hosts: [
+      {
+        name: "h1", serial: "H1", vendor: "dell", model: "PowerEdge R760", cpus: 64, memoryGiB: 512,
+        accelerators: [{ name: "fpga0", model: "alveo-u55c", slot: 3 }],
+        smartnics: [{ name: "nic1", serial: "NV1", slot: 1, vendor: "nvidia", model: "bluefield-3", armCores: 16, memoryGiB: 32, management: { address: `${block}.1`, port: 8443 }, factoryCredentials: { username: "root", password: "0penBmc" } }],
+      },
+      {
+        name: "h2", serial: "H2", vendor: "hpe", model: "ProLiant DL380", cpus: 32, memoryGiB: 256,
+        smartnics: [{ name: "nic1", serial: "AMD1", slot: 2, vendor: "amd", model: "pensando-dsc2", armCores: 16, memoryGiB: 32, management: { address: `${block}.2`, port: 8443 }, factoryCredentials: { username: "admin", password: "N0tSecret" } }],
+      },
+      {
+        name: "h3", serial: "H3", vendor: "lenovo", model: "SR650", cpus: 32, memoryGiB: 256,
+        smartnics: [{ name: "nic1", serial: "NV2", slot: 1, vendor: "nvidia", model: "bluefield-2", armCores: 8, memoryGiB: 16, management: { address: `${block}.3`, port: 8443 }, factoryCredentials: { username: "root", password: "0penBmc" }, factoryState: { mode: "nic" } }],
+      },
+    ],
+  };
+}
+
+/** A fresh temporary state dir. */
+export function tempStateDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "sf-emu-"));
+}
+
+/** An HTTP answer. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
+  text: string;
+}
+
+/** One HTTPS request trusting `ca`. */
+export function request(ca: string, url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string | Buffer; auth?: [string, string] } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.auth) headers.Authorization = `Basic ${Buffer.from(`${opts.auth[0]}:${opts.auth[1]}`).toString("base64")}`;
+  let payload: string | Buffer | undefined = opts.rawBody;
+  if (opts.body !== undefined) payload = JSON.stringify(opts.body);
+  if (payload !== undefined) headers["Content-Type"] = "application/json";
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: opts.method ?? "GET", headers, ca, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** One admin API call. */
+export async function admin(emu: { adminUrl: string; adminToken: string }, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${emu.adminUrl}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${emu.adminToken}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
