@@ -166,7 +166,7 @@ function classify(
   reusedSocket: boolean,
 ): { failure: ConnectionFailure; mayHaveArrived: boolean } {
   const code = err.code ?? "";
-  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(err.message)) return { failure: "tls", mayHaveArrived: false };
+  if (TLS_CODES.has(code)) return { failure: "tls", mayHaveArrived: false };
   if (REFUSED_CODES.has(code)) return { failure: "refused", mayHaveArrived: false };
   if (UNREACHABLE_CODES.has(code)) return { failure: "unreachable", mayHaveArrived: false };
   if (RESET_CODES.has(code)) {
@@ -175,6 +175,9 @@ function classify(
     // certain, so only a reset before the socket was up counts as "not arrived".
     return { failure: "reset", mayHaveArrived: connected || reusedSocket };
   }
+  // Checked after the reset codes: "socket disconnected before secure TLS connection was
+  // established" is a reset (a port going down), not a certificate problem.
+  if (/certificate|ssl/i.test(err.message)) return { failure: "tls", mayHaveArrived: false };
   return { failure: "other", mayHaveArrived: connected };
 }
 

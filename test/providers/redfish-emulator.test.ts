@@ -222,6 +222,9 @@ describe("an emulated port misbehaving", () => {
     try {
       const err = (await client.login().catch((e: unknown) => e)) as ConnectionError;
       expect(err).toBeInstanceOf(ConnectionError);
+      // Dropped before TLS: a wire failure worth retrying, not a certificate problem.
+      expect(err.failure).toBe("reset");
+      expect(client.requestCount).toBe(3);
       expect(err.endpoint).toBe(endpointOf(serial).url);
       expect(err.message).toContain(endpointOf(serial).url);
     } finally {
