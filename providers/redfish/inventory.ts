@@ -82,10 +82,9 @@ export async function readDpu(client: RedfishClient): Promise<DpuFacts> {
 }
 
 async function readSystems(client: RedfishClient, where: Locations): Promise<{ dpu: Body; host?: Body }> {
-  if (where.hostSystem && (await client.supportsExpand())) {
-    // Both systems in one request: the collection is the parent of the DPU system link.
-    const collection = where.dpuSystem.slice(0, where.dpuSystem.lastIndexOf("/"));
-    const all = await client.getCollection<Body>(collection, [where.dpuSystem, where.hostSystem]);
+  if (where.systems && where.hostSystem && (await client.supportsExpand())) {
+    // Both systems in one request.
+    const all = await client.getCollection<Body>(where.systems, [where.dpuSystem, where.hostSystem]);
     const dpu = all.find((m) => m.uri === where.dpuSystem)?.body;
     const host = all.find((m) => m.uri === where.hostSystem)?.body;
     if (dpu) return { dpu: asRecord(dpu), host: host ? asRecord(host) : undefined };
@@ -98,7 +97,7 @@ async function readFirmwareVersions(client: RedfishClient, where: Locations): Pr
   const { os, nic, bmc } = where.firmware;
   const wanted = [os, nic, bmc].filter((u): u is string => u !== undefined);
   const versions = new Map<string, string | null>();
-  const inventory = commonParent(wanted);
+  const inventory = where.firmwareInventory;
   if (wanted.length > 1 && inventory && (await client.supportsExpand())) {
     for (const item of await client.getCollection<Body>(inventory, wanted)) versions.set(item.uri, trimmed(asRecord(item.body).Version));
   }
@@ -160,11 +159,6 @@ function differs<T>(pending: T | null, current: T | null): T | null {
 
 function trimmed(value: unknown): string | null {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
-}
-
-function commonParent(uris: string[]): string | undefined {
-  const parents = new Set(uris.map((u) => u.slice(0, u.lastIndexOf("/"))));
-  return parents.size === 1 ? [...parents][0] : undefined;
 }
 
 async function readBody(client: RedfishClient, uri: string | undefined): Promise<Body | undefined> {

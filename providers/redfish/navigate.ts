@@ -42,6 +42,8 @@ export interface SimpleUpdateLocation {
 
 /** Where everything is on one management port. Optional members are absent on ports that lack them. */
 export interface Locations {
+  /** The systems collection (one `$expand` read returns the DPU and host systems). */
+  systems?: string;
   /** The DPU's own (Arm) computer system. */
   dpuSystem: string;
   /** The host server the DPU sits in, when the port exposes it. */
@@ -70,6 +72,8 @@ export interface Locations {
   updateService?: string;
   /** The SimpleUpdate action, when offered. */
   simpleUpdate?: SimpleUpdateLocation;
+  /** The firmware inventory collection. */
+  firmwareInventory?: string;
   /** Firmware inventory items by role. */
   firmware: FirmwareLocations;
   /** The AccountService. */
@@ -127,6 +131,7 @@ async function walk(client: RedfishClient): Promise<Locations> {
   ]);
   const oem = asRecord(asRecord(root.Oem).SmartFleet);
   return {
+    systems: linkOf(root.Systems),
     dpuSystem: dpu.uri,
     hostSystem: host?.uri,
     dpuReset: actionTarget(dpu.body, "#ComputerSystem.Reset"),
@@ -141,6 +146,7 @@ async function walk(client: RedfishClient): Promise<Locations> {
     ejectMedia: media ? actionTarget(media.body, "#VirtualMedia.EjectMedia") : undefined,
     updateService: update?.uri,
     simpleUpdate: update ? simpleUpdateOf(update.body) : undefined,
+    firmwareInventory: update ? linkOf(update.body.FirmwareInventory) : undefined,
     firmware,
     accountService: linkOf(root.AccountService),
     sessions: linkOf(asRecord(root.Links).Sessions),
