@@ -99,3 +99,64 @@ export async function admin(emu: { adminUrl: string; adminToken: string }, metho
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** The password tests give claimed accounts. */
+export const NEW_PASSWORD = "Sm4rtFleet-pass";
+
+/** A started test fleet with helpers bound to it. */
+export interface TestFleet {
+  /** The emulator. */
+  emu: import("../../emulator/index").RunningEmulator;
+  /** Its clock. */
+  clock: import("../../emulator/clock").ManualClock;
+  /** Its state dir. */
+  stateDir: string;
+  /** Base URL of a DPU's port by serial. */
+  url(serial: string): string;
+  /** GET/POST/PATCH/DELETE on a DPU with claimed credentials. */
+  call(serial: string, method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** Rotates the factory password of a DPU (as the provider's claim does). */
+  claim(serial: string): Promise<void>;
+  /** Advances simulated time and lets the event loop settle. */
+  advance(ms: number): Promise<void>;
+}
+
+/** Starts the test inventory on a ManualClock (hardware durations, timeScale 1). */
+export async function startTestFleet(opts: { stateDir?: string; clock?: import("../../emulator/clock").ManualClock; inventory?: FleetInventory } = {}): Promise<TestFleet> {
+  const { startEmulator, ManualClock } = await import("../../emulator/index");
+  const clock = opts.clock ?? new ManualClock();
+  const stateDir = opts.stateDir ?? tempStateDir();
+  const inventory = opts.inventory ?? testInventory();
+  const emu = await startEmulator({ inventory, stateDir, clock, timeScale: 1 });
+  const factory = new Map(inventory.hosts.flatMap((h) => h.smartnics.map((n) => [n.serial, n.factoryCredentials] as const)));
+  const url = (serial: string): string => {
+    const d = emu.endpoints.dpus.find((x) => x.serial === serial);
+    if (!d) throw new Error(`no DPU ${serial}`);
+    return d.url;
+  };
+  const user = (serial: string): string => factory.get(serial)?.username ?? "root";
+  return {
+    emu,
+    clock,
+    stateDir,
+    url,
+    call: (serial, method, p, body, headers) => request(emu.caPem, `${url(serial)}${p}`, { method, body, headers, auth: [user(serial), NEW_PASSWORD] }),
+    async claim(serial) {
+      const f = factory.get(serial);
+      if (!f) throw new Error(`no DPU ${serial}`);
+      const r = await request(emu.caPem, `${url(serial)}/redfish/v1/AccountService/Accounts/${f.username}`, { method: "PATCH", body: { Password: NEW_PASSWORD }, auth: [f.username, f.password] });
+      if (r.status !== 200) throw new Error(`claim of ${serial} failed: ${r.status} ${r.text}`);
+    },
+    async advance(ms) {
+      clock.advance(ms);
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+/** The task id in a 202 answer's Location. */
+export function monitorOf(a: Answer): string {
+  const loc = String(a.headers.location ?? "");
+  if (a.status !== 202 || !loc.includes("/TaskMonitors/")) throw new Error(`expected 202 with a task monitor, got ${a.status} ${a.text}`);
+  return loc;
+}
