@@ -351,6 +351,15 @@ export class RedfishClient {
         lastPercent = seen.percentComplete;
         opts.onProgress?.(seen.percentComplete);
       }
+      if (res.status === 404 && !known.uri) {
+        // A monitor kept from an earlier run may have expired; its task names it.
+        const uri = await this.findTaskByMonitor(pollUri, deadline);
+        if (uri) {
+          known = { ...known, uri };
+          pollUri = uri;
+          continue;
+        }
+      }
       const finished = this.taskOutcome(res, seen, known, pollUri);
       if (finished === "switch-to-task") {
         if (res.status < 300 && !seen) known = { ...known, result: res.body, resultLocation: headerValue(res.headers.location) };
@@ -361,6 +370,18 @@ export class RedfishClient {
       const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), this.clock.now());
       await this.sleepUntilDeadline(backoffDelay(pollBackoff, poll, this.random, retryAfter), deadline, pollUri, "waiting for a task");
     }
+  }
+
+  /** The task whose `TaskMonitor` is `monitor`, found through the TaskService's task collection. */
+  private async findTaskByMonitor(monitor: string, deadline: number): Promise<string | undefined> {
+    const root = await this.serviceRoot();
+    const service = linkOf(root.Tasks) ?? linkOf(root.TaskService);
+    if (!service) return undefined;
+    const { body } = await this.request("GET", service, { authenticated: true, idempotent: true, deadline });
+    const tasks = linkOf(asRecord(body).Tasks);
+    if (!tasks) return undefined;
+    const members = await this.getCollection<Record<string, unknown>>(tasks);
+    return members.find((m) => asRecord(m.body).TaskMonitor === monitor)?.uri;
   }
 
   /** Logs out (deletes the session) and closes idle connections; safe to call twice. */

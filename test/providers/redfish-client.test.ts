@@ -267,6 +267,20 @@ describe("tasks", () => {
     await client.close();
   });
 
+  it("finds the task through the TaskService when a kept monitor has expired", async () => {
+    server = await startScriptedServer(pki, [
+      (req) => (req.url === "/redfish/v1" ? { status: 200, body: { Links: { Sessions: { "@odata.id": SESSIONS } }, Tasks: { "@odata.id": "/redfish/v1/TaskService" } } } : undefined),
+      ...basicPort().slice(1),
+      authedGet("/redfish/v1/TaskService", { Tasks: { "@odata.id": "/redfish/v1/TaskService/Tasks" } }),
+      authedGet("/redfish/v1/TaskService/Tasks", { Members: [{ "@odata.id": "/redfish/v1/TaskService/Tasks/6" }, { "@odata.id": taskUri }] }),
+      authedGet("/redfish/v1/TaskService/Tasks/6", { ...task("Completed", 100), "@odata.id": "/redfish/v1/TaskService/Tasks/6", TaskMonitor: "/redfish/v1/TaskService/TaskMonitors/6" }),
+      authedGet(taskUri, { ...task("Completed", 100), TaskMonitor: monitor }),
+    ]);
+    const client = open();
+    expect(await client.waitForTask(monitor)).toMatchObject({ state: "Completed", uri: taskUri, monitor });
+    await client.close();
+  });
+
   it("fails if the task ends Exception, with the task's MessageId", async () => {
     const failure = { MessageId: "Update.1.1.TransferFailed", Message: "Transfer of image 'http://images.lab/x.bfb' failed: checksum mismatch.", Resolution: "Check the image checksum.", MessageSeverity: "Critical" };
     server = await startScriptedServer(pki, [
