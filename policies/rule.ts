@@ -3,14 +3,31 @@
  * severity, a description and a remediation. The same rules run in `smartfleet check`
  * and in the CrossGuard policy pack.
  */
-import type { LoadedStack } from "../stacks/model";
+import type { LoadedStack, SmartNicModel } from "../stacks/model";
 import type { HardwareCompatibility } from "../schemas/generated/hardware-compatibility";
 
 /** How bad a finding is: errors fail `smartfleet check` and block `pulumi preview`. */
 export type Severity = "error" | "warning";
 
-/** The parts of a loaded stack the rules read; the CrossGuard adapter rebuilds exactly these. */
-export type PolicyModel = Pick<LoadedStack, "hosts" | "smartnics" | "servicePairs" | "acceleratorShares" | "stack">;
+/** A DPU as the rules see it: the inventory entry without its factory credentials. */
+export type PolicySmartNic = Omit<SmartNicModel, "hardware"> & { hardware: Omit<SmartNicModel["hardware"], "factoryCredentials"> };
+
+/**
+ * The parts of a loaded stack the rules read. A `LoadedStack` is one; the CrossGuard
+ * adapter rebuilds one from the resources' inputs (which carry no factory credentials).
+ */
+export interface PolicyModel {
+  /** Managed hosts. */
+  hosts: LoadedStack["hosts"];
+  /** Managed DPUs. */
+  smartnics: PolicySmartNic[];
+  /** Service pairs. */
+  servicePairs: LoadedStack["servicePairs"];
+  /** Accelerator shares. */
+  acceleratorShares: LoadedStack["acceleratorShares"];
+  /** The expanded stack document (scanned for secrets; maintenance settings). */
+  stack: LoadedStack["stack"];
+}
 
 /** Reference data the rules read (kept in files under `policies/data/`, not in code). */
 export interface PolicyData {
@@ -42,4 +59,6 @@ export interface PolicyRule {
   remediation: string;
   /** Returns every violation in the model; never throws on a valid model. */
   check(model: PolicyModel, data: PolicyData): Violation[];
+  /** Set when some violations are warnings although the rule's severity is error (CrossGuard reports them separately, advisory). */
+  alsoWarns?: boolean;
 }

@@ -1,5 +1,5 @@
 import type { PolicyData, PolicyModel, PolicyRule, Violation } from "../rule";
-import type { SmartNicModel } from "../../stacks/model";
+import type { PolicySmartNic as SmartNicModel } from "../rule";
 
 /** Cores and memory asked of each DPU: its OS reserve, its services and its service-pair sides. */
 export function demandByDpu(model: PolicyModel, data: PolicyData): Map<string, { cores: number; memoryGiB: number; parts: string[] }> {

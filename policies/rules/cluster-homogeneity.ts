@@ -1,6 +1,6 @@
 import { childPointer } from "../../schemas/source-index";
 import type { PolicyRule, Violation } from "../rule";
-import type { SmartNicModel } from "../../stacks/model";
+import type { PolicySmartNic as SmartNicModel } from "../rule";
 
 /** SF006: the DPUs of one DPU OS cluster are all of one vendor and model. */
 export const clusterHomogeneity: PolicyRule = {

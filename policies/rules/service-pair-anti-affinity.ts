@@ -6,6 +6,7 @@ export const servicePairAntiAffinity: PolicyRule = {
   id: "SF003",
   name: "service-pair-anti-affinity",
   severity: "error",
+  alsoWarns: true,
   description: "A service pair's primary and secondary must be on different DPUs (error) and should be in different hosts (warning), or one failure takes both.",
   remediation: "Move the secondary to a DPU in another host.",
   check(model) {

@@ -12,6 +12,8 @@ export interface AcceleratorShareInputs {
   accelerator: Name;
   /** Accelerator model. */
   acceleratorModel?: string;
+  /** PCIe slot of the accelerator in the source host. */
+  acceleratorSlot?: number;
   /** A DPU of the source host that exports the accelerator. */
   source: DpuTarget;
   /** The DPU of the consuming host; it presents an fpga device to its host. */
