@@ -21,8 +21,10 @@ import { InputError } from "./errors";
 import { loadStackSync, type LoadedStack, type SmartNicModel } from "./model";
 
 const config = new pulumi.Config("smartfleet");
-const stackFile = config.get("stackFile") ?? path.join("stacks", `${pulumi.getStack()}.yaml`);
-const endpointsFile = config.get("endpoints");
+/** Configured paths are relative to the project root (where Pulumi.yaml is), wherever the program runs from. */
+const projectRoot = findProjectRoot(__dirname);
+const stackFile = path.resolve(projectRoot, config.get("stackFile") ?? path.join("stacks", `${pulumi.getStack()}.yaml`));
+const endpointsFile = config.get("endpoints") === undefined ? undefined : path.resolve(projectRoot, config.require("endpoints"));
 const password = config.requireSecret("managementPassword");
 
 const loaded = loadChecked(stackFile);
@@ -41,6 +43,14 @@ export const servicePairs = pulumi.all(
 );
 /** Per accelerator share: the PCI address the consumer host sees. */
 export const acceleratorShares = pulumi.all(Object.fromEntries(Object.entries(fleet.acceleratorShares).map(([name, share]) => [name, share.hostPciAddress])));
+
+/** The nearest directory at or above `start` holding Pulumi.yaml (the working directory when there is none). */
+function findProjectRoot(start: string): string {
+  for (let dir = start, parent = ""; dir !== parent; parent = dir, dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+  }
+  return process.cwd();
+}
 
 /** Loads the stack and runs the policy rules; any error stops the program before a resource is declared. */
 function loadChecked(file: string): LoadedStack {

@@ -45,7 +45,8 @@ export function providerSettings(): ProviderSettings {
  * Reads the settings from the stack configuration: `smartfleet:caFile`, or else the
  * `caFile` named in the `smartfleet:endpoints` file; optional
  * `smartfleet:callTimeoutSeconds` and `smartfleet:operationTimeoutSeconds`. Relative paths
- * are relative to the working directory, which is the project root under Pulumi.
+ * are relative to the project root (the nearest directory with a Pulumi.yaml above the
+ * working directory: Pulumi runs the provider in the program's folder, `dist/stacks`).
  */
 export function settingsFromConfig(config: pulumi.dynamic.Config): ProviderSettings {
   const caFile = config.get("smartfleet:caFile") ?? caFileFromEndpoints(config.get("smartfleet:endpoints"));
@@ -70,12 +71,20 @@ function caFileFromEndpoints(endpointsFile: string | undefined): string | undefi
   if (typeof parsed.caFile !== "string") {
     throw new Error(`smartfleet: ${endpointsFile} (smartfleet:endpoints) names no caFile`);
   }
-  return path.resolve(path.dirname(path.resolve(endpointsFile)), parsed.caFile);
+  return path.resolve(path.dirname(path.resolve(projectRoot(), endpointsFile)), parsed.caFile);
+}
+
+/** The nearest directory at or above the working directory holding Pulumi.yaml (else the working directory). */
+export function projectRoot(start: string = process.cwd()): string {
+  for (let dir = start, parent = ""; dir !== parent; parent = dir, dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+  }
+  return start;
 }
 
 function readText(file: string, key: string): string {
   try {
-    return fs.readFileSync(path.resolve(file), "utf8");
+    return fs.readFileSync(path.resolve(projectRoot(), file), "utf8");
   } catch (cause) {
     throw new Error(`smartfleet: cannot read ${file} (${key}): ${(cause as Error).message}`, { cause });
   }
