@@ -65,7 +65,9 @@ export interface ParseOptions extends YamlLimits {
 /** Parses YAML text into plain data plus positions; throws `InputError` listing every syntax problem. */
 export function parseYamlText(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true });
+  // Duplicate keys are found while indexing (one Set per mapping); yaml's own check compares
+  // every pair of keys, which is quadratic in the size of a mapping.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, strict: true });
   const locate = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     const origin = options.originOf?.(line, col);
@@ -82,7 +84,9 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
     throw new InputError(errors, { summary: `${file}: invalid YAML` });
   }
   const sources = new SourceIndex(locate(0));
-  indexNode(doc.contents as Node | null, "", sources, locate);
+  const duplicates: StackError[] = [];
+  indexNode(doc.contents as Node | null, "", sources, locate, duplicates);
+  if (duplicates.length > 0) throw new InputError(duplicates, { summary: `${file}: invalid YAML` });
   const value = toPlainValue(doc, file, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, locate);
   return { file, value, sources };
 }
@@ -134,20 +138,37 @@ function keyText(key: unknown): string {
   return String(key);
 }
 
-/** Records the position of every value and key; does not follow aliases (they keep their own position). */
-function indexNode(node: Node | null, path: string, sources: SourceIndex, locate: (offset: number) => SourceLocation): void {
+/**
+ * Records the position of every value and key, and reports duplicate keys. Does not
+ * follow aliases (they keep their own position), so it is linear in the text's size.
+ */
+function indexNode(
+  node: Node | null,
+  path: string,
+  sources: SourceIndex,
+  locate: (offset: number) => SourceLocation,
+  duplicates: StackError[],
+): void {
   if (!node) return;
   if (node.range) sources.setValue(path, locate(node.range[0]));
   if (isMap(node)) {
+    const seen = new Set<string>();
     for (const pair of node.items) {
       const key = pair.key as Node | null;
-      const memberPath = childPointer(path, keyText(key));
+      const name = keyText(key);
+      const memberPath = childPointer(path, name);
+      if (seen.has(name)) {
+        const at = key?.range ? locate(key.range[0]) : sources.locate(path);
+        duplicates.push({ ...at, path: memberPath, message: "duplicate key (each key may appear once in a mapping)", got: JSON.stringify(name) });
+        continue;
+      }
+      seen.add(name);
       if (key?.range) sources.setKey(memberPath, locate(key.range[0]));
       const value = pair.value as Node | null;
-      if (value) indexNode(value, memberPath, sources, locate);
+      if (value) indexNode(value, memberPath, sources, locate, duplicates);
       else if (key?.range) sources.setValue(memberPath, locate(key.range[0]));
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => indexNode(item as Node, childPointer(path, i), sources, locate));
+    node.items.forEach((item, i) => indexNode(item as Node, childPointer(path, i), sources, locate, duplicates));
   }
 }
