@@ -7,7 +7,7 @@
  * implementation at run time: its `configure` (which the dynamic-provider host calls once,
  * right after it deserializes the provider and before any other method) loads
  * `dist/providers/<file>.js` from the project and installs that module's methods on
- * itself. The stored text stays about 1.4 KB, holds no path of this machine, and does not
+ * itself. The stored text stays under 2 KB, holds no path of this machine, and does not
  * change when the implementation does.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -38,10 +38,10 @@ export function lazyProvider(file: string): pulumi.dynamic.ResourceProvider {
         for (const name of methods) (this as unknown as Record<string, unknown>)[name] = implementation[name].bind(implementation);
         return implementation.configure(request);
       }
-      throw new Error(`smartfleet: dist/providers/${file} not found above ${process.cwd()}; run "npm run build" first`);
+      throw new Error(`no dist/providers/${file} above ${process.cwd()}: npm run build`);
     },
     async create(): Promise<pulumi.dynamic.CreateResult> {
-      throw new Error(`smartfleet: the ${file} provider was used before it was configured`);
+      throw new Error(`${file}: not configured`);
     },
   };
 }
