@@ -75,9 +75,11 @@ function markContent(statement: hbs.AST.ContentStatement): void {
   const firstLine = statement.loc.start.line + countNewlines(original.slice(0, offset));
   let line = firstLine;
   let out = `${MARK_OPEN}${firstLine}${MARK_CLOSE}`;
-  for (const ch of value) {
-    out += ch;
-    if (ch === "\n") {
+  for (let i = 0; i < value.length; i++) {
+    out += value[i];
+    // A newline that ends the statement gets no marker: whatever comes next (a mustache's
+    // output, a block's first line) is marked by its own content statement.
+    if (value[i] === "\n" && i < value.length - 1) {
       line += 1;
       out += `${MARK_OPEN}${line}${MARK_CLOSE}`;
     }
