@@ -138,6 +138,26 @@ describe("loadStack", () => {
     expect(error).toMatchObject({ file, line: 4, column: 14, path: "/inventory", message: "file not found" });
   });
 
+  it("fails if the inventory is invalid, at the line and column in the inventory", () => {
+    const inventory = tmp.write(
+      `inv${n}.yaml`,
+      "apiVersion: smartfleet.dev/v1\nkind: Fleet\nmetadata: { name: x }\nhosts:\n  - { name: h, serial: s, vendor: acme, model: m, cpus: 1, memoryGiB: 1, smartnics: [] }\n",
+    );
+    const file = tmp.write(`inv${n++}-stack.yaml`, `apiVersion: smartfleet.dev/v1\nkind: Stack\nmetadata: { name: x }\ninventory: ${path.basename(inventory)}\n`);
+    const errors = inputErrorsOf(() => load(file));
+    expect(errors.map((e) => [e.file, e.line, e.column, e.path])).toEqual([
+      [inventory, 5, 35, "/hosts/0/vendor"],
+      [inventory, 5, 85, "/hosts/0/smartnics"],
+    ]);
+  });
+
+  it("fails if a file holds more than one YAML document", () => {
+    const file = write("hosts: {}\n---\nhosts: {}\n");
+    const [error] = inputErrorsOf(() => load(file));
+    expect(error).toMatchObject({ line: 6, column: 1 });
+    expect(error.message).toMatch(/^YAML syntax/);
+  });
+
   it("throws only InputError for a missing stack file", async () => {
     await expect(loadStack(path.join(tmp.dir, "nope.yaml"))).rejects.toBeInstanceOf(InputError);
   });
@@ -214,6 +234,23 @@ describe("components", () => {
     const [error] = inputErrorsOf(() => load(file, { search }));
     expect(error).toMatchObject({ line: 10, column: 10, path: "/hosts/esx-01/smartnics/nic1/hostPrivilege", allowed: ['"privileged"'] });
     expect(error.message).toContain(`already defined at ${file}:8:15`);
+  });
+
+  it("fails if a component manifest is invalid, at the line in component.yaml", () => {
+    library.write("broken/1.0.0/component.yaml", "apiVersion: smartfleet.dev/v1\nkind: Component\nmetadata: { name: broken, version: 1.0.0, owner: t }\nparams: { type: object }\n");
+    library.write("broken/1.0.0/template.yaml.hbs", "hosts: {}\n");
+    const file = write("components:\n  - use: broken@1\n");
+    const [error] = inputErrorsOf(() => load(file, { search }));
+    expect(error).toMatchObject({ file: path.join(library.dir, "broken/1.0.0/component.yaml"), line: 3, column: 11, path: "/metadata/description" });
+  });
+
+  it("fails if a component's directory and manifest disagree on its version", () => {
+    library.write("moved/2.0.0/component.yaml", "apiVersion: smartfleet.dev/v1\nkind: Component\nmetadata: { name: moved, version: 1.0.0, description: d, owner: t }\nparams: { type: object }\n");
+    library.write("moved/2.0.0/template.yaml.hbs", "hosts: {}\n");
+    const file = write("components:\n  - use: moved@2\n");
+    const [error] = inputErrorsOf(() => load(file, { search }));
+    expect(error).toMatchObject({ line: 3, column: 11, path: "/metadata" });
+    expect(error.message).toContain("says moved@1.0.0 but lives in moved/2.0.0");
   });
 
   it("finds components in npm packages that declare them in package.json", () => {
