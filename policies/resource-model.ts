@@ -3,6 +3,7 @@
  * the smartfleet resources in a Pulumi stack, so the shared rules run unchanged. Also maps
  * each model pointer back to the URN of the resource that declared it, for reporting.
  */
+import * as fs from "node:fs";
 import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-share-inputs";
 import type { DpuTarget } from "../schemas/generated/common";
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
@@ -69,14 +70,30 @@ function kindOf(type: string): string | undefined {
   return match && match[1] in INPUT_SCHEMAS ? match[1] : undefined;
 }
 
-/** Validates and groups the smartfleet resources by kind; the dynamic provider's own `__provider` input is dropped. */
+const declaredKeys = new Map<string, Set<string>>();
+
+/**
+ * The props the kind's input schema declares. Resources carry more: the dynamic provider's
+ * `__provider`, credentials (secrets, never policy inputs) and output placeholders.
+ */
+function declaredInputs(kind: string, props: Record<string, unknown>): Record<string, unknown> {
+  let keys = declaredKeys.get(kind);
+  if (!keys) {
+    const schema = JSON.parse(fs.readFileSync(schemaPath(INPUT_SCHEMAS[kind]), "utf8")) as { properties: Record<string, unknown> };
+    keys = new Set(Object.keys(schema.properties));
+    declaredKeys.set(kind, keys);
+  }
+  return Object.fromEntries(Object.entries(props).filter(([key, value]) => keys.has(key) && value !== undefined));
+}
+
+/** Validates and groups the smartfleet resources by kind, keeping only the declared inputs. */
 function groupByKind(resources: ResourceInputs[]) {
   const byKind = new Map<string, { urn: string; inputs: unknown }[]>();
   const invalid: InvalidResource[] = [];
   for (const resource of resources) {
     const kind = kindOf(resource.type);
     if (!kind) continue;
-    const { __provider: _provider, ...inputs } = resource.props;
+    const inputs = declaredInputs(kind, resource.props);
     const sources = new SourceIndex({ file: resource.urn, line: 1, column: 1 });
     const errors = validateValue(inputs, schemaPath(INPUT_SCHEMAS[kind]), sources);
     if (errors.length > 0) {

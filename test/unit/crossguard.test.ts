@@ -20,8 +20,8 @@ function resourcesOf(file: string): PolicyResource[] {
         type: resourceType(d.kind),
         urn: `urn:pulumi:test::smartfleet::${resourceType(d.kind)}::${d.name}`,
         name: d.name,
-        // the dynamic provider's serialized code travels as an input too
-        props: { __provider: "exports.handler = ...", ...structuredClone(d.inputs) },
+        // the dynamic provider's code, credentials and output placeholders travel as inputs too
+        props: { __provider: "exports.handler = ...", password: "s3cret", state: undefined, ...structuredClone(d.inputs) },
       }) as unknown as PolicyResource,
   );
 }
