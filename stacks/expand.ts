@@ -6,6 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import type { ComponentManifest } from "../schemas/generated/component";
 import type { ComponentUse } from "../schemas/generated/stack";
 import { childPointer, SourceIndex, type SourceLocation } from "../schemas/source-index";
@@ -14,8 +16,6 @@ import { parseYamlText } from "../schemas/yaml-source";
 import { defaultSearch, resolveComponent, type ComponentSearch } from "./component-registry";
 import { describeValue, InputError, type StackError } from "./errors";
 import { compileTemplate, TemplateRenderError } from "./template";
-import Ajv2020 from "ajv/dist/2020";
-import addFormats from "ajv-formats";
 
 /** A component that was expanded into the stack. */
 export interface ExpandedComponent {
@@ -93,15 +93,21 @@ function displayPath(file: string): string {
   return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
-/** Validates component parameters against the manifest's params schema (a fresh ajv: params schemas are user input). */
-function validateParams(params: unknown, schema: object, sources: SourceIndex, prefix: string): StackError[] {
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true });
-  addFormats(ajv);
-  let validate;
-  try {
-    validate = ajv.compile(schema);
-  } catch (err) {
-    return [{ ...sources.locate(prefix), path: prefix, message: `the component's params schema is invalid: ${(err as Error).message}` }];
+/** Compiled params schemas by component directory: a stack may use one component many times. */
+const paramValidators = new Map<string, ValidateFunction>();
+
+/** Validates component parameters against the manifest's params schema (own ajv: params schemas are component input). */
+function validateParams(params: unknown, schema: object, componentDir: string, sources: SourceIndex, prefix: string): StackError[] {
+  let validate = paramValidators.get(componentDir);
+  if (!validate) {
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true });
+    addFormats(ajv);
+    try {
+      validate = ajv.compile(schema);
+    } catch (err) {
+      return [{ ...sources.locate(prefix), path: prefix, message: `the component's params schema is invalid: ${(err as Error).message}` }];
+    }
+    paramValidators.set(componentDir, validate);
   }
   return validate(params) ? [] : toStackErrors(validate.errors ?? [], sources, prefix);
 }
@@ -111,7 +117,6 @@ function expandOne(
   stack: Json,
   use: ComponentUse,
   index: number,
-  stackFile: string,
   sources: SourceIndex,
   search: ComponentSearch,
 ): { errors: StackError[]; expanded?: ExpandedComponent } {
@@ -135,7 +140,7 @@ function expandOne(
   }
   const paramsPath = childPointer(usePath, "with");
   const params = use.with ?? {};
-  const paramErrors = validateParams(params, manifest.value.params, sources, paramsPath);
+  const paramErrors = validateParams(params, manifest.value.params, candidate.dir, sources, paramsPath);
   if (paramErrors.length > 0) return { errors: paramErrors.map((e) => ({ ...e, message: `${label}: ${e.message}` })) };
 
   const templateFile = displayPath(path.join(candidate.dir, "template.yaml.hbs"));
@@ -182,7 +187,7 @@ export function expandComponents(
   const expanded: ExpandedComponent[] = [];
   uses.forEach((use, index) => {
     try {
-      const result = expandOne(stack, use, index, stackFile, sources, search);
+      const result = expandOne(stack, use, index, sources, search);
       errors.push(...result.errors);
       if (result.expanded) expanded.push(result.expanded);
     } catch (err) {

@@ -244,6 +244,15 @@ describe("components", () => {
     expect(error).toMatchObject({ file: path.join(library.dir, "broken/1.0.0/component.yaml"), line: 3, column: 11, path: "/metadata/description" });
   });
 
+  it("fails if a component's params schema is not a valid JSON Schema, at the use entry", () => {
+    library.write("oddparams/1.0.0/component.yaml", "apiVersion: smartfleet.dev/v1\nkind: Component\nmetadata: { name: oddparams, version: 1.0.0, description: d, owner: t }\nparams: { type: objectish }\n");
+    library.write("oddparams/1.0.0/template.yaml.hbs", "hosts: {}\n");
+    const file = write("components:\n  - use: oddparams@1\n    with: { a: 1 }\n");
+    const [error] = inputErrorsOf(() => load(file, { search }));
+    expect(error).toMatchObject({ line: 7, column: 11, path: "/components/0/with" });
+    expect(error.message).toContain("params schema is invalid");
+  });
+
   it("fails if a component's directory and manifest disagree on its version", () => {
     library.write("moved/2.0.0/component.yaml", "apiVersion: smartfleet.dev/v1\nkind: Component\nmetadata: { name: moved, version: 1.0.0, description: d, owner: t }\nparams: { type: object }\n");
     library.write("moved/2.0.0/template.yaml.hbs", "hosts: {}\n");
