@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
-import { startEmulator, type FleetInventory, type RunningEmulator } from "../../emulator";
+import { startEmulator, type Clock, type FleetInventory, type RunningEmulator } from "../../emulator";
 import type { DpuTarget } from "../../schemas/generated/common";
 import { closeAllClients } from "../../providers/redfish";
 import { setProviderSettings } from "../../providers/common/settings";
@@ -28,11 +28,14 @@ export interface Fleet {
 }
 
 /** Starts a fleet from `testInventory()` (optionally changed by `edit`) and configures the providers for it. */
-export async function startFleet(edit?: (inventory: FleetInventory) => void, opts: { operationTimeoutMs?: number } = {}): Promise<Fleet> {
+export async function startFleet(
+  edit?: (inventory: FleetInventory) => void,
+  opts: { operationTimeoutMs?: number; clock?: Clock; timeScale?: number } = {},
+): Promise<Fleet> {
   const inventory = testInventory();
   edit?.(inventory);
   const stateDir = tempStateDir();
-  const emulator = await startEmulator({ inventory, stateDir, timeScale: 0 });
+  const emulator = await startEmulator({ inventory, stateDir, timeScale: opts.timeScale ?? 0, clock: opts.clock });
   setProviderSettings({ caPem: emulator.caPem, callTimeoutMs: 5_000, operationTimeoutMs: opts.operationTimeoutMs ?? 20_000, retries: 1 });
   return {
     inventory,
