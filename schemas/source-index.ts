@@ -72,20 +72,10 @@ export class SourceIndex {
     return this.keys.get(path) ?? this.locate(path);
   }
 
-  /** Copies every position of `other` under `prefix` (used when merging component output). */
-  adopt(other: SourceIndex, prefix = ""): void {
-    for (const [path, location] of other.values) this.values.set(prefix + path, location);
-    for (const [path, location] of other.keys) this.keys.set(prefix + path, location);
-  }
-
-  /** Copies the positions of the subtree at `from` in `other` to `to` in this index. */
-  adoptSubtree(other: SourceIndex, from: string, to: string): void {
-    for (const [path, location] of other.values) {
-      if (path === from || path.startsWith(from + "/")) this.values.set(to + path.slice(from.length), location);
-    }
-    for (const [path, location] of other.keys) {
-      if (path === from || path.startsWith(from + "/")) this.keys.set(to + path.slice(from.length), location);
-    }
+  /** Copies every position of `other` this index has none for (merging component output keeps the stack's own positions). */
+  adoptMissing(other: SourceIndex): void {
+    for (const [path, location] of other.values) if (!this.values.has(path)) this.values.set(path, location);
+    for (const [path, location] of other.keys) if (!this.keys.has(path)) this.keys.set(path, location);
   }
 
   /** Every recorded value pointer (for tests and diagnostics). */

@@ -48,8 +48,9 @@ function describeLocation(location: SourceLocation): string {
 }
 
 /**
- * Merges `source` into `target` at `at`, recording positions; returns the conflicts.
- * `collection` says whether `at` is a map whose entries are whole objects.
+ * Merges `source` into `target` at `at` and returns the conflicts. `leafCollection` says
+ * whether `at` is a map whose entries are whole objects. Positions: `targetSources` has the
+ * stack's, `sourceSources` the fragment's, both by the same pointers.
  */
 function mergeInto(
   target: Json,
@@ -57,21 +58,18 @@ function mergeInto(
   at: string,
   targetSources: SourceIndex,
   sourceSources: SourceIndex,
-  fragmentPrefix: string,
   leafCollection: boolean,
 ): StackError[] {
   const errors: StackError[] = [];
   for (const [key, value] of Object.entries(source)) {
     const here = childPointer(at, key);
-    const fromHere = childPointer(fragmentPrefix, key);
     if (!(key in target)) {
       target[key] = value;
-      targetSources.adoptSubtree(sourceSources, fromHere, here);
       continue;
     }
     const existing = target[key];
     const conflict = (what: string): StackError => ({
-      ...sourceSources.locateKey(fromHere),
+      ...sourceSources.locateKey(here),
       path: here,
       message: `${what} is already defined at ${describeLocation(targetSources.locateKey(here))}; two definitions of one object are not allowed`,
       got: describeValue(value),
@@ -79,7 +77,7 @@ function mergeInto(
     if (leafCollection || LEAF_OBJECTS.has(key)) {
       errors.push(conflict(`'${key}'`));
     } else if (isObject(existing) && isObject(value)) {
-      errors.push(...mergeInto(existing, value, here, targetSources, sourceSources, fromHere, LEAF_COLLECTIONS.has(key)));
+      errors.push(...mergeInto(existing, value, here, targetSources, sourceSources, LEAF_COLLECTIONS.has(key)));
     } else if (JSON.stringify(existing) !== JSON.stringify(value)) {
       errors.push({ ...conflict(`'${key}' (set to ${describeValue(existing)})`), allowed: [describeValue(existing)] });
     }
@@ -164,7 +162,9 @@ function expandOne(
   const fragmentValue = fragment.value ?? {};
   const shapeErrors = validateValue(structuredClone(fragmentValue), schemaPath("stack-fragment"), fragment.sources);
   if (shapeErrors.length > 0) return { errors: shapeErrors.map((e) => ({ ...e, message: `${label}: ${e.message}` })) };
-  const errors = mergeInto(stack, fragmentValue as Json, "", sources, fragment.sources, "", false);
+  const errors = mergeInto(stack, fragmentValue as Json, "", sources, fragment.sources, false);
+  // New values take their rendered positions; values the stack already had keep the stack's.
+  sources.adoptMissing(fragment.sources);
   return {
     errors: errors.map((e) => ({ ...e, message: `${label}: ${e.message}` })),
     expanded: { use: use.use, name: candidate.name, version: candidate.version, source: candidate.source, dir: candidate.dir },

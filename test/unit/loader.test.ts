@@ -132,6 +132,19 @@ describe("loadStack", () => {
     expect(error).toMatchObject({ line: 10, column: 48, path: "/hosts/esx-01/smartnics/nic1/devices/v/backing/service" });
   });
 
+  it("fails if a shared accelerator is not in the inventory, at the source", () => {
+    const file = write("hosts:\n  esx-01: { smartnics: { nic1: {} } }\n  esx-02: { smartnics: { nic1: {} } }\nacceleratorShares:\n  s: { source: esx-02/fpga9, consumer: esx-01/nic1 }\n");
+    const [error] = inputErrorsOf(() => load(file));
+    expect(error).toMatchObject({ line: 9, column: 16, path: "/acceleratorShares/s/source", allowed: ["esx-01/fpga0"] });
+  });
+
+  it("fails if the accelerator's host has no DPU managed by the stack to export it through", () => {
+    const file = write("hosts:\n  esx-02: { smartnics: { nic1: {} } }\nacceleratorShares:\n  s: { source: esx-01/fpga0, consumer: esx-02/nic1 }\n");
+    const [error] = inputErrorsOf(() => load(file));
+    expect(error).toMatchObject({ line: 8, column: 16, path: "/acceleratorShares/s/source" });
+    expect(error.message).toContain("host esx-01 has no DPU managed by this stack");
+  });
+
   it("fails if the inventory file does not exist, at the inventory line", () => {
     const file = tmp.write(`noinv${n++}.yaml`, "apiVersion: smartfleet.dev/v1\nkind: Stack\nmetadata: { name: x }\ninventory:   missing.yaml\n");
     const [error] = inputErrorsOf(() => load(file));
@@ -187,6 +200,7 @@ describe("components", () => {
   it("fails if the range is not a semver range", () => {
     const file = write("components:\n  - use: edge@latest-ish\n");
     const [error] = inputErrorsOf(() => load(file, { search }));
+    expect(error).toMatchObject({ line: 6, column: 10, path: "/components/0/use" });
     expect(error.message).toContain("is not a valid semver range");
   });
 
