@@ -1,6 +1,7 @@
 /**
  * `smartfleet render STACK [--format yaml|json]`: prints the stack after component
- * expansion, with schema defaults filled in — what `pulumi up` would declare.
+ * expansion, with schema defaults filled in — what `pulumi up` would declare. The output
+ * is itself a valid stack (with no components left to expand) when placed beside the original.
  */
 import { stringify } from "yaml";
 import { InputError } from "../../stacks/errors";
@@ -32,8 +33,11 @@ export async function run(args: string[]): Promise<number> {
   }
   try {
     const loaded = loadStackSync(files[0]);
+    // The components are expanded already; leaving them in would expand them twice when
+    // the rendered stack is loaded again.
+    const { components: _expanded, ...expanded } = loaded.stack;
     const header = `# ${files[0]} expanded${loaded.components.length ? ` (components: ${loaded.components.map((c) => `${c.name}@${c.version}`).join(", ")})` : ""}\n`;
-    process.stdout.write(format === "json" ? JSON.stringify(loaded.stack, null, 2) + "\n" : header + stringify(loaded.stack, { lineWidth: 0 }));
+    process.stdout.write(format === "json" ? JSON.stringify(expanded, null, 2) + "\n" : header + stringify(expanded, { lineWidth: 0 }));
     return 0;
   } catch (err) {
     if (!(err instanceof InputError)) throw err;

@@ -1,10 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
+import { parse, stringify } from "yaml";
 import addFormats from "ajv-formats";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../cli/commands/check";
 import { run as runRender } from "../../cli/commands/render";
+import { loadStackSync } from "../../stacks/model";
 import { stackText, tempDir } from "./stack-fixtures";
 
 const examples = path.resolve(__dirname, "..", "..", "examples", "stacks");
@@ -141,6 +143,20 @@ describe("smartfleet render", () => {
     expect(stdout).toContain("components: vsan-cluster@1.0.0");
     expect(stdout).toContain("edge-firewall:");
     expect(stdout).toContain("hostPrivilege: restricted");
+  });
+
+  it("prints a stack that loads again to the same model", async () => {
+    const original = path.join(examples, "datacenter.yaml");
+    expect(await runRender([original])).toBe(0);
+    // Beside the original in meaning: the inventory path is made absolute, the file lives in a temp dir.
+    const rendered = parse(stdout) as { inventory: string };
+    rendered.inventory = path.join(examples, rendered.inventory);
+    const copy = tmp.write("rendered.yaml", stringify(rendered));
+    const again = loadStackSync(copy);
+    const first = loadStackSync(original);
+    expect(again.components).toEqual([]);
+    expect(again.smartnics.map((s) => [s.id, s.spec])).toEqual(first.smartnics.map((s) => [s.id, s.spec]));
+    expect(again.servicePairs.map((p) => p.spec)).toEqual(first.servicePairs.map((p) => p.spec));
   });
 
   it("fails if the stack is invalid: exit 2 with every error", async () => {
