@@ -4,6 +4,7 @@
  * output, a related location in the template), waived findings as suppressed results.
  */
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { StackError } from "../../stacks/errors";
 import type { Finding, StackReport } from "../check";
 import { RULES } from "../rules";
@@ -11,11 +12,12 @@ import { RULES } from "../rules";
 /** Rule id used for input errors (a stack that cannot be loaded). */
 export const INPUT_ERROR_RULE = "SF000";
 
-/** A SARIF artifact URI: relative paths with forward slashes, as code-scanning tools expect. */
+/** A SARIF artifact URI: relative to the working directory with forward slashes (as code-scanning tools expect), else a file:// URI. */
 function uriOf(file: string): string {
-  const relative = path.isAbsolute(file) ? path.relative(process.cwd(), file) : file;
-  const chosen = relative.startsWith("..") ? file : relative;
-  return chosen.split(path.sep).join("/").split("/").map(encodeURIComponent).join("/");
+  const absolute = path.resolve(file);
+  const relative = path.relative(process.cwd(), absolute);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return pathToFileURL(absolute).href;
+  return relative.split(path.sep).map(encodeURIComponent).join("/");
 }
 
 function physical(file: string, line: number, column: number) {
