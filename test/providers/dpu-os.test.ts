@@ -47,6 +47,14 @@ describe("DpuOs provider against the emulated fleet", () => {
     expect((await dump(fleet, "NV1")).dpuOs.hostname).toBe("h1-nic1");
   });
 
+  it("adopts an OS that is already installed and configured without starting an install", async () => {
+    const before = await admin<{ tasks: unknown[] }>(fleet, "GET", "/admin/v1/dpus/NV1/state");
+    const adopted = (await dpuOs.create(args("8.0.3"))).outs as DpuOsOutputs;
+    expect(adopted).toMatchObject({ version: "8.0.3", hostname: "h1-nic1", state: "Enabled", pendingTask: null });
+    const after = await admin<{ tasks: unknown[] }>(fleet, "GET", "/admin/v1/dpus/NV1/state");
+    expect(after.tasks).toHaveLength(before.tasks.length);
+  });
+
   it("fails if the install task ends in Exception (bad image checksum), with the port's message", async () => {
     await expect(dpuOs.update("NV1/os", installed, args("9.9.9"))).rejects.toThrow(/DpuOs h1\/nic1 \(NV1\) OS: update failed: .*checksum/);
     expect((await dump(fleet, "NV1")).dpuOs).toMatchObject({ version: "8.0.3", state: "Enabled" });
