@@ -102,7 +102,7 @@ export class ManagementPorts {
         socket.on("close", () => port.sockets.delete(socket));
       });
       server.on("request", (req: IncomingMessage, res: ServerResponse) => this.handle(port, req, res));
-      server.on("clientError", (_err, socket: Socket) => socket.destroy());
+      server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => rejectUnparsable(err, socket));
       this.ports.set(serial, port);
       this.counters.set(key, { requests: 0, byStatus: {} });
       binds.push(
@@ -213,11 +213,17 @@ export class ManagementPorts {
       if (method !== "GET" && method !== "HEAD") throw methodNotAllowed(["GET", "HEAD"]);
       return { status: 200, body: odataServiceDocument() };
     }
-    if (!accepts(req, "application/json")) throw notAcceptable();
+    const odataVersion = req.headers["odata-version"];
+    if (odataVersion !== undefined && odataVersion !== "4.0") {
+      throw new ServiceError(412, "PreconditionFailed", [], `OData-Version ${String(odataVersion)} is not supported; this service speaks 4.0`);
+    }
     const expand = checkQuery(url.searchParams);
+    // DSP0266: a POST to a collection's Members property URI creates a member, like a POST to the collection.
+    if (method === "POST" && pathname.endsWith("/Members")) pathname = pathname.slice(0, -"/Members".length);
     const match = this.router.match(method, pathname);
     if (match.kind === "not-found") throw new ServiceError(404, "ResourceMissingAtURI", [pathname], `no resource at ${pathname}`);
     if (match.kind === "method-not-allowed") throw methodNotAllowed(match.allow);
+    if (!accepts(req, "application/json")) throw notAcceptable();
     const isLogin = method === "POST" && pathname === "/redfish/v1/SessionService/Sessions";
     const auth = OPEN_PATHS.has(pathname) || isLogin ? { account: undefined, sessionId: undefined } : this.authenticate(port, req);
     if (auth.account) checkPrivilege(auth.account, method, pathname, auth.sessionId);
@@ -240,7 +246,7 @@ export class ManagementPorts {
       if (reply.body && typeof reply.body === "object" && (reply.body as Record<string, unknown>)["@odata.id"]) {
         reply.body = { ...(reply.body as Record<string, unknown>), "@odata.etag": etag };
       }
-      reply.headers = { ...reply.headers, ETag: etag };
+      reply.headers = { ...reply.headers, ETag: etag, ...describedBy(reply.body) };
       const inm = req.headers["if-none-match"];
       if (inm && String(inm).split(",").map((s) => s.trim()).includes(etag)) return { status: 304, headers: reply.headers };
     }
@@ -277,6 +283,24 @@ export class ManagementPorts {
     }
     throw unauthorized("authentication required: Basic auth or an X-Auth-Token from SessionService/Sessions");
   }
+}
+
+/** `Link: <schema>; rel=describedby` for a typed resource (DMTF schemas by their published URI). */
+function describedBy(body: unknown): Record<string, string> {
+  const type = body && typeof body === "object" ? (body as Record<string, unknown>)["@odata.type"] : undefined;
+  if (typeof type !== "string") return {};
+  const m = /^#([A-Za-z]+)\.(v\d+_\d+_\d+)\.[A-Za-z]+$/.exec(type) ?? /^#([A-Za-z]+)\.[A-Za-z]+$/.exec(type);
+  if (!m) return {};
+  const uri = m[1].startsWith("SmartFleet") ? "/redfish/v1/schemas/SmartFleet_v1.xml" : `http://redfish.dmtf.org/schemas/v1/${m[2] ? `${m[1]}.${m[2]}` : m[1]}.json`;
+  return { Link: `<${uri}>; rel=describedby` };
+}
+
+/** Answers what the HTTP parser refused (e.g. an unknown method: 501) and closes the connection. */
+function rejectUnparsable(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, text] = err.code === "HPE_INVALID_METHOD" ? [501, "Not Implemented"] : err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
+  const body = JSON.stringify(errorBody(status === 501 ? "OperationNotAllowed" : "GeneralError", [], `the request could not be parsed (${err.code ?? "parse error"})`));
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nOData-Version: 4.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function unauthorized(why: string): ServiceError {

@@ -69,7 +69,7 @@ export function serviceRoot(c: RenderContext): Resource {
     Managers: link(`${V1}/Managers`),
     Chassis: link(`${V1}/Chassis`),
     UpdateService: link(`${V1}/UpdateService`),
-    TaskService: link(`${V1}/TaskService`),
+    Tasks: link(`${V1}/TaskService`),
     SessionService: link(`${V1}/SessionService`),
     AccountService: link(`${V1}/AccountService`),
     Links: { Sessions: link(`${V1}/SessionService/Sessions`) },
@@ -139,6 +139,9 @@ export function nvidiaSystemOem(c: RenderContext): Resource {
   const uri = `${V1}/Systems/${c.ids.system}/Oem/Nvidia`;
   return {
     "@odata.id": uri,
+    "@odata.type": "#SmartFleetBlueFieldMode.v1_0_0.SmartFleetBlueFieldMode",
+    Id: "Nvidia",
+    Name: "BlueField mode",
     Mode: d.bios.mode === "dpu" ? "DpuMode" : "NicMode",
     Actions: {
       "#Mode.Set": {

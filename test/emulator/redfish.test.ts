@@ -12,7 +12,8 @@ describe("management port Redfish surface", () => {
 
   it("links the service root to every collection and to Oem/SmartFleet", async () => {
     const root = (await f.call("NV1", "GET", "/redfish/v1")).body;
-    for (const k of ["Systems", "Managers", "Chassis", "UpdateService", "TaskService", "SessionService", "AccountService"]) expect(root[k]["@odata.id"]).toBe(`/redfish/v1/${k}`);
+    for (const k of ["Systems", "Managers", "Chassis", "UpdateService", "SessionService", "AccountService"]) expect(root[k]["@odata.id"]).toBe(`/redfish/v1/${k}`);
+    expect(root.Tasks["@odata.id"]).toBe("/redfish/v1/TaskService");
     expect(Object.keys(root.Oem.SmartFleet)).toEqual(["@odata.type", "DpuOs", "Services", "HostDevices", "ServicePairs", "AcceleratorShares"]);
     expect(root.ProtocolFeaturesSupported.ExpandQuery.Levels).toBe(true);
   });

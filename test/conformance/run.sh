@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Conformance tier: runs DMTF's Redfish Service Validator and Redfish Protocol Validator,
+# offline, against an emulated NVIDIA and AMD DPU port, fails on any failure, and writes a
+# summary to test/conformance/RESULTS.md.
+#   test/conformance/run.sh            (npm run test:conformance)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/test/conformance"
+TOOLCHAIN=${SMARTFLEET_TOOLCHAIN_DIR:-$HOME/.cache/smartfleet/toolchain}
+VENV="$TOOLCHAIN/py"
+SHARED="$(cd "$ROOT/../shared/redfish" && pwd)"
+WORK="$HERE/.work"
+SERVICE_VALIDATOR_VERSION=3.1.8
+PROTOCOL_VALIDATOR_VERSION=1.3.2
+PASSWORD='Conformance-pass-1'
+
+node_ok() { command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 22 ]; }
+if ! node_ok; then eval "$("$ROOT/scripts/toolchain.sh" env)"; fi
+
+log() { echo "conformance: $*" >&2; }
+
+# 1. The validators, pinned, in a venv in the toolchain cache.
+if ! "$VENV/bin/python" -c "import sys" 2>/dev/null; then
+  log "creating $VENV"
+  python3 -m venv "$VENV"
+fi
+have_version() { "$VENV/bin/pip" show "$1" 2>/dev/null | grep -qx "Version: $2"; }
+if ! have_version redfish_service_validator "$SERVICE_VALIDATOR_VERSION" || ! have_version redfish_protocol_validator "$PROTOCOL_VALIDATOR_VERSION"; then
+  log "installing the DMTF validators"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "redfish-service-validator==$SERVICE_VALIDATOR_VERSION" "redfish-protocol-validator==$PROTOCOL_VALIDATOR_VERSION"
+fi
+
+# 2. A flat schema folder: DSP8010, our OEM CSDL, and NVIDIA's OEM CSDL.
+rm -rf "$WORK"
+mkdir -p "$WORK/schemas" "$WORK/state" "$WORK/logs"
+cp "$SHARED"/DSP8010-2025.4/*.xml "$WORK/schemas/"
+cp "$SHARED"/oem-nvidia/*.xml "$WORK/schemas/"
+cp "$ROOT/emulator/schema/SmartFleet_v1.xml" "$WORK/schemas/"
+
+# 3. The emulator, compiled as the smartfleet command runs it, started in the background.
+log "compiling the emulator"
+node "$ROOT/node_modules/typescript/bin/tsc" --outDir "$WORK/build" --rootDir "$ROOT" --module commonjs --target ES2022 \
+  --moduleResolution node --esModuleInterop --resolveJsonModule --skipLibCheck --strict --types node --lib ES2023 \
+  "$ROOT/cli/main.ts" "$ROOT/cli/commands/emulator.ts"
+cp "$ROOT"/schemas/*.schema.json "$WORK/build/schemas/"
+SMARTFLEET=(node "$WORK/build/cli/main.js")
+cleanup() { "${SMARTFLEET[@]}" emulator stop --state "$WORK/state" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+"${SMARTFLEET[@]}" emulator start --inventory "$HERE/fleet.yaml" --state "$WORK/state" --time-scale 0 --detach >&2
+CA="$WORK/state/ca.pem"
+
+# 4. Claim each port (rotate the factory password) so the validators log in normally.
+claim() { # url user factory-password
+  curl -fsS --cacert "$CA" -u "$2:$3" -X PATCH -H 'Content-Type: application/json' \
+    -d "{\"Password\":\"$PASSWORD\"}" "$1/redfish/v1/AccountService/Accounts/$2" >/dev/null
+}
+claim https://127.77.0.1:8443 root '0penBmc'
+claim https://127.77.0.2:8443 admin 'Pen$ando1'
+
+# 5. Both validators against both ports.
+status=0
+summary_rows=()
+run_port() { # name url user
+  local name=$1 url=$2 user=$3 out="$WORK/logs/$1"
+  mkdir -p "$out/service" "$out/protocol"
+  log "service validator: $name ($url)"
+  # The validators use python-requests, which prefers REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the
+  # environment over their --ca-bundle; point both at the emulator's CA.
+  (cd "$out/service" && REQUESTS_CA_BUNDLE="$CA" CURL_CA_BUNDLE="$CA" "$VENV/bin/rf_service_validator" --ip "$url" -u "$user" -p "$PASSWORD" --authtype Session \
+      --schema_directory "$WORK/schemas" --skipschema --logdir "$out/service" >"$out/service/stdout.txt" 2>&1) || true
+  log "protocol validator: $name ($url)"
+  (cd "$out/protocol" && REQUESTS_CA_BUNDLE="$CA" CURL_CA_BUNDLE="$CA" "$VENV/bin/rf_protocol_validator" -r "$url" -u "$user" -p "$PASSWORD" --ca-bundle "$CA" \
+      --avoid-http-redirect --report-dir "$out/protocol" --report-type both >"$out/protocol/stdout.txt" 2>&1) || true
+  local row
+  row=$("$VENV/bin/python" "$HERE/summarize.py" "$name" "$out") || status=1
+  summary_rows+=("$row")
+}
+run_port nvidia https://127.77.0.1:8443 root
+run_port amd https://127.77.0.2:8443 admin
+
+{
+  echo "# Conformance results"
+  echo
+  echo "DMTF Redfish Service Validator $SERVICE_VALIDATOR_VERSION and Redfish Protocol Validator $PROTOCOL_VALIDATOR_VERSION,"
+  echo "offline (DSP8010 2025.4 + \`emulator/schema/SmartFleet_v1.xml\` + NVIDIA OEM CSDL), against"
+  echo "one emulated port per vendor (\`test/conformance/fleet.yaml\`). Written by \`test/conformance/run.sh\`."
+  echo
+  echo "| port | service validator | protocol validator |"
+  echo "|---|---|---|"
+  printf '%s\n' "${summary_rows[@]}"
+  echo
+  echo "## Warnings"
+  echo
+  for name in nvidia amd; do
+    grep -h "WARNING - WARN" "$WORK/logs/$name"/service/*/RedfishServiceValidatorDebug_*.log 2>/dev/null \
+      | sed -E "s/^.* - WARN - /- $name: /" | sort -u || true
+  done
+  echo
+  echo "Run on $(date -u +%Y-%m-%d) with Node $(node -v), Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())')."
+} >"$HERE/RESULTS.md"
+cat "$HERE/RESULTS.md"
+if [ "$status" -ne 0 ]; then log "FAILED: see $WORK/logs"; fi
+exit "$status"
