@@ -214,6 +214,6 @@ export interface ComponentUse {
 export interface RuleWaiver {
   /** Rule id, e.g. SF004. */
   rule: string;
-  /** Why the rule does not apply here (at least 10 characters; shown in every report). */
+  /** Why the rule does not apply here (at least 10 characters that are not spaces; shown in every report). */
   reason: string;
 }

@@ -80,6 +80,12 @@ describe("smartfleet check", () => {
     expect(stdout).toContain("/policy/disable/0/reason  must NOT have fewer than 10 characters");
   });
 
+  it("fails if the reason for disabling a rule is mostly blank", async () => {
+    const file = tmp.write("blank.yaml", stackText('policy:\n  disable:\n    - { rule: SF004, reason: "          ok" }\n'));
+    expect(await run([file])).toBe(2);
+    expect(stdout).toContain(`${file}:7:30  /policy/disable/0/reason  must match pattern`);
+  });
+
   it("fails if the usage is wrong: exit 2", async () => {
     expect(await run([])).toBe(2);
     expect(await run([clean, "--format", "xml"])).toBe(2);
