@@ -31,6 +31,9 @@ export interface ExpandedComponent {
   dir: string;
 }
 
+/** Largest rendered fragment accepted: a template looping over its params must not produce unbounded output. */
+const MAX_RENDERED_CHARS = 8 * 1024 * 1024;
+
 /** Maps whose entries are whole objects: defining one twice is a conflict. */
 const LEAF_COLLECTIONS = new Set(["services", "devices", "servicePairs", "acceleratorShares"]);
 /** Properties that are whole objects in their own right. */
@@ -149,6 +152,11 @@ function expandOne(
     const origin = err instanceof TemplateRenderError ? { line: err.line, column: err.column } : { line: 1, column: 1 };
     return {
       errors: [{ ...useAt, path: usePath, message: `${label}: ${(err as Error).message}`, origin: { component: label, file: templateFile, ...origin } }],
+    };
+  }
+  if (rendered.text.length > MAX_RENDERED_CHARS) {
+    return {
+      errors: [{ ...useAt, path: usePath, message: `${label}: the template renders ${rendered.text.length} characters`, allowed: [`at most ${MAX_RENDERED_CHARS}`] }],
     };
   }
   const originOf = (line: number, column: number) => ({ component: label, file: templateFile, line: rendered.templateLineOf(line), column });

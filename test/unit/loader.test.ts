@@ -236,6 +236,13 @@ describe("components", () => {
     expect(error.origin).toMatchObject({ component: "badtype@1.0.0", line: 7 });
   });
 
+  it("fails if a template renders more than the size limit, at the use entry", () => {
+    component("blowup", "1.0.0", "  type: object\n", "{{#each a}}{{#each @root.a}}{{#each @root.a}}{{#each @root.a}}{{@root.pad}}{{/each}}{{/each}}{{/each}}{{/each}}\n");
+    const file = write(`components:\n  - use: blowup@1\n    with: { pad: "${"x".repeat(200)}", a: [${Array(15).fill(0).join(", ")}] }\n`);
+    const [error] = inputErrorsOf(() => load(file, { search }));
+    expect(error).toMatchObject({ line: 6, column: 10, path: "/components/0", allowed: ["at most 8388608"] });
+  });
+
   it("fails if two components define the same object, naming the first", () => {
     const file = write("components:\n  - use: edge@~1.0\n    with: { host: esx-01 }\n  - use: edge@~1.0\n    with: { host: esx-01 }\n");
     const [error] = inputErrorsOf(() => load(file, { search }));
