@@ -188,14 +188,17 @@ export function expandComponents(
   stack: Json,
   stackFile: string,
   sources: SourceIndex,
-  search: ComponentSearch = defaultSearch(stackFile),
+  search?: ComponentSearch,
 ): ExpandedComponent[] {
   const uses = (stack.components ?? []) as ComponentUse[];
+  if (uses.length === 0) return [];
+  // Looking through node_modules costs a read per package: only when a component is used.
+  const where = search ?? defaultSearch(stackFile);
   const errors: StackError[] = [];
   const expanded: ExpandedComponent[] = [];
   uses.forEach((use, index) => {
     try {
-      const result = expandOne(stack, use, index, sources, search);
+      const result = expandOne(stack, use, index, sources, where);
       errors.push(...result.errors);
       if (result.expanded) expanded.push(result.expanded);
     } catch (err) {
