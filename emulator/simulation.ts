@@ -250,37 +250,37 @@ export class Simulation {
 
   // ---------------------------------------------------------------- accounts & sessions
 
-  /** Checks credentials, counting failures and locking after too many; returns the account. */
+  /**
+   * Checks credentials, counting failures and locking after too many; returns the account.
+   * A good login with nothing to reset writes nothing, so Basic auth on every request stays cheap.
+   */
   authenticate(serial: string, userName: string, password: string, where: string): AccountState {
     const now = this.clock.now();
-    let outcome: { account: AccountState } | { error: ServiceError };
-    outcome = this.transact((txn) => {
-      const d = txn.dpu(serial);
-      const account = d.accounts.find((a) => a.userName === userName);
-      const denied = (why: string): { error: ServiceError } => ({
-        error: new ServiceError(401, "AccessDenied", [where], why, { headers: { "WWW-Authenticate": 'Basic realm="smartfleet"' } }),
-      });
+    const denied = (why: string): ServiceError =>
+      new ServiceError(401, "AccessDenied", [where], why, { headers: { "WWW-Authenticate": 'Basic realm="smartfleet"' } });
+    const current = this.docOf(serial).accounts.find((a) => a.userName === userName);
+    if (!current) throw denied("invalid user name or password");
+    if (current.lockedUntil > now) {
+      throw denied(`account '${userName}' is locked after ${LOCKOUT.attempts} failed logins; it unlocks at ${new Date(current.lockedUntil).toISOString()}`);
+    }
+    const good = current.password === password && current.enabled;
+    if (good && current.failedLogins === 0 && current.lockedUntil === 0) return current;
+    const error = this.transact((txn) => {
+      const account = txn.dpu(serial).accounts.find((a) => a.userName === userName);
       if (!account) return denied("invalid user name or password");
-      if (account.lockedUntil > now) {
-        return denied(`account '${userName}' is locked after ${LOCKOUT.attempts} failed logins; it unlocks at ${new Date(account.lockedUntil).toISOString()}`);
-      }
-      if (account.password !== password || !account.enabled) {
-        account.failedLogins++;
-        if (account.failedLogins >= LOCKOUT.attempts) {
-          account.lockedUntil = now + LOCKOUT.durationMs;
-          account.failedLogins = 0;
-          return denied(`invalid user name or password; account '${userName}' is now locked until ${new Date(account.lockedUntil).toISOString()}`);
-        }
-        return denied("invalid user name or password");
-      }
-      if (account.failedLogins !== 0 || account.lockedUntil !== 0) {
+      if (good) {
         account.failedLogins = 0;
         account.lockedUntil = 0;
+        return undefined;
       }
-      return { account: { ...account } };
+      account.failedLogins++;
+      if (account.failedLogins < LOCKOUT.attempts) return denied("invalid user name or password");
+      account.lockedUntil = now + LOCKOUT.durationMs;
+      account.failedLogins = 0;
+      return denied(`invalid user name or password; account '${userName}' is now locked until ${new Date(account.lockedUntil).toISOString()}`);
     });
-    if ("error" in outcome) throw outcome.error;
-    return outcome.account;
+    if (error) throw error;
+    return this.docOf(serial).accounts.find((a) => a.userName === userName) ?? current;
   }
 
   /** Opens a session for an authenticated account. */

@@ -6,12 +6,9 @@ import * as path from "node:path";
 import { servedSha256 } from "../../emulator/images";
 import type { FleetInventory } from "../../emulator/inventory";
 
-let nextBlock = 0;
-
-/** A unique 127.x.y block per call so parallel test files never collide. */
+/** A random 127.x.y block per inventory so parallel test files rarely meet; startTestFleet retries if they do. */
 function addressBlock(): string {
-  const b = (process.pid % 200) + 20;
-  return `127.${b}.${(nextBlock++ % 250) + 1}`;
+  return `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
 }
 
 /** Images: a good DPU OS (two versions), a host OS, NIC firmware, and one with a wrong checksum. */
@@ -126,8 +123,17 @@ export async function startTestFleet(opts: { stateDir?: string; clock?: import("
   const { startEmulator, ManualClock } = await import("../../emulator/index");
   const clock = opts.clock ?? new ManualClock();
   const stateDir = opts.stateDir ?? tempStateDir();
-  const inventory = opts.inventory ?? testInventory();
-  const emu = await startEmulator({ inventory, stateDir, clock, timeScale: 1 });
+  let inventory = opts.inventory ?? testInventory();
+  let emu: import("../../emulator/index").RunningEmulator | undefined;
+  for (let attempt = 0; !emu; attempt++) {
+    try {
+      emu = await startEmulator({ inventory, stateDir, clock, timeScale: 1 });
+    } catch (err) {
+      // Another test file holds this address block: take another (fresh inventories only).
+      if (opts.inventory || attempt >= 5 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+      inventory = testInventory();
+    }
+  }
   const factory = new Map(inventory.hosts.flatMap((h) => h.smartnics.map((n) => [n.serial, n.factoryCredentials] as const)));
   const url = (serial: string): string => {
     const d = emu.endpoints.dpus.find((x) => x.serial === serial);
