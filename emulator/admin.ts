@@ -86,17 +86,41 @@ function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandl
     })
     .on("/admin/v1/dpus/{serial}/state", { GET: (p) => ({ status: 200, body: dump(p.serial) }) })
     .on("/admin/v1/dpus/{serial}/faults", {
-      GET: (p) => ({ status: 200, body: (sim.placement(p.serial), ports.faultsOf(p.serial)) }),
+      GET: (p) => {
+        sim.placement(p.serial);
+        return { status: 200, body: ports.faultsOf(p.serial) };
+      },
       PUT: (p, b) => ({ status: 200, body: ports.setFaults(p.serial, faultChange(b)) }),
       PATCH: (p, b) => ({ status: 200, body: ports.setFaults(p.serial, faultChange(b)) }),
-      DELETE: (p) => (ports.clearFaults(p.serial), { status: 204 }),
+      DELETE: (p) => {
+        ports.clearFaults(p.serial);
+        return { status: 204 };
+      },
     })
-    .on("/admin/v1/dpus/{serial}/crash", { POST: (p) => (sim.crash(p.serial), { status: 200, body: dump(p.serial) }) })
-    .on("/admin/v1/dpus/{serial}/recover", { POST: (p) => (sim.recover(p.serial), { status: 200, body: dump(p.serial) }) })
-    .on("/admin/v1/dpus/{serial}/drift", { POST: (p, b) => (sim.drift(p.serial, driftChange(b)), { status: 200, body: dump(p.serial) }) })
+    .on("/admin/v1/dpus/{serial}/crash", {
+      POST: (p) => {
+        sim.crash(p.serial);
+        return { status: 200, body: dump(p.serial) };
+      },
+    })
+    .on("/admin/v1/dpus/{serial}/recover", {
+      POST: (p) => {
+        sim.recover(p.serial);
+        return { status: 200, body: dump(p.serial) };
+      },
+    })
+    .on("/admin/v1/dpus/{serial}/drift", {
+      POST: (p, b) => {
+        sim.drift(p.serial, driftChange(b));
+        return { status: 200, body: dump(p.serial) };
+      },
+    })
     .on("/admin/v1/counters", {
       GET: () => ({ status: 200, body: ports.countersSnapshot() }),
-      DELETE: () => (ports.resetCounters(), { status: 204 }),
+      DELETE: () => {
+        ports.resetCounters();
+        return { status: 204 };
+      },
     });
 }
 
@@ -130,8 +154,8 @@ export async function startAdminServer(sim: Simulation, ports: ManagementPorts, 
         }
         ({ status, body } = match.handler(match.params, parsed ?? {}));
       } catch (err) {
-        if (err instanceof ServiceError) (status = err.status), (body = { error: { code: err.messageKey, message: err.message } });
-        else (status = 500), (body = { error: { code: "InternalError", message: err instanceof Error ? err.message : String(err) } });
+        status = err instanceof ServiceError ? err.status : 500;
+        body = { error: { code: err instanceof ServiceError ? err.messageKey : "InternalError", message: err instanceof Error ? err.message : String(err) } };
       }
       const text = body === undefined ? "" : JSON.stringify(body);
       res.writeHead(status, body === undefined ? {} : { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) });

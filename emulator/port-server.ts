@@ -161,7 +161,10 @@ export class ManagementPorts {
 
   /** Zeroes every counter. */
   resetCounters(): void {
-    for (const c of this.counters.values()) (c.requests = 0), (c.byStatus = {});
+    for (const c of this.counters.values()) {
+      c.requests = 0;
+      c.byStatus = {};
+    }
   }
 
   private handle(port: Port, req: IncomingMessage, res: ServerResponse): void {

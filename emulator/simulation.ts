@@ -189,8 +189,8 @@ export class Simulation {
 
   /** Percent complete of a task at the current time. */
   percentComplete(task: TaskRecord): number {
-    if (task.state !== "Running" && task.state !== "New") return task.state === "Completed" ? 100 : Math.min(99, this.progressOf(task));
-    return Math.min(99, this.progressOf(task));
+    // 100 only for success: a task that ended otherwise shows how far it got.
+    return task.state === "Completed" ? 100 : Math.min(99, this.progressOf(task));
   }
 
   private progressOf(task: TaskRecord): number {
@@ -218,9 +218,10 @@ export class Simulation {
     const { nic } = this.placement(serial);
     let cores = nic.armCores - OS_RESERVE.cores;
     let memoryGiB = nic.memoryGiB - OS_RESERVE.memoryGiB;
-    for (const s of d.services) (cores -= s.cores), (memoryGiB -= s.memoryGiB);
-    for (const p of d.servicePairs) (cores -= p.cores), (memoryGiB -= p.memoryGiB);
-    for (const m of d.pairMemberships) (cores -= m.cores), (memoryGiB -= m.memoryGiB);
+    for (const reserved of [...d.services, ...d.servicePairs, ...d.pairMemberships]) {
+      cores -= reserved.cores;
+      memoryGiB -= reserved.memoryGiB;
+    }
     return { cores, memoryGiB };
   }
 
@@ -883,8 +884,12 @@ export class Simulation {
     const kind = task.kind;
     switch (kind.type) {
       case "dpu-reset": {
+        // A forced restart is how an operator gets a crashed DPU back; a graceful one cannot reach it.
+        if (kind.resetType === "ForceRestart") d.dpu.crashed = false;
         d.dpu.powerState = d.dpu.crashed ? "Off" : "On";
-        if (kind.resetType === "ForceRestart" && d.dpu.crashed) d.dpu.crashed = false, (d.dpu.powerState = "On");
+        if (!d.dpu.crashed && d.bios.mode === "dpu" && d.dpuOs.state === "Enabled") {
+          for (const s of d.services) if (s.state === "Failed") s.state = "Enabled";
+        }
         if (d.bios.pending.hostPrivilege !== undefined) d.bios.hostPrivilege = d.bios.pending.hostPrivilege;
         if (d.bios.pending.mode !== undefined) {
           if (d.bios.pending.mode !== d.bios.mode) d.bios.modeAwaitingHostCycle = d.bios.pending.mode;

@@ -20,7 +20,7 @@ export function testImages(): FleetInventory["images"] {
   return [img("esxi-arm", "8.0.3", "bfb"), img("esxi-arm", "8.0.2", "bfb"), img("esxi-x86", "8.0.3", "iso"), img("bf-nic-fw", "32.43.1014", "bin"), img("esxi-arm", "9.9.9", "bfb", false)];
 }
 
-/** Three hosts: h1 (nvidia, with an FPGA), h2 (amd), h3 (nvidia, NIC mode, small). */
+/** Four hosts: h1 (nvidia, with an FPGA), h2 (amd), h3 (nvidia, NIC mode, small), h4 (intel). */
 export function testInventory(): FleetInventory {
   const block = addressBlock();
   return {
@@ -41,6 +41,10 @@ export function testInventory(): FleetInventory {
       {
         name: "h3", serial: "H3", vendor: "lenovo", model: "SR650", cpus: 32, memoryGiB: 256,
         smartnics: [{ name: "nic1", serial: "NV2", slot: 1, vendor: "nvidia", model: "bluefield-2", armCores: 8, memoryGiB: 16, management: { address: `${block}.3`, port: 8443 }, factoryCredentials: { username: "root", password: "0penBmc" }, factoryState: { mode: "nic" } }],
+      },
+      {
+        name: "h4", serial: "H4", vendor: "other", model: "Whitebox", cpus: 16, memoryGiB: 64,
+        smartnics: [{ name: "nic1", serial: "IPU1", slot: 1, vendor: "intel", model: "ipu-e2000", armCores: 16, memoryGiB: 48, management: { address: `${block}.4`, port: 8443 }, factoryCredentials: { username: "admin", password: "1ntelIpu" } }],
       },
     ],
   };

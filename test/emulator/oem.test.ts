@@ -38,6 +38,15 @@ describe("Oem/SmartFleet resources", () => {
     expect((await f.call("NV1", "GET", `${OEM}/Services/dfw`)).body).toMatchObject({ ServiceType: "nsx-dfw", Cores: 4, MemoryGiB: 8, Config: { defaultAction: "drop" }, State: "Enabled" });
   });
 
+  it("ends a deployment as Killed when its service is deleted before it is up", async () => {
+    const monitor = monitorOf(await f.call("NV1", "POST", `${OEM}/Services`, { Id: "short-lived", ServiceType: "firewall", Version: "1.0", Cores: 1, MemoryGiB: 1 }));
+    expect((await f.call("NV1", "DELETE", `${OEM}/Services/short-lived`)).status).toBe(204);
+    const ended = (await f.call("NV1", "GET", monitor)).body;
+    expect(ended.TaskState).toBe("Killed");
+    await f.advance(DURATIONS_MS.serviceDeploy);
+    expect((await f.call("NV1", "GET", `${OEM}/Services/short-lived`)).status).toBe(404);
+  });
+
   it("fails if a service exceeds the cores left after the OS reserve: 409 ResourceExhaustion naming what is free", async () => {
     // 16 cores - 2 reserved - 4 used by dfw = 10 free.
     const r = await f.call("NV1", "POST", `${OEM}/Services`, { ServiceType: "firewall", Version: "1.0", Cores: 11, MemoryGiB: 1 });

@@ -32,6 +32,12 @@ describe("management port Redfish surface", () => {
     expect(amd).toEqual(["/redfish/v1/Systems/Card1-SoC", "/redfish/v1/Systems/Host"]);
     expect((await f.call("AMD1", "GET", "/redfish/v1/Managers/BMC")).status).toBe(200);
     expect((await f.call("AMD1", "GET", "/redfish/v1/Systems/Bluefield")).status).toBe(404);
+    await f.claim("IPU1");
+    const intel = (await f.call("IPU1", "GET", "/redfish/v1/Systems?$expand=.($levels=1)")).body.Members;
+    expect(intel.map((m: { Id: string; SystemType: string }) => [m.Id, m.SystemType])).toEqual([["IPU", "DPU"], ["Host", "Physical"]]);
+    expect((await f.call("IPU1", "GET", "/redfish/v1/Managers/IMC")).status).toBe(200);
+    expect((await f.call("IPU1", "GET", "/redfish/v1/Chassis/IPU_Card")).status).toBe(200);
+    expect((await f.call("IPU1", "GET", "/redfish/v1/UpdateService/FirmwareInventory/IPU_OS")).status).toBe(200);
   });
 
   it("serves the host system, chassis, network adapter, manager, virtual media, update, task, session and account services", async () => {
