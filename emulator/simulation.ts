@@ -28,12 +28,16 @@ import type {
 import { HOST_DEVICE_KINDS, SERVICE_TYPES } from "./model";
 import { badValue, missing, notAllowed, notFound, notInList, ServiceError } from "./service-error";
 import type { StateStore } from "./store";
+import { TaskTable } from "./task-table";
 
 /** What the DPU OS keeps for itself: services get the rest. */
 export const OS_RESERVE = { cores: 2, memoryGiB: 4 } as const;
 
 /** Failed logins in a row that lock an account, and for how long (simulated ms). */
 export const LOCKOUT = { attempts: 5, durationMs: 60_000 } as const;
+
+/** Tasks remembered per DPU; the oldest ended ones go first. */
+export const MAX_TASKS_PER_DPU = 100;
 
 /** Idle time after which a session expires (simulated ms). */
 export const SESSION_TIMEOUT_MS = 30 * 60_000;
@@ -76,6 +80,7 @@ export interface SimulationOptions {
 class Transaction {
   readonly dpus = new Map<string, { doc: DpuState; snapshot: string }>();
   readonly tasks = new Map<string, { task: TaskRecord; snapshot: string | null }>();
+  readonly deletedTasks: TaskRecord[] = [];
   readonly after: Array<() => void> = [];
 
   constructor(private readonly sim: Simulation) {}
@@ -100,7 +105,7 @@ class Transaction {
 export class Simulation {
   private readonly docs = new Map<string, DpuState>();
   private readonly placed = new Map<string, PlacedDpu>();
-  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly tasks = new TaskTable();
   private readonly timers = new Map<string, () => void>();
   private readonly listeners: Array<(serials: string[]) => void> = [];
   private readonly inventory: FleetInventory;
@@ -131,11 +136,10 @@ export class Simulation {
       }
     }
     this.store.commit({ dpus: fresh }, { fleet: this.inventory.metadata.name });
-    for (const task of stored.tasks) {
-      if (!this.placed.has(task.serial)) continue;
-      this.tasks.set(`${task.serial}/${task.id}`, task);
+    for (const task of stored.tasks.sort((a, b) => Number(a.id) - Number(b.id))) {
+      if (this.placed.has(task.serial)) this.tasks.set(task);
     }
-    for (const task of this.tasks.values()) {
+    for (const task of this.tasks.all()) {
       if (task.state === "Running" || task.state === "New") this.recoverTask(task);
     }
   }
@@ -177,12 +181,12 @@ export class Simulation {
 
   /** Tasks of a DPU, oldest first. */
   tasksOf(serial: string): TaskRecord[] {
-    return [...this.tasks.values()].filter((t) => t.serial === serial).sort((a, b) => Number(a.id) - Number(b.id));
+    return this.tasks.of(serial);
   }
 
   /** One task of a DPU. */
   task(serial: string, id: string): TaskRecord {
-    const t = this.tasks.get(`${serial}/${id}`);
+    const t = this.tasks.get(serial, id);
     if (!t) throw notFound("Task", id);
     return t;
   }
@@ -234,13 +238,18 @@ export class Simulation {
     try {
       result = fn(txn);
       for (const { doc } of txn.dpus.values()) doc.generation++;
-      this.store.commit({ dpus: [...txn.dpus.values()].map((d) => d.doc), tasks: [...txn.tasks.values()].map((t) => t.task) });
+      this.store.commit({
+        dpus: [...txn.dpus.values()].map((d) => d.doc),
+        tasks: [...txn.tasks.values()].map((t) => t.task),
+        deletedTasks: txn.deletedTasks.map((t) => ({ serial: t.serial, id: t.id })),
+      });
     } catch (err) {
       for (const [serial, { snapshot }] of txn.dpus) this.docs.set(serial, JSON.parse(snapshot) as DpuState);
-      for (const [key, { task, snapshot }] of txn.tasks) {
-        if (snapshot === null) this.tasks.delete(key);
+      for (const { task, snapshot } of txn.tasks.values()) {
+        if (snapshot === null) this.tasks.delete(task.serial, task.id);
         else Object.assign(task, JSON.parse(snapshot) as TaskRecord);
       }
+      for (const task of txn.deletedTasks) this.tasks.set(task);
       throw err;
     }
     for (const fn2 of txn.after) fn2();
@@ -297,11 +306,17 @@ export class Simulation {
     });
   }
 
-  /** The session of a token, if it is live (not persisted per request: idle time counts from login). */
+  /**
+   * The session of a token, if it is live. Use refreshes its idle time in memory only: a
+   * restart may expire a session a little early, which costs a client one login, while a
+   * write per request would cost every client throughput.
+   */
   sessionByToken(serial: string, token: string): SessionState | undefined {
     const d = this.docOf(serial);
     const s = d.sessions.find((x) => x.token === token);
-    if (!s || this.clock.now() - s.lastUsed >= SESSION_TIMEOUT_MS) return undefined;
+    const now = this.clock.now();
+    if (!s || now - s.lastUsed >= SESSION_TIMEOUT_MS) return undefined;
+    s.lastUsed = now;
     return s;
   }
 
@@ -838,10 +853,24 @@ export class Simulation {
       result: null,
     };
     txn.task(task, true);
-    this.tasks.set(`${serial}/${task.id}`, task);
+    this.tasks.set(task);
+    this.pruneEndedTasks(txn, serial);
     if (duration <= 0) this.finishTask(txn, task);
     else txn.after.push(() => this.arm(task));
     return task;
+  }
+
+  /** Keeps at most MAX_TASKS_PER_DPU tasks, dropping the oldest ended ones (CompletedTaskOverWritePolicy Oldest). */
+  private pruneEndedTasks(txn: Transaction, serial: string): void {
+    const tasks = this.tasks.of(serial);
+    let excess = tasks.length - MAX_TASKS_PER_DPU;
+    for (const t of tasks) {
+      if (excess <= 0) break;
+      if (t.state === "Running" || t.state === "New") continue;
+      this.tasks.delete(serial, t.id);
+      txn.deletedTasks.push(t);
+      excess--;
+    }
   }
 
   private arm(task: TaskRecord): void {

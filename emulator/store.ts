@@ -14,6 +14,8 @@ export interface StateChange {
   dpus?: DpuState[];
   /** Task documents to write. */
   tasks?: TaskRecord[];
+  /** Tasks to forget. */
+  deletedTasks?: Array<{ serial: string; id: string }>;
 }
 
 /** Everything stored. */
@@ -47,6 +49,7 @@ export class StateStore {
   private readonly putDpu: StatementSync;
   private readonly putTask: StatementSync;
   private readonly putMeta: StatementSync;
+  private readonly deleteTask: StatementSync;
 
   /** Opens (creating if needed) `DIR/state.db`. */
   constructor(stateDir: string) {
@@ -63,6 +66,7 @@ export class StateStore {
     this.putDpu = this.db.prepare("INSERT OR REPLACE INTO dpus (serial, doc) VALUES (?, ?)");
     this.putTask = this.db.prepare("INSERT OR REPLACE INTO tasks (serial, id, doc) VALUES (?, ?, ?)");
     this.putMeta = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    this.deleteTask = this.db.prepare("DELETE FROM tasks WHERE serial = ? AND id = ?");
   }
 
   /** Reads everything. */
@@ -86,6 +90,7 @@ export class StateStore {
     try {
       for (const dpu of change.dpus ?? []) this.putDpu.run(dpu.serial, JSON.stringify(dpu));
       for (const task of change.tasks ?? []) this.putTask.run(task.serial, task.id, JSON.stringify(task));
+      for (const task of change.deletedTasks ?? []) this.deleteTask.run(task.serial, task.id);
       for (const [k, v] of Object.entries(meta ?? {})) this.putMeta.run(k, v);
       this.db.exec("COMMIT");
     } catch (cause) {

@@ -113,7 +113,7 @@ describe("tasks and simulated time", () => {
     expect((await f.call("NV2", "GET", "/redfish/v1/Systems/Bluefield/Oem/Nvidia")).body.Mode).toBe("DpuMode");
   });
 
-  it("runs every operation instantly at time scale 0", async () => {
+  it("runs every operation instantly at time scale 0 and keeps the newest 100 tasks", async () => {
     const { startEmulator, ManualClock } = await import("../../emulator/index");
     const { testInventory, tempStateDir, request, NEW_PASSWORD } = await import("./helpers");
     const emu = await startEmulator({ inventory: testInventory(), stateDir: tempStateDir(), clock: new ManualClock(), timeScale: 0 });
@@ -123,6 +123,15 @@ describe("tasks and simulated time", () => {
       const start = await request(emu.caPem, `${url}/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate`, { method: "POST", body: { ImageURI: uriOf("esxi-arm", "8.0.3") }, auth: ["root", NEW_PASSWORD] });
       expect(start.status).toBe(202);
       expect(start.body.TaskState).toBe("Completed");
+      // Ended tasks are overwritten oldest first beyond 100 per DPU.
+      for (let i = 0; i < 101; i++) {
+        const r = await request(emu.caPem, `${url}/redfish/v1/Systems/Bluefield/Actions/ComputerSystem.Reset`, { method: "POST", body: { ResetType: "ForceRestart" }, auth: ["root", NEW_PASSWORD] });
+        expect(r.body.TaskState).toBe("Completed");
+      }
+      const tasks = await request(emu.caPem, `${url}/redfish/v1/TaskService/Tasks`, { auth: ["root", NEW_PASSWORD] });
+      expect(tasks.body["Members@odata.count"]).toBe(100);
+      expect(tasks.body.Members[0]["@odata.id"]).toBe("/redfish/v1/TaskService/Tasks/3");
+      expect((await request(emu.caPem, `${url}${start.headers.location}`, { auth: ["root", NEW_PASSWORD] })).status).toBe(404);
     } finally {
       await emu.stop();
     }
