@@ -7,96 +7,50 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Accelerator, Fleet, Host, Image, Smartnic, SmartnicFactoryState, SmartnicManagement } from "../schemas/generated/fleet";
 import { SourceIndex, type SourceLocation } from "../schemas/source-index";
 import { loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
 import { describeValue, InputError, type StackError } from "../stacks/errors";
 
 export { InputError, type StackError } from "../stacks/errors";
 
-/** An image the image server offers. */
-export interface FleetImage {
-  /** Image name, e.g. esxi-arm. */
-  name: string;
-  /** Image version. */
-  version: string;
-  /** Where the management port pulls it from. */
-  uri: string;
-  /** Expected SHA-256 of its bytes. */
-  sha256: string;
-}
+/** An image of the catalog (the generated schema type). */
+export type FleetImage = Image;
 
-/** An accelerator card in a host. */
-export interface FleetAccelerator {
-  /** Name, unique within the host. */
-  name: string;
-  /** Model, e.g. alveo-u55c. */
-  model: string;
-  /** PCIe slot. */
-  slot: number;
-}
+/** An accelerator card in a host (the generated schema type). */
+export type FleetAccelerator = Accelerator;
 
-/** A DPU in a host slot. */
-export interface FleetSmartNic {
-  /** Name, unique within the host. */
-  name: string;
-  /** Serial, unique in the fleet. */
-  serial: string;
-  /** PCIe slot. */
-  slot: number;
-  /** Vendor. */
-  vendor: "nvidia" | "amd" | "intel";
-  /** Model. */
-  model: "bluefield-2" | "bluefield-3" | "pensando-dsc2" | "ipu-e2000";
-  /** Arm cores. */
-  armCores: number;
-  /** Memory in GiB. */
-  memoryGiB: number;
-  /** Management port location. */
-  management: { address: string; port?: number };
-  /** Factory account. */
-  factoryCredentials: { username: string; password: string };
-  /** Mode and host privilege as shipped. */
-  factoryState?: { mode?: "dpu" | "nic"; hostPrivilege?: "privileged" | "restricted" };
-}
+/** A DPU as written: the schema defaults (port, factory state) may be left out. */
+export type FleetSmartNic = Omit<Smartnic, "management" | "factoryState"> & {
+  /** Management port; `port` defaults to 8443. */
+  management: Omit<SmartnicManagement, "port"> & { port?: number };
+  /** Mode and host privilege as shipped; default dpu / privileged. */
+  factoryState?: Partial<SmartnicFactoryState>;
+};
 
-/** A physical server. */
-export interface FleetHost {
-  /** Name, unique in the fleet. */
-  name: string;
-  /** Serial number. */
-  serial: string;
-  /** Vendor. */
-  vendor: "dell" | "hpe" | "lenovo" | "other";
-  /** Model. */
-  model: string;
-  /** CPU cores. */
-  cpus: number;
-  /** Memory in GiB. */
-  memoryGiB: number;
+/** A host as written: `accelerators` defaults to none. */
+export type FleetHost = Omit<Host, "accelerators" | "smartnics"> & {
   /** Accelerators (FPGAs). */
-  accelerators?: FleetAccelerator[];
+  accelerators?: Accelerator[];
   /** DPUs. */
   smartnics: FleetSmartNic[];
-}
+};
 
-/** A whole fleet inventory (the document `schemas/fleet.schema.json` describes). */
-export interface FleetInventory {
-  /** Format version. */
-  apiVersion: "smartfleet.dev/v1";
-  /** Always Fleet. */
-  kind: "Fleet";
-  /** Fleet identity. */
-  metadata: { name: string };
+/** A fleet inventory as written (in YAML or in code); `images` defaults to none. */
+export type FleetInventory = Omit<Fleet, "images" | "hosts"> & {
   /** Image catalog. */
-  images?: FleetImage[];
+  images?: Image[];
   /** Hosts. */
   hosts: FleetHost[];
-}
+};
+
+/** A validated inventory: every default filled in (the generated schema type). */
+export type ValidFleet = Fleet;
 
 /** Locates a JSON pointer in the source; `[0, 0]`-free fallbacks come from the SourceIndex. */
 type Locator = (jsonPath: string) => SourceLocation;
 
-const MODEL_VENDOR: Record<FleetSmartNic["model"], FleetSmartNic["vendor"]> = {
+const MODEL_VENDOR: Record<Smartnic["model"], Smartnic["vendor"]> = {
   "bluefield-2": "nvidia",
   "bluefield-3": "nvidia",
   "pensando-dsc2": "amd",
@@ -115,7 +69,7 @@ export function repoRoot(): string {
 }
 
 /** The semantic rules: everything the schema cannot say. */
-export function semanticProblems(fleet: FleetInventory, locate: Locator): StackError[] {
+export function semanticProblems(fleet: ValidFleet, locate: Locator): StackError[] {
   const problems: StackError[] = [];
   const add = (p: string, message: string, got?: unknown): void => {
     problems.push({ ...locate(p), path: p, message, got: got === undefined ? undefined : describeValue(got) });
@@ -162,20 +116,24 @@ export function semanticProblems(fleet: FleetInventory, locate: Locator): StackE
 }
 
 /** Fills the schema defaults into a copy of an inventory built in code. */
-function withDefaults(fleet: FleetInventory): FleetInventory {
+function withDefaults(fleet: FleetInventory): ValidFleet {
   const copy = structuredClone(fleet);
-  copy.images ??= [];
-  for (const host of copy.hosts) {
-    host.accelerators ??= [];
-    for (const nic of host.smartnics) {
-      nic.management.port ??= 8443;
-      nic.factoryState = { mode: "dpu", hostPrivilege: "privileged", ...nic.factoryState };
-    }
-  }
-  return copy;
+  return {
+    ...copy,
+    images: copy.images ?? [],
+    hosts: copy.hosts.map((host) => ({
+      ...host,
+      accelerators: host.accelerators ?? [],
+      smartnics: host.smartnics.map((nic) => ({
+        ...nic,
+        management: { ...nic.management, port: nic.management.port ?? 8443 },
+        factoryState: { mode: "dpu", hostPrivilege: "privileged", ...nic.factoryState },
+      })),
+    })),
+  };
 }
 
-function check(fleet: FleetInventory, file: string, sources: SourceIndex): FleetInventory {
+function check(fleet: FleetInventory, file: string, sources: SourceIndex): ValidFleet {
   const withAll = withDefaults(fleet);
   const problems = semanticProblems(withAll, (p) => sources.locate(p));
   if (problems.length) throw new InputError(problems, { summary: `${file}: ${problems.length} error${problems.length === 1 ? "" : "s"}` });
@@ -186,7 +144,7 @@ function check(fleet: FleetInventory, file: string, sources: SourceIndex): Fleet
  * Validates an inventory built in code against the schema and the semantic rules;
  * returns a copy with defaults filled in. Throws `InputError` listing every problem.
  */
-export function validateInventory(value: unknown, file = "<inventory>"): FleetInventory {
+export function validateInventory(value: unknown, file = "<inventory>"): ValidFleet {
   const sources = new SourceIndex({ file, line: 1, column: 1 });
   const copy = structuredClone(value);
   const errors = validateValue(copy, schemaPath("fleet"), sources);
@@ -198,7 +156,7 @@ export function validateInventory(value: unknown, file = "<inventory>"): FleetIn
  * Reads, parses and validates an inventory YAML file; errors name file:line:column.
  * Throws `InputError` listing every problem.
  */
-export function loadInventory(file: string): FleetInventory {
+export function loadInventory(file: string): ValidFleet {
   const { value, sources } = loadValidatedYamlWithSources<FleetInventory>(file, schemaPath("fleet"));
   return check(value, file, sources);
 }
@@ -206,12 +164,12 @@ export function loadInventory(file: string): FleetInventory {
 /** A DPU with the host it sits in, as the emulator needs it. */
 export interface PlacedDpu {
   /** The host. */
-  host: FleetHost;
+  host: Host;
   /** The DPU. */
-  nic: FleetSmartNic;
+  nic: Smartnic;
 }
 
 /** Every DPU of the fleet with its host, in inventory order. */
-export function placedDpus(fleet: FleetInventory): PlacedDpu[] {
+export function placedDpus(fleet: ValidFleet): PlacedDpu[] {
   return fleet.hosts.flatMap((host) => host.smartnics.map((nic) => ({ host, nic })));
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock";
 import { verifyImage } from "./images";
-import type { FleetImage, FleetInventory, PlacedDpu } from "./inventory";
+import type { FleetImage, PlacedDpu, ValidFleet } from "./inventory";
 import { placedDpus } from "./inventory";
 import type {
   AccountState,
@@ -67,7 +67,7 @@ const FACTORY_FIRMWARE: Record<string, { os: string; nic: string; bmc: string }>
 /** Options for a simulation. */
 export interface SimulationOptions {
   /** The inventory (validated, defaults filled). */
-  inventory: FleetInventory;
+  inventory: ValidFleet;
   /** Where state persists. */
   store: StateStore;
   /** Source of time. */
@@ -108,7 +108,7 @@ export class Simulation {
   private readonly tasks = new TaskTable();
   private readonly timers = new Map<string, () => void>();
   private readonly listeners: Array<(serials: string[]) => void> = [];
-  private readonly inventory: FleetInventory;
+  private readonly inventory: ValidFleet;
   private readonly store: StateStore;
   /** The clock everything runs on. */
   readonly clock: Clock;
