@@ -76,6 +76,18 @@ describe("management port auth", () => {
     expect(unlocked.status).toBe(201);
   });
 
+  it("deletes accounts (their sessions end), but fails if the last Administrator would go", async () => {
+    await f.call("NV1", "POST", "/redfish/v1/AccountService/Accounts", { UserName: "ops", Password: "ops-pass-12", RoleId: "Operator" });
+    const login = await request(f.emu.caPem, `${f.url("NV1")}/redfish/v1/SessionService/Sessions`, { method: "POST", body: { UserName: "ops", Password: "ops-pass-12" } });
+    expect(login.status).toBe(201);
+    expect((await f.call("NV1", "DELETE", "/redfish/v1/AccountService/Accounts/ops")).status).toBe(204);
+    const stale = await request(f.emu.caPem, `${f.url("NV1")}/redfish/v1/Systems`, { headers: { "X-Auth-Token": String(login.headers["x-auth-token"]) } });
+    expect(stale.status).toBe(401);
+    const last = await f.call("NV1", "DELETE", "/redfish/v1/AccountService/Accounts/root");
+    expect(last.status).toBe(409);
+    expect(last.body.error["@Message.ExtendedInfo"][0].MessageId).toBe("Base.1.22.1.ResourceCannotBeDeleted");
+  });
+
   it("fails if a ReadOnly account writes: 403 InsufficientPrivilege", async () => {
     const created = await f.call("NV1", "POST", "/redfish/v1/AccountService/Accounts", { UserName: "viewer", Password: "viewer-pass-1", RoleId: "ReadOnly" });
     expect(created.status).toBe(201);
