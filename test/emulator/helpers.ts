@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
+import { afterAll } from "vitest";
 import { servedSha256 } from "../../emulator/images";
 import type { FleetInventory } from "../../emulator/inventory";
 
@@ -50,9 +51,17 @@ export function testInventory(): FleetInventory {
   };
 }
 
-/** A fresh temporary state dir. */
+const tempDirs: string[] = [];
+// Registered while the importing test file is collected: runs after all of its tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary state dir, removed when the test process exits. */
 export function tempStateDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "sf-emu-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emu-"));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** An HTTP answer. */
