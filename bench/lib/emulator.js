@@ -1,0 +1,88 @@
+// Runs the emulated fleet as its own process (as `smartfleet emulator start` does) from
+// the benchmark's build, and reads and zeroes its per-port request counters.
+"use strict";
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts `cli/main.js emulator start` from `buildDir` on `inventory` with state in
+ * `stateDir` and waits until it has written endpoints.json. Returns
+ * `{ endpoints, endpointsFile, adminUrl, token, pid, stop() }`.
+ */
+async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const endpointsFile = path.join(stateDir, "endpoints.json");
+  fs.rmSync(endpointsFile, { force: true });
+  const logFile = fs.openSync(path.join(stateDir, "emulator.log"), "a");
+  const child = spawn(process.execPath, [path.join(buildDir, "cli", "main.js"), "emulator", "start", "--inventory", inventory, "--state", stateDir, "--time-scale", String(timeScale)], {
+    stdio: ["ignore", logFile, logFile],
+  });
+  fs.closeSync(logFile);
+  let exited = null;
+  child.on("exit", (code, signal) => (exited = { code, signal }));
+  const started = Date.now();
+  while (!fs.existsSync(endpointsFile)) {
+    if (exited) throw new Error(`the emulator exited (${exited.code ?? exited.signal}) before it was ready; see ${path.join(stateDir, "emulator.log")}`);
+    if (Date.now() - started > 120_000) {
+      child.kill("SIGTERM");
+      throw new Error(`the emulator was not ready after 120 s; see ${path.join(stateDir, "emulator.log")}`);
+    }
+    await sleep(100);
+  }
+  await sleep(50); // endpoints.json is written in one call; give the write a moment to land
+  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, "utf8"));
+  const token = fs.readFileSync(path.join(stateDir, "admin-token"), "utf8").trim();
+  log(`emulator pid ${child.pid}: ${endpoints.dpus.length} ports, time scale ${timeScale}`);
+  return {
+    endpoints,
+    endpointsFile,
+    adminUrl: endpoints.adminUrl,
+    token,
+    pid: child.pid,
+    async stop() {
+      if (exited) return;
+      const done = new Promise((resolve) => child.on("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function admin(emulator, method, route, body) {
+  const res = await fetch(`${emulator.adminUrl}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${emulator.token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`admin API ${method} ${route} answered ${res.status}: ${await res.text()}`);
+  return res.status === 204 ? undefined : res.json();
+}
+
+/** Zeroes every port's request counter. */
+async function resetCounters(emulator) {
+  await admin(emulator, "DELETE", "/admin/v1/counters");
+}
+
+/** Requests answered by all management ports since the last reset, and by status. */
+async function totalRequests(emulator) {
+  const counters = await admin(emulator, "GET", "/admin/v1/counters");
+  let requests = 0;
+  const byStatus = {};
+  for (const port of Object.values(counters)) {
+    requests += port.requests;
+    for (const [status, n] of Object.entries(port.byStatus ?? {})) byStatus[status] = (byStatus[status] ?? 0) + n;
+  }
+  return { requests, byStatus };
+}
+
+/** The persisted state of one DPU (bios, accounts, services...). */
+async function dpuState(emulator, serial) {
+  return admin(emulator, "GET", `/admin/v1/dpus/${encodeURIComponent(serial)}/state`);
+}
+
+module.exports = { startEmulator, resetCounters, totalRequests, dpuState };

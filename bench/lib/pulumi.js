@@ -1,0 +1,100 @@
+// Runs the real Pulumi CLI for one scenario, timed end to end, while sampling the peak
+// resident memory of the dynamic-provider process(es) it starts.
+"use strict";
+const { spawn, spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+
+/**
+ * Peak RSS (VmHWM, MiB) of every live process that runs the dynamic-provider host with
+ * its working directory under `under` (other people's Pulumi runs on the machine are not ours).
+ */
+function providerPeaks(under) {
+  const peaks = new Map();
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmdline.includes("dynamic-provider")) continue;
+      if (!fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(under)) continue;
+      const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (hwm) peaks.set(pid, Number(hwm[1]) / 1024);
+    } catch {
+      // the process ended between listing and reading: nothing to sample
+    }
+  }
+  return peaks;
+}
+
+/**
+ * A Pulumi CLI bound to one project folder, backend and stack. `env` adds to the
+ * toolchain's environment (backend URL, passphrase, checkpoint setting).
+ */
+class PulumiRunner {
+  constructor({ cwd, stack, env, parallel, log }) {
+    this.cwd = cwd;
+    this.stack = stack;
+    this.env = { ...process.env, ...env };
+    // null removes a variable the toolchain set (e.g. its passphrase file, when a passphrase is given)
+    for (const [key, value] of Object.entries(this.env)) if (value === null) delete this.env[key];
+    this.parallel = parallel;
+    this.log = log;
+  }
+
+  /** Runs a quick command (config, stack init), failing loudly. */
+  quick(args, input) {
+    const res = spawnSync("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { cwd: this.cwd, env: this.env, input, encoding: "utf8" });
+    if (res.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${res.status}):\n${res.stderr}${res.stdout}`);
+    return res.stdout;
+  }
+
+  /** Creates the stack (if missing) and sets its configuration; the password goes through stdin. */
+  configure({ stackFile, endpointsFile, caFile, password }) {
+    const init = spawnSync("pulumi", ["stack", "select", "--create", this.stack, "--non-interactive"], { cwd: this.cwd, env: this.env, encoding: "utf8" });
+    if (init.status !== 0) throw new Error(`pulumi stack select --create ${this.stack} failed:\n${init.stderr}`);
+    this.quick(["config", "set", "smartfleet:stackFile", stackFile]);
+    this.quick(["config", "set", "smartfleet:endpoints", endpointsFile]);
+    this.quick(["config", "set", "smartfleet:caFile", caFile]);
+    this.quick(["config", "set", "--secret", "smartfleet:managementPassword"], password);
+  }
+
+  /**
+   * Runs `pulumi <operation>` for a scenario and returns `{ seconds, providerPeakRssMiB }`.
+   * Output goes to `logFile`; a failure throws with its tail. `extraEnv` adds variables
+   * for this run only (request tracing).
+   */
+  async timed(operation, logFile, extra = [], extraEnv = {}) {
+    const args = {
+      up: ["up", "--yes", "--skip-preview"],
+      preview: ["preview", "--expect-no-changes"],
+      refresh: ["refresh", "--yes", "--skip-preview", "--expect-no-changes"],
+      destroy: ["destroy", "--yes", "--skip-preview"],
+    }[operation];
+    if (!args) throw new Error(`unknown pulumi operation ${operation}`);
+    const full = [...args, ...extra, "--stack", this.stack, "--non-interactive", "--parallel", String(this.parallel)];
+    const out = fs.openSync(logFile, "a");
+    fs.writeSync(out, `\n$ pulumi ${full.join(" ")}\n`);
+    const peaks = new Map();
+    const sample = () => {
+      for (const [pid, mib] of providerPeaks(this.cwd)) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, mib));
+    };
+    const started = process.hrtime.bigint();
+    const child = spawn("pulumi", full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    const sampler = setInterval(sample, 200);
+    const code = await new Promise((resolve, reject) => {
+      child.on("error", reject);
+      child.on("exit", (c, signal) => resolve(c ?? signal));
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    clearInterval(sampler);
+    if (code !== 0) {
+      const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-40).join("\n");
+      throw new Error(`pulumi ${operation} exited with ${code} (log ${logFile}):\n${tail}`);
+    }
+    // Several provider processes at once (one per plugin instance) add up; take the largest sum seen.
+    const providerPeakRssMiB = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b, 0) * 10) / 10;
+    return { seconds, providerPeakRssMiB };
+  }
+}
+
+module.exports = { PulumiRunner, providerPeaks };

@@ -1,0 +1,108 @@
+// Turns raw measurements into the results file: `rows` and `counters` in the shape
+// issue #6 gives, plus machine, versions, date, min/median/max and the targets.
+"use strict";
+const os = require("node:os");
+const { median, round } = require("./stats");
+
+function groupBy(items, keyOf) {
+  const groups = new Map();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(item);
+  }
+  return groups;
+}
+
+/** `{ scenario, dpus, tool, runs, median }` per measured combination, in scenario order. */
+function rowsOf(measurements, scenarios) {
+  const rows = [];
+  for (const group of groupBy(measurements, (m) => `${m.scenario}|${m.dpus}|${m.tool}`).values()) {
+    const runs = group.map((m) => round(m.seconds));
+    rows.push({ scenario: group[0].scenario, dpus: group[0].dpus, tool: group[0].tool, runs, median: round(median(runs)) });
+  }
+  const order = (r) => scenarios.indexOf(r.scenario) * 1e6 + r.dpus * 10 + ["smartfleet", "floor", "critical-path", "ansible-forks5", "ansible-forks32"].indexOf(r.tool);
+  return rows.sort((a, b) => order(a) - order(b));
+}
+
+/** smartfleet's counters per (scenario, dpus): medians over runs. */
+function countersOf(counters) {
+  const result = [];
+  const details = [];
+  for (const group of groupBy(counters, (c) => `${c.scenario}|${c.dpus}|${c.tool}`).values()) {
+    const { scenario, dpus, tool } = group[0];
+    const requests = median(group.map((c) => c.managementRequests));
+    const resources = group[0].resources;
+    const perResource = group.filter((c) => c.resources > 0).map((c) => c.stateBytes / c.resources);
+    const rss = group.map((c) => c.providerPeakRssMiB).filter((v) => v !== null && v !== undefined);
+    const detail = {
+      scenario,
+      dpus,
+      tool,
+      managementRequests: { min: Math.min(...group.map((c) => c.managementRequests)), median: requests, max: Math.max(...group.map((c) => c.managementRequests)) },
+      managementRequestsPerDpu: round(requests / dpus, 2),
+      managementRequestsPerResource: resources ? round(requests / resources, 2) : null,
+      resourcesInState: resources,
+      stateBytes: group[0].stateBytes,
+      providerPeakRssMiB: rss.length ? { min: Math.min(...rss), median: round(median(rss), 1), max: Math.max(...rss) } : null,
+      ...(group[0].byStatus ? { byStatus: group[0].byStatus } : {}),
+    };
+    details.push(detail);
+    if (tool !== "smartfleet") continue;
+    result.push({
+      scenario,
+      dpus,
+      managementRequests: requests,
+      stateBytesPerResource: perResource.length ? Math.round(median(perResource)) : null,
+      providerPeakRssMiB: rss.length ? round(median(rss), 1) : null,
+    });
+  }
+  return { counters: result, details };
+}
+
+function medianOf(rows, scenario, dpus, tool) {
+  return rows.find((r) => r.scenario === scenario && r.dpus === dpus && r.tool === tool)?.median;
+}
+
+/** Each target of issue #6 with the figure reached, per fleet size measured. */
+function targetsOf(rows, counterList, sizes) {
+  const targets = [];
+  const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? null : round(a / b, 2));
+  for (const dpus of sizes) {
+    const add = (name, limit, figure, better) => {
+      if (figure === null || figure === undefined) return;
+      targets.push({ target: name, dpus, limit, reached: figure, met: better === "lower" ? figure <= limit : figure >= limit });
+    };
+    add("up at time scale 0, smartfleet / floor", 1.3, ratio(medianOf(rows, "up", dpus, "smartfleet"), medianOf(rows, "up", dpus, "floor")), "lower");
+    add("no-change preview, smartfleet / floor", 1.15, ratio(medianOf(rows, "preview", dpus, "smartfleet"), medianOf(rows, "preview", dpus, "floor")), "lower");
+    add("fleet-wide change with durations, smartfleet / critical path", 1.5, ratio(medianOf(rows, "change-timed", dpus, "smartfleet"), medianOf(rows, "change-timed", dpus, "critical-path")), "lower");
+    add("same change, Ansible (default forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks5"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
+    add("same change, Ansible (32 forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks32"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
+    const refresh = counterList.find((c) => c.scenario === "refresh" && c.dpus === dpus);
+    if (refresh) add("no-change refresh, management requests per DPU", 1, round(refresh.managementRequests / dpus, 2), "lower");
+  }
+  return targets;
+}
+
+/** Everything written to bench/results/<date>.json and latest.json. */
+function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, notes }) {
+  const rows = rowsOf(raw.measurements, scenarios);
+  const { counters, details } = countersOf(raw.counters);
+  const cpus = os.cpus();
+  return {
+    date: finishedAt.toISOString(),
+    startedAt: startedAt.toISOString(),
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAverageAtStart: raw.loadAtStart },
+    versions,
+    settings: { dpus: opts.dpus, runs: opts.runs, scenarios: [...opts.scenarios], tools: [...opts.tools], parallel: opts.parallel, timeScaleForTimedChange: opts.timeScale, skipCheckpoints: true },
+    rows,
+    counters,
+    counterDetails: details,
+    checkpoints: raw.checkpoints.map((c) => ({ ...c, secondsWithCheckpoints: round(c.secondsWithCheckpoints), secondsSkippingCheckpoints: medianOf(rows, "up", c.dpus, "smartfleet") ?? null })),
+    targets: targetsOf(rows, counters, opts.dpus),
+    ...(raw.requestBreakdown.length ? { requestBreakdown: raw.requestBreakdown } : {}),
+    notes,
+  };
+}
+
+module.exports = { buildResults };

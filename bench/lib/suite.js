@@ -1,0 +1,261 @@
+// One benchmark run: for each fleet size and each repetition, the smartfleet cycle
+// (up → preview → refresh → change → [Ansible peer] → change-timed → destroy) against a
+// fresh emulated fleet, then the same cycle on the floor project; figures collected
+// per (scenario, dpus, tool) and counters per (scenario, dpus).
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const { writeBenchFleet, writeBenchStack } = require("./fleet");
+const { startEmulator, resetCounters, totalRequests, dpuState } = require("./emulator");
+const { PulumiRunner } = require("./pulumi");
+const { writePlaybook, runChange } = require("./ansible");
+
+/** Scenarios in the order a cycle runs them. */
+const SCENARIOS = ["up", "preview", "refresh", "change", "change-timed", "destroy"];
+
+const PASSWORD = "Bench-Mgmt-Pass-1";
+
+/** Bytes of the stack's checkpoint and the resources in it. */
+function checkpointSize(backendDir, stack) {
+  const file = path.join(backendDir, ".pulumi", "stacks", "smartfleet", `${stack}.json`);
+  if (!fs.existsSync(file)) return { bytes: 0, resources: 0 };
+  const text = fs.readFileSync(file, "utf8");
+  const resources = JSON.parse(text).checkpoint?.latest?.resources?.length ?? 0;
+  return { bytes: Buffer.byteLength(text), resources };
+}
+
+/** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
+function breakdown(traceFile) {
+  const counts = new Map();
+  const lines = fs.existsSync(traceFile) ? fs.readFileSync(traceFile, "utf8").split("\n").filter(Boolean) : [];
+  for (const line of lines) {
+    const [method, , where] = line.split(" ");
+    const masked = where.replace(/\/(TaskMonitors|Tasks|Sessions|Services|HostDevices|ServicePairs|AcceleratorShares)\/[^/?]+/, "/$1/{id}");
+    const key = `${method} ${masked}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
+}
+
+/** Fails unless every DPU's applied host privilege is `expected` (the end state a change must reach). */
+async function verifyPrivilege(emulator, expected) {
+  const wrong = [];
+  for (const dpu of emulator.endpoints.dpus) {
+    const dump = await dpuState(emulator, dpu.serial);
+    if (dump.state.bios.hostPrivilege !== expected) wrong.push(`${dpu.serial}: ${dump.state.bios.hostPrivilege}`);
+  }
+  if (wrong.length > 0) throw new Error(`after the change ${wrong.length} DPUs do not have host privilege ${expected}: ${wrong.slice(0, 5).join(", ")}`);
+}
+
+/** Fails unless every DPU runs its DPU OS and both services are Enabled (the end state of `up`). */
+async function verifyUp(emulator) {
+  const wrong = [];
+  for (const dpu of emulator.endpoints.dpus) {
+    const s = (await dpuState(emulator, dpu.serial)).state;
+    const services = Object.values(s.services ?? {});
+    if (s.dpuOs?.state !== "Enabled" || services.length < 2 || services.some((svc) => svc.state !== "Enabled")) wrong.push(dpu.serial);
+  }
+  if (wrong.length > 0) throw new Error(`after up ${wrong.length} DPUs are not fully configured: ${wrong.slice(0, 5).join(", ")}`);
+}
+
+/**
+ * Runs everything `opts` asks for and returns `{ measurements, counters, notes }`:
+ * measurements are `{ scenario, dpus, tool, seconds, run }`, counters
+ * `{ scenario, dpus, run, managementRequests, resources, stateBytes, providerPeakRssMiB, tool }`.
+ */
+async function runSuite(opts, env) {
+  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [] };
+  const record = (scenario, dpus, tool, seconds, run) => {
+    out.measurements.push({ scenario, dpus, tool, seconds, run });
+    env.log(`  ${scenario.padEnd(12)} ${tool.padEnd(16)} ${dpus} DPUs  run ${run + 1}: ${seconds.toFixed(2)} s`);
+  };
+  const sizes = opts.dpus.map((dpus) => {
+    const sizeDir = path.join(env.workDir, `dpus-${dpus}`);
+    fs.rmSync(sizeDir, { recursive: true, force: true });
+    const fleet = writeBenchFleet(sizeDir, dpus, env.servedSha256);
+    env.log(`fleet of ${dpus} DPUs: ${fleet.hosts} hosts, ${fleet.pairs} service pairs (${fleet.fleetFile})`);
+    return { dpus, sizeDir, fleet };
+  });
+  // First every size's first run, then the remaining runs size by size: a run cut short
+  // by --deadline still has each size measured, and the smaller sizes complete.
+  const order = [...sizes.map((size) => ({ run: 0, size })), ...sizes.flatMap((size) => Array.from({ length: opts.runs - 1 }, (_, i) => ({ run: i + 1, size })))];
+  const lastCycleMs = new Map();
+  let checkpointsDone = !(opts.checkpoints && opts.tools.has("smartfleet"));
+  for (const { run, size } of order) {
+    const { dpus, sizeDir, fleet } = size;
+    // A cycle is started only when the previous one of this size would still end before the deadline.
+    if (opts.deadline !== undefined && Date.now() + (lastCycleMs.get(dpus) ?? 0) > opts.deadline.getTime()) {
+      out.notes.push(`Run ${run + 1} of ${opts.runs} at ${dpus} DPUs was not started: it would have ended after the deadline ${opts.deadline.toISOString()}.`);
+      env.log(out.notes[out.notes.length - 1]);
+      continue;
+    }
+    const started = Date.now();
+    const cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
+    if (opts.tools.has("smartfleet")) await smartfleetCycle(cycle);
+    if (opts.tools.has("floor")) await floorCycle(cycle);
+    lastCycleMs.set(dpus, Date.now() - started);
+    env.progress(out);
+    if (!checkpointsDone) {
+      // Once, on the first size: what writing the checkpoint after every step costs.
+      checkpointsDone = true;
+      await checkpointCost(cycle);
+      env.progress(out);
+    }
+  }
+  return out;
+}
+
+function backendFor(env, sizeDir, name) {
+  const backendDir = path.join(sizeDir, `backend-${name}`);
+  fs.rmSync(backendDir, { recursive: true, force: true });
+  fs.mkdirSync(backendDir, { recursive: true });
+  return backendDir;
+}
+
+function runnerFor(env, project, backendDir, stack, skipCheckpoints = true) {
+  return new PulumiRunner({
+    cwd: project,
+    stack,
+    parallel: env.parallel,
+    log: env.log,
+    env: {
+      PULUMI_BACKEND_URL: `file://${backendDir}`,
+      PULUMI_CONFIG_PASSPHRASE: "smartfleet-bench",
+      PULUMI_CONFIG_PASSPHRASE_FILE: null,
+      PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false",
+    },
+  });
+}
+
+/** One smartfleet cycle on a fresh emulated fleet. */
+async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
+  const wanted = (s) => opts.scenarios.has(s);
+  const stateDir = path.join(sizeDir, `emulator-${run}`);
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  let emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
+  const backendDir = backendFor(env, sizeDir, `smartfleet-${run}`);
+  const stack = `bench-${dpus}`;
+  const pulumi = runnerFor(env, env.projects.smartfleet, backendDir, stack);
+  const logFile = path.join(sizeDir, `smartfleet-${run}.log`);
+  try {
+    writeBenchStack(fleet.stackFile, dpus, "restricted");
+    pulumi.configure({ stackFile: fleet.stackFile, endpointsFile: emulator.endpointsFile, caFile: emulator.endpoints.caFile, password: PASSWORD });
+    const measured = async (scenario, operation) => {
+      await resetCounters(emulator);
+      const traceFile = opts.traceRequests ? path.join(sizeDir, `trace-${run}-${scenario}.txt`) : undefined;
+      const traceEnv = traceFile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-requests.js")}`, BENCH_TRACE_FILE: traceFile } : {};
+      if (traceFile) fs.rmSync(traceFile, { force: true });
+      const { seconds, providerPeakRssMiB } = await pulumi.timed(operation, logFile, [], traceEnv);
+      const { requests, byStatus } = await totalRequests(emulator);
+      if (traceFile && wanted(scenario)) out.requestBreakdown.push({ scenario, dpus, run, byRequest: breakdown(traceFile) });
+      const size = checkpointSize(backendDir, stack);
+      if (wanted(scenario)) {
+        record(scenario, dpus, "smartfleet", seconds, run);
+        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerPeakRssMiB });
+      }
+    };
+    await measured("up", "up");
+    await verifyUp(emulator);
+    if (wanted("preview")) await measured("preview", "preview");
+    if (wanted("refresh")) await measured("refresh", "refresh");
+    let privilege = "restricted";
+    if (wanted("change")) {
+      privilege = "privileged";
+      writeBenchStack(fleet.stackFile, dpus, privilege);
+      await measured("change", "up");
+      await verifyPrivilege(emulator, privilege);
+    }
+    if (wanted("change") && opts.tools.has("ansible") && dpus <= opts.ansibleMaxDpus && !(opts.ansibleRuns !== undefined && run >= opts.ansibleRuns)) {
+      await ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, current: privilege });
+    }
+    if (wanted("change-timed")) {
+      await emulator.stop();
+      emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, opts.timeScale, env.log);
+      privilege = privilege === "restricted" ? "privileged" : "restricted";
+      writeBenchStack(fleet.stackFile, dpus, privilege);
+      await measured("change-timed", "up");
+      await verifyPrivilege(emulator, privilege);
+      // The critical path of this change: one DPU's reboot (the only timed step a host-privilege change takes).
+      const criticalSeconds = (env.durationsMs.dpuReset * opts.timeScale) / 1000;
+      record("change-timed", dpus, "critical-path", criticalSeconds, run);
+      await emulator.stop();
+      emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
+    }
+    await measured("destroy", "destroy");
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/**
+ * The peer on the fleet smartfleet just changed (accounts claimed, every DPU at
+ * `current`): default forks flips every DPU's host privilege back, 32 forks flips it
+ * again, so the fleet ends where smartfleet's state says it is.
+ */
+async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, current }) {
+  const files = writePlaybook(path.join(sizeDir, "ansible"), emulator.endpoints, emulator.endpoints.dpus[0]?.factoryUsername ?? "root");
+  const logFile = path.join(sizeDir, `ansible-${run}.log`);
+  const other = current === "restricted" ? "privileged" : "restricted";
+  const redfishValue = (p) => (p === "restricted" ? "Restricted" : "Privileged");
+  for (const [tool, forks, target] of [["ansible-forks5", undefined, other], ["ansible-forks32", 32, current]]) {
+    await resetCounters(emulator);
+    const seconds = await runChange(files, { privilege: redfishValue(target), forks, password: PASSWORD, logFile });
+    const { requests, byStatus } = await totalRequests(emulator);
+    await verifyPrivilege(emulator, target);
+    record("change", dpus, tool, seconds, run);
+    out.counters.push({ scenario: "change", dpus, run, tool, managementRequests: requests, byStatus, resources: null, stateBytes: null, providerPeakRssMiB: null });
+  }
+}
+
+/** One floor cycle: the same program and graph with the do-nothing provider (no emulator involved). */
+async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
+  const wanted = (s) => opts.scenarios.has(s);
+  const backendDir = backendFor(env, sizeDir, `floor-${run}`);
+  const stack = `bench-${dpus}-floor`;
+  const pulumi = runnerFor(env, env.projects.floor, backendDir, stack);
+  const logFile = path.join(sizeDir, `floor-${run}.log`);
+  // The floor reads the endpoints file and CA path like the real program; an emulator's files from this size serve.
+  const endpointsFile = path.join(sizeDir, "floor-endpoints.json");
+  fs.writeFileSync(endpointsFile, JSON.stringify({ fleet: `bench-${dpus}`, caFile: "/dev/null", adminUrl: "http://127.0.0.1:1", dpus: [] }));
+  writeBenchStack(fleet.stackFile, dpus, "restricted");
+  pulumi.configure({ stackFile: fleet.stackFile, endpointsFile, caFile: "/dev/null", password: PASSWORD });
+  const measured = async (scenario, operation) => {
+    const { seconds, providerPeakRssMiB } = await pulumi.timed(operation, logFile);
+    const size = checkpointSize(backendDir, stack);
+    if (wanted(scenario)) {
+      record(scenario, dpus, "floor", seconds, run);
+      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerPeakRssMiB });
+    }
+  };
+  await measured("up", "up");
+  if (wanted("preview")) await measured("preview", "preview");
+  if (wanted("refresh")) await measured("refresh", "refresh");
+  if (wanted("change")) {
+    writeBenchStack(fleet.stackFile, dpus, "privileged");
+    await measured("change", "up");
+  }
+  await measured("destroy", "destroy");
+  writeBenchStack(fleet.stackFile, dpus, "restricted");
+}
+
+/** `up` once more with checkpoints written after every step (the DIY backend's default), to show what skipping them saves. */
+async function checkpointCost({ env, out, dpus, fleet, sizeDir }) {
+  const stateDir = path.join(sizeDir, "emulator-checkpoints");
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  const emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
+  const backendDir = backendFor(env, sizeDir, "checkpoints");
+  const pulumi = runnerFor(env, env.projects.smartfleet, backendDir, `bench-${dpus}`, false);
+  const logFile = path.join(sizeDir, "checkpoints.log");
+  try {
+    writeBenchStack(fleet.stackFile, dpus, "restricted");
+    pulumi.configure({ stackFile: fleet.stackFile, endpointsFile: emulator.endpointsFile, caFile: emulator.endpoints.caFile, password: PASSWORD });
+    const up = await pulumi.timed("up", logFile);
+    env.log(`  up with checkpoints      ${dpus} DPUs: ${up.seconds.toFixed(2)} s`);
+    out.checkpoints.push({ dpus, scenario: "up", secondsWithCheckpoints: up.seconds });
+    await pulumi.timed("destroy", logFile);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+module.exports = { runSuite, SCENARIOS };

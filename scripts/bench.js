@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// Benchmarks smartfleet with the real Pulumi CLI against the emulated fleet, beside the
+// floor (same program and graph, do-nothing provider), the critical path of a timed
+// fleet-wide change and the Ansible peer. See bench/README.md for how to read results.
+//
+//   npm run bench -- [--dpus N[,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
+//                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--deadline HH:MM]
+//                    [--ansible-max-dpus N] [--out DIR]
+//
+// Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
+// JavaScript: it compiles the repository itself into bench/.work/.
+"use strict";
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+const { build, prepareProjects } = require("../bench/lib/project");
+const { runSuite, SCENARIOS } = require("../bench/lib/suite");
+const { ensureAnsible } = require("../bench/lib/ansible");
+const { buildResults } = require("../bench/lib/results");
+const { renderChart } = require("../bench/lib/chart");
+
+const TOOLS = ["smartfleet", "floor", "ansible"];
+const USAGE = `usage: npm run bench -- [--dpus N[,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
+                     [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--deadline HH:MM]
+                     [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+  --dpus              fleet sizes, even numbers (default 10)
+  --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
+  --runs              repetitions of every figure (default 3)
+  --tools             ${TOOLS.join(", ")} (default all three)
+  --time-scale        emulator time scale of the change-timed scenario (default 0.2: a DPU reboot takes 18 s)
+  --parallel          pulumi --parallel (default 32)
+  --checkpoints       also run up once per size with checkpoints on, to show what they cost
+  --trace-requests    log every management request smartfleet makes and break them down per scenario
+  --deadline          HH:MM after which no new run starts (results so far are kept; the notes say what was skipped)
+  --ansible-max-dpus  largest fleet the Ansible peer runs on (default 500)
+  --ansible-runs      runs in which the Ansible peer runs (default: every run)
+  --out               results folder (default bench/results)`;
+
+function list(value, flag) {
+  if (value === undefined) throw new Error(`${flag} needs a value`);
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function parseArgs(argv) {
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === "--dpus") opts.dpus = list(next(), a).map(Number);
+    else if (a === "--scenario") {
+      const s = list(next(), a);
+      opts.scenarios = new Set(s.includes("all") ? SCENARIOS : ["up", ...s, "destroy"]);
+    } else if (a === "--runs") opts.runs = Number(next());
+    else if (a === "--tools") opts.tools = new Set(list(next(), a));
+    else if (a === "--time-scale") opts.timeScale = Number(next());
+    else if (a === "--parallel") opts.parallel = Number(next());
+    else if (a === "--checkpoints") opts.checkpoints = true;
+    else if (a === "--trace-requests") opts.traceRequests = true;
+    else if (a === "--deadline") opts.deadline = deadlineAt(next());
+    else if (a === "--ansible-max-dpus") opts.ansibleMaxDpus = Number(next());
+    else if (a === "--ansible-runs") opts.ansibleRuns = Number(next());
+    else if (a === "--out") opts.out = path.resolve(next() ?? "");
+    else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option '${a}'`);
+  }
+  for (const n of opts.dpus) if (!Number.isInteger(n) || n < 2 || n % 2 !== 0) throw new Error(`--dpus takes even numbers >= 2, got '${n}'`);
+  for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (one of ${SCENARIOS.join(", ")})`);
+  for (const t of opts.tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}' (one of ${TOOLS.join(", ")})`);
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error("--runs takes a positive integer");
+  if (!(opts.timeScale > 0)) throw new Error("--time-scale must be above 0 (the timed change measures simulated durations)");
+  if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new Error("--parallel takes a positive integer");
+  return opts;
+}
+
+/** Today's HH:MM (local time) as a Date; no new run starts after it. */
+function deadlineAt(value) {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(value ?? "");
+  if (!match) throw new Error(`--deadline takes HH:MM, got '${value ?? ""}'`);
+  const at = new Date();
+  at.setHours(Number(match[1]), Number(match[2]), 0, 0);
+  return at;
+}
+
+function versionOf(cmd, args) {
+  const res = spawnSync(cmd, args, { encoding: "utf8" });
+  return res.status === 0 ? res.stdout.trim().split("\n")[0] : null;
+}
+
+const log = (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  const workDir = path.join(root, "bench", ".work", "bench");
+  const buildDir = path.join(workDir, "build");
+  const startedAt = new Date();
+  const notes = [];
+  const versions = {
+    node: process.version,
+    pulumiCli: versionOf("pulumi", ["version"]),
+    pulumiSdk: require(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json")).version,
+    smartfleet: versionOf("git", ["-C", root, "rev-parse", "--short", "HEAD"]),
+  };
+  if (opts.tools.has("ansible")) {
+    Object.assign(versions, ensureAnsible(log));
+    log(`Ansible peer: ansible-core ${versions.ansibleCore}, community.general ${versions.communityGeneral} (Debian ansible ${versions.debianAnsible})`);
+  }
+  log(`building the repository into ${path.relative(root, buildDir)}`);
+  build(root, buildDir);
+  const projects = prepareProjects(root, buildDir, workDir);
+  const { servedSha256 } = require(path.join(buildDir, "emulator", "images.js"));
+  const { DURATIONS_MS } = require(path.join(buildDir, "emulator", "simulation.js"));
+  const env = { workDir, buildDir, projects, servedSha256, durationsMs: DURATIONS_MS, parallel: opts.parallel, log };
+  for (const dpus of opts.dpus) {
+    if (dpus > opts.ansibleMaxDpus && opts.tools.has("ansible")) notes.push(`The Ansible peer did not run at ${dpus} DPUs (--ansible-max-dpus ${opts.ansibleMaxDpus}).`);
+  }
+  const loadAtStart = os.loadavg().map((v) => Math.round(v * 100) / 100);
+  const write = (raw, final) => {
+    raw.loadAtStart = loadAtStart;
+    const results = buildResults({ raw, opts, versions, startedAt, finishedAt: new Date(), scenarios: SCENARIOS, notes: [...notes, ...raw.notes] });
+    if (!final) results.notes.push("Partial: written after a completed cycle; the run was still going.");
+    fs.mkdirSync(opts.out, { recursive: true });
+    const text = JSON.stringify(results, null, 2) + "\n";
+    const dated = path.join(opts.out, `${results.date.slice(0, 10)}.json`);
+    fs.writeFileSync(dated, text);
+    fs.writeFileSync(path.join(opts.out, "latest.json"), text);
+    const chart = renderChart(results);
+    fs.writeFileSync(path.join(opts.out, `${results.date.slice(0, 10)}.svg`), chart);
+    fs.writeFileSync(path.join(opts.out, "latest.svg"), chart);
+    return { results, dated };
+  };
+  // Results are rewritten after every completed cycle, so an interrupted run keeps what it measured.
+  env.progress = (raw) => write(raw, false);
+  const raw = await runSuite(opts, env);
+  const { results, dated } = write(raw, true);
+  log(`wrote ${path.relative(root, dated)} (and .svg), latest.json and latest.svg in ${path.relative(root, opts.out) || opts.out}`);
+  for (const t of results.targets) log(`target ${t.met ? "met   " : "MISSED"} ${t.target} at ${t.dpus} DPUs: ${t.reached} (limit ${t.limit})`);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    console.error(`bench: ${err.stack ?? err.message}`);
+    process.exitCode = 1;
+  },
+);
