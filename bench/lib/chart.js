@@ -35,13 +35,16 @@ function panel(rows, scenario, sizes, x0, y0) {
   for (const dpus of sizes) parts.push(`<text x="${xOf(dpus)}" y="${y0 + PANEL.top + h + 16}" class="tick" text-anchor="middle">${dpus}</text>`);
   parts.push(`<text x="${x0 + PANEL.left + w / 2}" y="${y0 + PANEL.height - 6}" class="axis" text-anchor="middle">DPUs</text>`);
   parts.push(`<text transform="translate(${x0 + 14},${y0 + PANEL.top + h / 2}) rotate(-90)" class="axis" text-anchor="middle">seconds</text>`);
-  for (const tool of TOOLS) {
+  const present = TOOLS.filter((tool) => mine.some((r) => r.tool === tool));
+  for (const [index, tool] of present.entries()) {
     const line = mine.filter((r) => r.tool === tool).sort((a, b) => a.dpus - b.dpus);
-    if (line.length === 0) continue;
     const color = COLORS[tool];
-    if (line.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${line.map((r) => `${xOf(r.dpus).toFixed(1)},${yOf(r.median).toFixed(1)}`).join(" ")}"/>`);
+    // Tools side by side at each size, a few pixels apart, so equal figures do not hide each other.
+    const shift = (index - (present.length - 1) / 2) * 6;
+    const xAt = (dpus) => (xOf(dpus) + shift).toFixed(1);
+    if (line.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${line.map((r) => `${xAt(r.dpus)},${yOf(r.median).toFixed(1)}`).join(" ")}"/>`);
     for (const r of line) {
-      const x = xOf(r.dpus).toFixed(1);
+      const x = xAt(r.dpus);
       parts.push(`<line x1="${x}" x2="${x}" y1="${yOf(Math.min(...r.runs)).toFixed(1)}" y2="${yOf(Math.max(...r.runs)).toFixed(1)}" stroke="${color}" stroke-width="1"/>`);
       parts.push(`<circle cx="${x}" cy="${yOf(r.median).toFixed(1)}" r="3.5" fill="${color}"><title>${esc(`${tool}, ${r.dpus} DPUs: median ${r.median} s (runs ${r.runs.join(", ")})`)}</title></circle>`);
     }

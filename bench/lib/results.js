@@ -44,6 +44,7 @@ function countersOf(counters) {
       managementRequestsPerResource: resources ? round(requests / resources, 2) : null,
       resourcesInState: resources,
       stateBytes: group[0].stateBytes,
+      serializedProviderBytes: group[0].providerTextBytes ?? null,
       providerPeakRssMiB: rss.length ? { min: Math.min(...rss), median: round(median(rss), 1), max: Math.max(...rss) } : null,
       ...(group[0].byStatus ? { byStatus: group[0].byStatus } : {}),
     };

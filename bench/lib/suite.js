@@ -15,13 +15,18 @@ const SCENARIOS = ["up", "preview", "refresh", "change", "change-timed", "destro
 
 const PASSWORD = "Bench-Mgmt-Pass-1";
 
-/** Bytes of the stack's checkpoint and the resources in it. */
+/** Bytes of the stack's checkpoint, the resources in it, and the bytes of serialized provider text among them. */
 function checkpointSize(backendDir, stack) {
   const file = path.join(backendDir, ".pulumi", "stacks", "smartfleet", `${stack}.json`);
-  if (!fs.existsSync(file)) return { bytes: 0, resources: 0 };
+  if (!fs.existsSync(file)) return { bytes: 0, resources: 0, providerTextBytes: 0 };
   const text = fs.readFileSync(file, "utf8");
-  const resources = JSON.parse(text).checkpoint?.latest?.resources?.length ?? 0;
-  return { bytes: Buffer.byteLength(text), resources };
+  const list = JSON.parse(text).checkpoint?.latest?.resources ?? [];
+  // The dynamic-provider host stores the serialized provider in every resource's inputs and outputs.
+  let providerTextBytes = 0;
+  for (const r of list) {
+    for (const bag of [r.inputs, r.outputs]) if (typeof bag?.__provider === "string") providerTextBytes += Buffer.byteLength(bag.__provider);
+  }
+  return { bytes: Buffer.byteLength(text), resources: list.length, providerTextBytes };
 }
 
 /** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
@@ -151,7 +156,7 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
       const size = checkpointSize(backendDir, stack);
       if (wanted(scenario)) {
         record(scenario, dpus, "smartfleet", seconds, run);
-        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerPeakRssMiB });
+        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB });
       }
     };
     await measured("up", "up");
@@ -224,7 +229,7 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir })
     const size = checkpointSize(backendDir, stack);
     if (wanted(scenario)) {
       record(scenario, dpus, "floor", seconds, run);
-      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerPeakRssMiB });
+      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB });
     }
   };
   await measured("up", "up");
