@@ -4,8 +4,15 @@
 const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /**
- * Peak RSS (VmHWM, MiB) of every live process that runs the dynamic-provider host with
+ * Peak RSS (VmHWM, MiB) and CPU seconds so far of every live process that runs the dynamic-provider host with
  * its working directory under `under` (other people's Pulumi runs on the machine are not ours).
  */
 function providerPeaks(under) {
@@ -17,7 +24,7 @@ function providerPeaks(under) {
       if (!cmdline.includes("dynamic-provider")) continue;
       if (!fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(under)) continue;
       const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (hwm) peaks.set(pid, Number(hwm[1]) / 1024);
+      if (hwm) peaks.set(pid, { rssMiB: Number(hwm[1]) / 1024, cpuSeconds: cpuSecondsOf(pid) });
     } catch {
       // the process ended between listing and reading: nothing to sample
     }
@@ -58,7 +65,7 @@ class PulumiRunner {
   }
 
   /**
-   * Runs `pulumi <operation>` for a scenario and returns `{ seconds, providerPeakRssMiB }`.
+   * Runs `pulumi <operation>` for a scenario and returns `{ seconds, providerPeakRssMiB, providerCpuSeconds }`.
    * Output goes to `logFile`; a failure throws with its tail. `extraEnv` adds variables
    * for this run only (request tracing).
    */
@@ -75,7 +82,10 @@ class PulumiRunner {
     fs.writeSync(out, `\n$ pulumi ${full.join(" ")}\n`);
     const peaks = new Map();
     const sample = () => {
-      for (const [pid, mib] of providerPeaks(this.cwd)) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, mib));
+      for (const [pid, seen] of providerPeaks(this.cwd)) {
+        const before = peaks.get(pid);
+        peaks.set(pid, { rssMiB: Math.max(before?.rssMiB ?? 0, seen.rssMiB), cpuSeconds: Math.max(before?.cpuSeconds ?? 0, seen.cpuSeconds) });
+      }
     };
     const started = process.hrtime.bigint();
     const child = spawn("pulumi", full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
@@ -92,9 +102,11 @@ class PulumiRunner {
       throw new Error(`pulumi ${operation} exited with ${code} (log ${logFile}):\n${tail}`);
     }
     // Several provider processes at once (one per plugin instance) add up; take the largest sum seen.
-    const providerPeakRssMiB = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b, 0) * 10) / 10;
-    return { seconds, providerPeakRssMiB };
+    const providerPeakRssMiB = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.rssMiB, 0) * 10) / 10;
+    // CPU up to the last sample (at most 200 ms before the provider exited).
+    const providerCpuSeconds = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.cpuSeconds, 0) * 100) / 100;
+    return { seconds, providerPeakRssMiB, providerCpuSeconds };
   }
 }
 
-module.exports = { PulumiRunner, providerPeaks };
+module.exports = { PulumiRunner, providerPeaks, cpuSecondsOf };

@@ -25,6 +25,12 @@ function rowsOf(measurements, scenarios) {
   return rows.sort((a, b) => order(a) - order(b));
 }
 
+/** `{ min, median, max }` of the numbers among `values`, or null when there are none. */
+function spread(values) {
+  const known = values.filter((v) => typeof v === "number");
+  return known.length ? { min: Math.min(...known), median: round(median(known), 2), max: Math.max(...known) } : null;
+}
+
 /** smartfleet's counters per (scenario, dpus): medians over runs. */
 function countersOf(counters) {
   const result = [];
@@ -46,6 +52,8 @@ function countersOf(counters) {
       stateBytes: group[0].stateBytes,
       serializedProviderBytes: group[0].providerTextBytes ?? null,
       providerPeakRssMiB: rss.length ? { min: Math.min(...rss), median: round(median(rss), 1), max: Math.max(...rss) } : null,
+      providerCpuSeconds: spread(group.map((c) => c.providerCpuSeconds)),
+      emulatorCpuSeconds: spread(group.map((c) => c.emulatorCpuSeconds)),
       ...(group[0].byStatus ? { byStatus: group[0].byStatus } : {}),
     };
     details.push(detail);

@@ -7,7 +7,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { writeBenchFleet, writeBenchStack } = require("./fleet");
 const { startEmulator, resetCounters, totalRequests, dpuState } = require("./emulator");
-const { PulumiRunner } = require("./pulumi");
+const { PulumiRunner, cpuSecondsOf } = require("./pulumi");
 const { writePlaybook, runChange } = require("./ansible");
 
 /** Scenarios in the order a cycle runs them. */
@@ -150,13 +150,15 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
       const traceFile = opts.traceRequests ? path.join(sizeDir, `trace-${run}-${scenario}.txt`) : undefined;
       const traceEnv = traceFile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-requests.js")}`, BENCH_TRACE_FILE: traceFile } : {};
       if (traceFile) fs.rmSync(traceFile, { force: true });
-      const { seconds, providerPeakRssMiB } = await pulumi.timed(operation, logFile, [], traceEnv);
+      const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
+      const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], traceEnv);
+      const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
       const { requests, byStatus } = await totalRequests(emulator);
       if (traceFile && wanted(scenario)) out.requestBreakdown.push({ scenario, dpus, run, byRequest: breakdown(traceFile) });
       const size = checkpointSize(backendDir, stack);
       if (wanted(scenario)) {
         record(scenario, dpus, "smartfleet", seconds, run);
-        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB });
+        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
       }
     };
     await measured("up", "up");
@@ -225,11 +227,11 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir })
   writeBenchStack(fleet.stackFile, dpus, "restricted");
   pulumi.configure({ stackFile: fleet.stackFile, endpointsFile, caFile: "/dev/null", password: PASSWORD });
   const measured = async (scenario, operation) => {
-    const { seconds, providerPeakRssMiB } = await pulumi.timed(operation, logFile);
+    const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile);
     const size = checkpointSize(backendDir, stack);
     if (wanted(scenario)) {
       record(scenario, dpus, "floor", seconds, run);
-      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB });
+      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, providerCpuSeconds });
     }
   };
   await measured("up", "up");
