@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Stack } from "@pulumi/pulumi/automation";
+import type { RunningEmulator } from "../../emulator";
+import { readCheckpoint } from "../support/pulumi";
+import { admin, dpuState, endpointsFileOf, labStack, makeLabProject, redfishGet, startLabEmulator, type LabProject } from "./lab";
+
+/**
+ * A DPU crash under a deployed lab stack: the service pair it is primary of fails over to
+ * the secondary, Pulumi sees that as drift, and once the DPU is back the next
+ * `up --refresh` restores protection. Read from the emulated hardware, not from outputs.
+ */
+describe("a crashed primary DPU fails its service pair over and the next up restores protection", () => {
+  let project: LabProject;
+  let emulator: RunningEmulator;
+  let stack: Stack;
+  let primary: string;
+  let secondary: string;
+
+  /** The witness pair as the primary's management port serves it over Redfish. */
+  const pairOverRedfish = async (): Promise<{ ActiveSide: string; Protected: boolean }> => {
+    const pairs = await redfishGet(emulator, primary, "/redfish/v1/Oem/SmartFleet/ServicePairs?$expand=.($levels=1)", project.managementPassword);
+    expect(pairs.status).toBe(200);
+    expect(pairs.body.Members).toHaveLength(1);
+    return pairs.body.Members[0];
+  };
+
+  beforeAll(async () => {
+    project = await makeLabProject("127.202.0");
+    primary = project.serials["esx-01/nic1"];
+    secondary = project.serials["esx-02/nic1"];
+    emulator = await startLabEmulator(project);
+    stack = await labStack(project, "failover", endpointsFileOf(project));
+    const up = await stack.up({ parallel: 32 });
+    expect(up.summary.result).toBe("succeeded");
+  });
+
+  afterAll(async () => {
+    await emulator?.stop();
+    project?.cleanup();
+  });
+
+  it("starts protected: the primary serves, the secondary holds the other side", async () => {
+    expect(await pairOverRedfish()).toMatchObject({ ActiveSide: "primary", Protected: true });
+    expect((await dpuState(emulator, secondary)).pairMemberships).toMatchObject([{ primarySerial: primary }]);
+  });
+
+  it("fails the pair over when the primary DPU crashes, and refresh reports it", async () => {
+    await admin(emulator, "POST", `/admin/v1/dpus/${primary}/crash`);
+    expect(await pairOverRedfish()).toMatchObject({ ActiveSide: "secondary", Protected: false });
+    expect((await dpuState(emulator, primary)).services.map((s) => s.state)).toEqual(["Failed"]);
+
+    const refresh = await stack.refresh({ parallel: 32 });
+    expect(refresh.summary.result).toBe("succeeded");
+    expect(refresh.summary.resourceChanges?.update ?? 0).toBeGreaterThanOrEqual(1);
+    // Refresh records the live side in the pair's state (stack outputs wait for the next up).
+    const pair = readCheckpoint(project.sandbox, "smartfleet", "failover").checkpoint.latest?.resources?.find((r) => r.type.endsWith("smartfleet:ServicePair"));
+    expect(pair?.outputs).toMatchObject({ activeSide: "secondary", protected: false });
+  });
+
+  it("restores protection with up --refresh once the DPU is back", async () => {
+    await admin(emulator, "POST", `/admin/v1/dpus/${primary}/recover`);
+    // Recovery alone leaves the pair on the secondary: restoring it is the stack's job.
+    expect(await pairOverRedfish()).toMatchObject({ ActiveSide: "secondary", Protected: false });
+
+    const up = await stack.up({ parallel: 32, refresh: true });
+    expect(up.summary.result).toBe("succeeded");
+    expect(await pairOverRedfish()).toMatchObject({ ActiveSide: "primary", Protected: true });
+    const state = await dpuState(emulator, primary);
+    expect(state.services.map((s) => s.state)).toEqual(["Enabled"]);
+    expect(state.servicePairs).toMatchObject([{ activeSide: "primary", state: "Enabled" }]);
+
+    expect((await stack.outputs()).servicePairs.value).toEqual({ witness: { activeSide: "primary", protected: true } });
+    const preview = await stack.preview({ parallel: 32 });
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+  });
+});
