@@ -3,9 +3,9 @@
 // floor (same program and graph, do-nothing provider), the critical path of a timed
 // fleet-wide change and the Ansible peer. See bench/README.md for how to read results.
 //
-//   npm run bench -- [--dpus N[,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
-//                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--deadline HH:MM]
-//                    [--ansible-max-dpus N] [--out DIR]
+//   npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
+//                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile] [--deadline HH:MM]
+//                    [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
 //
 // Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
 // JavaScript: it compiles the repository itself into bench/.work/.
@@ -23,10 +23,10 @@ const { buildResults } = require("../bench/lib/results");
 const { renderChart } = require("../bench/lib/chart");
 
 const TOOLS = ["smartfleet", "floor", "ansible"];
-const USAGE = `usage: npm run bench -- [--dpus N[,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
-                     [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--deadline HH:MM]
-                     [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
-  --dpus              fleet sizes, even numbers (default 10)
+const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
+                     [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
+                     [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+  --dpus              fleet sizes, even numbers (default 10); N@s1+s2 measures only those scenarios at N
   --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
   --runs              repetitions of every figure (default 3)
   --tools             ${TOOLS.join(", ")} (default all three)
@@ -34,6 +34,8 @@ const USAGE = `usage: npm run bench -- [--dpus N[,N...]] [--scenario S[,S...]] [
   --parallel          pulumi --parallel (default 32)
   --checkpoints       also run up once per size with checkpoints on, to show what they cost
   --trace-requests    log every management request smartfleet makes and break them down per scenario
+  --cpu-profile       run the program and provider processes under node --cpu-prof and summarise where their time went
+                      (slows them down: for finding causes, not for figures)
   --deadline          HH:MM after which no new run starts (results so far are kept; the notes say what was skipped)
   --ansible-max-dpus  largest fleet the Ansible peer runs on (default 500)
   --ansible-runs      runs in which the Ansible peer runs (default: every run)
@@ -45,11 +47,20 @@ function list(value, flag) {
 }
 
 function parseArgs(argv) {
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
+  const sizeScenarios = new Map();
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
-    if (a === "--dpus") opts.dpus = list(next(), a).map(Number);
+    if (a === "--dpus") {
+      // "500@preview+refresh": at that size only those scenarios (besides up and destroy).
+      opts.dpus = [];
+      for (const item of list(next(), a)) {
+        const [size, only] = item.split("@");
+        opts.dpus.push(Number(size));
+        if (only !== undefined) sizeScenarios.set(Number(size), new Set(["up", ...only.split("+").filter(Boolean), "destroy"]));
+      }
+    }
     else if (a === "--scenario") {
       const s = list(next(), a);
       opts.scenarios = new Set(s.includes("all") ? SCENARIOS : ["up", ...s, "destroy"]);
@@ -59,6 +70,7 @@ function parseArgs(argv) {
     else if (a === "--parallel") opts.parallel = Number(next());
     else if (a === "--checkpoints") opts.checkpoints = true;
     else if (a === "--trace-requests") opts.traceRequests = true;
+    else if (a === "--cpu-profile") opts.cpuProfile = true;
     else if (a === "--deadline") opts.deadline = deadlineAt(next());
     else if (a === "--ansible-max-dpus") opts.ansibleMaxDpus = Number(next());
     else if (a === "--ansible-runs") opts.ansibleRuns = Number(next());
@@ -69,7 +81,10 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option '${a}'`);
   }
   for (const n of opts.dpus) if (!Number.isInteger(n) || n < 2 || n % 2 !== 0) throw new Error(`--dpus takes even numbers >= 2, got '${n}'`);
-  for (const s of opts.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (one of ${SCENARIOS.join(", ")})`);
+  opts.scenariosBySize = sizeScenarios;
+  for (const set of [opts.scenarios, ...sizeScenarios.values()]) {
+    for (const s of set) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (one of ${SCENARIOS.join(", ")})`);
+  }
   for (const t of opts.tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}' (one of ${TOOLS.join(", ")})`);
   if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error("--runs takes a positive integer");
   if (!(opts.timeScale > 0)) throw new Error("--time-scale must be above 0 (the timed change measures simulated durations)");

@@ -9,6 +9,7 @@ const { writeBenchFleet, writeBenchStack } = require("./fleet");
 const { startEmulator, resetCounters, totalRequests, dpuState } = require("./emulator");
 const { PulumiRunner, cpuSecondsOf } = require("./pulumi");
 const { writePlaybook, runChange } = require("./ansible");
+const { summariseDir } = require("./profile");
 
 /** Scenarios in the order a cycle runs them. */
 const SCENARIOS = ["up", "preview", "refresh", "change", "change-timed", "destroy"];
@@ -27,6 +28,11 @@ function checkpointSize(backendDir, stack) {
     for (const bag of [r.inputs, r.outputs]) if (typeof bag?.__provider === "string") providerTextBytes += Buffer.byteLength(bag.__provider);
   }
   return { bytes: Buffer.byteLength(text), resources: list.length, providerTextBytes };
+}
+
+/** The scenarios measured at `dpus`: the size's own list (`--dpus 500@preview`) or `--scenario`'s. */
+function scenariosAt(opts, dpus) {
+  return opts.scenariosBySize?.get(dpus) ?? opts.scenarios;
 }
 
 /** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
@@ -69,7 +75,7 @@ async function verifyUp(emulator) {
  * `{ scenario, dpus, run, managementRequests, resources, stateBytes, providerPeakRssMiB, tool }`.
  */
 async function runSuite(opts, env) {
-  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [] };
+  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [], cpuProfiles: [] };
   const record = (scenario, dpus, tool, seconds, run) => {
     out.measurements.push({ scenario, dpus, tool, seconds, run });
     env.log(`  ${scenario.padEnd(12)} ${tool.padEnd(16)} ${dpus} DPUs  run ${run + 1}: ${seconds.toFixed(2)} s`);
@@ -96,10 +102,15 @@ async function runSuite(opts, env) {
     }
     const started = Date.now();
     const cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
-    if (opts.tools.has("smartfleet")) await smartfleetCycle(cycle);
-    if (opts.tools.has("floor")) await floorCycle(cycle);
+    if (opts.tools.has("smartfleet")) {
+      await smartfleetCycle(cycle);
+      env.progress(out);
+    }
+    if (opts.tools.has("floor")) {
+      await floorCycle(cycle);
+      env.progress(out);
+    }
     lastCycleMs.set(dpus, Date.now() - started);
-    env.progress(out);
     if (!checkpointsDone) {
       // Once, on the first size: what writing the checkpoint after every step costs.
       checkpointsDone = true;
@@ -134,7 +145,7 @@ function runnerFor(env, project, backendDir, stack, skipCheckpoints = true) {
 
 /** One smartfleet cycle on a fresh emulated fleet. */
 async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
-  const wanted = (s) => opts.scenarios.has(s);
+  const wanted = (s) => scenariosAt(opts, dpus).has(s);
   const stateDir = path.join(sizeDir, `emulator-${run}`);
   fs.rmSync(stateDir, { recursive: true, force: true });
   let emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
@@ -148,13 +159,20 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
     const measured = async (scenario, operation) => {
       await resetCounters(emulator);
       const traceFile = opts.traceRequests ? path.join(sizeDir, `trace-${run}-${scenario}.txt`) : undefined;
-      const traceEnv = traceFile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "trace-requests.js")}`, BENCH_TRACE_FILE: traceFile } : {};
+      const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-${run}`, scenario) : undefined;
+      const nodeOptions = [
+        ...(traceFile ? [`--require ${path.join(__dirname, "trace-requests.js")}`] : []),
+        ...(profileDir ? [`--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}`] : []),
+      ];
+      const traceEnv = { ...(nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(" ") } : {}), ...(traceFile ? { BENCH_TRACE_FILE: traceFile } : {}) };
       if (traceFile) fs.rmSync(traceFile, { force: true });
+      if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
       const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
       const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], traceEnv);
       const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
       const { requests, byStatus } = await totalRequests(emulator);
       if (traceFile && wanted(scenario)) out.requestBreakdown.push({ scenario, dpus, run, byRequest: breakdown(traceFile) });
+      if (profileDir && wanted(scenario)) out.cpuProfiles.push({ scenario, dpus, run, tool: "smartfleet", processes: summariseDir(profileDir) });
       const size = checkpointSize(backendDir, stack);
       if (wanted(scenario)) {
         record(scenario, dpus, "smartfleet", seconds, run);
@@ -216,7 +234,7 @@ async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, cur
 
 /** One floor cycle: the same program and graph with the do-nothing provider (no emulator involved). */
 async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
-  const wanted = (s) => opts.scenarios.has(s);
+  const wanted = (s) => scenariosAt(opts, dpus).has(s);
   const backendDir = backendFor(env, sizeDir, `floor-${run}`);
   const stack = `bench-${dpus}-floor`;
   const pulumi = runnerFor(env, env.projects.floor, backendDir, stack);
@@ -227,7 +245,11 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir })
   writeBenchStack(fleet.stackFile, dpus, "restricted");
   pulumi.configure({ stackFile: fleet.stackFile, endpointsFile, caFile: "/dev/null", password: PASSWORD });
   const measured = async (scenario, operation) => {
-    const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile);
+    const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-floor-${run}`, scenario) : undefined;
+    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+    const profileEnv = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
+    const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], profileEnv);
+    if (profileDir && wanted(scenario)) out.cpuProfiles.push({ scenario, dpus, run, tool: "floor", processes: summariseDir(profileDir) });
     const size = checkpointSize(backendDir, stack);
     if (wanted(scenario)) {
       record(scenario, dpus, "floor", seconds, run);

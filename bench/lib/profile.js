@@ -1,0 +1,62 @@
+// Reads the V8 CPU profiles (`node --cpu-prof`) a profiled benchmark run leaves and
+// summarises where the time went: self time per function and per source area (our
+// providers and client, the Pulumi SDK, gRPC, Node internals...).
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+/** The area a script URL belongs to, for grouping. */
+function areaOf(url) {
+  if (!url) return "(native/idle)";
+  if (url.includes("/dist/providers/redfish/")) return "smartfleet redfish client";
+  if (url.includes("/dist/providers/")) return "smartfleet providers";
+  if (url.includes("/dist/schemas/")) return "smartfleet schemas (validation)";
+  if (url.includes("/dist/")) return "smartfleet other";
+  if (url.includes("node_modules/@grpc/")) return "grpc";
+  if (url.includes("node_modules/google-protobuf") || url.includes("node_modules/protobufjs")) return "protobuf";
+  if (url.includes("node_modules/@pulumi/pulumi/")) return "pulumi sdk";
+  if (url.includes("node_modules/ajv")) return "ajv";
+  if (url.includes("node_modules/")) return `npm ${url.split("node_modules/").pop().split("/")[0]}`;
+  if (url.startsWith("node:")) return "node internals";
+  return "other";
+}
+
+/** Self milliseconds per function and per area of one .cpuprofile file. */
+function summarise(file) {
+  const profile = JSON.parse(fs.readFileSync(file, "utf8"));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const functions = new Map();
+  const areas = new Map();
+  let totalUs = 0;
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id).callFrame;
+    if (frame.functionName === "(idle)" || frame.functionName === "(program)") continue;
+    totalUs += us;
+    const name = `${frame.functionName || "(anonymous)"} ${path.basename(frame.url || "")}:${frame.lineNumber + 1}`;
+    functions.set(name, (functions.get(name) ?? 0) + us);
+    const area = frame.functionName === "(garbage collector)" ? "garbage collector" : areaOf(frame.url);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+  }
+  const ms = (entries, n) => Object.fromEntries([...entries].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v / 1000)]));
+  return { busyMs: Math.round(totalUs / 1000), byArea: ms(areas, 12), topFunctions: ms(functions, 15) };
+}
+
+/** Summaries of every profile in `dir` whose process ran the dynamic-provider host (found by its own frames). */
+function summariseDir(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".cpuprofile"))) {
+    const file = path.join(dir, name);
+    const text = fs.readFileSync(file, "utf8");
+    const role = text.includes("dynamic-provider") ? "provider" : text.includes("run-pulumi") || text.includes("/cmd/run/") ? "program" : "other";
+    out.push({ file: name, role, ...summarise(file) });
+  }
+  return out.sort((a, b) => b.busyMs - a.busyMs);
+}
+
+module.exports = { summarise, summariseDir };
