@@ -160,7 +160,8 @@ async function main() {
   const { results, dated } = write(raw, true);
   log(`wrote ${path.relative(root, dated)} (and .svg), latest.json and latest.svg in ${path.relative(root, opts.out) || opts.out}`);
   for (const t of results.targets) log(`target ${t.met ? "met   " : "MISSED"} ${t.target} at ${t.dpus} DPUs: ${t.reached} (limit ${t.limit})`);
-  return 0;
+  for (const f of results.failures) log(`failed: ${f.tool} run ${f.run + 1} at ${f.dpus} DPUs (see failures in the results)`);
+  return results.failures.length > 0 ? 1 : 0;
 }
 
 main().then(

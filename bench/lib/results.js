@@ -120,6 +120,7 @@ function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, n
     targets: targetsOf(rows, counters, opts.dpus),
     ...(raw.requestBreakdown.length ? { requestBreakdown: raw.requestBreakdown } : {}),
     ...(raw.cpuProfiles.length ? { cpuProfiles: raw.cpuProfiles } : {}),
+    failures: raw.failures,
     notes,
   };
 }

@@ -75,7 +75,7 @@ async function verifyUp(emulator) {
  * `{ scenario, dpus, run, managementRequests, resources, stateBytes, providerPeakRssMiB, tool }`.
  */
 async function runSuite(opts, env) {
-  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [], cpuProfiles: [] };
+  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [], cpuProfiles: [], failures: [] };
   const record = (scenario, dpus, tool, seconds, run) => {
     out.measurements.push({ scenario, dpus, tool, seconds, run });
     env.log(`  ${scenario.padEnd(12)} ${tool.padEnd(16)} ${dpus} DPUs  run ${run + 1}: ${seconds.toFixed(2)} s`);
@@ -102,19 +102,27 @@ async function runSuite(opts, env) {
     }
     const started = Date.now();
     const cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
-    if (opts.tools.has("smartfleet")) {
-      await smartfleetCycle(cycle);
-      env.progress(out);
-    }
-    if (opts.tools.has("floor")) {
-      await floorCycle(cycle);
+    // A failed cycle is reported and the run goes on: one timeout at 500 DPUs must not discard the other figures.
+    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle]]) {
+      if (!opts.tools.has(tool)) continue;
+      try {
+        await runCycle(cycle);
+      } catch (err) {
+        out.failures.push({ dpus, run, tool, error: String(err.message ?? err).slice(0, 4000) });
+        env.log(`FAILED: ${tool} cycle, run ${run + 1} at ${dpus} DPUs: ${err.message ?? err}`);
+      }
       env.progress(out);
     }
     lastCycleMs.set(dpus, Date.now() - started);
     if (!checkpointsDone) {
       // Once, on the first size: what writing the checkpoint after every step costs.
       checkpointsDone = true;
-      await checkpointCost(cycle);
+      try {
+        await checkpointCost(cycle);
+      } catch (err) {
+        out.failures.push({ dpus, run, tool: "checkpoints", error: String(err.message ?? err).slice(0, 4000) });
+        env.log(`FAILED: the checkpoint measurement at ${dpus} DPUs: ${err.message ?? err}`);
+      }
       env.progress(out);
     }
   }
@@ -281,7 +289,7 @@ async function checkpointCost({ env, out, dpus, fleet, sizeDir }) {
     const up = await pulumi.timed("up", logFile);
     env.log(`  up with checkpoints      ${dpus} DPUs: ${up.seconds.toFixed(2)} s`);
     out.checkpoints.push({ dpus, scenario: "up", secondsWithCheckpoints: up.seconds });
-    await pulumi.timed("destroy", logFile);
+    await runnerFor(env, env.projects.smartfleet, backendDir, `bench-${dpus}`, true).timed("destroy", logFile);
   } finally {
     await emulator.stop();
   }
