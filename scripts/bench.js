@@ -21,6 +21,7 @@ const { runSuite, SCENARIOS } = require("../bench/lib/suite");
 const { ensureAnsible } = require("../bench/lib/ansible");
 const { buildResults } = require("../bench/lib/results");
 const { renderChart } = require("../bench/lib/chart");
+const { renderSummary } = require("../bench/lib/summary");
 
 const TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
@@ -152,13 +153,16 @@ async function main() {
     const chart = renderChart(results);
     fs.writeFileSync(path.join(opts.out, `${results.date.slice(0, 10)}.svg`), chart);
     fs.writeFileSync(path.join(opts.out, "latest.svg"), chart);
+    const summary = renderSummary(results);
+    fs.writeFileSync(path.join(opts.out, `${results.date.slice(0, 10)}.md`), summary);
+    fs.writeFileSync(path.join(opts.out, "latest.md"), summary);
     return { results, dated };
   };
   // Results are rewritten after every completed cycle, so an interrupted run keeps what it measured.
   env.progress = (raw) => write(raw, false);
   const raw = await runSuite(opts, env);
   const { results, dated } = write(raw, true);
-  log(`wrote ${path.relative(root, dated)} (and .svg), latest.json and latest.svg in ${path.relative(root, opts.out) || opts.out}`);
+  log(`wrote ${path.relative(root, dated)} (and .svg, .md), latest.json, latest.svg and latest.md in ${path.relative(root, opts.out) || opts.out}`);
   for (const t of results.targets) log(`target ${t.met ? "met   " : "MISSED"} ${t.target} at ${t.dpus} DPUs: ${t.reached} (limit ${t.limit})`);
   for (const f of results.failures) log(`failed: ${f.tool} run ${f.run + 1} at ${f.dpus} DPUs (see failures in the results)`);
   return results.failures.length > 0 ? 1 : 0;
