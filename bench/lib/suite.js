@@ -295,4 +295,4 @@ async function checkpointCost({ env, out, dpus, fleet, sizeDir }) {
   }
 }
 
-module.exports = { runSuite, SCENARIOS };
+module.exports = { runSuite, SCENARIOS, breakdown };
