@@ -4,8 +4,8 @@
 // fleet-wide change and the Ansible peer. See bench/README.md for how to read results.
 //
 //   npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
-//                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile] [--deadline HH:MM]
-//                    [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+//                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
+//                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
 //
 // Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
 // JavaScript: it compiles the repository itself into bench/.work/.
@@ -26,7 +26,7 @@ const { renderSummary } = require("../bench/lib/summary");
 const TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
                      [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
-                     [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+                     [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
   --dpus              fleet sizes, even numbers (default 10); N@s1+s2 measures only those scenarios at N
   --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
   --runs              repetitions of every figure (default 3)
@@ -37,6 +37,7 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
   --trace-requests    log every management request smartfleet makes and break them down per scenario
   --cpu-profile       run the program and provider processes under node --cpu-prof and summarise where their time went
                       (slows them down: for finding causes, not for figures)
+  --order             run (default: every size's first run, then the rest size by size) or size (all runs of a size, then the next)
   --deadline          HH:MM after which no new run starts (results so far are kept; the notes say what was skipped)
   --ansible-max-dpus  largest fleet the Ansible peer runs on (default 500)
   --ansible-runs      runs in which the Ansible peer runs (default: every run)
@@ -49,7 +50,7 @@ function list(value, flag) {
 
 function parseArgs(argv) {
   const sizeScenarios = new Map();
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, order: "run", ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -72,6 +73,7 @@ function parseArgs(argv) {
     else if (a === "--checkpoints") opts.checkpoints = true;
     else if (a === "--trace-requests") opts.traceRequests = true;
     else if (a === "--cpu-profile") opts.cpuProfile = true;
+    else if (a === "--order") opts.order = next();
     else if (a === "--deadline") opts.deadline = deadlineAt(next());
     else if (a === "--ansible-max-dpus") opts.ansibleMaxDpus = Number(next());
     else if (a === "--ansible-runs") opts.ansibleRuns = Number(next());
@@ -87,6 +89,7 @@ function parseArgs(argv) {
     for (const s of set) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (one of ${SCENARIOS.join(", ")})`);
   }
   for (const t of opts.tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}' (one of ${TOOLS.join(", ")})`);
+  if (!["run", "size"].includes(opts.order)) throw new Error(`--order takes run or size, got '${opts.order}'`);
   if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error("--runs takes a positive integer");
   if (!(opts.timeScale > 0)) throw new Error("--time-scale must be above 0 (the timed change measures simulated durations)");
   if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new Error("--parallel takes a positive integer");

@@ -112,6 +112,8 @@ function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, n
       parallel: opts.parallel,
       timeScaleForTimedChange: opts.timeScale,
       skipCheckpoints: true,
+      order: opts.order,
+      deadline: opts.deadline ? opts.deadline.toISOString() : null,
     },
     rows,
     counters,

@@ -87,9 +87,13 @@ async function runSuite(opts, env) {
     env.log(`fleet of ${dpus} DPUs: ${fleet.hosts} hosts, ${fleet.pairs} service pairs (${fleet.fleetFile})`);
     return { dpus, sizeDir, fleet };
   });
-  // First every size's first run, then the remaining runs size by size: a run cut short
-  // by --deadline still has each size measured, and the smaller sizes complete.
-  const order = [...sizes.map((size) => ({ run: 0, size })), ...sizes.flatMap((size) => Array.from({ length: opts.runs - 1 }, (_, i) => ({ run: i + 1, size })))];
+  // "run" (default): every size's first run, then the remaining runs size by size, so a
+  // run cut short by --deadline still has each size measured. "size": all runs of the
+  // first size, then the next size.
+  const order =
+    opts.order === "size"
+      ? sizes.flatMap((size) => Array.from({ length: opts.runs }, (_, run) => ({ run, size })))
+      : [...sizes.map((size) => ({ run: 0, size })), ...sizes.flatMap((size) => Array.from({ length: opts.runs - 1 }, (_, i) => ({ run: i + 1, size })))];
   const lastCycleMs = new Map();
   let checkpointsDone = !(opts.checkpoints && opts.tools.has("smartfleet"));
   for (const { run, size } of order) {
