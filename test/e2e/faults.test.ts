@@ -52,7 +52,7 @@ describe("faults of the management ports during pulumi up", () => {
     project?.cleanup();
   });
 
-  it("fails only the resources of a DPU whose port is down, naming it, and creates the rest", async () => {
+  it("fails if a DPU's port is down: only that DPU's resources, with an error naming it; the rest is created", async () => {
     await setFaults(running(), serial("esx-04/nic1"), { portDown: true });
     // --continue-on-error: Pulumi goes on with everything that does not depend on the dead port.
     const error = await stack.up({ parallel: 32, continueOnError: true }).then(

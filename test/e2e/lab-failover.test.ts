@@ -5,11 +5,12 @@ import { readCheckpoint } from "../support/pulumi";
 import { admin, dpuState, endpointsFileOf, labStack, makeLabProject, redfishGet, startLabEmulator, type LabProject } from "./lab";
 
 /**
- * A DPU crash under a deployed lab stack: the service pair it is primary of fails over to
- * the secondary, Pulumi sees that as drift, and once the DPU is back the next
- * `up --refresh` restores protection. Read from the emulated hardware, not from outputs.
+ * A deployed lab stack living on: a DPU crash fails the service pair it is primary of over
+ * to the secondary, Pulumi sees that as drift, and once the DPU is back the next
+ * `up --refresh` restores protection; a new management password is rotated onto every
+ * claimed DPU. Read from the emulated hardware, not from outputs.
  */
-describe("a crashed primary DPU fails its service pair over and the next up restores protection", () => {
+describe("a deployed lab stack: DPU crash and failover, password rotation", () => {
   let project: LabProject;
   let emulator: RunningEmulator;
   let stack: Stack;
@@ -70,6 +71,24 @@ describe("a crashed primary DPU fails its service pair over and the next up rest
     expect(state.servicePairs).toMatchObject([{ activeSide: "primary", state: "Enabled" }]);
 
     expect((await stack.outputs()).servicePairs.value).toEqual({ witness: { activeSide: "primary", protected: true } });
+    const preview = await stack.preview({ parallel: 32 });
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+  });
+
+  it("rotates the management password on every claimed DPU when the secret changes", async () => {
+    const rotated = "Rotated-Pa55word-2026";
+    await stack.setConfig("smartfleet:managementPassword", { value: rotated, secret: true });
+    const up = await stack.up({ parallel: 32 });
+    expect(up.summary.result).toBe("succeeded");
+    expect(up.summary.resourceChanges?.create ?? 0).toBe(0);
+    expect(up.summary.resourceChanges?.replace ?? 0).toBe(0);
+    for (const ref of ["esx-01/nic1", "esx-01/nic2", "esx-02/nic1", "esx-03/nic1", "esx-04/nic1"]) {
+      const serial = project.serials[ref];
+      expect((await redfishGet(emulator, serial, "/redfish/v1/Systems", rotated)).status, ref).toBe(200);
+      expect((await redfishGet(emulator, serial, "/redfish/v1/Systems", project.managementPassword)).status, ref).toBe(401);
+    }
+    // The unmanaged DPU keeps its factory account.
+    expect((await dpuState(emulator, project.serials["esx-04/nic2"])).accounts).toMatchObject([{ passwordChangeRequired: true }]);
     const preview = await stack.preview({ parallel: 32 });
     expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
   });

@@ -192,4 +192,16 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
     expect(countFleet(hw.all)).toEqual({ services: 0, hostDevices: 0, servicePairs: 0, pairMemberships: 0, acceleratorShares: 0, insertedMedia: 0, bootOverrides: 0 });
     for (const ref of MANAGED) expect(hw.of(ref).virtualMedia.inserted, ref).toBe(false);
   });
+
+  it("takes the released fleet back under management with the next up, adopting what is there", async () => {
+    const up = await stack.up({ parallel: 32 });
+    expect(up.summary.resourceChanges).toMatchObject({ create: 31 });
+    const hw = await hardware();
+    expect(countFleet(hw.all)).toEqual(LAB_COUNTS);
+    // Adopted, not reinstalled: the OS and the claimed account were left in place by destroy.
+    expect(hw.of("esx-01/nic1").dpuOs).toMatchObject({ version: "8.0.3", state: "Enabled" });
+    expect(hw.of("esx-01/nic1").accounts).toHaveLength(1);
+    const preview = await stack.preview({ parallel: 32 });
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+  });
 });
