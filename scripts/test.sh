@@ -8,5 +8,6 @@ echo "== build (tsc)"
 tsc -p tsconfig.json
 echo "== generated code is fresh"
 node scripts/codegen.js --check
+node scripts/vendor-redfish.js --check
 echo "== vitest"
 exec vitest run "$@"

@@ -5,16 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "../inventory";
-import { sharedRedfishDir } from "./registry";
+import csdlNamespaces = require("./data/csdl-namespaces.json");
 
-/** DMTF schema files whose types the ports serve. */
-const DMTF_SCHEMAS = [
-  "ServiceRoot", "ComputerSystemCollection", "ComputerSystem", "Bios", "Settings", "ManagerCollection", "Manager",
-  "VirtualMediaCollection", "VirtualMedia", "ChassisCollection", "Chassis", "NetworkAdapterCollection", "NetworkAdapter",
-  "UpdateService", "SoftwareInventoryCollection", "SoftwareInventory", "TaskService", "TaskCollection", "Task",
-  "SessionService", "SessionCollection", "Session", "AccountService", "ManagerAccountCollection", "ManagerAccount",
-  "RoleCollection", "Role", "Message", "Resource", "RedfishExtensions", "Privileges",
-];
+/** The DMTF CSDL files $metadata references, with the namespaces each declares (vendored). */
+const DMTF_SCHEMAS: Record<string, string[]> = csdlNamespaces.files;
 
 let metadataCache: string | undefined;
 let csdlCache: string | undefined;
@@ -32,12 +26,9 @@ export function csdlFile(): string {
 /** The `$metadata` document. */
 export function metadataXml(): string {
   if (metadataCache) return metadataCache;
-  const dir = path.join(sharedRedfishDir(), "DSP8010-2025.4");
-  const refs = DMTF_SCHEMAS.map((name) => {
-    const file = `${name}_v1.xml`;
-    const namespaces = namespacesIn(fs.readFileSync(path.join(dir, file), "utf8"));
-    return reference(`http://redfish.dmtf.org/schemas/v1/${file}`, namespaces);
-  });
+  const refs = Object.entries(DMTF_SCHEMAS).map(([file, namespaces]) =>
+    reference(`http://redfish.dmtf.org/schemas/v1/${file}`, namespaces),
+  );
   refs.push(reference("/redfish/v1/schemas/SmartFleet_v1.xml", namespacesIn(csdlFile())));
   metadataCache = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -1,10 +1,9 @@
 /**
- * Redfish error bodies from the DMTF Base message registry
- * (`../shared/redfish/registries/Base.1.22.1.json`, a sibling of the repository).
+ * Redfish error bodies from the DMTF Base message registry, vendored into
+ * `data/base-registry.json` by scripts/vendor-redfish.js so the emulator never reads
+ * outside its own tree while it serves.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { repoRoot } from "../inventory";
+import baseRegistryData = require("./data/base-registry.json");
 
 interface RegistryMessage {
   Message: string;
@@ -18,22 +17,9 @@ interface Registry {
   Messages: Record<string, RegistryMessage>;
 }
 
-let base: Registry | undefined;
-
-/** The folder of shared Redfish reference data (`../shared/redfish` beside the repo). */
-export function sharedRedfishDir(): string {
-  return path.resolve(repoRoot(), "../shared/redfish");
-}
+const base: Registry = baseRegistryData;
 
 function baseRegistry(): Registry {
-  if (!base) {
-    const file = path.join(sharedRedfishDir(), "registries", "Base.1.22.1.json");
-    try {
-      base = JSON.parse(fs.readFileSync(file, "utf8")) as Registry;
-    } catch (cause) {
-      throw new Error(`cannot read the Base message registry at ${file}`, { cause });
-    }
-  }
   return base;
 }
 
