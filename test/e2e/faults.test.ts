@@ -14,6 +14,7 @@ import {
   setFaults,
   spawnEmulator,
   type EmulatorProcess,
+  type FleetCounts,
   type LabProject,
 } from "./lab";
 
@@ -107,20 +108,27 @@ describe("faults of the management ports during pulumi up", () => {
     fs.rmSync(project.emulatorDir, { recursive: true, force: true });
     emulator = await spawnEmulator(project, 0.01);
 
+    // esx-04/nic1 answers slowly (the fault lives in the emulator process, so the restart
+    // clears it): while the other DPUs already run services it is still being claimed or
+    // installed, whatever the machine's speed.
+    await setFaults(running(), serial("esx-04/nic1"), { latencyMs: 300 });
     const firstUp = stack.up({ parallel: 32 }).then(
       (r) => r.summary.result,
       (e: Error) => `failed: ${e.message}`,
     );
-    // Some services are up while the host OS installs (the longest tasks) still run.
+    let atKill: FleetCounts | undefined;
     await waitFor(async () => {
       const hw = await hardware();
-      return countFleet(hw.all).services >= 1 && (hw.of("esx-01/nic1").host.os === null || hw.of("esx-02/nic1").host.os === null);
+      atKill = countFleet(hw.all);
+      return atKill.services >= 1 && hw.of("esx-04/nic1").services.length === 0;
     }, 120_000);
     await running().kill("SIGKILL");
     await new Promise((resolve) => setTimeout(resolve, 500));
     emulator = await spawnEmulator(project, 0.01);
-    // What was in flight ends Exception at the restart, so the interrupted up fails cleanly.
-    expect(await firstUp).toContain("the emulator restarted while the install ran");
+    expect(atKill?.services).toBeLessThan(LAB_COUNTS.services);
+    // The interrupted up ends either way: an install in flight ends Exception at the restart
+    // ("the emulator restarted while the install ran"); a request cut off is retried.
+    await firstUp;
 
     const up = await stack.up({ parallel: 32 });
     expect(up.summary.result).toBe("succeeded");
