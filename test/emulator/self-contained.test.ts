@@ -53,7 +53,7 @@ describe("the emulator outside a checkout with the DMTF bundle beside it", () =>
 
     const metadata = await request(started.ca, `${started.url}/redfish/v1/$metadata`);
     expect(metadata.status).toBe(200);
-    expect(String(metadata.body)).toContain("ComputerSystem_v1.xml");
-    expect(String(metadata.body)).toContain("SmartFleet_v1.xml");
+    expect(metadata.text).toContain("ComputerSystem_v1.xml");
+    expect(metadata.text).toContain("SmartFleet_v1.xml");
   });
 });
