@@ -138,9 +138,26 @@ export function parseRedfishError(body: unknown): ParsedRedfishError {
   // The first extended info is the specific reason; `error.code` is often the generic Base.GeneralError.
   const first = result.extendedInfo.find((m) => typeof m.MessageId === "string");
   result.messageId = first?.MessageId ?? stringOrUndefined(error.code);
-  result.message = first?.Message ?? stringOrUndefined(error.message);
+  result.message = combineMessages(first?.Message, stringOrUndefined(error.message));
   result.resolution = first?.Resolution;
   return result;
+}
+
+/** `error.message` texts that only point at the extended info (bmcweb and others send these). */
+const POINTER_TO_EXTENDED_INFO = /see (the )?extendedinfo|a general error has occurred/i;
+
+/**
+ * The registry message of the extended info is generic ("The HTTP method is not allowed on
+ * this resource."); services often say the actual reason only in `error.message` ("the
+ * primary DPU MT1 is not running"). Both are kept, the specific one first, unless
+ * `error.message` repeats the registry text or merely points at the extended info.
+ */
+function combineMessages(registryMessage: string | undefined, errorMessage: string | undefined): string | undefined {
+  if (registryMessage === undefined) return errorMessage;
+  if (errorMessage === undefined || POINTER_TO_EXTENDED_INFO.test(errorMessage)) return registryMessage;
+  const normalize = (text: string) => text.trim().replace(/\.$/, "").toLowerCase();
+  if (normalize(registryMessage).includes(normalize(errorMessage))) return registryMessage;
+  return `${errorMessage} (${registryMessage.trim().replace(/\.$/, "")})`;
 }
 
 /** Replaces every occurrence of each secret in `text` with `***`. */

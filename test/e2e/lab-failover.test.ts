@@ -58,6 +58,15 @@ describe("a deployed lab stack: DPU crash and failover, password rotation", () =
     expect(pair?.outputs).toMatchObject({ activeSide: "secondary", protected: false });
   });
 
+  it("fails if the primary DPU is still down: the pair cannot be restored, and the error says why", async () => {
+    const error = await stack.up({ parallel: 32 }).then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(error).toMatch(new RegExp(`ServicePair witness \\(esx-01/nic1 \\(${primary}\\) \\+ esx-02/nic1 \\(${secondary}\\)\\): update failed: .*OperationNotAllowed.*: the primary DPU ${primary} is not running`));
+    expect(await pairOverRedfish()).toMatchObject({ ActiveSide: "secondary", Protected: false });
+  });
+
   it("restores protection with up --refresh once the DPU is back", async () => {
     await admin(emulator, "POST", `/admin/v1/dpus/${primary}/recover`);
     // Recovery alone leaves the pair on the secondary: restoring it is the stack's job.
