@@ -12,7 +12,7 @@ import * as https from "node:https";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { startEmulator, type EndpointsFile, type RunningEmulator } from "../../emulator";
+import { startEmulator, type RunningEmulator } from "../../emulator";
 import type { DpuState } from "../../emulator/model";
 import { localStack, makeSandbox, repoRoot, type PulumiSandbox } from "../support/pulumi";
 
@@ -100,7 +100,9 @@ function relocateInventory(file: string, addressBlock: string): { serials: Recor
 
 /** Optional provider time budgets (seconds). */
 export interface StackTimeouts {
+  /** `smartfleet:callTimeoutSeconds`: longest wait for one HTTP request. */
   callTimeoutSeconds?: number;
+  /** `smartfleet:operationTimeoutSeconds`: longest wait for one whole operation. */
   operationTimeoutSeconds?: number;
 }
 
@@ -131,7 +133,9 @@ export async function startLabEmulator(project: LabProject, timeScale = 0): Prom
 
 /** Where an emulator's admin API is. */
 export interface AdminAccess {
+  /** Base URL of the admin API. */
   adminUrl: string;
+  /** Its bearer token. */
   adminToken: string;
 }
 
@@ -265,11 +269,6 @@ export async function spawnEmulator(project: LabProject, timeScale: number): Pro
       await exited;
     },
   };
-}
-
-/** Reads an emulator's endpoints file. */
-export function readEndpoints(file: string): EndpointsFile {
-  return JSON.parse(fs.readFileSync(file, "utf8")) as EndpointsFile;
 }
 
 /** The endpoints file an emulator of the project writes. */
