@@ -1,8 +1,9 @@
+import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { readCheckpoint } from "../support/pulumi";
-import { admin, dpuState, endpointsFileOf, labStack, makeLabProject, redfishGet, startLabEmulator, type LabProject } from "./lab";
+import { admin, backendFiles, dpuState, endpointsFileOf, labStack, makeLabProject, redfishGet, startLabEmulator, type LabProject } from "./lab";
 
 /**
  * A deployed lab stack living on: a DPU crash fails the service pair it is primary of over
@@ -96,6 +97,11 @@ describe("a deployed lab stack: DPU crash and failover, password rotation", () =
       expect((await redfishGet(emulator, serial, "/redfish/v1/Systems", rotated)).status, ref).toBe(200);
       expect((await redfishGet(emulator, serial, "/redfish/v1/Systems", project.managementPassword)).status, ref).toBe(401);
     }
+    // Neither password reached the state, nor any backup or history file of it.
+    const state = backendFiles(project).map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    expect(state).toContain("pulumi-nodejs:dynamic/smartfleet:SmartNic");
+    expect(state.includes(rotated)).toBe(false);
+    expect(state.includes(project.managementPassword)).toBe(false);
     // The unmanaged DPU keeps its factory account.
     expect((await dpuState(emulator, project.serials["esx-04/nic2"])).accounts).toMatchObject([{ passwordChangeRequired: true }]);
     const preview = await stack.preview({ parallel: 32 });
