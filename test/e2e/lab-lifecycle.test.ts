@@ -185,6 +185,23 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
     expect(countFleet(hw.all)).toEqual(LAB_COUNTS);
   });
 
+  it("fails if a DPU OS image does not match its checksum: the error names both digests and the DPU keeps its OS", async () => {
+    // The lab catalog lists esxi-arm 8.0.4-rc1 with a wrong sha256 on purpose.
+    editStackFile(project, (doc) => doc.setIn(["hosts", "esx-04", "smartnics", "nic1", "os", "version"], "8.0.4-rc1"));
+    const error = await stack.up({ parallel: 32 }).then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(error).toMatch(/DpuOs esx-04\/nic1 \(PEN-DSC2-0004\) OS: update failed: .*task ended Exception: .*checksum mismatch .*expected sha256 a82f5204\w+, pulled bytes have \w{64}/);
+    const dpu = (await hardware()).of("esx-04/nic1");
+    expect(dpu.dpuOs).toMatchObject({ image: "esxi-arm", version: "8.0.3", state: "Enabled" });
+    expect(dpu.services.map((s) => s.state)).toEqual(dpu.services.map(() => "Enabled"));
+
+    editStackFile(project, (doc) => doc.setIn(["hosts", "esx-04", "smartnics", "nic1", "os", "version"], "8.0.3"));
+    const preview = await stack.preview({ parallel: 32 });
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+  });
+
   it("releases everything with destroy and leaves a clean fleet", async () => {
     const result = await stack.destroy({ parallel: 32 });
     expect(result.summary.result).toBe("succeeded");
