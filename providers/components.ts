@@ -156,7 +156,8 @@ export class ManagedHost extends pulumi.ComponentResource {
             name: deviceName,
             kind: device.kind,
             function: device.function ?? "vf",
-            ...(device.backingService ? { backingService: device.backingService } : {}),
+            // From the service resource, so a replacement of the service replaces the device too.
+            ...(device.backingService ? { backingService: backing ? backing.name : device.backingService } : {}),
             ...access,
           },
           { ...child, dependsOn: [backing ?? ready] },

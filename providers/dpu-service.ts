@@ -103,6 +103,8 @@ export type DpuServiceResourceArgs = { [K in keyof DpuServiceArgs]: pulumi.Input
 
 /** A service on a DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:DpuService`). */
 export class DpuService extends pulumi.dynamic.Resource {
+  /** The service's name on its DPU; devices it backs take it from here, so they depend on this resource's properties. */
+  declare readonly name: pulumi.Output<string>;
   /** The member URI on the management port. */
   declare readonly uri: pulumi.Output<string>;
   /** `Deploying`, `Enabled` or `Failed`. */

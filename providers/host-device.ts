@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostDeviceInputs } from "../schemas/generated/host-device-inputs";
 import { asRecord } from "./redfish";
 import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
-import { defineKind, movedTargets, sameDpu } from "./common/kind";
+import { defineKind, movedTargets, sameDpu, UNKNOWN_VALUE } from "./common/kind";
 import { lazyProvider } from "./common/lazy-provider";
 import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
 import { TYPE_MODULE, withSecrets } from "./common/resource-options";
@@ -33,6 +33,9 @@ export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
   replaces: (changed, olds, news) => [
     ...movedTargets(changed, olds, news, ["target"]),
     ...changed.filter((k) => ["name", "kind", "function", "backingAccelerator"].includes(k)),
+    // Unknown only while the backing service is replaced delete-before-replace: the port
+    // refuses to delete a service that backs a device, so the device goes first and comes back after.
+    ...(changed.includes("backingService") && news.backingService === UNKNOWN_VALUE ? ["backingService"] : []),
   ],
   // On the same DPU the old and new device would share a name.
   deleteBeforeReplace: (olds, news) => sameDpu(olds.target, news.target),

@@ -159,6 +159,18 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
     expect(after).toMatchObject([{ id: before.id, serviceType: "nsx-dfw", version: "4.2.2", state: "Enabled" }]);
   });
 
+  it("replaces a service whose type changes, taking the device it backs down first and presenting it again", async () => {
+    editStackFile(project, (doc) => doc.setIn(["hosts", "esx-01", "smartnics", "nic1", "services", "dfw", "type"], "firewall"));
+    const up = await stack.up({ parallel: 32 });
+    // The port refuses to delete a service that backs a device: the vNIC is replaced with it.
+    expect(up.summary.resourceChanges).toMatchObject({ replace: 2 });
+    const dpu = (await hardware()).of("esx-01/nic1");
+    expect(dpu.services).toMatchObject([{ id: "dfw", serviceType: "firewall", version: "4.2.2", state: "Enabled" }]);
+    expect(dpu.hostDevices).toMatchObject([{ name: "vnic0", kind: "vnic", backingService: "dfw" }]);
+    const preview = await stack.preview({ parallel: 32 });
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+  });
+
   it("replaces a service pair whose secondary moves to another DPU", async () => {
     editStackFile(project, (doc) => doc.setIn(["servicePairs", "witness", "secondary"], "esx-01/nic2"));
     const up = await stack.up({ parallel: 32 });

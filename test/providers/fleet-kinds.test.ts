@@ -7,6 +7,7 @@ import { implementation as hostDevice, type HostDeviceOutputs } from "../../prov
 import { implementation as hostOsInstall, type HostOsInstallArgs, type HostOsInstallOutputs } from "../../providers/host-os-install";
 import { implementation as servicePair, type ServicePairArgs, type ServicePairOutputs } from "../../providers/service-pair";
 import { implementation as smartNic } from "../../providers/smart-nic";
+import { UNKNOWN_VALUE } from "../../providers/common/kind";
 import { KINDS } from "../../providers/kinds";
 import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "./harness";
 
@@ -42,6 +43,10 @@ describe("the host-level and cross-DPU kinds against the emulated fleet", () => 
     const outs = (await hostDevice.create(args)).outs as HostDeviceOutputs;
     expect(outs.hostPciAddress).toMatch(/^0000:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/);
     expect(await hostDevice.diff("x", outs, { ...args, kind: "nvme" })).toMatchObject({ replaces: ["kind"], deleteBeforeReplace: true });
+    // Another backing service is an in-place PATCH; an unknown one (its service replaced
+    // delete-before-replace) replaces the device, which the port would not let outlive it.
+    expect(await hostDevice.diff("x", outs, { ...args, backingService: "ids" })).toMatchObject({ changes: true, replaces: [] });
+    expect(await hostDevice.diff("x", outs, { ...args, backingService: UNKNOWN_VALUE })).toMatchObject({ replaces: ["backingService"], deleteBeforeReplace: true });
     await hostDevice.delete("x", outs);
     expect((await dump(fleet, "NV1")).hostDevices).toHaveLength(0);
   });
