@@ -9,7 +9,7 @@ import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { lazyProvider } from "./common/lazy-provider";
-import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
 import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** DpuService inputs: the kind schema's properties plus the account credentials. */
@@ -83,13 +83,7 @@ function outputsFrom(inputs: DpuServiceArgs, member: LiveMember): DpuServiceOutp
   const b = member.body;
   return {
     ...inputs,
-    service: {
-      type: b.ServiceType as Service["type"],
-      version: String(b.Version),
-      cores: Number(b.Cores),
-      memoryGiB: Number(b.MemoryGiB),
-      config: (b.Config as Record<string, unknown>) ?? {},
-    },
+    service: serviceFromBody(b),
     uri: member.uri,
     state: String(b.State ?? ""),
   };

@@ -5,12 +5,11 @@
  * next update moves the active side back to the primary, which restores protection.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Service } from "../schemas/generated/common";
 import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { lazyProvider } from "./common/lazy-provider";
-import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
 import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** ServicePair inputs: the kind schema's properties plus the primary's account credentials. */
@@ -117,13 +116,7 @@ function outputsFrom(inputs: ServicePairArgs, member: LiveMember): ServicePairOu
   const b = member.body;
   return {
     ...inputs,
-    service: {
-      type: b.ServiceType as Service["type"],
-      version: String(b.Version),
-      cores: Number(b.Cores),
-      memoryGiB: Number(b.MemoryGiB),
-      config: (b.Config as Record<string, unknown>) ?? {},
-    },
+    service: serviceFromBody(b),
     uri: member.uri,
     activeSide: String(b.ActiveSide ?? ""),
     protected: b.Protected === true,

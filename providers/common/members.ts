@@ -4,6 +4,7 @@
  * the stack gives them, so a re-run (or a run after a crash between the POST and the
  * state write) finds and adopts what an earlier run created instead of duplicating it.
  */
+import type { Service } from "../../schemas/generated/common";
 import { asRecord, RedfishError } from "../redfish";
 import { findMember, followTask, oemCollection, type DpuConnection, type Resumable } from "./dpu";
 
@@ -61,4 +62,15 @@ export async function patchMember(connection: DpuConnection, member: LiveMember,
   if (Object.keys(patch).length === 0) return member;
   await connection.client.patch(member.uri, patch);
   return (await readMemberAt(connection, member.uri)) ?? member;
+}
+
+/** The service a service or service-pair member reports (ServiceType, Version, Cores, MemoryGiB, Config). */
+export function serviceFromBody(b: Record<string, unknown>): Service {
+  return {
+    type: b.ServiceType as Service["type"],
+    version: String(b.Version),
+    cores: Number(b.Cores),
+    memoryGiB: Number(b.MemoryGiB),
+    config: (b.Config as Record<string, unknown>) ?? {},
+  };
 }
