@@ -86,28 +86,12 @@ export interface HostDeviceState {
   share: { sourceSerial: string; shareId: string } | null;
 }
 
-/** A fault-tolerant service across two DPUs, stored on the primary. */
-export interface ServicePairState {
-  /** Resource id. */
-  id: string;
-  /** Display name. */
-  name: string;
-  /** Service type. */
-  serviceType: ServiceType;
-  /** Service version. */
-  version: string;
-  /** Cores reserved on each side. */
-  cores: number;
-  /** Memory reserved on each side. */
-  memoryGiB: number;
-  /** Service configuration. */
-  config: Record<string, unknown>;
+/** A fault-tolerant service across two DPUs, stored on the primary (cores and memory are reserved on each side). */
+export interface ServicePairState extends ServiceState {
   /** Serial of the secondary DPU. */
   secondarySerial: string;
   /** Which side serves. */
   activeSide: "primary" | "secondary";
-  /** Lifecycle. */
-  state: "Deploying" | "Enabled" | "Failed";
 }
 
 /** The secondary side's record of a pair (reserves its capacity there). */
