@@ -5,10 +5,10 @@
 //
 //   npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
 //                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
-//                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+//                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--commit REF] [--out DIR]
 //
 // Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
-// JavaScript: it compiles the repository itself into bench/.work/.
+// JavaScript: it exports the commit it measures and compiles it into bench/.work/.
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -16,7 +16,7 @@ const os = require("node:os");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
-const { build, prepareProjects } = require("../bench/lib/project");
+const { exportCommit, build, prepareProjects } = require("../bench/lib/project");
 const { runSuite, SCENARIOS } = require("../bench/lib/suite");
 const { ensureAnsible } = require("../bench/lib/ansible");
 const { buildResults } = require("../bench/lib/results");
@@ -41,6 +41,7 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
   --deadline          HH:MM after which no new run starts (results so far are kept; the notes say what was skipped)
   --ansible-max-dpus  largest fleet the Ansible peer runs on (default 500)
   --ansible-runs      runs in which the Ansible peer runs (default: every run)
+  --commit            the commit to build and measure (default HEAD; never the working tree)
   --out               results folder (default bench/results)`;
 
 function list(value, flag) {
@@ -50,7 +51,7 @@ function list(value, flag) {
 
 function parseArgs(argv) {
   const sizeScenarios = new Map();
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, order: "run", ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, order: "run", commit: "HEAD", ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -74,6 +75,7 @@ function parseArgs(argv) {
     else if (a === "--trace-requests") opts.traceRequests = true;
     else if (a === "--cpu-profile") opts.cpuProfile = true;
     else if (a === "--order") opts.order = next();
+    else if (a === "--commit") opts.commit = next();
     else if (a === "--deadline") opts.deadline = deadlineAt(next());
     else if (a === "--ansible-max-dpus") opts.ansibleMaxDpus = Number(next());
     else if (a === "--ansible-runs") opts.ansibleRuns = Number(next());
@@ -128,15 +130,20 @@ async function main() {
     node: process.version,
     pulumiCli: versionOf("pulumi", ["version"]),
     pulumiSdk: require(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json")).version,
-    smartfleet: versionOf("git", ["-C", root, "rev-parse", "--short", "HEAD"]),
+    smartfleet: null,
   };
   if (opts.tools.has("ansible")) {
     Object.assign(versions, ensureAnsible(log));
     log(`Ansible peer: ansible-core ${versions.ansibleCore}, community.general ${versions.communityGeneral} (Debian ansible ${versions.debianAnsible})`);
   }
-  log(`building the repository into ${path.relative(root, buildDir)}`);
-  build(root, buildDir);
-  const projects = prepareProjects(root, buildDir, workDir);
+  // The product is built from the commit (HEAD unless --commit), never from the working tree.
+  const commit = versionOf("git", ["-C", root, "rev-parse", opts.commit]);
+  if (!commit) throw new Error(`git cannot resolve '${opts.commit}'`);
+  versions.smartfleet = commit.slice(0, 12);
+  const sourceDir = exportCommit(root, commit, path.join(workDir, "src"));
+  log(`building smartfleet ${versions.smartfleet} into ${path.relative(root, buildDir)}`);
+  build(sourceDir, buildDir, log);
+  const projects = prepareProjects(sourceDir, buildDir, workDir);
   const { servedSha256 } = require(path.join(buildDir, "emulator", "images.js"));
   const { DURATIONS_MS } = require(path.join(buildDir, "emulator", "simulation.js"));
   const env = { workDir, buildDir, projects, servedSha256, durationsMs: DURATIONS_MS, parallel: opts.parallel, log };
