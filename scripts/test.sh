@@ -10,4 +10,14 @@ echo "== generated code is fresh"
 node scripts/codegen.js --check
 node scripts/vendor-redfish.js --check
 echo "== vitest"
-exec vitest run "$@"
+report=.smartfleet/vitest-report.json
+mkdir -p .smartfleet
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line for tools that read test summaries.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' "$report" || true
+exit "$status"

@@ -101,5 +101,8 @@ run_port amd https://127.77.0.2:8443 admin
   echo "Run on $(date -u +%Y-%m-%d) with Node $(node -v), Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())')."
 } >"$HERE/RESULTS.md"
 cat "$HERE/RESULTS.md"
+# One plain closing line for tools that read test summaries: validator checks across ports.
+grep -E '^\| (nvidia|amd) \|' "$HERE/RESULTS.md" | grep -oE '[0-9]+ (pass|fail)' |
+  awk '$2 == "pass" { p += $1 } $2 == "fail" { f += $1 } END { printf "Conformance: %d passed, %d failed\n", p, f }'
 if [ "$status" -ne 0 ]; then log "FAILED: see $WORK/logs"; fi
 exit "$status"
