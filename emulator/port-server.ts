@@ -337,7 +337,7 @@ function checkPrivilege(account: AccountState, method: string, pathname: string,
   }
 }
 
-/** Accepts only `$expand=.($levels=1)` (or `.`); other `$` queries are not implemented. */
+/** Accepts `$expand=.($levels=1)` (or `.`); any other `$` query answers 501 `QueryNotSupported`, as the ProtocolFeaturesSupported of the service root advertises. */
 function checkQuery(query: URLSearchParams): boolean {
   let expand = false;
   for (const [key, value] of query) {
