@@ -127,4 +127,4 @@ function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, n
   };
 }
 
-module.exports = { buildResults };
+module.exports = { buildResults, targetsOf };
