@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import type { FleetPki } from "./certs";
 import type { AccountState } from "./model";
 import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
+import { expandResource, parseExpand, type ExpandRequest } from "./redfish/expand";
 import { errorBody } from "./redfish/registry";
 import { renderContext, type RenderContext } from "./redfish/resources";
 import { buildRouter, OPEN_PATHS, passwordChangeInfo, type Handler, type Reply, type RouteContext } from "./redfish/routes";
@@ -228,8 +229,11 @@ export class ManagementPorts {
     if (match.kind === "method-not-allowed") throw methodNotAllowed(match.allow);
     if (!accepts(req, "application/json")) throw notAcceptable();
     const isLogin = method === "POST" && pathname === "/redfish/v1/SessionService/Sessions";
-    const auth = OPEN_PATHS.has(pathname) || isLogin ? { account: undefined, sessionId: undefined } : this.authenticate(port, req);
-    if (auth.account) checkPrivilege(auth.account, method, pathname, auth.sessionId);
+    // An open resource needs no credentials, but what its expansion inlines does: when a
+    // request sends them, they decide what the expansion may show.
+    const open = (OPEN_PATHS.has(pathname) && !(expand && hasCredentials(req))) || isLogin;
+    const auth = open ? { account: undefined, sessionId: undefined } : this.authenticate(port, req);
+    if (auth.account && !OPEN_PATHS.has(pathname)) checkPrivilege(auth.account, method, pathname, auth.sessionId);
     const body = method === "POST" || method === "PATCH" || method === "PUT" ? parseJsonObject(raw) : {};
     const ctx: RouteContext = { ...port.render, params: match.params, body, query: url.searchParams, headers: req.headers, account: auth.account, sessionId: auth.sessionId };
     if (method === "PATCH" && req.headers["if-match"]) {
@@ -244,7 +248,7 @@ export class ManagementPorts {
     }
     const reply = match.handler(ctx);
     if (method === "GET" || method === "HEAD") {
-      if (expand && isCollection(reply.body)) reply.body = this.expandMembers(ctx, reply.body as Record<string, unknown>);
+      if (expand && reply.body) reply.body = this.expand(ctx, reply.body as Record<string, unknown>, expand);
       const etag = etagOf(reply.body);
       if (reply.body && typeof reply.body === "object" && (reply.body as Record<string, unknown>)["@odata.id"]) {
         reply.body = { ...(reply.body as Record<string, unknown>), "@odata.etag": etag };
@@ -257,14 +261,24 @@ export class ManagementPorts {
     return reply;
   }
 
-  private expandMembers(ctx: RouteContext, body: Record<string, unknown>): Record<string, unknown> {
-    const members = (body.Members as Array<{ "@odata.id": string }>).map((m) => {
-      const found = this.router.match("GET", m["@odata.id"]);
-      if (found.kind !== "found") return m;
-      const member = found.handler({ ...ctx, params: found.params }).body as Record<string, unknown>;
-      return { ...member, "@odata.etag": etagOf(member) };
+  /** Inlines the hyperlinks `request` selects, each as the account would GET it. */
+  private expand(ctx: RouteContext, body: Record<string, unknown>, request: ExpandRequest): Record<string, unknown> {
+    return expandResource(body, request, (uri) => {
+      const path = uri.replace(/\/+$/, "") || "/";
+      const found = this.router.match("GET", path);
+      if (found.kind !== "found") return undefined;
+      try {
+        if (!OPEN_PATHS.has(path)) {
+          if (!ctx.account) return undefined;
+          checkPrivilege(ctx.account, "GET", path, ctx.sessionId);
+        }
+        const resource = found.handler({ ...ctx, params: found.params, query: new URLSearchParams() }).body as Record<string, unknown>;
+        return { ...resource, "@odata.etag": etagOf(resource) };
+      } catch (error) {
+        if (error instanceof ServiceError) return undefined; // not visible to this account, or gone: stays a reference
+        throw error;
+      }
     });
-    return { ...body, Members: members };
   }
 
   private authenticate(port: Port, req: IncomingMessage): { account: AccountState; sessionId: string | undefined } {
@@ -337,22 +351,19 @@ function checkPrivilege(account: AccountState, method: string, pathname: string,
   }
 }
 
-/** Accepts `$expand=.($levels=1)` (or `.`); any other `$` query answers 501 `QueryNotSupported`, as the ProtocolFeaturesSupported of the service root advertises. */
-function checkQuery(query: URLSearchParams): boolean {
-  let expand = false;
+/** The `$expand` of a request, if any; any other `$` query answers 501 `QueryNotSupported`, as the ProtocolFeaturesSupported of the service root advertises. */
+function checkQuery(query: URLSearchParams): ExpandRequest | undefined {
+  let expand: ExpandRequest | undefined;
   for (const [key, value] of query) {
     if (!key.startsWith("$")) continue;
     if (key !== "$expand") throw new ServiceError(501, "QueryNotSupported", [], `query parameter ${key} is not supported`);
-    if (value !== "." && value !== ".($levels=1)") {
-      throw new ServiceError(400, "QueryParameterValueFormatError", [value, "$expand"], "only $expand=. and $expand=.($levels=1) are supported");
-    }
-    expand = true;
+    expand = parseExpand(value);
   }
   return expand;
 }
 
-function isCollection(body: unknown): boolean {
-  return !!body && typeof body === "object" && Array.isArray((body as Record<string, unknown>).Members);
+function hasCredentials(req: IncomingMessage): boolean {
+  return req.headers["x-auth-token"] !== undefined || req.headers.authorization !== undefined;
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {

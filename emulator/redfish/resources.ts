@@ -5,6 +5,7 @@
 import type { Simulation } from "../simulation";
 import type { TaskRecord } from "../model";
 import { MODEL_NAMES, vendorIds, type VendorIds } from "./vendor";
+import { MAX_EXPAND_LEVELS } from "./expand";
 
 /** A JSON resource body. */
 export type Resource = Record<string, unknown>;
@@ -58,7 +59,7 @@ export function serviceRoot(c: RenderContext): Resource {
     Vendor: c.ids.manufacturer,
     Product: MODEL_NAMES[nic.model] ?? nic.model,
     ProtocolFeaturesSupported: {
-      ExpandQuery: { ExpandAll: false, Levels: true, MaxLevels: 1, Links: false, NoLinks: true },
+      ExpandQuery: { ExpandAll: true, Levels: true, MaxLevels: MAX_EXPAND_LEVELS, Links: true, NoLinks: true },
       SelectQuery: false,
       FilterQuery: false,
       OnlyMemberQuery: false,
