@@ -11,6 +11,7 @@ import { schemaPath, validatorFor } from "../../schemas/validate";
 import { ProviderError, UnfinishedOperationError, messageOf } from "./errors";
 import { configureFromPulumi } from "./settings";
 import { CREDENTIAL_KEYS } from "./dpu";
+import { duringReadPass } from "../redfish";
 
 /** An input property carrying a credential. */
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
@@ -104,7 +105,8 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
     },
     async read(id, props) {
       try {
-        const live = await spec.read(id, withoutProvider(props) as O);
+        // A read pass: every read of a port in this process can come from one snapshot of it.
+        const live = await duringReadPass(() => spec.read(id, withoutProvider(props) as O));
         return live === undefined ? { id: "" } : { id, props: live };
       } catch (error) {
         return fail("read", props, error);

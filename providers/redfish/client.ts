@@ -36,6 +36,7 @@ import {
   scrubSecrets,
   type RedfishMessage,
 } from "./errors";
+import { inReadPass, noteWrite, PortSnapshot, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
 import { HttpsTransport, type RawResponse } from "./transport";
 
 /** Where a management port is and how to log in to it. */
@@ -199,6 +200,9 @@ export class RedfishClient {
   private loggingIn: Promise<Session> | undefined;
   private root: Promise<Record<string, unknown>> | undefined;
   private expandIgnored = false;
+  /** The port snapshot being read or held for read passes (see `snapshot.ts`). */
+  private snapshot: Promise<PortSnapshot | undefined> | undefined;
+  private snapshotUnsupported = false;
 
   private constructor(ep: Endpoint, opts: ClientOptions) {
     this.endpoint = ep.url.replace(/\/+$/, "");
@@ -231,8 +235,10 @@ export class RedfishClient {
     return (await this.ensureSession(this.deadline())).passwordChangeUri;
   }
 
-  /** The service root `/redfish/v1` (read once without credentials, then cached). */
-  serviceRoot(): Promise<Record<string, unknown>> {
+  /** The service root `/redfish/v1` (read once without credentials, then cached; from the port snapshot in a read pass). */
+  async serviceRoot(): Promise<Record<string, unknown>> {
+    const snapshot = await this.portSnapshot();
+    if (snapshot) return snapshot.root;
     if (!this.root) {
       this.root = this.exchange("GET", SERVICE_ROOT, { authenticated: false, idempotent: true, deadline: this.deadline() })
         .then((res) => this.expectOk(res, "GET", SERVICE_ROOT, "reading the service root"))
@@ -255,8 +261,10 @@ export class RedfishClient {
     return expand.Levels === true && expand.NoLinks === true;
   }
 
-  /** Reads a resource; `etag` from the `ETag` header or `@odata.etag`. */
+  /** Reads a resource; `etag` from the `ETag` header or `@odata.etag`. In a read pass the port snapshot may answer. */
   async get<T>(uri: string): Promise<{ body: T; etag?: string }> {
+    const hit = (await this.portSnapshot())?.lookup(uri);
+    if (hit) return { body: hit.body as T, etag: hit.etag };
     const res = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline: this.deadline() });
     return { body: res.body as T, etag: res.etag };
   }
@@ -430,6 +438,47 @@ export class RedfishClient {
     return this.clock.now() + this.operationTimeoutMs;
   }
 
+  /**
+   * The port snapshot for reads inside a read pass: taken with one request on first use,
+   * shared by concurrent readers, retaken when stale. Undefined outside a read pass and
+   * on ports that cannot expand that deep (every read then goes to the port).
+   */
+  private async portSnapshot(): Promise<PortSnapshot | undefined> {
+    if (!inReadPass() || this.snapshotUnsupported) return undefined;
+    const held = this.snapshot && (await this.snapshot);
+    if (held && !held.isFresh(this.clock.now())) this.snapshot = undefined;
+    if (!this.snapshot) {
+      this.snapshot = this.takeSnapshot();
+      // A failed read must not be kept: the next reader tries again (or sees the same error).
+      this.snapshot.catch(() => (this.snapshot = undefined));
+    }
+    return this.snapshot;
+  }
+
+  /**
+   * `GET /redfish/v1?$expand=*($levels=4)`, with the session when there is one, else
+   * Basic authentication (a login would be a second request). A port that refuses the
+   * query or answers without expanding is marked unsupported; a refused password fails.
+   */
+  private async takeSnapshot(): Promise<PortSnapshot | undefined> {
+    if (this.root && !expandsDeepEnough(await this.root)) return this.noSnapshot("does not advertise $expand=* that deep");
+    const uri = `${SERVICE_ROOT}?${SNAPSHOT_QUERY}`;
+    const basic = { Authorization: `Basic ${Buffer.from(`${this.username}:${this.password}`).toString("base64")}` };
+    const session = this.session;
+    const res = await this.exchange("GET", uri, { headers: session ? undefined : basic, authenticated: session !== undefined, idempotent: true, deadline: this.deadline() });
+    if (res.status === 401) throw this.errorFrom(res, "GET", uri, `reading the port as '${this.username}' refused`);
+    if (res.status < 200 || res.status >= 300) return this.noSnapshot(`answered ${res.status} to $expand`);
+    const root = asRecord(res.body);
+    if (!isExpanded(root.Systems)) return this.noSnapshot("ignored $expand");
+    return new PortSnapshot(this.endpoint, root, this.clock.now());
+  }
+
+  private noSnapshot(why: string): undefined {
+    this.snapshotUnsupported = true;
+    this.log(`${this.endpoint}: the port ${why}; reading resources one by one`);
+    return undefined;
+  }
+
   /** Sends a request and throws `RedfishError` for any non-2xx answer. */
   private async request(method: string, uri: string, opts: ExchangeOptions): Promise<RedfishResponse> {
     const res = await this.exchange(method, uri, opts);
@@ -451,6 +500,8 @@ export class RedfishClient {
     opts: ExchangeOptions & { onAttempt?: () => void },
   ): Promise<RawResponse & { etag?: string }> {
     let reloggedIn = false;
+    // Logins and logouts (sent unauthenticated) change nothing a snapshot holds.
+    if (method !== "GET" && method !== "HEAD" && opts.authenticated) noteWrite(this.endpoint);
     for (let attempt = 0; ; attempt++) {
       const session = opts.authenticated ? await this.ensureSession(opts.deadline) : undefined;
       const headers = { ...opts.headers, ...(session ? { [session.header.name]: session.header.value } : {}) };
@@ -600,6 +651,17 @@ export class RedfishClient {
   private secrets(): string[] {
     return [this.password, ...(this.session ? [this.session.header.value, this.session.header.value.replace(/^Basic /, "")] : [])];
   }
+}
+
+/** True when the service root advertises `$expand=*` at least as deep as a snapshot needs. */
+function expandsDeepEnough(root: Record<string, unknown>): boolean {
+  const expand = asRecord(asRecord(root.ProtocolFeaturesSupported).ExpandQuery);
+  return expand.ExpandAll === true && expand.Levels === true && Number(expand.MaxLevels) >= SNAPSHOT_LEVELS;
+}
+
+/** An inlined resource rather than a bare `{ "@odata.id" }` link. */
+function isExpanded(value: unknown): boolean {
+  return Object.keys(asRecord(value)).some((k) => k !== "@odata.id");
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The management-port client: Redfish over HTTPS to each DPU's BMC.
  * `client.ts` (sessions, retries, tasks, claiming), `navigate.ts` (finding resources by
- * links), `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process).
+ * links), `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process), `snapshot.ts` (one read per port for a
+ * refresh).
  */
 
 export * from "./errors";
@@ -10,3 +11,4 @@ export * from "./client";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
+export { duringReadPass } from "./snapshot";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { InstantClock, RedfishClient, acceptsTransferProtocol, locate, readDpu } from "../../providers/redfish";
+import { duringReadPass, InstantClock, RedfishClient, acceptsTransferProtocol, locate, readDpu } from "../../providers/redfish";
 import { makePki, redfishError, startScriptedServer, type Handler, type ScriptedServer } from "./redfish-support";
 
 /**
@@ -130,6 +130,16 @@ describe("a real BlueField-3 BMC (captured)", () => {
     const second = client.requestCount - afterFirst;
     // system, Bios, Bios settings, 3 firmware items (no $expand here), card chassis, Oem/Nvidia
     expect(second).toBe(8);
+    await client.close();
+  });
+
+  it("in a read pass, sees that the BMC ignores $expand, says so once and reads resource by resource", async () => {
+    const lines: string[] = [];
+    const client = RedfishClient.open({ url: capture.url, caPem, username: "root", password: "capture-password" }, { clock: new InstantClock(), log: (l) => lines.push(l) });
+    const live = await readDpu(open());
+    expect(await duringReadPass(() => readDpu(client))).toEqual(live);
+    expect(await duringReadPass(() => readDpu(client))).toEqual(live);
+    expect(lines.filter((l) => /ignored \$expand; reading resources one by one/.test(l))).toHaveLength(1);
     await client.close();
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * Port snapshots: one expanded read of a management port that answers every other read
+ * of that port during a read pass (a `pulumi refresh`), so refreshing an unchanged fleet
+ * costs one request per DPU instead of one or more per resource.
+ *
+ * A read pass is entered with {@link duringReadPass}; only GETs issued inside it may be
+ * answered from a snapshot, so creates and updates always see the port as it is now.
+ * A snapshot is dropped when any request that can change the port is sent to it (from
+ * any client of this process) and after {@link SNAPSHOT_TTL_MS}.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/**
+ * What one snapshot request asks for: every hyperlink (`*` includes `Links` and the
+ * `@Redfish.Settings` annotation that leads to the pending Bios settings), four levels
+ * from the service root: Systems → system → Bios → Bios settings, Managers → manager →
+ * VirtualMedia → CD, UpdateService → inventory → items, the OEM collections' members.
+ */
+export const SNAPSHOT_QUERY = "$expand=*($levels=4)";
+/** The deepest resource a snapshot must reach, for a port that advertises `MaxLevels`. */
+export const SNAPSHOT_LEVELS = 4;
+/**
+ * How long a snapshot may answer reads. A refresh reads each resource once, all within
+ * seconds of the others of the same DPU; the limit only keeps a long-lived process from
+ * answering from an old picture.
+ */
+export const SNAPSHOT_TTL_MS = 30_000;
+
+type Body = Record<string, unknown>;
+
+const readPass = new AsyncLocalStorage<boolean>();
+
+/** Runs `fn` as a read pass: its GETs may be answered from port snapshots. */
+export function duringReadPass<T>(fn: () => Promise<T>): Promise<T> {
+  return readPass.run(true, fn);
+}
+
+/** True inside {@link duringReadPass}. */
+export function inReadPass(): boolean {
+  return readPass.getStore() === true;
+}
+
+/** Writes sent per endpoint in this process: a snapshot taken before the last write is stale. */
+const writeGenerations = new Map<string, number>();
+
+/** Records that a request that may change the port was sent to `endpoint`. */
+export function noteWrite(endpoint: string): void {
+  writeGenerations.set(endpoint, (writeGenerations.get(endpoint) ?? 0) + 1);
+}
+
+function writeGeneration(endpoint: string): number {
+  return writeGenerations.get(endpoint) ?? 0;
+}
+
+/** Every resource of one expanded answer, by URI. */
+export class PortSnapshot {
+  /** The service root as the expanded answer had it. */
+  readonly root: Body;
+  private readonly resources = new Map<string, Body>();
+  private readonly generation: number;
+
+  /**
+   * Indexes an expanded service root taken at `takenAt` (clock ms). Every object with an
+   * `@odata.id` and anything besides it is a resource the port inlined.
+   */
+  constructor(
+    private readonly endpoint: string,
+    root: Body,
+    private readonly takenAt: number,
+  ) {
+    this.root = root;
+    this.generation = writeGeneration(endpoint);
+    this.index(root);
+  }
+
+  /** True while no write went to the port since the snapshot was taken and it is young enough. */
+  isFresh(now: number): boolean {
+    return this.generation === writeGeneration(this.endpoint) && now - this.takenAt < SNAPSHOT_TTL_MS;
+  }
+
+  /** How many resources the snapshot holds. */
+  get size(): number {
+    return this.resources.size;
+  }
+
+  /**
+   * The resource at `uri` as a GET would return it, or undefined when the snapshot does
+   * not hold it. A collection's members are returned expanded, as `$expand=.` would, when
+   * the snapshot holds them all. Only `$expand` queries are understood; any other query
+   * misses.
+   */
+  lookup(uri: string): { body: Body; etag?: string } | undefined {
+    const [path, query] = splitQuery(uri);
+    if (query !== undefined && !/^\$expand=[^&]*$/.test(query)) return undefined;
+    const body = this.resources.get(normalise(path));
+    if (!body) return undefined;
+    const etag = typeof body["@odata.etag"] === "string" ? body["@odata.etag"] : undefined;
+    if (!Array.isArray(body.Members)) return { body, etag };
+    const members = body.Members.map((m) => this.resources.get(normalise(String((m as Body)?.["@odata.id"] ?? ""))));
+    if (members.some((m) => m === undefined)) return { body, etag };
+    return { body: { ...body, Members: members }, etag };
+  }
+
+  private index(value: unknown): void {
+    if (Array.isArray(value)) {
+      for (const item of value) this.index(item);
+      return;
+    }
+    if (!value || typeof value !== "object") return;
+    const body = value as Body;
+    const id = body["@odata.id"];
+    if (typeof id === "string" && !id.includes("#") && Object.keys(body).some((k) => k !== "@odata.id")) {
+      this.resources.set(normalise(id), body);
+    }
+    for (const [key, item] of Object.entries(body)) if (key !== "@odata.id") this.index(item);
+  }
+}
+
+function splitQuery(uri: string): [string, string | undefined] {
+  const at = uri.indexOf("?");
+  return at < 0 ? [uri, undefined] : [uri.slice(0, at), uri.slice(at + 1)];
+}
+
+function normalise(path: string): string {
+  return path.replace(/\/+$/, "") || "/";
+}
