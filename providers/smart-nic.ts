@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
 import { claimAccount, fromMode, fromPrivilege, readDpu, releaseClient, type DpuFacts } from "./redfish";
-import { connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { clientForTarget, connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
 import { lazyProvider } from "./common/lazy-provider";
@@ -39,11 +39,13 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
   deleteBeforeReplace: () => false,
   describe: (inputs) => targetLabel(inputs.target),
   async create(inputs) {
+    // The pooled client makes the claim's logins and keeps its session for converging.
     const claim = await claimAccount(
       { url: endpointUrl(inputs.target), caPem: providerSettings().caPem, username: inputs.username },
       inputs.factoryPassword,
       inputs.password,
       clientOptions(),
+      clientForTarget(inputs.target, inputs),
     );
     const outs = await converge(inputs);
     return { id: inputs.target.serial, outs: { ...outs, claim } };
@@ -60,6 +62,7 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
         olds.password,
         news.password,
         clientOptions(),
+        clientForTarget(news.target, news),
       );
     }
     return { ...(await converge(news)), claim: olds.claim };

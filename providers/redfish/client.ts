@@ -392,8 +392,8 @@ export class RedfishClient {
     return members.find((m) => asRecord(m.body).TaskMonitor === monitor)?.uri;
   }
 
-  /** Logs out (deletes the session) and closes idle connections; safe to call twice. */
-  async close(): Promise<void> {
+  /** Logs out (deletes the session, if any); the client logs in again on its next call. */
+  async logout(): Promise<void> {
     const session = this.session;
     this.session = undefined;
     if (session?.uri && session.header.name === "X-Auth-Token") {
@@ -405,9 +405,14 @@ export class RedfishClient {
           deadline: this.clock.now() + Math.min(this.callTimeoutMs, 10_000),
         });
       } catch {
-        // The session expires on its own; a port that is down must not fail a close.
+        // The session expires on its own; a port that is down must not fail a logout.
       }
     }
+  }
+
+  /** Logs out and closes idle connections; safe to call twice. */
+  async close(): Promise<void> {
+    await this.logout();
     this.transport.close();
   }
 
@@ -671,21 +676,37 @@ function isExpanded(value: unknown): boolean {
  * `UserName` matches, and checks that `newPassword` now logs in ("rotated").
  * Tries `newPassword` first so that re-running a claim never spends a failed login
  * against the lockout counter on an account already claimed.
+ *
+ * `claimed`, when given, is the caller's client for `newPassword` (the pooled one): it
+ * makes both logins with the new password and keeps its session for the calls that
+ * follow the claim. Without it a client is opened and closed here.
  */
 export async function claimAccount(
   ep: { url: string; caPem: string; username: string },
   factoryPassword: string,
   newPassword: string,
   opts: ClientOptions = {},
+  claimed?: RedfishClient,
 ): Promise<"rotated" | "already-claimed"> {
-  const claimed = RedfishClient.open({ ...ep, password: newPassword }, opts);
+  const client = claimed ?? RedfishClient.open({ ...ep, password: newPassword }, opts);
   try {
-    if (await logsIn(claimed)) {
-      if (!(await claimed.passwordChangeRequiredFor())) return "already-claimed";
-    }
+    if ((await logsIn(client)) && !(await client.passwordChangeRequiredFor())) return "already-claimed";
+    // A session that must change its password can do nothing else.
+    await client.logout();
+    await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts);
+    await client.login();
+    return "rotated";
   } finally {
-    await claimed.close();
+    if (!claimed) await client.close();
   }
+}
+
+async function rotateWithFactoryPassword(
+  ep: { url: string; caPem: string; username: string },
+  factoryPassword: string,
+  newPassword: string,
+  opts: ClientOptions,
+): Promise<void> {
   const factory = RedfishClient.open({ ...ep, password: factoryPassword }, opts);
   try {
     if (!(await logsIn(factory))) {
@@ -700,13 +721,6 @@ export async function claimAccount(
   } finally {
     await factory.close();
   }
-  const verify = RedfishClient.open({ ...ep, password: newPassword }, opts);
-  try {
-    await verify.login();
-  } finally {
-    await verify.close();
-  }
-  return "rotated";
 }
 
 /** True when the client can log in; false on 401; throws anything else. */

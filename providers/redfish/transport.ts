@@ -57,6 +57,22 @@ const REFUSED_CODES = new Set(["ECONNREFUSED"]);
 const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
 
+const secureContexts = new Map<string, tls.SecureContext>();
+
+/**
+ * One secure context per CA for the whole process: given only `ca`, every new TLS socket
+ * would parse the CA and build a context again (the largest CPU cost of a fleet-wide
+ * `up`), and every port of a fleet is usually signed by the same CA.
+ */
+function secureContextFor(caPem: string): tls.SecureContext {
+  let context = secureContexts.get(caPem);
+  if (!context) {
+    context = tls.createSecureContext({ ca: caPem });
+    secureContexts.set(caPem, context);
+  }
+  return context;
+}
+
 /** Sends HTTPS requests to one endpoint over a keep-alive agent that trusts only the given CA. */
 export class HttpsTransport {
   private readonly agent: https.Agent;
@@ -75,9 +91,7 @@ export class HttpsTransport {
       });
     }
     // rejectUnauthorized stays at its default (true): verification is never switched off.
-    // One secure context per endpoint: given only `ca`, every new TLS socket would parse
-    // the CA and build a context again, the largest CPU cost of a fleet-wide `up`.
-    const secureContext = tls.createSecureContext({ ca: caPem });
+    const secureContext = secureContextFor(caPem);
     this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: 8 });
     this.freshAgent = new https.Agent({ secureContext, keepAlive: false });
   }
