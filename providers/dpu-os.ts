@@ -31,6 +31,8 @@ interface LiveOs {
   ntp: string[];
   cluster: string | null;
   state: string;
+  /** The ETag read with it, so a PATCH right after needs no read first. */
+  etag?: string;
 }
 
 /** The implementation the lazy provider loads in the provider process. */
@@ -61,7 +63,7 @@ export const implementation = defineKind<DpuOsArgs, DpuOsOutputs>({
     const undo: Record<string, unknown> = {};
     if (live.ntp.length > 0) undo.NtpServers = [];
     if (live.cluster !== null) undo.Cluster = null;
-    if (Object.keys(undo).length > 0) await connection.client.patch(live.uri, undo);
+    if (Object.keys(undo).length > 0) await connection.client.patch(live.uri, undo, live.etag);
   },
 });
 
@@ -87,7 +89,7 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
   if (JSON.stringify(live.ntp) !== JSON.stringify(inputs.ntp)) patch.NtpServers = inputs.ntp;
   if (inputs.cluster !== undefined && live.cluster !== inputs.cluster) patch.Cluster = inputs.cluster;
   if (Object.keys(patch).length > 0) {
-    await connection.client.patch(live.uri, patch);
+    await connection.client.patch(live.uri, patch, live.etag);
     live = await readOs(connection);
   }
   return outputsFrom(inputs, live, null);
@@ -108,7 +110,8 @@ async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs)
 
 async function readOs(connection: DpuConnection): Promise<LiveOs> {
   const uri = oemCollection(connection, "dpuOs");
-  const body = asRecord((await connection.client.get<Record<string, unknown>>(uri)).body);
+  const read = await connection.client.get<Record<string, unknown>>(uri);
+  const body = asRecord(read.body);
   const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
   return {
     uri,
@@ -118,6 +121,7 @@ async function readOs(connection: DpuConnection): Promise<LiveOs> {
     ntp: Array.isArray(body.NtpServers) ? body.NtpServers.filter((s): s is string => typeof s === "string") : [],
     cluster: text(body.Cluster),
     state: text(body.State) ?? "Absent",
+    etag: read.etag,
   };
 }
 

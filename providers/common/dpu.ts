@@ -4,7 +4,7 @@
  * is changed (a re-cabled or re-addressed port must never be configured by mistake).
  */
 import type { DpuTarget } from "../../schemas/generated/common";
-import { asRecord, clientFor, ConnectionError, locate, OperationTimeoutError, type Locations, type RedfishClient } from "../redfish";
+import { asRecord, clientFor, ConnectionError, duringReadPass, locate, OperationTimeoutError, type Locations, type RedfishClient, type Task } from "../redfish";
 import { UnfinishedOperationError } from "./errors";
 import { providerSettings } from "./settings";
 
@@ -58,7 +58,8 @@ export async function connect(target: DpuTarget, credentials: ManagementCredenti
   const client = clientForTarget(target, credentials);
   const where = await locate(client);
   if (!verified.has(client)) {
-    const { body } = await client.get<Record<string, unknown>>(where.dpuSystem);
+    // The serial may come from the snapshot the walk just took: the same moment's port.
+    const { body } = await duringReadPass(() => client.get<Record<string, unknown>>(where.dpuSystem));
     const serial = typeof asRecord(body).SerialNumber === "string" ? String(asRecord(body).SerialNumber).trim() : "";
     if (serial !== target.serial) {
       throw new Error(
@@ -98,15 +99,15 @@ export interface Resumable {
 
 /**
  * Follows a long operation (the `Location` of a 202, or a task URI kept from an earlier
- * run) to its end. When the wait is cut short (time budget spent, port gone) and
+ * run) to its end and returns the finished task (undefined when there was nothing to follow). When the wait is cut short (time budget spent, port gone) and
  * `resumable` is given, throws `UnfinishedOperationError` so the task URI lands in state
  * as `pendingTask` and the next run waits for the same task instead of starting another.
  * A task that ends in `Exception` fails with the port's own message.
  */
-export async function followTask(connection: DpuConnection, location: string | undefined, what: string, resumable?: Resumable): Promise<void> {
-  if (!location) return;
+export async function followTask(connection: DpuConnection, location: string | undefined, what: string, resumable?: Resumable): Promise<Task | undefined> {
+  if (!location) return undefined;
   try {
-    await connection.client.waitForTask(location);
+    return await connection.client.waitForTask(location);
   } catch (error) {
     const message = `${what} on ${connection.label}: ${(error as Error).message}`;
     if (resumable && (error instanceof OperationTimeoutError || error instanceof ConnectionError)) {

@@ -17,18 +17,21 @@ export interface LiveMember {
   uri: string;
   /** Its body. */
   body: Record<string, unknown>;
+  /** Its ETag when the port gave one (a later PATCH then needs no read first). */
+  etag?: string;
 }
 
 /** The member named `id`, or undefined. */
 export async function readMember(connection: DpuConnection, collection: MemberCollection, id: string): Promise<LiveMember | undefined> {
   const found = await findMember(connection, oemCollection(connection, collection), id);
-  return found ? { uri: found.uri, body: found.body } : undefined;
+  return found ? { uri: found.uri, body: found.body, etag: found.etag } : undefined;
 }
 
 /** The member at `uri`, or undefined when the port answers 404 (deleted out of band). */
 export async function readMemberAt(connection: DpuConnection, uri: string): Promise<LiveMember | undefined> {
   try {
-    return { uri, body: asRecord((await connection.client.get<Record<string, unknown>>(uri)).body) };
+    const { body, etag } = await connection.client.get<Record<string, unknown>>(uri);
+    return { uri, body: asRecord(body), etag };
   } catch (error) {
     if (error instanceof RedfishError && error.status === 404) return undefined;
     throw error;
@@ -47,8 +50,9 @@ export async function createMember(
   resumable?: Resumable,
 ): Promise<LiveMember> {
   const created = await connection.client.post(oemCollection(connection, collection), body);
-  if (created.status === 202) await followTask(connection, created.location, what, resumable);
-  const member = await readMember(connection, collection, body.Id);
+  const task = created.status === 202 ? await followTask(connection, created.location, what, resumable) : undefined;
+  // The 201 (directly, or as the task's result) carries the new member: no read back needed.
+  const member = asMember(task ? task.result : created.body, body.Id) ?? (await readMember(connection, collection, body.Id));
   if (!member) throw new Error(`${what} on ${connection.label}: the port accepted it but does not list '${body.Id}'`);
   return member;
 }
@@ -60,8 +64,16 @@ export async function patchMember(connection: DpuConnection, member: LiveMember,
     if (JSON.stringify(member.body[key]) !== JSON.stringify(value)) patch[key] = value;
   }
   if (Object.keys(patch).length === 0) return member;
-  await connection.client.patch(member.uri, patch);
+  await connection.client.patch(member.uri, patch, member.etag);
   return (await readMemberAt(connection, member.uri)) ?? member;
+}
+
+/** `value` as the member `id` when it is one (a body with that `Id` and its `@odata.id`). */
+function asMember(value: unknown, id: string): LiveMember | undefined {
+  const body = asRecord(value);
+  const uri = body["@odata.id"];
+  if (body.Id !== id || typeof uri !== "string") return undefined;
+  return { uri, body, etag: typeof body["@odata.etag"] === "string" ? body["@odata.etag"] : undefined };
 }
 
 /** The service a service or service-pair member reports (ServiceType, Version, Cores, MemoryGiB, Config). */

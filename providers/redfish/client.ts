@@ -301,9 +301,10 @@ export class RedfishClient {
 
   /**
    * Updates a resource with `If-Match`. Without `etag` the resource is read first to get
-   * its current ETag. A 412 after a retried attempt is resolved by re-reading: if the
-   * resource already shows every property sent, the earlier attempt landed and the call
-   * succeeds; otherwise the 412 is surfaced.
+   * its current ETag; callers that have just read the resource pass the ETag they got. A
+   * 412 after a retried attempt is resolved by re-reading: if the resource already shows
+   * every property sent, the earlier attempt landed and the call succeeds; otherwise the
+   * 412 is surfaced.
    */
   async patch(uri: string, body: object, etag?: string): Promise<RedfishResponse> {
     const deadline = this.deadline();

@@ -7,6 +7,7 @@
 
 import { asRecord, linkOf, type RedfishClient } from "./client";
 import { RedfishError } from "./errors";
+import { duringReadPass } from "./snapshot";
 
 /** Firmware items by the role they play on a DPU. */
 export interface FirmwareLocations {
@@ -99,7 +100,9 @@ const cache = new WeakMap<RedfishClient, Promise<Locations>>();
 export function locate(client: RedfishClient, opts: { refresh?: boolean } = {}): Promise<Locations> {
   let found = opts.refresh ? undefined : cache.get(client);
   if (!found) {
-    found = walk(client);
+    // Locations do not go stale, so the walk may read from a port snapshot: one request
+    // on a port that expands (see snapshot.ts), a few per collection on one that does not.
+    found = duringReadPass(() => walk(client));
     cache.set(client, found);
     found.catch(() => cache.delete(client));
   }

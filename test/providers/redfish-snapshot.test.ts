@@ -4,6 +4,7 @@ import { implementation as dpuService, type DpuServiceArgs, type DpuServiceOutpu
 import { implementation as host, type HostOutputs } from "../../providers/host";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
+import { connect } from "../../providers/common/dpu";
 import { closeAllClients, duringReadPass, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
 import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "./harness";
 
@@ -66,6 +67,14 @@ describe("reading a port from one snapshot during a read pass", () => {
     await requestsOnH1();
     const after = (await dpuService.read("dfw", { ...dfw, service: { ...dfw.service, version: "4.2.1" } })).props as DpuServiceOutputs;
     expect(after.service.version).toBe("4.2.2");
+    expect(await requestsOnH1()).toBe(1);
+  });
+
+  it("locates a port's resources and checks its serial with one request before a change", async () => {
+    await closeAllClients();
+    await requestsOnH1();
+    const connection = await connect(target(fleet.inventory, "h1"), credentials(fleet.inventory, "h1"));
+    expect(connection.where.oem.services).toBe("/redfish/v1/Oem/SmartFleet/Services");
     expect(await requestsOnH1()).toBe(1);
   });
 
