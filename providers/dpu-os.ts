@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
-import { asRecord } from "./redfish";
+import { asRecord, fromRecentSnapshot } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
 import { lazyProvider } from "./common/lazy-provider";
@@ -110,7 +110,7 @@ async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs)
 
 async function readOs(connection: DpuConnection): Promise<LiveOs> {
   const uri = oemCollection(connection, "dpuOs");
-  const read = await connection.client.get<Record<string, unknown>>(uri);
+  const read = await fromRecentSnapshot(() => connection.client.get<Record<string, unknown>>(uri));
   const body = asRecord(read.body);
   const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
   return {

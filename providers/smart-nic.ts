@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
-import { claimAccount, fromMode, fromPrivilege, readDpu, releaseClient, type DpuFacts } from "./redfish";
+import { claimAccount, fromMode, fromPrivilege, fromRecentSnapshot, readDpu, releaseClient, type DpuFacts } from "./redfish";
 import { clientForTarget, connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
@@ -82,7 +82,8 @@ function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number; r
 /** Brings mode and host privilege to the inputs, then reads back what the DPU reports. */
 async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
   const connection = await connect(inputs.target, inputs);
-  const facts = await readDpu(connection.client);
+  // What to change is decided on the snapshot connecting just took, if any; the result is read live.
+  const facts = await fromRecentSnapshot(() => readDpu(connection.client));
   const modeChange = facts.mode !== inputs.mode;
   const privilegeChange = facts.hostPrivilege !== inputs.hostPrivilege;
   if (modeChange && !inputs.allowHostPowerCycle) {
@@ -112,9 +113,11 @@ async function applyBiosSettings(connection: DpuConnection, inputs: SmartNicArgs
   if (!where.biosSettings || !where.dpuReset) {
     throw new Error(`the management port of ${label} offers no Bios settings object or DPU reset action`);
   }
-  await client.patch(where.biosSettings, {
-    Attributes: { NicMode: fromMode(inputs.mode), HostPrivilegeLevel: fromPrivilege(inputs.hostPrivilege) },
-  });
+  await client.patch(
+    where.biosSettings,
+    { Attributes: { NicMode: fromMode(inputs.mode), HostPrivilegeLevel: fromPrivilege(inputs.hostPrivilege) } },
+    facts.biosSettingsEtag,
+  );
   console.error(`smartfleet: ${label}: rebooting the DPU to apply mode ${inputs.mode}, host privilege ${inputs.hostPrivilege}`);
   const reboot = await client.post(where.dpuReset, { ResetType: "GracefulRestart" });
   await followTask(connection, reboot.location, "the DPU reboot");

@@ -439,9 +439,23 @@ function simpleUpdate(c: RouteContext): Reply {
   return accepted(c, c.sim.simpleUpdate(c.serial, uri, which));
 }
 
+/**
+ * The resource a finished create made, as it is now: the 201 at the end of a task
+ * monitor carries it like a synchronous create's 201 would. Undefined once it is gone.
+ */
+function createdResource(c: RouteContext, location: string | undefined): Resource | undefined {
+  const service = location?.match(new RegExp(`^${OEM}/Services/([^/]+)$`));
+  if (service) return r.service(c, decodeURIComponent(service[1]));
+  const pair = location?.match(new RegExp(`^${OEM}/ServicePairs/([^/]+)$`));
+  if (pair) return r.servicePair(c, decodeURIComponent(pair[1]));
+  return undefined;
+}
+
 function taskMonitor(c: RouteContext): Reply {
   const t = c.sim.task(c.serial, c.params.id);
   if (t.state === "Running" || t.state === "New") return accepted(c, t);
-  if (t.state === "Completed" && t.result && t.result.status === 201) return { status: 201, headers: t.result.headers, body: t.result.body };
+  if (t.state === "Completed" && t.result && t.result.status === 201) {
+    return { status: 201, headers: t.result.headers, body: createdResource(c, t.result.headers?.Location) ?? t.result.body };
+  }
   return ok(r.task(c, t));
 }

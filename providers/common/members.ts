@@ -5,7 +5,7 @@
  * state write) finds and adopts what an earlier run created instead of duplicating it.
  */
 import type { Service } from "../../schemas/generated/common";
-import { asRecord, RedfishError } from "../redfish";
+import { asRecord, fromRecentSnapshot, RedfishError } from "../redfish";
 import { findMember, followTask, oemCollection, type DpuConnection, type Resumable } from "./dpu";
 
 /** The collections that hold named members. */
@@ -21,16 +21,16 @@ export interface LiveMember {
   etag?: string;
 }
 
-/** The member named `id`, or undefined. */
+/** The member named `id`, or undefined (from the port snapshot just taken, if any: see `fromRecentSnapshot`). */
 export async function readMember(connection: DpuConnection, collection: MemberCollection, id: string): Promise<LiveMember | undefined> {
-  const found = await findMember(connection, oemCollection(connection, collection), id);
+  const found = await fromRecentSnapshot(() => findMember(connection, oemCollection(connection, collection), id));
   return found ? { uri: found.uri, body: found.body, etag: found.etag } : undefined;
 }
 
-/** The member at `uri`, or undefined when the port answers 404 (deleted out of band). */
+/** The member at `uri`, or undefined when the port answers 404 (deleted out of band); from a snapshot just taken, if any. */
 export async function readMemberAt(connection: DpuConnection, uri: string): Promise<LiveMember | undefined> {
   try {
-    const { body, etag } = await connection.client.get<Record<string, unknown>>(uri);
+    const { body, etag } = await fromRecentSnapshot(() => connection.client.get<Record<string, unknown>>(uri));
     return { uri, body: asRecord(body), etag };
   } catch (error) {
     if (error instanceof RedfishError && error.status === 404) return undefined;

@@ -36,7 +36,7 @@ import {
   scrubSecrets,
   type RedfishMessage,
 } from "./errors";
-import { inReadPass, noteWrite, PortSnapshot, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
+import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
 import { HttpsTransport, type RawResponse } from "./transport";
 
 /** Where a management port is and how to log in to it. */
@@ -445,18 +445,26 @@ export class RedfishClient {
   }
 
   /**
-   * The port snapshot for reads inside a read pass: taken with one request on first use,
-   * shared by concurrent readers, retaken when stale. Undefined outside a read pass and
-   * on ports that cannot expand that deep (every read then goes to the port).
+   * The port snapshot for reads inside a read pass: taken with one request on first use
+   * (when the pass may take one), shared by concurrent readers, retaken when stale.
+   * Undefined outside a read pass, when the pass's rules refuse the one held, and on
+   * ports that cannot expand that deep (every read then goes to the port).
    */
   private async portSnapshot(): Promise<PortSnapshot | undefined> {
-    if (!inReadPass() || this.snapshotUnsupported) return undefined;
-    const held = this.snapshot && (await this.snapshot);
-    if (held && !held.isFresh(this.clock.now())) this.snapshot = undefined;
-    if (!this.snapshot) {
-      this.snapshot = this.takeSnapshot();
+    const rules = readPassRules();
+    if (!rules || this.snapshotUnsupported) return undefined;
+    const pending = this.snapshot;
+    const held = pending && (await pending);
+    if (held?.isFresh(this.clock.now(), rules.maxAgeMs)) return held;
+    if (!rules.take) return undefined;
+    if (this.snapshot === pending) {
+      // Nobody replaced it while this reader waited: take the next one.
+      const taking = this.takeSnapshot();
+      this.snapshot = taking;
       // A failed read must not be kept: the next reader tries again (or sees the same error).
-      this.snapshot.catch(() => (this.snapshot = undefined));
+      taking.catch(() => {
+        if (this.snapshot === taking) this.snapshot = undefined;
+      });
     }
     return this.snapshot;
   }
@@ -476,7 +484,10 @@ export class RedfishClient {
     if (res.status < 200 || res.status >= 300) return this.noSnapshot(`answered ${res.status} to $expand`);
     const root = asRecord(res.body);
     if (!isExpanded(root.Systems)) return this.noSnapshot("ignored $expand");
-    return new PortSnapshot(this.endpoint, root, this.clock.now());
+    const snapshot = new PortSnapshot(this.endpoint, root, this.clock.now());
+    // The service root does not change: later logins need not read it again.
+    this.root ??= Promise.resolve(snapshot.plainRoot());
+    return snapshot;
   }
 
   private noSnapshot(why: string): undefined {

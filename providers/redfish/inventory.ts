@@ -44,6 +44,8 @@ export interface DpuFacts {
   hostPowerState: string | null;
   /** The host OS installed through the DPU; null when none or not reported. */
   hostOs: InstalledOs | null;
+  /** The ETag of the Bios settings object as read, so a PATCH right after needs no read first. */
+  biosSettingsEtag?: string;
 }
 
 type Body = Record<string, unknown>;
@@ -54,12 +56,13 @@ type Body = Record<string, unknown>;
  */
 export async function readDpu(client: RedfishClient): Promise<DpuFacts> {
   const where = await locate(client);
-  const [systems, bios, settings, firmware] = await Promise.all([
+  const [systems, bios, settingsRead, firmware] = await Promise.all([
     readSystems(client, where),
     readBody(client, where.bios),
-    readBody(client, where.biosSettings),
+    where.biosSettings ? client.get<Body>(where.biosSettings) : undefined,
     readFirmwareVersions(client, where),
   ]);
+  const settings = settingsRead ? asRecord(settingsRead.body) : undefined;
   const dpu = systems.dpu;
   const attributes = asRecord(bios?.Attributes);
   const pending = asRecord(settings?.Attributes);
@@ -78,6 +81,7 @@ export async function readDpu(client: RedfishClient): Promise<DpuFacts> {
     dpuPowerState: trimmed(dpu.PowerState),
     hostPowerState: systems.host ? trimmed(systems.host.PowerState) : null,
     hostOs: systems.host ? installedOs(systems.host) : null,
+    biosSettingsEtag: settingsRead?.etag,
   };
 }
 

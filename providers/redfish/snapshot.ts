@@ -4,7 +4,9 @@
  * costs one request per DPU instead of one or more per resource.
  *
  * A read pass is entered with {@link duringReadPass}; only GETs issued inside it may be
- * answered from a snapshot, so creates and updates always see the port as it is now.
+ * answered from a snapshot. Creates and updates read what they decide on from a snapshot
+ * only when it was just taken ({@link fromRecentSnapshot}), and read back what they
+ * changed from the port.
  * A snapshot is dropped when any request that can change the port is sent to it (from
  * any client of this process) and after {@link SNAPSHOT_TTL_MS}.
  */
@@ -28,16 +30,43 @@ export const SNAPSHOT_TTL_MS = 30_000;
 
 type Body = Record<string, unknown>;
 
-const readPass = new AsyncLocalStorage<boolean>();
+/**
+ * How old a snapshot may be for {@link fromRecentSnapshot}: reads that decide what a
+ * change does. The snapshot a connection just took qualifies; one from a while ago does
+ * not, however untouched by this process.
+ */
+export const RECENT_SNAPSHOT_MS = 5_000;
 
-/** Runs `fn` as a read pass: its GETs may be answered from port snapshots. */
-export function duringReadPass<T>(fn: () => Promise<T>): Promise<T> {
-  return readPass.run(true, fn);
+/** What reads inside a pass may do with snapshots. */
+export interface ReadPassRules {
+  /** Take a snapshot when none is held (else only reuse one). */
+  take: boolean;
+  /** The oldest snapshot that may answer. */
+  maxAgeMs: number;
 }
 
-/** True inside {@link duringReadPass}. */
-export function inReadPass(): boolean {
-  return readPass.getStore() === true;
+const readPass = new AsyncLocalStorage<ReadPassRules>();
+
+/** Runs `fn` as a read pass (a refresh): its GETs are answered from port snapshots, taken as needed. */
+export function duringReadPass<T>(fn: () => Promise<T>): Promise<T> {
+  return readPass.run({ take: true, maxAgeMs: SNAPSHOT_TTL_MS }, fn);
+}
+
+/**
+ * Runs `fn` with its GETs answered from a snapshot only when one was taken in the last
+ * {@link RECENT_SNAPSHOT_MS} and nothing was written since (typically the one locating
+ * the port just took); otherwise they go to the port. Inside {@link duringReadPass} the
+ * pass's rules apply. Never takes a snapshot itself:
+ * while a change writes, snapshots would be invalidated as fast as they are taken.
+ */
+export function fromRecentSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+  // Inside a refresh's read pass its own rules stay.
+  return readPass.getStore() ? fn() : readPass.run({ take: false, maxAgeMs: RECENT_SNAPSHOT_MS }, fn);
+}
+
+/** The rules of the read pass the caller runs in, if any. */
+export function readPassRules(): ReadPassRules | undefined {
+  return readPass.getStore();
 }
 
 /** Writes sent per endpoint in this process: a snapshot taken before the last write is stale. */
@@ -73,9 +102,14 @@ export class PortSnapshot {
     this.index(root);
   }
 
-  /** True while no write went to the port since the snapshot was taken and it is young enough. */
-  isFresh(now: number): boolean {
-    return this.generation === writeGeneration(this.endpoint) && now - this.takenAt < SNAPSHOT_TTL_MS;
+  /** True while no write went to the port since the snapshot was taken and it is younger than `maxAgeMs`. */
+  isFresh(now: number, maxAgeMs = SNAPSHOT_TTL_MS): boolean {
+    return this.generation === writeGeneration(this.endpoint) && now - this.takenAt < maxAgeMs;
+  }
+
+  /** The service root with every inlined resource reduced to its link, as a plain GET returns it. */
+  plainRoot(): Body {
+    return linksOnly(this.root, true) as Body;
   }
 
   /** How many resources the snapshot holds. */
@@ -114,6 +148,14 @@ export class PortSnapshot {
     }
     for (const [key, item] of Object.entries(body)) if (key !== "@odata.id") this.index(item);
   }
+}
+
+function linksOnly(value: unknown, top = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => linksOnly(v));
+  if (!value || typeof value !== "object") return value;
+  const body = value as Body;
+  if (!top && typeof body["@odata.id"] === "string" && !body["@odata.id"].includes("#")) return { "@odata.id": body["@odata.id"] };
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, linksOnly(v)]));
 }
 
 function splitQuery(uri: string): [string, string | undefined] {

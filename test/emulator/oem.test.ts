@@ -24,7 +24,7 @@ describe("Oem/SmartFleet resources", () => {
     expect(r.body.error.message).toMatch(/no DPU OS/);
   });
 
-  it("deploys a service as a task: Deploying at once, Enabled when the task completes, monitor answers 201 + Location", async () => {
+  it("deploys a service as a task: Deploying at once, Enabled when the task completes, monitor answers 201 + Location + the service", async () => {
     await installOs("NV1");
     await installOs("AMD1");
     await f.advance(DURATIONS_MS.dpuOsInstall);
@@ -35,6 +35,8 @@ describe("Oem/SmartFleet resources", () => {
     const done = await f.call("NV1", "GET", monitor);
     expect(done.status).toBe(201);
     expect(done.headers.location).toBe(`${OEM}/Services/dfw`);
+    // The 201 carries the service as it is now, like a synchronous create would.
+    expect(done.body).toMatchObject({ "@odata.id": `${OEM}/Services/dfw`, Id: "dfw", State: "Enabled" });
     expect((await f.call("NV1", "GET", `${OEM}/Services/dfw`)).body).toMatchObject({ ServiceType: "nsx-dfw", Cores: 4, MemoryGiB: 8, Config: { defaultAction: "drop" }, State: "Enabled" });
   });
 

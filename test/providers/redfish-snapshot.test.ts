@@ -5,7 +5,7 @@ import { implementation as host, type HostOutputs } from "../../providers/host";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { connect } from "../../providers/common/dpu";
-import { closeAllClients, duringReadPass, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
+import { closeAllClients, duringReadPass, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
 import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "./harness";
 
 /**
@@ -98,6 +98,22 @@ describe("reading a port from one snapshot during a read pass", () => {
     await clock.sleep(31_000);
     await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield/Bios"));
     expect(await requestsOnH1()).toBe(1);
+    await client.close();
+  });
+
+  it("lets a change decide on a snapshot only when it was just taken, and never takes one for it", async () => {
+    const clock = new InstantClock(Date.now());
+    const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: MANAGED_PASSWORD }, { clock });
+    const bios = "/redfish/v1/Systems/Bluefield/Bios";
+    await fromRecentSnapshot(() => client.get(bios));
+    expect(client.requestCount).toBe(3); // no snapshot taken: the service root, a login and the GET itself
+    await duringReadPass(() => client.get(bios));
+    const before = client.requestCount;
+    await fromRecentSnapshot(() => client.get(bios));
+    expect(client.requestCount).toBe(before);
+    await clock.sleep(6_000);
+    await fromRecentSnapshot(() => client.get(bios));
+    expect(client.requestCount).toBe(before + 1);
     await client.close();
   });
 
