@@ -6,6 +6,7 @@
  */
 
 import * as https from "node:https";
+import type { Socket } from "node:net";
 import * as tls from "node:tls";
 import type { IncomingHttpHeaders } from "node:http";
 import { ConnectionError, type ConnectionFailure } from "./errors";
@@ -32,7 +33,10 @@ export interface RawRequest {
   body?: unknown;
   /** Abort and fail with `ConnectionError` (failure `timeout`) after this many ms. */
   timeoutMs: number;
-  /** Use a new connection instead of a pooled keep-alive one (for requests never to be repeated). */
+  /**
+   * The request must not be repeated: it travels on a keep-alive connection only when
+   * that connection answered a moment ago ({@link RECENTLY_FREED_MS}), else on a new one.
+   */
   freshConnection?: boolean;
 }
 
@@ -57,6 +61,15 @@ const REFUSED_CODES = new Set(["ECONNREFUSED"]);
 const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
 
+/**
+ * How recently a keep-alive connection must have finished its last exchange to carry a
+ * request that must not be repeated. A server closes idle connections only after its
+ * keep-alive timeout (5 s for Node, more for BMC web servers), so one idle for less than
+ * this is not being closed under the request: a reset on it means what a reset on a new
+ * connection means. Older idle connections are not trusted with such requests.
+ */
+export const RECENTLY_FREED_MS = 1_000;
+
 const secureContexts = new Map<string, tls.SecureContext>();
 
 /**
@@ -77,6 +90,7 @@ function secureContextFor(caPem: string): tls.SecureContext {
 export class HttpsTransport {
   private readonly agent: https.Agent;
   private readonly freshAgent: https.Agent;
+  private readonly freedAt = new WeakMap<Socket, number>();
   private readonly base: URL;
 
   /** `url` is the endpoint's base URL (`https://host:port`); `caPem` the CA that signed its certificate. */
@@ -92,8 +106,18 @@ export class HttpsTransport {
     }
     // rejectUnauthorized stays at its default (true): verification is never switched off.
     const secureContext = secureContextFor(caPem);
-    this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: 8 });
+    // LIFO (Node's default): the next request takes the connection freed last.
+    this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: 8, scheduling: "lifo" });
+    this.agent.on("free", (socket: Socket) => this.freedAt.set(socket, Date.now()));
     this.freshAgent = new https.Agent({ secureContext, keepAlive: false });
+  }
+
+  /** True when the keep-alive connection the next request would take was freed within {@link RECENTLY_FREED_MS}. */
+  private hasRecentlyFreedConnection(): boolean {
+    const free = Object.values(this.agent.freeSockets).flatMap((list) => list ?? []);
+    const last = free[free.length - 1];
+    const freed = last && !last.destroyed ? this.freedAt.get(last) : undefined;
+    return freed !== undefined && Date.now() - freed < RECENTLY_FREED_MS;
   }
 
   /** Sends one request; resolves with any HTTP response, rejects only with `ConnectionError`. */
@@ -130,10 +154,10 @@ export class HttpsTransport {
           path: req.uri,
           method: req.method,
           headers,
-          // A request that must not be repeated gets a fresh connection: on a pooled
-          // socket the server may have closed, a reset would leave it unknowable
-          // whether the request arrived.
-          agent: req.freshConnection ? this.freshAgent : this.agent,
+          // A request that must not be repeated gets a fresh connection unless a pooled
+          // one answered a moment ago: on a socket idle long enough for the server to
+          // close it, a reset would leave it unknowable whether the request arrived.
+          agent: req.freshConnection && !this.hasRecentlyFreedConnection() ? this.freshAgent : this.agent,
         },
         (response) => {
           const chunks: Buffer[] = [];

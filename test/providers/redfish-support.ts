@@ -73,6 +73,8 @@ export interface SeenRequest {
   url: string;
   headers: IncomingMessage["headers"];
   body: unknown;
+  /** The client's port: requests on the same connection share it. */
+  remotePort?: number;
 }
 
 /** What a handler answers. `hang: true` never answers (for timeout tests). */
@@ -109,7 +111,7 @@ export async function startScriptedServer(pki: TestPki, handlers: Handler[] = []
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      const request: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined };
+      const request: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined, remotePort: req.socket.remotePort };
       seen.push(request);
       const reply = state.handlers.map((h) => h(request)).find((r) => r !== undefined) ?? notFound();
       answer(res, reply);

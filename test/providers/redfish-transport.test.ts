@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { HttpsTransport, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
+import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "./redfish-support";
+
+/** Which connections requests that must not be repeated travel on. */
+describe("HTTPS transport connections", () => {
+  let pki: TestPki;
+  let server: ScriptedServer;
+  beforeAll(async () => {
+    pki = await makePki();
+    server = await startScriptedServer(pki, [() => ({ status: 200, body: {} })]);
+  });
+  afterAll(() => server?.close());
+
+  const send = (transport: HttpsTransport, method: string, freshConnection: boolean) =>
+    transport.send({ method, uri: "/redfish/v1/Systems", headers: {}, body: method === "POST" ? {} : undefined, timeoutMs: 5_000, freshConnection });
+  const ports = () => server.seen.map((r) => r.remotePort);
+
+  it("sends a request that must not be repeated on the keep-alive connection that answered a moment ago", async () => {
+    const transport = new HttpsTransport(server.url, pki.caPem);
+    server.seen.length = 0;
+    await send(transport, "GET", false);
+    await send(transport, "POST", true);
+    const [get, post] = ports();
+    expect(post).toBe(get);
+    transport.close();
+  });
+
+  it("opens a new connection for it when the pooled one has been idle longer than that", async () => {
+    const transport = new HttpsTransport(server.url, pki.caPem);
+    server.seen.length = 0;
+    await send(transport, "GET", false);
+    await sleep(RECENTLY_FREED_MS + 100);
+    await send(transport, "POST", true);
+    await send(transport, "GET", false);
+    const [get, post, again] = ports();
+    expect(post).not.toBe(get);
+    expect(again).toBe(get); // the idle connection still serves requests that may be repeated
+    transport.close();
+  });
+});
