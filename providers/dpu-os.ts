@@ -89,8 +89,9 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
   if (JSON.stringify(live.ntp) !== JSON.stringify(inputs.ntp)) patch.NtpServers = inputs.ntp;
   if (inputs.cluster !== undefined && live.cluster !== inputs.cluster) patch.Cluster = inputs.cluster;
   if (Object.keys(patch).length > 0) {
-    await connection.client.patch(live.uri, patch, live.etag);
-    live = await readOs(connection);
+    const answer = await connection.client.patch(live.uri, patch, live.etag);
+    // A port that answers the PATCH with the resource (200) needs no read back.
+    live = asRecord(answer.body)["@odata.id"] === live.uri ? liveOsFrom(live.uri, asRecord(answer.body), answer.etag) : await readOs(connection);
   }
   return outputsFrom(inputs, live, null);
 }
@@ -111,7 +112,10 @@ async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs)
 async function readOs(connection: DpuConnection): Promise<LiveOs> {
   const uri = oemCollection(connection, "dpuOs");
   const read = await fromRecentSnapshot(() => connection.client.get<Record<string, unknown>>(uri));
-  const body = asRecord(read.body);
+  return liveOsFrom(uri, asRecord(read.body), read.etag);
+}
+
+function liveOsFrom(uri: string, body: Record<string, unknown>, etag: string | undefined): LiveOs {
   const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
   return {
     uri,
@@ -121,7 +125,7 @@ async function readOs(connection: DpuConnection): Promise<LiveOs> {
     ntp: Array.isArray(body.NtpServers) ? body.NtpServers.filter((s): s is string => typeof s === "string") : [],
     cluster: text(body.Cluster),
     state: text(body.State) ?? "Absent",
-    etag: read.etag,
+    etag,
   };
 }
 

@@ -64,7 +64,10 @@ export async function patchMember(connection: DpuConnection, member: LiveMember,
     if (JSON.stringify(member.body[key]) !== JSON.stringify(value)) patch[key] = value;
   }
   if (Object.keys(patch).length === 0) return member;
-  await connection.client.patch(member.uri, patch, member.etag);
+  const answer = await connection.client.patch(member.uri, patch, member.etag);
+  // A port that answers the PATCH with the resource (200) needs no read back; one that answers 204 does.
+  const updated = asRecord(answer.body);
+  if (updated["@odata.id"] === member.uri) return { uri: member.uri, body: updated, etag: answer.etag };
   return (await readMemberAt(connection, member.uri)) ?? member;
 }
 

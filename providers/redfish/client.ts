@@ -203,6 +203,8 @@ export class RedfishClient {
   /** The port snapshot being read or held for read passes (see `snapshot.ts`). */
   private snapshot: Promise<PortSnapshot | undefined> | undefined;
   private snapshotUnsupported = false;
+  /** GETs in flight by URI, shared by concurrent readers. */
+  private readonly reading = new Map<string, Promise<{ body: unknown; etag?: string }>>();
 
   private constructor(ep: Endpoint, opts: ClientOptions) {
     this.endpoint = ep.url.replace(/\/+$/, "");
@@ -261,12 +263,23 @@ export class RedfishClient {
     return expand.Levels === true && expand.NoLinks === true;
   }
 
-  /** Reads a resource; `etag` from the `ETag` header or `@odata.etag`. In a read pass the port snapshot may answer. */
+  /**
+   * Reads a resource; `etag` from the `ETag` header or `@odata.etag`. In a read pass the
+   * port snapshot may answer. Concurrent reads of the same URI share one request: they
+   * would get the same answer.
+   */
   async get<T>(uri: string): Promise<{ body: T; etag?: string }> {
     const hit = (await this.portSnapshot())?.lookup(uri);
     if (hit) return { body: hit.body as T, etag: hit.etag };
-    const res = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline: this.deadline() });
-    return { body: res.body as T, etag: res.etag };
+    let reading = this.reading.get(uri);
+    if (!reading) {
+      reading = this.request("GET", uri, { authenticated: true, idempotent: true, deadline: this.deadline() }).then((res) => ({ body: res.body, etag: res.etag }));
+      this.reading.set(uri, reading);
+      const done = (): void => void this.reading.delete(uri);
+      reading.then(done, done);
+    }
+    const { body, etag } = await reading;
+    return { body: body as T, etag };
   }
 
   /**

@@ -77,7 +77,8 @@ describe("sessions", () => {
     await Promise.all([client.get("/redfish/v1/Systems"), client.get("/redfish/v1/Systems")]);
     expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
     const gets = server.seen.filter((r) => r.url === "/redfish/v1/Systems");
-    expect(gets.map((r) => r.headers["x-auth-token"])).toEqual(["tok-1", "tok-1", "tok-1", "tok-1"]);
+    // The two concurrent reads of one URI share a request.
+    expect(gets.map((r) => r.headers["x-auth-token"])).toEqual(["tok-1", "tok-1", "tok-1"]);
     await client.close();
   });
 
