@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
-import { claimAccount, fromMode, fromPrivilege, fromRecentSnapshot, readDpu, releaseClient, type DpuFacts } from "./redfish";
+import { claimAccount, fromFreshSnapshot, fromMode, fromPrivilege, fromRecentSnapshot, readDpu, releaseClient, type DpuFacts } from "./redfish";
 import { clientForTarget, connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
@@ -93,7 +93,8 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
     );
   }
   if (modeChange || privilegeChange) await applyBiosSettings(connection, inputs, facts, modeChange);
-  const after = modeChange || privilegeChange ? await readDpu(connection.client) : facts;
+  // Read back from one fresh snapshot: one request instead of one per resource.
+  const after = modeChange || privilegeChange ? await fromFreshSnapshot(() => readDpu(connection.client)) : facts;
   if (after.mode !== inputs.mode || after.hostPrivilege !== inputs.hostPrivilege) {
     throw new Error(
       `DPU ${connection.label} reports mode ${after.mode} / host privilege ${after.hostPrivilege} after the change, expected ${inputs.mode} / ${inputs.hostPrivilege}`,

@@ -4,7 +4,7 @@
  * is changed (a re-cabled or re-addressed port must never be configured by mistake).
  */
 import type { DpuTarget } from "../../schemas/generated/common";
-import { asRecord, clientFor, ConnectionError, duringReadPass, locate, OperationTimeoutError, type Locations, type RedfishClient, type Task } from "../redfish";
+import { asRecord, clientFor, ConnectionError, fromRecentSnapshot, locate, OperationTimeoutError, type Locations, type RedfishClient, type Task } from "../redfish";
 import { UnfinishedOperationError } from "./errors";
 import { providerSettings } from "./settings";
 
@@ -59,7 +59,7 @@ export async function connect(target: DpuTarget, credentials: ManagementCredenti
   const where = await locate(client);
   if (!verified.has(client)) {
     // The serial may come from the snapshot the walk just took: the same moment's port.
-    const { body } = await duringReadPass(() => client.get<Record<string, unknown>>(where.dpuSystem));
+    const { body } = await fromRecentSnapshot(() => client.get<Record<string, unknown>>(where.dpuSystem));
     const serial = typeof asRecord(body).SerialNumber === "string" ? String(asRecord(body).SerialNumber).trim() : "";
     if (serial !== target.serial) {
       throw new Error(

@@ -468,11 +468,11 @@ export class RedfishClient {
     if (!rules || this.snapshotUnsupported) return undefined;
     const pending = this.snapshot;
     const held = pending && (await pending);
-    if (held?.isFresh(this.clock.now(), rules.maxAgeMs)) return held;
+    if (held?.serves(rules, this.clock.now())) return held;
     if (!rules.take) return undefined;
     if (this.snapshot === pending) {
       // Nobody replaced it while this reader waited: take the next one.
-      const taking = this.takeSnapshot();
+      const taking = this.takeSnapshot(rules.pass);
       this.snapshot = taking;
       // A failed read must not be kept: the next reader tries again (or sees the same error).
       taking.catch(() => {
@@ -487,7 +487,7 @@ export class RedfishClient {
    * Basic authentication (a login would be a second request). A port that refuses the
    * query or answers without expanding is marked unsupported; a refused password fails.
    */
-  private async takeSnapshot(): Promise<PortSnapshot | undefined> {
+  private async takeSnapshot(takenFor?: object): Promise<PortSnapshot | undefined> {
     if (this.root && !expandsDeepEnough(await this.root)) return this.noSnapshot("does not advertise $expand=* that deep");
     const uri = `${SERVICE_ROOT}?${SNAPSHOT_QUERY}`;
     const basic = { Authorization: `Basic ${Buffer.from(`${this.username}:${this.password}`).toString("base64")}` };
@@ -497,7 +497,7 @@ export class RedfishClient {
     if (res.status < 200 || res.status >= 300) return this.noSnapshot(`answered ${res.status} to $expand`);
     const root = asRecord(res.body);
     if (!isExpanded(root.Systems)) return this.noSnapshot("ignored $expand");
-    const snapshot = new PortSnapshot(this.endpoint, root, this.clock.now());
+    const snapshot = new PortSnapshot(this.endpoint, root, this.clock.now(), takenFor);
     // The service root does not change: later logins need not read it again.
     this.root ??= Promise.resolve(snapshot.plainRoot());
     return snapshot;

@@ -11,4 +11,4 @@ export * from "./client";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
-export { duringReadPass, fromRecentSnapshot } from "./snapshot";
+export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot } from "./snapshot";

@@ -7,7 +7,7 @@
 
 import { asRecord, linkOf, type RedfishClient } from "./client";
 import { RedfishError } from "./errors";
-import { duringReadPass } from "./snapshot";
+import { fromRecentSnapshot } from "./snapshot";
 
 /** Firmware items by the role they play on a DPU. */
 export interface FirmwareLocations {
@@ -102,7 +102,7 @@ export function locate(client: RedfishClient, opts: { refresh?: boolean } = {}):
   if (!found) {
     // Locations do not go stale, so the walk may read from a port snapshot: one request
     // on a port that expands (see snapshot.ts), a few per collection on one that does not.
-    found = duringReadPass(() => walk(client));
+    found = fromRecentSnapshot(() => walk(client), { take: true });
     cache.set(client, found);
     found.catch(() => cache.delete(client));
   }

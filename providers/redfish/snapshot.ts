@@ -43,25 +43,39 @@ export interface ReadPassRules {
   take: boolean;
   /** The oldest snapshot that may answer. */
   maxAgeMs: number;
+  /** Only a snapshot taken for this pass (kind of pass) may answer; any when absent. */
+  pass?: object;
 }
 
 const readPass = new AsyncLocalStorage<ReadPassRules>();
+/** Refresh reads share the snapshots taken for refresh reads, and no others. */
+const REFRESH_PASS = {};
 
-/** Runs `fn` as a read pass (a refresh): its GETs are answered from port snapshots, taken as needed. */
+/** Runs `fn` as a read pass (a refresh): its GETs are answered from port snapshots taken for refresh reads, as needed. */
 export function duringReadPass<T>(fn: () => Promise<T>): Promise<T> {
-  return readPass.run({ take: true, maxAgeMs: SNAPSHOT_TTL_MS }, fn);
+  return readPass.run({ take: true, maxAgeMs: SNAPSHOT_TTL_MS, pass: REFRESH_PASS }, fn);
 }
 
 /**
  * Runs `fn` with its GETs answered from a snapshot only when one was taken in the last
  * {@link RECENT_SNAPSHOT_MS} and nothing was written since (typically the one locating
- * the port just took); otherwise they go to the port. Inside {@link duringReadPass} the
- * pass's rules apply. Never takes a snapshot itself:
- * while a change writes, snapshots would be invalidated as fast as they are taken.
+ * the port just took); otherwise they go to the port. With `take`, a snapshot is taken
+ * when none qualifies (for finding where resources are, which never goes stale);
+ * without it none is: while a change writes, snapshots would be invalidated as fast as
+ * they are taken. Inside {@link duringReadPass} the pass's rules apply.
  */
-export function fromRecentSnapshot<T>(fn: () => Promise<T>): Promise<T> {
-  // Inside a refresh's read pass its own rules stay.
-  return readPass.getStore() ? fn() : readPass.run({ take: false, maxAgeMs: RECENT_SNAPSHOT_MS }, fn);
+export function fromRecentSnapshot<T>(fn: () => Promise<T>, opts: { take?: boolean } = {}): Promise<T> {
+  return readPass.getStore() ? fn() : readPass.run({ take: opts.take === true, maxAgeMs: RECENT_SNAPSHOT_MS }, fn);
+}
+
+/**
+ * Runs `fn` with its GETs answered from one snapshot taken for it: reading a whole DPU
+ * after a change costs one request instead of one per resource, and sees the port as it
+ * is now (no snapshot held from before is used). Inside {@link duringReadPass} the
+ * pass's rules apply.
+ */
+export function fromFreshSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+  return readPass.getStore() ? fn() : readPass.run({ take: true, maxAgeMs: SNAPSHOT_TTL_MS, pass: {} }, fn);
 }
 
 /** The rules of the read pass the caller runs in, if any. */
@@ -96,6 +110,8 @@ export class PortSnapshot {
     private readonly endpoint: string,
     root: Body,
     private readonly takenAt: number,
+    /** The pass it was taken for, if that pass wanted a snapshot of its own. */
+    private readonly takenFor?: object,
   ) {
     this.root = root;
     this.generation = writeGeneration(endpoint);
@@ -105,6 +121,11 @@ export class PortSnapshot {
   /** True while no write went to the port since the snapshot was taken and it is younger than `maxAgeMs`. */
   isFresh(now: number, maxAgeMs = SNAPSHOT_TTL_MS): boolean {
     return this.generation === writeGeneration(this.endpoint) && now - this.takenAt < maxAgeMs;
+  }
+
+  /** True when the snapshot may answer reads under `rules` at `now`. */
+  serves(rules: ReadPassRules, now: number): boolean {
+    return this.isFresh(now, rules.maxAgeMs) && (rules.pass === undefined || this.takenFor === rules.pass);
   }
 
   /** The service root with every inlined resource reduced to its link, as a plain GET returns it. */

@@ -5,7 +5,7 @@ import { implementation as host, type HostOutputs } from "../../providers/host";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { connect } from "../../providers/common/dpu";
-import { closeAllClients, duringReadPass, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
+import { closeAllClients, duringReadPass, fromFreshSnapshot, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
 import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "./harness";
 
 /**
@@ -114,6 +114,22 @@ describe("reading a port from one snapshot during a read pass", () => {
     await clock.sleep(6_000);
     await fromRecentSnapshot(() => client.get(bios));
     expect(client.requestCount).toBe(before + 1);
+    await client.close();
+  });
+
+  it("answers a refresh only from snapshots taken for refreshes, and a fresh read only from its own", async () => {
+    const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: MANAGED_PASSWORD }, { clock: new InstantClock(Date.now()) });
+    const bios = "/redfish/v1/Systems/Bluefield/Bios";
+    const count = async (fn: () => Promise<unknown>): Promise<number> => {
+      const before = client.requestCount;
+      await fn();
+      return client.requestCount - before;
+    };
+    expect(await count(() => fromRecentSnapshot(() => client.get(bios), { take: true }))).toBe(1);
+    expect(await count(() => duringReadPass(() => client.get(bios)))).toBe(1);
+    expect(await count(() => duringReadPass(() => client.get(bios)))).toBe(0);
+    expect(await count(() => fromFreshSnapshot(() => Promise.all([client.get(bios), client.get(`${bios}/Settings`)])))).toBe(1);
+    expect(await count(() => fromRecentSnapshot(() => client.get(bios)))).toBe(0);
     await client.close();
   });
 
