@@ -273,7 +273,9 @@ export class ManagementPorts {
           checkPrivilege(ctx.account, "GET", path, ctx.sessionId);
         }
         const resource = found.handler({ ...ctx, params: found.params, query: new URLSearchParams() }).body as Record<string, unknown>;
-        return { ...resource, "@odata.etag": etagOf(resource) };
+        // One serialisation gives the ETag and the copy the expansion may change (renders share state objects).
+        const text = JSON.stringify(resource);
+        return { ...(JSON.parse(text) as Record<string, unknown>), "@odata.etag": etagOfText(text) };
       } catch (error) {
         if (error instanceof ServiceError) return undefined; // not visible to this account, or gone: stays a reference
         throw error;
@@ -393,7 +395,12 @@ function parseJsonObject(raw: Buffer): Record<string, unknown> {
 export function etagOf(body: unknown): string {
   const copy = body && typeof body === "object" ? { ...(body as Record<string, unknown>) } : body;
   if (copy && typeof copy === "object") delete (copy as Record<string, unknown>)["@odata.etag"];
-  return `W/"${createHash("sha1").update(JSON.stringify(copy ?? null)).digest("hex").slice(0, 16)}"`;
+  return etagOfText(JSON.stringify(copy ?? null));
+}
+
+/** The weak ETag of a resource serialised without its `@odata.etag`. */
+function etagOfText(json: string): string {
+  return `W/"${createHash("sha1").update(json).digest("hex").slice(0, 16)}"`;
 }
 
 function errorReply(err: unknown): Reply {

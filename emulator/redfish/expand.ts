@@ -43,11 +43,12 @@ export function parseExpand(value: string): ExpandRequest {
 
 /**
  * Returns a copy of `body` with its hyperlinks expanded. `read(uri)` answers a resource
- * as a GET would (with its `@odata.etag`), or undefined where the caller may not see it
- * or it does not exist: that hyperlink stays a reference.
+ * as a GET would (with its `@odata.etag`) as a copy of its own, which the expansion
+ * changes in place, or undefined where the caller may not see it or it does not exist:
+ * that hyperlink stays a reference.
  */
 export function expandResource(body: Body, request: ExpandRequest, read: (uri: string) => Body | undefined): Body {
-  const top = structuredClone(body);
+  const top = JSON.parse(JSON.stringify(body)) as Body;
   const seen = new Set<string>([normalise(String(top["@odata.id"] ?? ""))]);
   let frontier: Body[] = [top];
   for (let level = 0; level < request.levels && frontier.length > 0; level++) {
@@ -59,9 +60,8 @@ export function expandResource(body: Body, request: ExpandRequest, read: (uri: s
         const target = read(uri);
         if (!target) return;
         seen.add(normalise(uri));
-        const copy = structuredClone(target);
-        holder[key] = copy;
-        next.push(copy);
+        holder[key] = target;
+        next.push(target);
       });
     }
     frontier = next;
