@@ -24,6 +24,8 @@
  *   because Pulumi's customTimeouts do not reach dynamic providers.
  * - Errors are `RedfishError` with status, MessageId, message, resolution, the URI and
  *   the endpoint; passwords and tokens never appear in them or in log lines.
+ * - Reads: inside a read pass (`snapshot.ts`) GETs are answered from one expanded read
+ *   of the port where it supports that; concurrent GETs of one URI share a request.
  */
 
 import { backoffDelay, parseRetryAfter, pollBackoff, retryBackoff } from "./backoff";
@@ -483,7 +485,7 @@ export class RedfishClient {
   }
 
   /**
-   * `GET /redfish/v1?$expand=*($levels=4)`, with the session when there is one, else
+   * `GET /redfish/v1?$expand=*($levels=4)` (see `snapshot.ts`), with the session when there is one, else
    * Basic authentication (a login would be a second request). A port that refuses the
    * query or answers without expanding is marked unsupported; a refused password fails.
    */
@@ -494,6 +496,8 @@ export class RedfishClient {
     const session = this.session;
     const res = await this.exchange("GET", uri, { headers: session ? undefined : basic, authenticated: session !== undefined, idempotent: true, deadline: this.deadline() });
     if (res.status === 401) throw this.errorFrom(res, "GET", uri, `reading the port as '${this.username}' refused`);
+    // A port in trouble fails the read as any GET would; one that refuses the query is read resource by resource.
+    if (res.status >= 500 && res.status !== 501) throw this.errorFrom(res, "GET", uri, "reading the port");
     if (res.status < 200 || res.status >= 300) return this.noSnapshot(`answered ${res.status} to $expand`);
     const root = asRecord(res.body);
     if (!isExpanded(root.Systems)) return this.noSnapshot("ignored $expand");

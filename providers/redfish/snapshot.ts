@@ -1,26 +1,32 @@
 /**
- * Port snapshots: one expanded read of a management port that answers every other read
- * of that port during a read pass (a `pulumi refresh`), so refreshing an unchanged fleet
- * costs one request per DPU instead of one or more per resource.
+ * Port snapshots: one expanded read of a management port (`GET /redfish/v1?$expand=*`)
+ * that answers the reads made right after it, instead of one request per resource.
  *
- * A read pass is entered with {@link duringReadPass}; only GETs issued inside it may be
- * answered from a snapshot. Creates and updates read what they decide on from a snapshot
- * only when it was just taken ({@link fromRecentSnapshot}), and read back what they
- * changed from the port.
- * A snapshot is dropped when any request that can change the port is sent to it (from
- * any client of this process) and after {@link SNAPSHOT_TTL_MS}.
+ * Only GETs made inside a pass may be answered from a snapshot, and each kind of pass
+ * says which snapshots it accepts:
+ * - {@link duringReadPass} (a provider `read`, i.e. a refresh): snapshots taken for
+ *   refresh reads, up to {@link SNAPSHOT_TTL_MS} old; refreshing an unchanged DPU costs
+ *   one request;
+ * - {@link fromRecentSnapshot} (what a create or update decides on, and locating a port):
+ *   a snapshot at most {@link RECENT_SNAPSHOT_MS} old, typically the one connecting took;
+ * - {@link fromFreshSnapshot} (reading a DPU back after changing it): one taken for it.
+ *
+ * Any request that can change the port, from any client of this process, makes every
+ * snapshot of that port stale.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
- * What one snapshot request asks for: every hyperlink (`*` includes `Links` and the
- * `@Redfish.Settings` annotation that leads to the pending Bios settings), four levels
- * from the service root: Systems → system → Bios → Bios settings, Managers → manager →
- * VirtualMedia → CD, UpdateService → inventory → items, the OEM collections' members.
+ * How deep a snapshot reaches from the service root: Systems → system → Bios → Bios
+ * settings, Managers → manager → VirtualMedia → CD, UpdateService → inventory → items,
+ * the OEM collections' members. A port must advertise at least this `MaxLevels`.
  */
-export const SNAPSHOT_QUERY = "$expand=*($levels=4)";
-/** The deepest resource a snapshot must reach, for a port that advertises `MaxLevels`. */
 export const SNAPSHOT_LEVELS = 4;
+/**
+ * What one snapshot request asks for: every hyperlink (`*` includes `Links` and the
+ * `@Redfish.Settings` annotation that leads to the pending Bios settings), that deep.
+ */
+export const SNAPSHOT_QUERY = `$expand=*($levels=${SNAPSHOT_LEVELS})`;
 /**
  * How long a snapshot may answer reads. A refresh reads each resource once, all within
  * seconds of the others of the same DPU; the limit only keeps a long-lived process from
@@ -28,14 +34,14 @@ export const SNAPSHOT_LEVELS = 4;
  */
 export const SNAPSHOT_TTL_MS = 30_000;
 
-type Body = Record<string, unknown>;
-
 /**
  * How old a snapshot may be for {@link fromRecentSnapshot}: reads that decide what a
  * change does. The snapshot a connection just took qualifies; one from a while ago does
  * not, however untouched by this process.
  */
 export const RECENT_SNAPSHOT_MS = 5_000;
+
+type Body = Record<string, unknown>;
 
 /** What reads inside a pass may do with snapshots. */
 export interface ReadPassRules {
@@ -118,24 +124,18 @@ export class PortSnapshot {
     this.index(root);
   }
 
-  /** True while no write went to the port since the snapshot was taken and it is younger than `maxAgeMs`. */
-  isFresh(now: number, maxAgeMs = SNAPSHOT_TTL_MS): boolean {
-    return this.generation === writeGeneration(this.endpoint) && now - this.takenAt < maxAgeMs;
-  }
-
-  /** True when the snapshot may answer reads under `rules` at `now`. */
+  /**
+   * True when the snapshot may answer reads under `rules` at `now`: nothing was written
+   * to the port since it was taken, it is young enough, and taken for that kind of pass.
+   */
   serves(rules: ReadPassRules, now: number): boolean {
-    return this.isFresh(now, rules.maxAgeMs) && (rules.pass === undefined || this.takenFor === rules.pass);
+    const unchanged = this.generation === writeGeneration(this.endpoint);
+    return unchanged && now - this.takenAt < rules.maxAgeMs && (rules.pass === undefined || this.takenFor === rules.pass);
   }
 
   /** The service root with every inlined resource reduced to its link, as a plain GET returns it. */
   plainRoot(): Body {
     return linksOnly(this.root, true) as Body;
-  }
-
-  /** How many resources the snapshot holds. */
-  get size(): number {
-    return this.resources.size;
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   RedfishError,
   TaskFailedError,
   claimAccount,
+  duringReadPass,
   taskReference,
   type ClientOptions,
 } from "../../providers/redfish";
@@ -577,3 +578,30 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+describe("read passes on ports that do not expand", () => {
+  const refuseExpand = (status: number): Handler => (req) =>
+    req.url.startsWith("/redfish/v1?") ? { status, body: redfishError(status === 501 ? "Base.1.18.QueryNotSupported" : "Base.1.18.InternalError", "no") } : undefined;
+
+  it("reads resource by resource when the port refuses the snapshot query (501), and says so once", async () => {
+    server = await startScriptedServer(pki, [refuseExpand(501), ...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
+    const lines: string[] = [];
+    const client = open({ log: (l) => lines.push(l) });
+    await duringReadPass(() => client.get("/redfish/v1/Systems"));
+    await duringReadPass(() => client.get("/redfish/v1/Systems"));
+    expect(server.seen.filter((r) => r.url.includes("$expand"))).toHaveLength(1);
+    expect(server.seen.filter((r) => r.url === "/redfish/v1/Systems")).toHaveLength(2);
+    expect(lines.filter((l) => /answered 501 to \$expand; reading resources one by one/.test(l))).toHaveLength(1);
+    await client.close();
+  });
+
+  it("fails the read when the port answers the snapshot query with a server error", async () => {
+    server = await startScriptedServer(pki, [refuseExpand(500), ...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
+    const client = open();
+    const err = (await duringReadPass(() => client.get("/redfish/v1/Systems")).catch((e: unknown) => e)) as RedfishError;
+    expect(err).toBeInstanceOf(RedfishError);
+    expect(err.status).toBe(500);
+    expect(err.message).toContain(server.url);
+    await client.close();
+  });
+});
