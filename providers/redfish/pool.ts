@@ -57,11 +57,26 @@ function poolKey(url: string, username: string): string {
   return `${url.replace(/\/+$/, "")}\u0000${username}`;
 }
 
-/** Logs sessions out when the event loop drains, so ports do not collect idle sessions. */
+/** How long logging out may hold up a process that was told to stop. */
+const LOGOUT_ON_SIGNAL_MS = 3_000;
+
+/**
+ * Logs sessions out when the process ends, so ports do not collect idle sessions: when
+ * the event loop drains, and when a signal stops the process — the Pulumi engine stops
+ * the dynamic-provider process with one when a command is done, so without this every
+ * command would leave one session per port behind until the BMC's idle timeout.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once("beforeExit", () => {
     void closeAllClients();
   });
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      const exit = (): never => process.exit(code);
+      setTimeout(exit, LOGOUT_ON_SIGNAL_MS).unref();
+      void closeAllClients().finally(exit);
+    });
+  }
 }

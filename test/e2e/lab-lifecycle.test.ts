@@ -90,6 +90,12 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
     expect(hw.of("esx-04/nic2").services).toEqual([]);
   });
 
+  it("leaves no session open on any port once the command is done (the provider logs out when the engine stops it)", async () => {
+    const openSessions = async (): Promise<number> =>
+      Object.values(await fleetState(emulator)).reduce((n, dpu) => n + dpu.sessions.length, 0);
+    await expect.poll(openSessions, { timeout: 5_000 }).toBe(0);
+  });
+
   it("serves the declared services over Redfish with the management password", async () => {
     const services = await redfishGet(emulator, serial("esx-01/nic1"), "/redfish/v1/Oem/SmartFleet/Services?$expand=.($levels=1)", project.managementPassword);
     expect(services.status).toBe(200);
