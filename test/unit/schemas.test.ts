@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { SCHEMA_DIR, validatorFor } from "../../schemas/validate";
 
 type Node = Record<string, unknown>;
@@ -20,6 +22,15 @@ function properties(node: unknown, at: string, out: [string, Node][]): void {
 const own = fs.readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json") && f !== "fleet.schema.json");
 
 describe("the project's schemas", () => {
+  // The loader and the providers do not check their schemas on every start; this does.
+  it.each(fs.readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json")))("%s is a valid JSON Schema 2020-12", (name) => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    const valid = ajv.validateSchema(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, name), "utf8")) as object);
+    expect(ajv.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
   it.each(own)("%s compiles and describes every property", (name) => {
     expect(() => validatorFor(path.join(SCHEMA_DIR, name))).not.toThrow();
     const schema = JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, name), "utf8")) as Node;
