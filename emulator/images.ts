@@ -4,7 +4,7 @@
  * SHA-256 of those bytes, and a wrong value makes the install end in `Exception`.
  */
 import { createHash } from "node:crypto";
-import type { FleetImage } from "./inventory";
+import type { FleetImage } from "../model/inventory";
 
 /** The bytes the image server serves at `uri`. */
 export function imageBytes(uri: string): Buffer {

@@ -9,15 +9,15 @@ import * as path from "node:path";
 import { startAdminServer } from "./admin";
 import { ensurePki } from "./certs";
 import { SystemClock, type Clock } from "./clock";
-import type { EndpointsFile } from "./endpoints";
-import { loadInventory, placedDpus, validateInventory, type FleetInventory } from "./inventory";
+import type { EndpointsFile } from "../schemas/generated/endpoints";
+import { loadInventory, placedDpus, validateInventory, type FleetInventory } from "../model/inventory";
 import { ManagementPorts } from "./port-server";
 import { Simulation } from "./simulation";
 import { StateStore } from "./store";
 
 export { ManualClock, SystemClock, type Clock } from "./clock";
-export type { EndpointsFile, DpuEndpoint } from "./endpoints";
-export type { FleetInventory } from "./inventory";
+export type { EndpointsFile, DpuEndpoint } from "../schemas/generated/endpoints";
+export type { FleetInventory } from "../model/inventory";
 
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {

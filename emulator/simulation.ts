@@ -7,8 +7,8 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock";
 import { verifyImage } from "./images";
-import type { FleetImage, PlacedDpu, ValidFleet } from "./inventory";
-import { placedDpus } from "./inventory";
+import type { FleetImage, PlacedDpu, ValidFleet } from "../model/inventory";
+import { placedDpus } from "../model/inventory";
 import type {
   AccountState,
   DpuMode,

@@ -5,9 +5,9 @@
  */
 import type { SourceLocation } from "../schemas/source-index";
 import { childPointer } from "../schemas/source-index";
-import type { StackError } from "../stacks/errors";
-import { describeValue } from "../stacks/errors";
-import { locate, type LoadedStack } from "../stacks/model";
+import type { StackError } from "../schemas/diagnostics";
+import { describeValue } from "../schemas/diagnostics";
+import { locate, type LoadedStack } from "../model/load";
 import { loadPolicyData } from "./data";
 import type { PolicyData, PolicyRule, Severity } from "./rule";
 import { RULES } from "./rules";

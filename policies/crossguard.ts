@@ -4,7 +4,7 @@
  * mandatory, warnings advisory (a rule that emits both gets one policy for each).
  */
 import type { PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { formatStackError } from "../stacks/errors";
+import { formatStackError } from "../schemas/diagnostics";
 import { loadPolicyData } from "./data";
 import type { PolicyData, PolicyRule, Severity } from "./rule";
 import { RULES } from "./rules";

@@ -1,13 +1,12 @@
 /** Loads the policy reference data from `policies/data/` (validated like any input file). */
 import * as path from "node:path";
+import { sourcePath } from "../schemas/paths";
 import type { HardwareCompatibility } from "../schemas/generated/hardware-compatibility";
 import { loadValidatedYaml, schemaPath } from "../schemas/validate";
 import type { PolicyData } from "./rule";
 
 /** The directory of the data files (also when running from `dist/`). */
-export const POLICY_DATA_DIR = __dirname.endsWith(path.join("dist", "policies"))
-  ? path.resolve(__dirname, "..", "..", "policies", "data")
-  : path.resolve(__dirname, "data");
+export const POLICY_DATA_DIR = sourcePath("policies", "data");
 
 let cached: PolicyData | undefined;
 

@@ -16,26 +16,11 @@ import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
 import type { DeviceSpec, Stack } from "../schemas/generated/stack";
 import { childPointer, pointer, SourceIndex } from "../schemas/source-index";
 import { schemaPath, validateValue } from "../schemas/validate";
-import type { StackError } from "../stacks/errors";
-import type { HostModel } from "../stacks/model";
+import type { StackError } from "../schemas/diagnostics";
+import { kindOfType, kindRow, type ResourceKind } from "../schemas/kinds";
+import type { HostModel } from "../model/load";
 import type { PolicyModel, PolicySmartNic } from "./rule";
 
-/** The Pulumi type token of a smartfleet resource kind (dynamic providers in module `smartfleet`). */
-export function resourceType(kind: string): string {
-  return `pulumi-nodejs:dynamic/smartfleet:${kind}`;
-}
-
-/** The resource kinds and the schema of their inputs. */
-export const INPUT_SCHEMAS: Record<string, string> = {
-  Host: "host-inputs",
-  SmartNic: "smartnic-inputs",
-  DpuOs: "dpu-os-inputs",
-  DpuService: "dpu-service-inputs",
-  HostDevice: "host-device-inputs",
-  ServicePair: "service-pair-inputs",
-  HostOsInstall: "host-os-install-inputs",
-  AcceleratorShare: "accelerator-share-inputs",
-};
 
 /** What the adapter needs of a resource (a subset of CrossGuard's PolicyResource). */
 export interface ResourceInputs {
@@ -65,25 +50,24 @@ export interface ResourceModel {
   invalid: InvalidResource[];
 }
 
-function kindOf(type: string): string | undefined {
-  const match = /^pulumi-nodejs:dynamic\/smartfleet:([A-Za-z]+)$/.exec(type);
-  return match && match[1] in INPUT_SCHEMAS ? match[1] : undefined;
-}
-
 const declaredKeys = new Map<string, Set<string>>();
 
 /**
  * The props the kind's input schema declares. Resources carry more: the dynamic provider's
  * `__provider`, credentials (secrets, never policy inputs) and output placeholders.
  */
-function declaredInputs(kind: string, props: Record<string, unknown>): Record<string, unknown> {
+function declaredInputs(kind: ResourceKind, props: Record<string, unknown>): Record<string, unknown> {
   let keys = declaredKeys.get(kind);
   if (!keys) {
-    const schema = JSON.parse(fs.readFileSync(schemaPath(INPUT_SCHEMAS[kind]), "utf8")) as { properties: Record<string, unknown> };
+    const schema = JSON.parse(fs.readFileSync(schemaPath(inputSchemaOf(kind)), "utf8")) as { properties: Record<string, unknown> };
     keys = new Set(Object.keys(schema.properties));
     declaredKeys.set(kind, keys);
   }
   return Object.fromEntries(Object.entries(props).filter(([key, value]) => keys.has(key) && value !== undefined));
+}
+
+function inputSchemaOf(kind: ResourceKind): string {
+  return (kindRow(kind) as { inputSchema: string }).inputSchema;
 }
 
 /** Validates and groups the smartfleet resources by kind, keeping only the declared inputs. */
@@ -91,11 +75,11 @@ function groupByKind(resources: ResourceInputs[]) {
   const byKind = new Map<string, { urn: string; inputs: unknown }[]>();
   const invalid: InvalidResource[] = [];
   for (const resource of resources) {
-    const kind = kindOf(resource.type);
+    const kind = kindOfType(resource.type);
     if (!kind) continue;
     const inputs = declaredInputs(kind, resource.props);
     const sources = new SourceIndex({ file: resource.urn, line: 1, column: 1 });
-    const errors = validateValue(inputs, schemaPath(INPUT_SCHEMAS[kind]), sources);
+    const errors = validateValue(inputs, schemaPath(inputSchemaOf(kind)), sources);
     if (errors.length > 0) {
       invalid.push({ urn: resource.urn, errors });
       continue;

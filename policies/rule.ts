@@ -3,7 +3,7 @@
  * severity, a description and a remediation. The same rules run in `smartfleet check`
  * and in the CrossGuard policy pack.
  */
-import type { LoadedStack, SmartNicModel } from "../stacks/model";
+import type { LoadedStack, SmartNicModel } from "../model/load";
 import type { HardwareCompatibility } from "../schemas/generated/hardware-compatibility";
 
 /** How bad a finding is: errors fail `smartfleet check` and block `pulumi preview`. */

@@ -3,7 +3,7 @@
  * later stage (schema validation, component merging, policy rules) can name the exact
  * file, line and column of a value it objects to.
  */
-import type { TemplateOrigin } from "../stacks/errors";
+import type { TemplateOrigin } from "./diagnostics";
 
 /** A position in a source file. */
 export interface SourceLocation {

@@ -7,14 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { describeValue, InputError, type StackError } from "../stacks/errors";
+import { describeValue, InputError, type StackError } from "./diagnostics";
+import { sourcePath } from "./paths";
 import { childPointer, type SourceIndex } from "./source-index";
 import { parseYamlFile, type YamlLimits } from "./yaml-source";
 
 /** The directory holding the project's schemas. */
-export const SCHEMA_DIR = __dirname.endsWith(path.join("dist", "schemas"))
-  ? path.resolve(__dirname, "..", "..", "schemas")
-  : __dirname;
+export const SCHEMA_DIR = sourcePath("schemas");
 
 /** Absolute path of a schema in `schemas/` by its base name, e.g. `schemaPath("stack")`. */
 export function schemaPath(name: string): string {

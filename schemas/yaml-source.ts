@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { InputError, type StackError, type TemplateOrigin } from "../stacks/errors";
+import { InputError, type StackError, type TemplateOrigin } from "./diagnostics";
 import { childPointer, SourceIndex, type SourceLocation } from "./source-index";
 
 /** Largest input file accepted, in bytes, unless the caller says otherwise. */

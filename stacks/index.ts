@@ -13,12 +13,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { EndpointsFile } from "../emulator/endpoints";
+import type { EndpointsFile } from "../schemas/generated/endpoints";
 import { checkStack } from "../policies/check";
 import { renderText } from "../policies/report/text";
 import { declareFleet, type DpuDeclaration, type FleetDeclaration, type ImageRef } from "../providers/components";
-import { InputError } from "./errors";
-import { loadStackSync, type LoadedStack, type SmartNicModel } from "./model";
+import { InputError } from "../schemas/diagnostics";
+import { loadStackSync, type LoadedStack, type SmartNicModel } from "../model/load";
 
 const config = new pulumi.Config("smartfleet");
 /** Configured paths are relative to the project root (where Pulumi.yaml is), wherever the program runs from. */

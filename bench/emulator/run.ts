@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { generateFleet } from "../../cli/commands/generate-fleet";
-import type { EndpointsFile } from "../../emulator/endpoints";
+import type { EndpointsFile } from "../../schemas/generated/endpoints";
 
 const PASSWORD = "Bench-pass-1234";
 const RESOURCE = "/redfish/v1/Systems/Host";
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     const rssIdle = rssMiB(warm.pid);
     const endpoints = JSON.parse(fs.readFileSync(path.join(state, "endpoints.json"), "utf8")) as EndpointsFile;
     const ca = fs.readFileSync(endpoints.caFile, "utf8");
-    const factory = (vendor: string): string => (vendor === "nvidia" ? "0penBmc" : "Pen$ando1");
+    const factory = (vendor: string | undefined): string => (vendor === "nvidia" ? "0penBmc" : "Pen$ando1");
     const hundred = endpoints.dpus.slice(0, 100);
     const tokens = await Promise.all(hundred.map((d) => sessionFor(ca, d, factory(d.vendor))));
     const targets = hundred.map((d, i) => ({ url: d.url, token: tokens[i] }));

@@ -11,8 +11,8 @@ import { renderJson } from "../../policies/report/json";
 import { renderMarkdown } from "../../policies/report/markdown";
 import { renderSarif } from "../../policies/report/sarif";
 import { renderText } from "../../policies/report/text";
-import { InputError } from "../../stacks/errors";
-import { loadStackSync } from "../../stacks/model";
+import { InputError } from "../../schemas/diagnostics";
+import { loadStackSync } from "../../model/load";
 
 /** One line for `smartfleet help`. */
 export const summary = "check stack files against the schemas and policy rules (text, json, sarif, markdown)";

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EndpointsFile } from "../../emulator/endpoints";
+import type { EndpointsFile } from "../../schemas/generated/endpoints";
 
 /** One line for `smartfleet help`. */
 export const summary = "run the emulated DPU fleet: start --inventory FILE [--state DIR] [--time-scale X] [--seed N] [--detach] | stop | status";

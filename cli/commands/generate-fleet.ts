@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { stringify } from "yaml";
 import { servedSha256 } from "../../emulator/images";
-import { validateInventory, type FleetHost, type FleetInventory } from "../../emulator/inventory";
+import { validateInventory, type FleetHost, type FleetInventory } from "../../model/inventory";
 
 /** One line for `smartfleet help`. */
 export const summary = "write a large fleet inventory for the emulator (--hosts N --nics-per-host M [--out FILE])";

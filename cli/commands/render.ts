@@ -4,8 +4,8 @@
  * is itself a valid stack (with no components left to expand) when placed beside the original.
  */
 import { stringify } from "yaml";
-import { InputError } from "../../stacks/errors";
-import { loadStackSync } from "../../stacks/model";
+import { InputError } from "../../schemas/diagnostics";
+import { loadStackSync } from "../../model/load";
 
 /** One line for `smartfleet help`. */
 export const summary = "print a stack with its components expanded and defaults filled in";

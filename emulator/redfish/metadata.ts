@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../inventory";
+import { sourcePath } from "../../schemas/paths";
 import csdlNamespaces = require("./data/csdl-namespaces.json");
 
 /** The DMTF CSDL files $metadata references, with the namespaces each declares (vendored). */
@@ -19,7 +19,7 @@ function namespacesIn(xml: string): string[] {
 
 /** The project's OEM CSDL. */
 export function csdlFile(): string {
-  csdlCache ??= fs.readFileSync(path.join(repoRoot(), "emulator", "schema", "SmartFleet_v1.xml"), "utf8");
+  csdlCache ??= fs.readFileSync(sourcePath("emulator", "schema", "SmartFleet_v1.xml"), "utf8");
   return csdlCache;
 }
 

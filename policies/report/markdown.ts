@@ -2,14 +2,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
+import { sourcePath } from "../../schemas/paths";
 import type { Finding, StackReport } from "../check";
 import { RULES } from "../rules";
 import { count, summarize } from "./summary";
 
 /** The template (beside this file in the source tree, also when running from `dist/`). */
-export const MARKDOWN_TEMPLATE = __dirname.endsWith(path.join("dist", "policies", "report"))
-  ? path.resolve(__dirname, "..", "..", "..", "policies", "report", "markdown.md.hbs")
-  : path.join(__dirname, "markdown.md.hbs");
+export const MARKDOWN_TEMPLATE = sourcePath("policies", "report", "markdown.md.hbs");
 
 function environment(): typeof Handlebars {
   const env = Handlebars.create();

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { StackError } from "../../stacks/errors";
+import type { StackError } from "../../schemas/diagnostics";
 import type { Finding, StackReport } from "../check";
 import { RULES } from "../rules";
 

@@ -1,5 +1,5 @@
 /** The plain-text report: one line per finding, in the `file:line:column` form editors link. */
-import { formatStackError } from "../../stacks/errors";
+import { formatStackError } from "../../schemas/diagnostics";
 import type { Finding, StackReport } from "../check";
 import { RULES } from "../rules";
 import { count, summarize } from "./summary";

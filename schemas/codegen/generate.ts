@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sourcePath } from "../paths";
 import { IndentationText, Project, QuoteKind, type SourceFile } from "ts-morph";
 
 /** The header every generated file starts with. */
@@ -196,9 +197,7 @@ class ModuleGenerator {
 }
 
 /** The `schemas/` directory of the project (also when running from `dist/`). */
-export const SCHEMA_ROOT = path.resolve(__dirname, "..").endsWith(path.join("dist", "schemas"))
-  ? path.resolve(__dirname, "..", "..", "..", "schemas")
-  : path.resolve(__dirname, "..");
+export const SCHEMA_ROOT = sourcePath("schemas");
 
 /** Generates every module from every `*.schema.json` in `schemaDir`, in memory. */
 export function generateAll(schemaDir: string = SCHEMA_ROOT): GeneratedFile[] {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run as emulatorCommand } from "../../cli/commands/emulator";
 import { run as generateFleet } from "../../cli/commands/generate-fleet";
-import { loadInventory } from "../../emulator/inventory";
+import { loadInventory } from "../../model/inventory";
 import { verifyImage } from "../../emulator/images";
 import { tempStateDir } from "./helpers";
 

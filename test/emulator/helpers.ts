@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll } from "vitest";
 import { servedSha256 } from "../../emulator/images";
-import type { FleetInventory } from "../../emulator/inventory";
+import type { FleetInventory } from "../../model/inventory";
 
 /** A random 127.x.y block per inventory so parallel test files rarely meet; startTestFleet retries if they do. */
 function addressBlock(): string {

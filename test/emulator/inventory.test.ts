@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadInventory, validateInventory, InputError } from "../../emulator/inventory";
+import { loadInventory, validateInventory, InputError } from "../../model/inventory";
 import { generateFleet } from "../../cli/commands/generate-fleet";
 import { tempStateDir, testInventory } from "./helpers";
 

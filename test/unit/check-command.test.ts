@@ -6,7 +6,7 @@ import addFormats from "ajv-formats";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { run } from "../../cli/commands/check";
 import { run as runRender } from "../../cli/commands/render";
-import { loadStackSync } from "../../stacks/model";
+import { loadStackSync } from "../../model/load";
 import { stackText, tempDir } from "./stack-fixtures";
 
 const examples = path.resolve(__dirname, "..", "..", "examples", "stacks");

@@ -3,12 +3,11 @@ import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { checkStack } from "../../policies/check";
 import { crossGuardPolicies } from "../../policies/crossguard";
-import { resourceType } from "../../policies/resource-model";
+import { kindRow, typeToken as resourceType } from "../../schemas/kinds";
 import { schemaPath, validateValue } from "../../schemas/validate";
 import { SourceIndex } from "../../schemas/source-index";
-import { resourceDeclarations } from "../../stacks/resource-inputs";
-import { loadStackSync } from "../../stacks/model";
-import { INPUT_SCHEMAS } from "../../policies/resource-model";
+import { resourceDeclarations } from "../../model/declarations";
+import { loadStackSync } from "../../model/load";
 
 const examples = path.resolve(__dirname, "..", "..", "examples", "stacks");
 
@@ -39,7 +38,7 @@ describe("CrossGuard policy pack", () => {
   it("declares resource inputs that match the resource input schemas", () => {
     for (const file of ["lab-east.yaml", "datacenter.yaml", "needs-review.yaml"]) {
       for (const d of resourceDeclarations(loadStackSync(path.join(examples, file)))) {
-        const errors = validateValue(structuredClone(d.inputs), schemaPath(INPUT_SCHEMAS[d.kind]), new SourceIndex({ file: d.name, line: 1, column: 1 }));
+        const errors = validateValue(structuredClone(d.inputs), schemaPath(kindRow(d.kind)!.inputSchema), new SourceIndex({ file: d.name, line: 1, column: 1 }));
         expect(errors, `${d.kind} ${d.name}`).toEqual([]);
       }
     }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { checkStack } from "../../policies/check";
-import { writeLargeStack } from "../../stacks/large-stack";
-import { loadStackSync } from "../../stacks/model";
+import { writeLargeStack } from "../../model/large-stack";
+import { loadStackSync } from "../../model/load";
 import { tempDir } from "./stack-fixtures";
 
 const tmp = tempDir("sf-large-");

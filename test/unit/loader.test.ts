@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultSearch, type ComponentSearch } from "../../stacks/component-registry";
-import { InputError } from "../../stacks/errors";
-import { loadStack } from "../../stacks/model";
+import { defaultSearch, type ComponentSearch } from "../../model/component-registry";
+import { InputError } from "../../schemas/diagnostics";
+import { loadStack } from "../../model/load";
 import { inputErrorsOf, load, stackText, tempDir } from "./stack-fixtures";
 
 const tmp = tempDir("sf-loader-");

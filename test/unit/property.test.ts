@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkStack } from "../../policies/check";
 import { schemaPath, validateValue } from "../../schemas/validate";
 import { parseYamlText } from "../../schemas/yaml-source";
-import { InputError } from "../../stacks/errors";
-import { loadStackSync } from "../../stacks/model";
+import { InputError } from "../../schemas/diagnostics";
+import { loadStackSync } from "../../model/load";
 import { FLEET, tempDir } from "./stack-fixtures";
 
 const tmp = tempDir("sf-property-");

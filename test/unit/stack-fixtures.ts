@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { InputError, type StackError } from "../../stacks/errors";
-import { loadStackSync, type LoadedStack, type LoadOptions } from "../../stacks/model";
+import { InputError, type StackError } from "../../schemas/diagnostics";
+import { loadStackSync, type LoadedStack, type LoadOptions } from "../../model/load";
 
 /** The example inventory every test stack refers to. */
 export const FLEET = path.resolve(__dirname, "..", "..", "examples", "stacks", "fleet.yaml");

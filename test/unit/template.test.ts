@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { compileTemplate, TemplateRenderError } from "../../stacks/template";
+import { compileTemplate, TemplateRenderError } from "../../model/template";
 
 describe("component templates", () => {
   it("maps every rendered line to the template line that produced it, also inside loops", () => {

@@ -10,9 +10,9 @@ import * as path from "node:path";
 import type { Accelerator, Fleet, Host, Image, Smartnic, SmartnicFactoryState, SmartnicManagement } from "../schemas/generated/fleet";
 import { SourceIndex, type SourceLocation } from "../schemas/source-index";
 import { loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
-import { describeValue, InputError, type StackError } from "../stacks/errors";
+import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 
-export { InputError, type StackError } from "../stacks/errors";
+export { InputError, type StackError } from "../schemas/diagnostics";
 
 /** An image of the catalog (the generated schema type). */
 export type FleetImage = Image;
@@ -56,17 +56,6 @@ const MODEL_VENDOR: Record<Smartnic["model"], Smartnic["vendor"]> = {
   "pensando-dsc2": "amd",
   "ipu-e2000": "intel",
 };
-
-/** The repository root (the folder holding package.json above this module). */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the repository root above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 /** The semantic rules: everything the schema cannot say. */
 export function semanticProblems(fleet: ValidFleet, locate: Locator): StackError[] {

@@ -20,7 +20,7 @@ import { childPointer, parentPointer, pointer, type SourceIndex, type SourceLoca
 import { guardUnexpected, loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
 import { parseYamlFile, type YamlLimits } from "../schemas/yaml-source";
 import type { ComponentSearch } from "./component-registry";
-import { describeValue, InputError, type StackError } from "./errors";
+import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 import { expandComponents, type ExpandedComponent } from "./expand";
 
 /** A service on one DPU. */

@@ -14,7 +14,7 @@ import { childPointer, SourceIndex, type SourceLocation } from "../schemas/sourc
 import { loadValidatedYamlWithSources, schemaPath, toStackErrors, validateValue } from "../schemas/validate";
 import { parseYamlText } from "../schemas/yaml-source";
 import { defaultSearch, resolveComponent, type ComponentSearch } from "./component-registry";
-import { describeValue, InputError, type StackError } from "./errors";
+import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 import { compileTemplate, TemplateRenderError } from "./template";
 
 /** A component that was expanded into the stack. */

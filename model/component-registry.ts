@@ -6,11 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as semver from "semver";
+import { sourcePath } from "../schemas/paths";
 
 /** The project's own components directory. */
-export const PROJECT_COMPONENTS_DIR = __dirname.endsWith(path.join("dist", "stacks"))
-  ? path.resolve(__dirname, "..", "..", "stacks", "components")
-  : path.resolve(__dirname, "components");
+export const PROJECT_COMPONENTS_DIR = sourcePath("stacks", "components");
 
 /** One version of one component found on disk. */
 export interface ComponentCandidate {

@@ -12,7 +12,7 @@ import type { HostInputs } from "../schemas/generated/host-inputs";
 import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
 import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
-import type { LoadedStack, SmartNicModel } from "./model";
+import type { LoadedStack, SmartNicModel } from "./load";
 
 /** Inputs by resource kind. */
 export interface InputsByKind {
