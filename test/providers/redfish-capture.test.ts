@@ -10,7 +10,8 @@ import { makePki, redfishError, startScriptedServer, type Handler, type Scripted
  * about hardware the emulator did not write.
  */
 
-const MOCKUPS = path.resolve(__dirname, "../../../shared/redfish/mockups");
+// The resources this file reads, vendored from the reference bundle (scripts/vendor-redfish.js).
+const MOCKUPS = path.resolve(__dirname, "../fixtures/redfish-mockups");
 const CAPTURE = path.join(MOCKUPS, "bluefield3-bmc-capture");
 const DMTF_SMARTNIC = path.join(MOCKUPS, "public-smartnic");
 const OPEN_PATHS = new Set(["/redfish", "/redfish/v1", "/redfish/v1/odata", "/redfish/v1/$metadata"]);
