@@ -38,6 +38,7 @@ import {
   scrubSecrets,
   type RedfishMessage,
 } from "./errors";
+import { asRecord, headerValue, linkOf, SERVICE_ROOT } from "./odata";
 import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
 import { HttpsTransport, type RawResponse } from "./transport";
 
@@ -158,7 +159,6 @@ export class TaskFailedError extends RedfishError {
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_OPERATION_TIMEOUT_MS = 900_000;
 const DEFAULT_RETRIES = 8;
-const SERVICE_ROOT = "/redfish/v1";
 const RUNNING_STATES = new Set<string>(["New", "Starting", "Running", "Suspended", "Interrupted", "Pending", "Stopping", "Service", "Cancelling"]);
 const FAILED_STATES = new Set<string>(["Exception", "Killed", "Cancelled"]);
 
@@ -825,19 +825,4 @@ function etagOf(res: RawResponse): string | undefined {
   if (header) return header;
   const odata = asRecord(res.body)["@odata.etag"];
   return typeof odata === "string" ? odata : undefined;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The `@odata.id` of a link object, or undefined. */
-export function linkOf(value: unknown): string | undefined {
-  const id = asRecord(value)["@odata.id"];
-  return typeof id === "string" && id !== "" ? id : undefined;
-}
-
-/** `value` as a plain object, or an empty one (Redfish bodies are loosely typed). */
-export function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -8,6 +8,7 @@
 export * from "./errors";
 export * from "./clock";
 export * from "./client";
+export { asRecord, linkOf } from "./odata";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";

@@ -4,7 +4,8 @@
  * model/manufacturer come from the card chassis when the system does not carry them.
  */
 
-import { asRecord, type RedfishClient } from "./client";
+import { type RedfishClient } from "./client";
+import { asRecord } from "./odata";
 import { locate, type Locations } from "./navigate";
 
 /** DPU operating mode. */

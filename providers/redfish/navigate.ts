@@ -5,7 +5,8 @@
  * URIs of a port do not change while a process runs.
  */
 
-import { asRecord, linkOf, type RedfishClient } from "./client";
+import { type RedfishClient } from "./client";
+import { asRecord, linkOf } from "./odata";
 import { RedfishError } from "./errors";
 import { fromRecentSnapshot } from "./snapshot";
 
