@@ -3,18 +3,11 @@
  * `smartfleet image <uri>\n` — so an inventory's `sha256` is checkable: it must be the
  * SHA-256 of those bytes, and a wrong value makes the install end in `Exception`.
  */
-import { createHash } from "node:crypto";
 import type { FleetImage } from "../model/inventory";
+import { servedSha256 } from "../model/images";
 
-/** The bytes the image server serves at `uri`. */
-export function imageBytes(uri: string): Buffer {
-  return Buffer.from(`smartfleet image ${uri}\n`, "utf8");
-}
-
-/** SHA-256 (hex) of the bytes served at `uri`: the value an inventory must list. */
-export function servedSha256(uri: string): string {
-  return createHash("sha256").update(imageBytes(uri)).digest("hex");
-}
+// The bytes and their checksum are computed in model/ (inventory generators need them too).
+export { imageBytes, servedSha256 } from "../model/images";
 
 /** Why pulling `uri` from the catalog would fail, or null when it verifies. */
 export function verifyImage(catalog: FleetImage[], uri: string): { image: FleetImage | null; error: string | null } {
