@@ -1,15 +1,17 @@
 /**
  * The fleet inventory: types for `schemas/fleet.schema.json`, loading with schema
  * validation, and the semantic rules a schema cannot express (unique names, unique
- * management addresses, unique image name@version and URI, vendor/model agreement,
- * loopback-only addresses). Errors are `InputError`s whose `StackError`s name file,
+ * management addresses, unique image name@version and URI, vendor/model agreement),
+ * which the stack loader and `smartfleet check` apply too, and the emulator's own
+ * loopback-only rule (`{ loopbackOnly: true }`). Errors are `InputError`s whose `StackError`s name file,
  * line and column, like every other input of smartfleet.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Accelerator, Fleet, Host, Image, Smartnic, SmartnicFactoryState, SmartnicManagement } from "../schemas/generated/fleet";
 import { SourceIndex, type SourceLocation } from "../schemas/source-index";
-import { loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
+import { guardUnexpected, loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
+import type { ParsedYaml, YamlLimits } from "../schemas/yaml-source";
 import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 
 export { InputError, type StackError } from "../schemas/diagnostics";
@@ -57,8 +59,23 @@ const MODEL_VENDOR: Record<Smartnic["model"], Smartnic["vendor"]> = {
   "ipu-e2000": "intel",
 };
 
-/** The semantic rules: everything the schema cannot say. */
-export function semanticProblems(fleet: ValidFleet, locate: Locator): StackError[] {
+/** Which rules apply beyond the fleet rules every inventory obeys. */
+export interface InventoryRuleOptions {
+  /**
+   * Require every management address to be a loopback address (127.0.0.0/8). The emulator
+   * binds only loopback addresses, so it needs this; a real fleet's BMCs have real
+   * addresses, so `smartfleet check` and the stack loader do not apply it. Default false.
+   */
+  loopbackOnly?: boolean;
+}
+
+/**
+ * The fleet rules, everything the schema cannot say, true of any fleet (real or emulated):
+ * unique host names, unique serials across hosts and DPUs, unique device names and slots
+ * within a host, unique management address:port, unique image name@version and image URI,
+ * and each DPU model made by the vendor named.
+ */
+export function fleetProblems(fleet: ValidFleet, locate: Locator): StackError[] {
   const problems: StackError[] = [];
   const add = (p: string, message: string, got?: unknown): void => {
     problems.push({ ...locate(p), path: p, message, got: got === undefined ? undefined : describeValue(got) });
@@ -94,14 +111,33 @@ export function semanticProblems(fleet: ValidFleet, locate: Locator): StackError
       if (MODEL_VENDOR[nic.model] && MODEL_VENDOR[nic.model] !== nic.vendor) {
         add(`${p}/model`, `model '${nic.model}' is made by ${MODEL_VENDOR[nic.model]}, not ${nic.vendor}`);
       }
-      const address = nic.management.address;
-      if (!/^127\.\d+\.\d+\.\d+$/.test(address)) {
-        add(`${p}/management/address`, `address '${address}' is not a loopback address (127.0.0.0/8)`);
-      }
-      seen(ports, `${address}:${nic.management.port ?? 8443}`, `${p}/management`, "management address:port");
+      seen(ports, `${nic.management.address}:${nic.management.port ?? 8443}`, `${p}/management`, "management address:port");
     });
   });
   return problems;
+}
+
+/** The emulator's rule: every management address is a loopback address (127.0.0.0/8). */
+export function loopbackProblems(fleet: ValidFleet, locate: Locator): StackError[] {
+  const problems: StackError[] = [];
+  fleet.hosts.forEach((host, h) => {
+    host.smartnics.forEach((nic, n) => {
+      const address = nic.management.address;
+      if (/^127\.\d+\.\d+\.\d+$/.test(address)) return;
+      const p = `/hosts/${h}/smartnics/${n}/management/address`;
+      problems.push({
+        ...locate(p),
+        path: p,
+        message: `address '${address}' is not a loopback address (127.0.0.0/8); the emulator binds only loopback addresses`,
+      });
+    });
+  });
+  return problems;
+}
+
+/** The fleet rules, plus the loopback rule when `options.loopbackOnly` is set. */
+export function semanticProblems(fleet: ValidFleet, locate: Locator, options: InventoryRuleOptions = {}): StackError[] {
+  return [...fleetProblems(fleet, locate), ...(options.loopbackOnly ? loopbackProblems(fleet, locate) : [])];
 }
 
 /** Fills the schema defaults into a copy of an inventory built in code. */
@@ -122,32 +158,65 @@ function withDefaults(fleet: FleetInventory): ValidFleet {
   };
 }
 
-function check(fleet: FleetInventory, file: string, sources: SourceIndex): ValidFleet {
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function check(fleet: FleetInventory, file: string, sources: SourceIndex, options: InventoryRuleOptions): ValidFleet {
   const withAll = withDefaults(fleet);
-  const problems = semanticProblems(withAll, (p) => sources.locate(p));
-  if (problems.length) throw new InputError(problems, { summary: `${file}: ${problems.length} error${problems.length === 1 ? "" : "s"}` });
+  const problems = semanticProblems(withAll, (p) => sources.locate(p), options);
+  if (problems.length) throw new InputError(problems, { summary: `${file}: ${plural(problems.length, "error")}` });
   return withAll;
 }
 
 /**
- * Validates an inventory built in code against the schema and the semantic rules;
- * returns a copy with defaults filled in. Throws `InputError` listing every problem.
+ * Validates a parsed inventory document (schema, with defaults filled in in place, then the
+ * fleet rules and, if asked, the loopback rule); errors are positioned through
+ * `parsed.sources`. Returns the document. Throws `InputError` listing every problem.
  */
-export function validateInventory(value: unknown, file = "<inventory>"): ValidFleet {
-  const sources = new SourceIndex({ file, line: 1, column: 1 });
-  const copy = structuredClone(value);
-  const errors = validateValue(copy, schemaPath("fleet"), sources);
-  if (errors.length) throw new InputError(errors, { summary: `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"}` });
-  return check(copy as FleetInventory, file, sources);
+export function validateParsedInventory(parsed: ParsedYaml, options: InventoryRuleOptions = {}): ValidFleet {
+  const { file, value, sources } = parsed;
+  const errors = guardUnexpected(file, () => validateValue(value, schemaPath("fleet"), sources));
+  if (errors.length) throw new InputError(errors, { summary: `${file}: ${plural(errors.length, "error")}` });
+  const fleet = value as ValidFleet;
+  const problems = semanticProblems(fleet, (p) => sources.locate(p), options);
+  if (problems.length) throw new InputError(problems, { summary: `${file}: ${plural(problems.length, "error")}` });
+  return fleet;
+}
+
+/** Options of `validateInventory`: the name used in errors and the rules to apply. */
+export interface ValidateInventoryOptions extends InventoryRuleOptions {
+  /** The name errors carry as their file (default `<inventory>`). */
+  file?: string;
 }
 
 /**
- * Reads, parses and validates an inventory YAML file; errors name file:line:column.
- * Throws `InputError` listing every problem.
+ * Validates an inventory built in code against the schema and the fleet rules (and the
+ * loopback rule with `{ loopbackOnly: true }`); returns a copy with defaults filled in.
+ * The second argument is the name errors carry, or options. Throws `InputError` listing
+ * every problem.
  */
-export function loadInventory(file: string): ValidFleet {
-  const { value, sources } = loadValidatedYamlWithSources<FleetInventory>(file, schemaPath("fleet"));
-  return check(value, file, sources);
+export function validateInventory(value: unknown, fileOrOptions: string | ValidateInventoryOptions = {}): ValidFleet {
+  const options = typeof fileOrOptions === "string" ? { file: fileOrOptions } : fileOrOptions;
+  const file = options.file ?? "<inventory>";
+  const sources = new SourceIndex({ file, line: 1, column: 1 });
+  const copy = structuredClone(value);
+  const errors = validateValue(copy, schemaPath("fleet"), sources);
+  if (errors.length) throw new InputError(errors, { summary: `${file}: ${plural(errors.length, "error")}` });
+  return check(copy as FleetInventory, file, sources, options);
+}
+
+/** Options of `loadInventory`: YAML limits and the rules to apply. */
+export interface LoadInventoryOptions extends YamlLimits, InventoryRuleOptions {}
+
+/**
+ * Reads, parses and validates an inventory YAML file: the schema, the fleet rules and,
+ * with `{ loopbackOnly: true }` (the emulator), the loopback rule. Errors name
+ * file:line:column. Throws `InputError` listing every problem.
+ */
+export function loadInventory(file: string, options: LoadInventoryOptions = {}): ValidFleet {
+  const { value, sources } = loadValidatedYamlWithSources<FleetInventory>(file, schemaPath("fleet"), options);
+  return check(value, file, sources, options);
 }
 
 /** A DPU with the host it sits in, as the emulator needs it. */

@@ -17,9 +17,10 @@ import type {
   Stack,
 } from "../schemas/generated/stack";
 import { childPointer, parentPointer, pointer, type SourceIndex, type SourceLocation } from "../schemas/source-index";
-import { guardUnexpected, loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
-import { parseYamlFile, type YamlLimits } from "../schemas/yaml-source";
+import { guardUnexpected, schemaPath, validateValue } from "../schemas/validate";
+import { parseYamlFile, type ParsedYaml, type YamlLimits } from "../schemas/yaml-source";
 import type { ComponentSearch } from "./component-registry";
+import { validateParsedInventory } from "./inventory";
 import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 import { expandComponents, type ExpandedComponent } from "./expand";
 
@@ -160,16 +161,16 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** Parses, validates and expands the stack document; returns it with its positions. */
-function loadExpandedDocument(file: string, options: LoadOptions): { stack: Stack; sources: SourceIndex; components: ExpandedComponent[] } {
-  const parsed = parseYamlFile(file, options);
+/** Validates and expands a parsed stack document; returns it with its positions. */
+function expandDocument(parsed: ParsedYaml, search: ComponentSearch | undefined): { stack: Stack; sources: SourceIndex; components: ExpandedComponent[] } {
+  const file = parsed.file;
   const raw = parsed.value;
   // Validate a copy first: defaults must not be filled in before components merge, or a
   // component setting e.g. hostPrivilege would clash with a default nobody wrote.
   const shapeErrors = validateValue(structuredClone(raw), schemaPath("stack"), parsed.sources);
   if (shapeErrors.length > 0) throw new InputError(shapeErrors, { summary: `${file}: ${plural(shapeErrors.length, "error")}` });
   const document = raw as Record<string, unknown>;
-  const components = expandComponents(document, file, parsed.sources, options.search);
+  const components = expandComponents(document, file, parsed.sources, search);
   const mergedErrors = validateValue(document, schemaPath("stack"), parsed.sources);
   if (mergedErrors.length > 0) {
     throw new InputError(mergedErrors, { summary: `${file}: ${plural(mergedErrors.length, "error")} after expanding components` });
@@ -327,44 +328,82 @@ function toRecord(sources: SourceIndex): Record<string, SourceLocation> {
   return record;
 }
 
+/** Where a stack's inventory comes from: the stack's `inventory:` file, or a document given in code. */
+interface InventorySource {
+  /** The inventory file, or the virtual name of a document given in code. */
+  file: string;
+  /** The inventory file as named in reference errors. */
+  label: string;
+  /** Parses the inventory; throws `InputError` when it cannot be read or parsed. */
+  parse(): ParsedYaml;
+}
+
+/**
+ * The one path from a parsed stack document to a `LoadedStack`, for files and documents
+ * built in code alike: schema validation, component expansion, the inventory's schema
+ * and fleet rules, then the join.
+ */
+function loadParsedStack(
+  parsed: ParsedYaml,
+  inventoryOf: (stack: Stack) => InventorySource,
+  search: ComponentSearch | undefined,
+): LoadedStack {
+  const file = parsed.file;
+  const { stack, sources, components } = expandDocument(parsed, search);
+  const inventorySource = inventoryOf(stack);
+  const inventoryFile = inventorySource.file;
+  let inventory: Fleet;
+  try {
+    // The fleet rules (unique names, serials, slots, addresses, images; model/vendor) are
+    // checked here too: the join keys hosts by name, so a duplicate would silently win.
+    inventory = guardUnexpected(inventoryFile, () => validateParsedInventory(inventorySource.parse()));
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const at = sources.locate("/inventory");
+    throw new InputError(
+      err.errors.map((e) => (e.message === "file not found" ? { ...e, ...at, path: "/inventory", got: describeValue(stack.inventory) } : e)),
+      { cause: err, summary: `${file}: the inventory ${inventoryFile} is not usable` },
+    );
+  }
+  const joiner = new Joiner(stack, inventory, inventorySource.label, sources);
+  const hosts = joiner.hosts();
+  const servicePairs = joiner.servicePairs();
+  const acceleratorShares = joiner.acceleratorShares();
+  joiner.deviceBackings(acceleratorShares);
+  if (joiner.errors.length > 0) {
+    throw new InputError(joiner.errors, { summary: `${file}: ${plural(joiner.errors.length, "reference")} not resolved` });
+  }
+  return {
+    file,
+    inventoryFile,
+    stack,
+    inventory,
+    hosts,
+    smartnics: [...joiner.smartnics.values()],
+    servicePairs,
+    acceleratorShares,
+    components,
+    waivers: stack.policy.disable,
+    sources: toRecord(sources),
+  };
+}
+
 /** Loads the stack synchronously; see `loadStack`. */
 export function loadStackSync(file: string, options: LoadOptions = {}): LoadedStack {
-  return guardUnexpected(file, () => {
-    const { stack, sources, components } = loadExpandedDocument(file, options);
-    const inventoryFile = path.resolve(path.dirname(file), stack.inventory);
-    let inventory: { value: Fleet };
-    try {
-      inventory = loadValidatedYamlWithSources<Fleet>(inventoryFile, schemaPath("fleet"), options);
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      const at = sources.locate("/inventory");
-      throw new InputError(
-        err.errors.map((e) => (e.message === "file not found" ? { ...e, ...at, path: "/inventory", got: describeValue(stack.inventory) } : e)),
-        { cause: err, summary: `${file}: the inventory ${inventoryFile} is not usable` },
-      );
-    }
-    const joiner = new Joiner(stack, inventory.value, path.relative(process.cwd(), inventoryFile) || inventoryFile, sources);
-    const hosts = joiner.hosts();
-    const servicePairs = joiner.servicePairs();
-    const acceleratorShares = joiner.acceleratorShares();
-    joiner.deviceBackings(acceleratorShares);
-    if (joiner.errors.length > 0) {
-      throw new InputError(joiner.errors, { summary: `${file}: ${plural(joiner.errors.length, "reference")} not resolved` });
-    }
-    return {
-      file,
-      inventoryFile,
-      stack,
-      inventory: inventory.value,
-      hosts,
-      smartnics: [...joiner.smartnics.values()],
-      servicePairs,
-      acceleratorShares,
-      components,
-      waivers: stack.policy.disable,
-      sources: toRecord(sources),
-    };
-  });
+  return guardUnexpected(file, () =>
+    loadParsedStack(
+      parseYamlFile(file, options),
+      (stack) => {
+        const inventoryFile = path.resolve(path.dirname(file), stack.inventory);
+        return {
+          file: inventoryFile,
+          label: path.relative(process.cwd(), inventoryFile) || inventoryFile,
+          parse: () => parseYamlFile(inventoryFile, options),
+        };
+      },
+      options.search,
+    ),
+  );
 }
 
 /**
