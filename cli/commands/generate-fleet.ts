@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import { stringify } from "yaml";
-import { servedSha256 } from "../../emulator/images";
-import { validateInventory, type FleetHost, type FleetInventory } from "../../model/inventory";
+import { generateInventory, managementAddress } from "../../model/fleet-generator";
+import { validateInventory, type FleetInventory } from "../../model/inventory";
 
 /** One line for `smartfleet help`. */
 export const summary = "write a large fleet inventory for the emulator (--hosts N --nics-per-host M [--out FILE])";
@@ -23,58 +23,12 @@ export interface GenerateOptions {
 
 /** The loopback address of the i-th DPU (0-based): 127.1.x.y, y in 1..250. */
 export function dpuAddress(index: number): string {
-  const x = Math.floor(index / 250);
-  if (x > 255) throw new Error(`too many DPUs: 127.1.x.y holds ${256 * 250}`);
-  return `127.1.${x}.${(index % 250) + 1}`;
+  return managementAddress(index);
 }
 
-/** Builds the inventory. */
+/** Builds the inventory (the model's fleet generator: NVIDIA and AMD alternating, an FPGA in every tenth host). */
 export function generateFleet(opts: GenerateOptions): FleetInventory {
-  const image = (name: string, version: string, file: string) => {
-    const uri = `http://images.${opts.name}/${file}`;
-    return { name, version, uri, sha256: servedSha256(uri) };
-  };
-  const hosts: FleetHost[] = [];
-  let dpu = 0;
-  for (let h = 0; h < opts.hosts; h++) {
-    const hostName = `esx-${String(h + 1).padStart(4, "0")}`;
-    hosts.push({
-      name: hostName,
-      serial: `SRV-${String(h + 1).padStart(6, "0")}`,
-      vendor: (["dell", "hpe", "lenovo"] as const)[h % 3],
-      model: ["PowerEdge R760", "ProLiant DL380 Gen11", "ThinkSystem SR650 V3"][h % 3],
-      cpus: 64,
-      memoryGiB: 512,
-      accelerators: h % 10 === 0 ? [{ name: "fpga0", model: "alveo-u55c", slot: 10 }] : [],
-      smartnics: Array.from({ length: opts.nicsPerHost }, (_, n) => {
-        const index = dpu++;
-        const nvidia = index % 2 === 0;
-        return {
-          name: `nic${n + 1}`,
-          serial: nvidia ? `MT${String(index + 1).padStart(10, "0")}` : `PEN${String(index + 1).padStart(9, "0")}`,
-          slot: n + 1,
-          vendor: nvidia ? ("nvidia" as const) : ("amd" as const),
-          model: nvidia ? ("bluefield-3" as const) : ("pensando-dsc2" as const),
-          armCores: 16,
-          memoryGiB: 32,
-          management: { address: dpuAddress(index), port: 8443 },
-          factoryCredentials: nvidia ? { username: "root", password: "0penBmc" } : { username: "admin", password: "Pen$ando1" },
-        };
-      }),
-    });
-  }
-  return {
-    apiVersion: "smartfleet.dev/v1",
-    kind: "Fleet",
-    metadata: { name: opts.name },
-    images: [
-      image("esxi-arm", "8.0.3", "esxi-arm-8.0.3.bfb"),
-      image("esxi-arm", "8.0.2", "esxi-arm-8.0.2.bfb"),
-      image("esxi-x86", "8.0.3", "esxi-x86-8.0.3.iso"),
-      image("bf-nic-fw", "32.43.1014", "fw-BlueField-3-32.43.1014.bin"),
-    ],
-    hosts,
-  };
+  return generateInventory({ name: opts.name, dpus: opts.hosts * opts.nicsPerHost, nicsPerHost: opts.nicsPerHost });
 }
 
 function positiveInt(flag: string, value: string | undefined): number {
