@@ -1,73 +1,172 @@
 /**
- * The inputs of every resource a loaded stack declares, shaped exactly as the resource
- * input schemas (`schemas/*-inputs.schema.json`) say. The Pulumi program declares these;
- * the CrossGuard adapter rebuilds the policy model from them.
+ * THE mapping from a loaded stack to the resources that make it so: every resource's kind,
+ * Pulumi name, inputs (shaped exactly as `schemas/<kind>-inputs.schema.json` says), the
+ * account it acts through, and what it waits for. The Pulumi program declares these,
+ * CrossGuard's model and the tests read the same list, so what is checked is what is
+ * applied. Decisions about the fleet's wiring (which DPU controls a host, where a port is
+ * routed) are made here once.
  */
-import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-share-inputs";
 import type { DpuTarget } from "../schemas/generated/common";
-import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
-import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
-import type { HostDeviceInputs } from "../schemas/generated/host-device-inputs";
-import type { HostInputs } from "../schemas/generated/host-inputs";
-import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
-import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
-import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
-import type { LoadedStack, SmartNicModel } from "./load";
+import type { InputsByKind, ResourceKind } from "../schemas/kinds";
+import type { AcceleratorShareModel, HostModel, LoadedStack, ServicePairModel, SmartNicModel } from "./load";
 
-/** Inputs by resource kind. */
-export interface InputsByKind {
-  Host: HostInputs;
-  SmartNic: SmartNicInputs;
-  DpuOs: DpuOsInputs;
-  DpuService: DpuServiceInputs;
-  HostDevice: HostDeviceInputs;
-  ServicePair: ServicePairInputs;
-  HostOsInstall: HostOsInstallInputs;
-  AcceleratorShare: AcceleratorShareInputs;
+/** Where a DPU's management port is reached, when it is not the inventory's address (an emulator, a jump host). */
+export interface Route {
+  /** Host name or address. */
+  address: string;
+  /** TCP port. */
+  port: number;
 }
 
-/** A resource kind. */
-export type ResourceKind = keyof InputsByKind;
-
-/** One resource to declare: its kind, a logical name unique in the stack, and its inputs. */
-export type ResourceDeclaration = { [K in ResourceKind]: { kind: K; name: string; inputs: InputsByKind[K] } }[ResourceKind];
-
-function target(stack: LoadedStack, host: string, smartnic: string): DpuTarget {
-  const nic = stack.inventory.hosts.find((h) => h.name === host)?.smartnics.find((n) => n.name === smartnic);
-  if (!nic) throw new Error(`internal: ${host}/${smartnic} was resolved by the loader but is not in the inventory`);
-  return { host, smartnic, serial: nic.serial, address: nic.management.address, port: nic.management.port };
+/** The account a resource acts through: the DPU's factory user, whose password the SmartNic claim rotates. */
+export interface Account {
+  /** User name of the management account. */
+  username: string;
+  /** The factory password (only the SmartNic claim uses it; a secret wherever it goes). */
+  factoryPassword?: string;
 }
 
-function nicTarget(stack: LoadedStack, nic: Pick<SmartNicModel, "host" | "name">): DpuTarget {
-  return target(stack, nic.host, nic.name);
+/** One resource to declare. */
+export type ResourceDeclaration = { [K in ResourceKind]: DeclarationOf<K> }[ResourceKind];
+
+/** A declaration of one kind. */
+export interface DeclarationOf<K extends ResourceKind> {
+  /** The kind. */
+  kind: K;
+  /** Pulumi resource name, unique in the stack (the last part of its URN). */
+  name: string;
+  /** The host whose component groups this resource; absent for pairs and shares, which span hosts. */
+  host?: string;
+  /** JSON pointer of what declared it in the expanded stack. */
+  pointer: string;
+  /** The inputs the kind's schema describes. */
+  inputs: InputsByKind[K];
+  /** The management account. */
+  account: Account;
+  /** Names of the declarations this one waits for (always declared before it). */
+  dependsOn: string[];
+  /** Inputs taken from another resource's output, so that replacing that one replaces this one too. */
+  inputsFrom?: Record<string, { resource: string; output: string }>;
 }
 
-/** The DPU that controls a host's power and boot: the one installing its OS, else its lowest-slot DPU. */
-function controllingDpu(stack: LoadedStack, host: string): string {
-  const installVia = stack.stack.hosts[host]?.os?.installVia;
-  if (installVia) return installVia;
-  const inventoryHost = stack.inventory.hosts.find((h) => h.name === host);
-  const managed = new Set(stack.smartnics.filter((n) => n.host === host).map((n) => n.name));
-  const candidates = [...(inventoryHost?.smartnics ?? [])].sort((a, b) => Number(managed.has(b.name)) - Number(managed.has(a.name)) || a.slot - b.slot);
-  return candidates[0].name;
+/** Options of the mapping. */
+export interface DeclarationOptions {
+  /** Routes by DPU serial (from an endpoints file); DPUs without one use the inventory's address. */
+  routes?: ReadonlyMap<string, Route>;
 }
 
-/** Every resource the stack declares, in dependency order (hosts and DPUs first). */
-export function resourceDeclarations(stack: LoadedStack): ResourceDeclaration[] {
+/** Every resource the stack declares, in an order where each comes after what it depends on. */
+export function resourceDeclarations(stack: LoadedStack, options: DeclarationOptions = {}): ResourceDeclaration[] {
+  const wiring = new Wiring(stack, options.routes ?? new Map());
   const out: ResourceDeclaration[] = [];
-  const allow = stack.stack.maintenance.allowHostPowerCycle;
-  for (const host of stack.hosts) {
-    const { name, serial, vendor, model, cpus, memoryGiB } = host.hardware;
-    out.push({ kind: "Host", name, inputs: { name, serial, vendor, model, cpus, memoryGiB, via: target(stack, name, controllingDpu(stack, name)) } });
+  for (const host of stack.hosts) out.push(...hostDeclarations(wiring, host));
+  for (const pair of stack.servicePairs) out.push(pairDeclaration(wiring, pair));
+  for (const share of stack.acceleratorShares) out.push(...shareDeclarations(wiring, share));
+  return out;
+}
+
+/** Names and targets of the DPUs a stack manages, resolved once. */
+class Wiring {
+  private readonly nics: Map<string, SmartNicModel>;
+
+  constructor(
+    readonly stack: LoadedStack,
+    private readonly routes: ReadonlyMap<string, Route>,
+  ) {
+    this.nics = new Map(stack.smartnics.map((nic) => [nic.id, nic]));
   }
-  for (const nic of stack.smartnics) {
-    const t = nicTarget(stack, nic);
-    const { vendor, model, slot, armCores, memoryGiB } = nic.hardware;
+
+  /** The managed DPU `host/nic`. */
+  nic(id: string): SmartNicModel {
+    const nic = this.nics.get(id);
+    if (!nic) throw new Error(`internal: ${id} was resolved by the loader but is not a managed DPU`);
+    return nic;
+  }
+
+  /** Where the DPU's port is and which DPU it must be (its serial). */
+  target(nic: SmartNicModel): DpuTarget {
+    const { serial, management } = nic.hardware;
+    const route = this.routes.get(serial);
+    return { host: nic.host, smartnic: nic.name, serial, address: route?.address ?? management.address, port: route?.port ?? management.port };
+  }
+
+  account(nic: SmartNicModel): Account {
+    return { username: nic.hardware.factoryCredentials.username };
+  }
+
+  /** What must be in place before anything runs on the DPU: its OS when declared, else its claim. */
+  ready(nic: SmartNicModel): string {
+    return nic.spec.os && nic.osImage ? names.dpuOs(nic) : names.smartNic(nic);
+  }
+
+  /**
+   * The DPU that controls a host's power and boot: the one installing its OS, else the
+   * managed DPU in the lowest slot. Decided here only, so every resource agrees.
+   */
+  controllingDpu(host: HostModel): SmartNicModel {
+    const installVia = host.spec.os?.installVia;
+    if (installVia) return this.nic(`${host.name}/${installVia}`);
+    const managed = host.smartnics.map((id) => this.nic(id)).sort((a, b) => a.hardware.slot - b.hardware.slot);
+    if (managed.length === 0) throw new Error(`internal: host ${host.name} has no managed DPU to reach it through`);
+    return managed[0];
+  }
+}
+
+/** Pulumi names: stable, because they are part of every URN in existing state. */
+const names = {
+  smartNic: (nic: SmartNicModel) => `${nic.host}-${nic.name}`,
+  dpuOs: (nic: SmartNicModel) => `${nic.host}-${nic.name}-os`,
+  onDpu: (nic: SmartNicModel, member: string) => `${nic.host}-${nic.name}-${member}`,
+  host: (host: HostModel) => host.name,
+  hostOs: (host: HostModel) => `${host.name}-os`,
+  pair: (pair: ServicePairModel) => `pair-${pair.name}`,
+  share: (share: AcceleratorShareModel) => `share-${share.name}`,
+};
+
+/** A host's DPUs with what runs on them, then the host and its OS install. */
+function hostDeclarations(wiring: Wiring, host: HostModel): ResourceDeclaration[] {
+  const out: ResourceDeclaration[] = [];
+  for (const id of host.smartnics) out.push(...dpuDeclarations(wiring, wiring.nic(id)));
+  const via = wiring.controllingDpu(host);
+  const { name, serial, vendor, model, cpus, memoryGiB } = host.hardware;
+  out.push({
+    kind: "Host",
+    name: names.host(host),
+    host: host.name,
+    pointer: host.pointer,
+    inputs: { name, serial, vendor, model, cpus, memoryGiB, via: wiring.target(via) },
+    account: wiring.account(via),
+    dependsOn: [names.smartNic(via)],
+  });
+  if (host.spec.os && host.osImage) {
+    const { image, version } = host.spec.os;
+    const allowHostPowerCycle = wiring.stack.stack.maintenance.allowHostPowerCycle;
     out.push({
+      kind: "HostOsInstall",
+      name: names.hostOs(host),
+      host: host.name,
+      pointer: `${host.pointer}/os`,
+      inputs: { host: name, hostSerial: serial, via: wiring.target(via), image, version, uri: host.osImage.uri, sha256: host.osImage.sha256, allowHostPowerCycle },
+      account: wiring.account(via),
+      dependsOn: [names.host(host)],
+    });
+  }
+  return out;
+}
+
+/** The DPU's claim, its OS, its services and the devices it presents (fpga devices come with their share). */
+function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaration[] {
+  const target = wiring.target(nic);
+  const account = wiring.account(nic);
+  const { vendor, model, slot, armCores, memoryGiB, factoryCredentials, factoryState } = nic.hardware;
+  const out: ResourceDeclaration[] = [
+    {
       kind: "SmartNic",
-      name: nic.id,
+      name: names.smartNic(nic),
+      host: nic.host,
+      pointer: nic.pointer,
       inputs: {
-        target: t,
+        target,
         vendor,
         model,
         slot,
@@ -76,67 +175,104 @@ export function resourceDeclarations(stack: LoadedStack): ResourceDeclaration[] 
         hostVendor: nic.hostVendor,
         mode: nic.spec.mode,
         hostPrivilege: nic.spec.hostPrivilege,
-        factoryMode: nic.hardware.factoryState.mode,
+        factoryMode: factoryState.mode,
         ...(nic.spec.firmware ? { firmware: nic.spec.firmware } : {}),
-        allowHostPowerCycle: allow,
+        allowHostPowerCycle: wiring.stack.stack.maintenance.allowHostPowerCycle,
       },
-    });
-    if (nic.spec.os && nic.osImage) {
-      const { image, version, hostname, ntp, cluster } = nic.spec.os;
-      out.push({
-        kind: "DpuOs",
-        name: `${nic.id}/os`,
-        inputs: { target: t, image, version, uri: nic.osImage.uri, sha256: nic.osImage.sha256, ntp, ...(hostname ? { hostname } : {}), ...(cluster ? { cluster } : {}) },
-      });
-    }
-    for (const service of nic.services) {
-      out.push({ kind: "DpuService", name: `${nic.id}/services/${service.name}`, inputs: { target: t, name: service.name, service: service.spec } });
-    }
-    for (const device of nic.devices) {
-      const { kind, function: fn, backing } = device.spec;
-      out.push({
-        kind: "HostDevice",
-        name: `${nic.id}/devices/${device.name}`,
-        inputs: {
-          target: t,
-          name: device.name,
-          kind,
-          function: fn,
-          ...(backing?.service ? { backingService: backing.service } : {}),
-          ...(backing?.accelerator ? { backingAccelerator: backing.accelerator } : {}),
-        },
-      });
-    }
-  }
-  for (const host of stack.hosts) {
-    if (!host.spec.os || !host.osImage) continue;
-    const { image, version, installVia } = host.spec.os;
+      account: { ...account, factoryPassword: factoryCredentials.password },
+      dependsOn: [],
+    },
+  ];
+  if (nic.spec.os && nic.osImage) {
+    const { image, version, hostname, ntp, cluster } = nic.spec.os;
     out.push({
-      kind: "HostOsInstall",
-      name: `${host.name}/os`,
-      inputs: { host: host.name, hostSerial: host.hardware.serial, via: target(stack, host.name, installVia), image, version, uri: host.osImage.uri, sha256: host.osImage.sha256, allowHostPowerCycle: allow },
+      kind: "DpuOs",
+      name: names.dpuOs(nic),
+      host: nic.host,
+      pointer: `${nic.pointer}/os`,
+      inputs: { target, image, version, uri: nic.osImage.uri, sha256: nic.osImage.sha256, ntp, ...(hostname ? { hostname } : {}), ...(cluster ? { cluster } : {}) },
+      account,
+      dependsOn: [names.smartNic(nic)],
     });
   }
-  for (const pair of stack.servicePairs) {
-    const [ph, pn] = pair.primary.split("/");
-    const [sh, sn] = pair.secondary.split("/");
-    out.push({ kind: "ServicePair", name: `pairs/${pair.name}`, inputs: { name: pair.name, service: pair.spec.service, primary: target(stack, ph, pn), secondary: target(stack, sh, sn) } });
-  }
-  for (const share of stack.acceleratorShares) {
-    const [eh, en] = share.exporter.split("/");
-    const [ch, cn] = share.consumer.split("/");
+  const ready = wiring.ready(nic);
+  for (const service of nic.services) {
     out.push({
+      kind: "DpuService",
+      name: names.onDpu(nic, service.name),
+      host: nic.host,
+      pointer: service.pointer,
+      inputs: { target, name: service.name, service: { ...service.spec, config: service.spec.config ?? {} } },
+      account,
+      dependsOn: [ready],
+    });
+  }
+  for (const device of nic.devices) {
+    const { kind, function: fn, backing } = device.spec;
+    if (kind === "fpga") continue;
+    const backingService = backing?.service ? names.onDpu(nic, backing.service) : undefined;
+    out.push({
+      kind: "HostDevice",
+      name: names.onDpu(nic, device.name),
+      host: nic.host,
+      pointer: device.pointer,
+      inputs: { target, name: device.name, kind, function: fn, ...(backing?.service ? { backingService: backing.service } : {}) },
+      account,
+      dependsOn: [backingService ?? ready],
+      // From the service resource, so a replacement of the service replaces the device too.
+      ...(backingService ? { inputsFrom: { backingService: { resource: backingService, output: "name" } } } : {}),
+    });
+  }
+  return out;
+}
+
+/** A pair waits for both DPUs to be ready; it acts through the primary's account. */
+function pairDeclaration(wiring: Wiring, pair: ServicePairModel): ResourceDeclaration {
+  const primary = wiring.nic(pair.primary);
+  const secondary = wiring.nic(pair.secondary);
+  const service = pair.spec.service;
+  return {
+    kind: "ServicePair",
+    name: names.pair(pair),
+    pointer: pair.pointer,
+    inputs: { name: pair.name, service: { ...service, config: service.config ?? {} }, primary: wiring.target(primary), secondary: wiring.target(secondary) },
+    account: wiring.account(primary),
+    dependsOn: [wiring.ready(primary), wiring.ready(secondary)],
+  };
+}
+
+/** The share between the two DPUs, then the fpga devices it backs on the consumer. */
+function shareDeclarations(wiring: Wiring, share: AcceleratorShareModel): ResourceDeclaration[] {
+  const source = wiring.nic(share.exporter);
+  const consumer = wiring.nic(share.consumer);
+  const shareName = names.share(share);
+  const out: ResourceDeclaration[] = [
+    {
       kind: "AcceleratorShare",
-      name: `shares/${share.name}`,
+      name: shareName,
+      pointer: share.pointer,
       inputs: {
         name: share.name,
         sourceHost: share.sourceHost,
         accelerator: share.accelerator.name,
-        acceleratorModel: share.accelerator.model,
-        acceleratorSlot: share.accelerator.slot,
-        source: target(stack, eh, en),
-        consumer: target(stack, ch, cn),
+        ...(share.accelerator.model ? { acceleratorModel: share.accelerator.model } : {}),
+        source: wiring.target(source),
+        consumer: wiring.target(consumer),
       },
+      account: wiring.account(source),
+      dependsOn: [names.smartNic(source), names.smartNic(consumer)],
+    },
+  ];
+  for (const device of consumer.devices) {
+    if (device.spec.kind !== "fpga" || device.spec.backing?.accelerator !== share.name) continue;
+    out.push({
+      kind: "HostDevice",
+      name: names.onDpu(consumer, device.name),
+      host: consumer.host,
+      pointer: device.pointer,
+      inputs: { target: wiring.target(consumer), name: device.name, kind: "fpga", function: device.spec.function, backingAccelerator: share.name },
+      account: wiring.account(consumer),
+      dependsOn: [shareName],
     });
   }
   return out;

@@ -4,13 +4,11 @@
  * then presents an `fpga` host device. An accelerator has one consumer at a time, so a
  * new consumer replaces the share with the old one deleted first.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-share-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
+import { kindResource } from "./common/kind-resource";
 import { createMember, readMember, readMemberAt, type LiveMember } from "./common/members";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** AcceleratorShare inputs: the kind schema's properties plus the source DPU's account credentials. */
 export interface AcceleratorShareArgs extends AcceleratorShareInputs, ManagementCredentials {}
@@ -26,7 +24,6 @@ export interface AcceleratorShareOutputs extends AcceleratorShareArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<AcceleratorShareArgs, AcceleratorShareOutputs>({
   kind: "AcceleratorShare",
-  schema: "accelerator-share-inputs",
   outputOnly: ["uri", "hostPciAddress"],
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => [
@@ -86,19 +83,7 @@ function outputsFrom(inputs: AcceleratorShareArgs, member: LiveMember): Accelera
   return { ...inputs, uri: member.uri, hostPciAddress: String(member.body.HostPciAddress ?? "") };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/accelerator-share.js` at run time. */
-export const acceleratorShareProvider = lazyProvider("accelerator-share.js");
-
-/** Pulumi inputs of an AcceleratorShare. */
-export type AcceleratorShareResourceArgs = { [K in keyof AcceleratorShareArgs]: pulumi.Input<AcceleratorShareArgs[K]> };
-
-/** An accelerator shared between hosts, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:AcceleratorShare`). */
-export class AcceleratorShare extends pulumi.dynamic.Resource {
-  /** PCI address of the fpga device on the consumer host. */
-  declare readonly hostPciAddress: pulumi.Output<string>;
-
-  /** Declares the share; the password is kept secret in state. */
-  constructor(name: string, args: AcceleratorShareResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(acceleratorShareProvider, name, { ...args, uri: undefined, hostPciAddress: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "AcceleratorShare");
-  }
-}
+/** An accelerator shared between hosts, as a Pulumi resource. */
+export const AcceleratorShare = kindResource(implementation);
+/** A declared AcceleratorShare resource. */
+export type AcceleratorShare = InstanceType<typeof AcceleratorShare>;

@@ -4,13 +4,11 @@
  * a task; hostname, NTP servers and cluster are PATCHed on the `Oem/SmartFleet/DpuOs`
  * resource. A task cut short is kept as `pendingTask` and resumed by the next run.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
 import { asRecord, fromRecentSnapshot } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+import { kindResource } from "./common/kind-resource";
 
 /** DpuOs inputs: the kind schema's properties plus the account credentials. */
 export interface DpuOsArgs extends DpuOsInputs, ManagementCredentials {}
@@ -38,7 +36,6 @@ interface LiveOs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<DpuOsArgs, DpuOsOutputs>({
   kind: "DpuOs",
-  schema: "dpu-os-inputs",
   outputOnly: ["state", "pendingTask"],
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => movedTargets(changed, olds, news, ["target"]),
@@ -145,21 +142,7 @@ function outputsFrom(inputs: DpuOsArgs, live: LiveOs, pendingTask: string | null
   return outs;
 }
 
-/** The serialized provider: tiny, loads `dist/providers/dpu-os.js` at run time. */
-export const dpuOsProvider = lazyProvider("dpu-os.js");
-
-/** Pulumi inputs of a DpuOs. */
-export type DpuOsResourceArgs = { [K in keyof DpuOsArgs]: pulumi.Input<DpuOsArgs[K]> };
-
-/** The OS on a DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:DpuOs`). */
-export class DpuOs extends pulumi.dynamic.Resource {
-  /** Installed version as last read. */
-  declare readonly version: pulumi.Output<string>;
-  /** `Enabled`, `Installing` or `Absent`. */
-  declare readonly state: pulumi.Output<string>;
-
-  /** Declares the DPU OS; the password is kept secret in state. */
-  constructor(name: string, args: DpuOsResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(dpuOsProvider, name, { ...args, state: undefined, pendingTask: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "DpuOs");
-  }
-}
+/** The OS on a DPU, as a Pulumi resource. */
+export const DpuOs = kindResource(implementation);
+/** A declared DpuOs resource. */
+export type DpuOs = InstanceType<typeof DpuOs>;

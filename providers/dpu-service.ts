@@ -3,14 +3,12 @@
  * `Oem/SmartFleet/Services` member that reserves Arm cores and memory there. Version,
  * size and config change in place; a new type, name or DPU is a new service.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { Service } from "../schemas/generated/common";
 import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
+import { kindResource } from "./common/kind-resource";
 import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** DpuService inputs: the kind schema's properties plus the account credentials. */
 export interface DpuServiceArgs extends DpuServiceInputs, ManagementCredentials {}
@@ -26,7 +24,6 @@ export interface DpuServiceOutputs extends DpuServiceArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<DpuServiceArgs, DpuServiceOutputs>({
   kind: "DpuService",
-  schema: "dpu-service-inputs",
   outputOnly: ["uri", "state"],
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => [
@@ -89,25 +86,7 @@ function outputsFrom(inputs: DpuServiceArgs, member: LiveMember): DpuServiceOutp
   };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/dpu-service.js` at run time. */
-export const dpuServiceProvider = lazyProvider("dpu-service.js");
-
-/** Pulumi inputs of a DpuService. */
-export type DpuServiceResourceArgs = { [K in keyof DpuServiceArgs]: pulumi.Input<DpuServiceArgs[K]> };
-
-/** A service on a DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:DpuService`). */
-export class DpuService extends pulumi.dynamic.Resource {
-  /** The service's name on its DPU; devices it backs take it from here, so they depend on this resource's properties. */
-  declare readonly name: pulumi.Output<string>;
-  /** The member URI on the management port. */
-  declare readonly uri: pulumi.Output<string>;
-  /** `Deploying`, `Enabled` or `Failed`. */
-  declare readonly state: pulumi.Output<string>;
-  /** The service as last read. */
-  declare readonly service: pulumi.Output<Service>;
-
-  /** Declares the service; the password is kept secret in state. */
-  constructor(name: string, args: DpuServiceResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(dpuServiceProvider, name, { ...args, uri: undefined, state: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "DpuService");
-  }
-}
+/** A service on a DPU, as a Pulumi resource; devices it backs take its `name` output, so a replacement of the service replaces them too. */
+export const DpuService = kindResource(implementation);
+/** A declared DpuService resource. */
+export type DpuService = InstanceType<typeof DpuService>;

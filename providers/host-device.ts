@@ -4,14 +4,12 @@
  * host-side PCI address. An `fpga` device is created by the accelerator share that
  * backs it; this resource then only takes it under watch (and releases nothing).
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { HostDeviceInputs } from "../schemas/generated/host-device-inputs";
 import { asRecord } from "./redfish";
 import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu, UNKNOWN_VALUE } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
+import { kindResource } from "./common/kind-resource";
 import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** HostDevice inputs: the kind schema's properties plus the account credentials. */
 export interface HostDeviceArgs extends HostDeviceInputs, ManagementCredentials {}
@@ -27,7 +25,6 @@ export interface HostDeviceOutputs extends HostDeviceArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
   kind: "HostDevice",
-  schema: "host-device-inputs",
   outputOnly: ["uri", "hostPciAddress"],
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => [
@@ -112,21 +109,7 @@ function outputsFrom(inputs: HostDeviceArgs, member: LiveMember): HostDeviceOutp
   return outs;
 }
 
-/** The serialized provider: tiny, loads `dist/providers/host-device.js` at run time. */
-export const hostDeviceProvider = lazyProvider("host-device.js");
-
-/** Pulumi inputs of a HostDevice. */
-export type HostDeviceResourceArgs = { [K in keyof HostDeviceArgs]: pulumi.Input<HostDeviceArgs[K]> };
-
-/** A device a DPU presents to its host, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:HostDevice`). */
-export class HostDevice extends pulumi.dynamic.Resource {
-  /** The PCI address on the host. */
-  declare readonly hostPciAddress: pulumi.Output<string>;
-  /** The member URI on the management port. */
-  declare readonly uri: pulumi.Output<string>;
-
-  /** Declares the device; the password is kept secret in state. */
-  constructor(name: string, args: HostDeviceResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(hostDeviceProvider, name, { ...args, uri: undefined, hostPciAddress: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "HostDevice");
-  }
-}
+/** A device a DPU presents to its host, as a Pulumi resource. */
+export const HostDevice = kindResource(implementation);
+/** A declared HostDevice resource. */
+export type HostDevice = InstanceType<typeof HostDevice>;

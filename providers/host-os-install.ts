@@ -4,15 +4,13 @@
  * which the stack must allow), and the install is watched until the host reports the
  * new version. A task cut short is kept as `pendingTask` and resumed by the next run.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
 import { RedfishError } from "./redfish";
 import { connect, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { RefusedChangeError } from "./common/errors";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+import { kindResource } from "./common/kind-resource";
 
 /** HostOsInstall inputs: the kind schema's properties plus the DPU's account credentials. */
 export interface HostOsInstallArgs extends HostOsInstallInputs, ManagementCredentials {}
@@ -26,7 +24,6 @@ export interface HostOsInstallOutputs extends HostOsInstallArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<HostOsInstallArgs, HostOsInstallOutputs>({
   kind: "HostOsInstall",
-  schema: "host-os-install-inputs",
   outputOnly: ["pendingTask"],
   credentials: ["username", "password"],
   // Another host is another install; image, version and the DPU used change in place.
@@ -121,19 +118,7 @@ function outputsFrom(inputs: HostOsInstallArgs, facts: HostSystemFacts, pendingT
   return { ...inputs, image: facts.os?.image ?? "", version: facts.os?.version ?? "", pendingTask };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/host-os-install.js` at run time. */
-export const hostOsInstallProvider = lazyProvider("host-os-install.js");
-
-/** Pulumi inputs of a HostOsInstall. */
-export type HostOsInstallResourceArgs = { [K in keyof HostOsInstallArgs]: pulumi.Input<HostOsInstallArgs[K]> };
-
-/** An OS installed on a host through its DPU, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:HostOsInstall`). */
-export class HostOsInstall extends pulumi.dynamic.Resource {
-  /** Installed version as last read. */
-  declare readonly version: pulumi.Output<string>;
-
-  /** Declares the install; the password is kept secret in state. */
-  constructor(name: string, args: HostOsInstallResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(hostOsInstallProvider, name, { ...args, pendingTask: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "HostOsInstall");
-  }
-}
+/** An OS installed on a host through its DPU, as a Pulumi resource. */
+export const HostOsInstall = kindResource(implementation);
+/** A declared HostOsInstall resource. */
+export type HostOsInstall = InstanceType<typeof HostOsInstall>;

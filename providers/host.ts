@@ -3,13 +3,11 @@
  * management checks that the DPU's port sees the expected host and powers it on;
  * releasing it clears any boot override left behind and leaves it running.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { HostInputs } from "../schemas/generated/host-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
+import { kindResource } from "./common/kind-resource";
 
 /** Host inputs: the kind schema's properties plus the credentials of the DPU it is reached through. */
 export interface HostArgs extends HostInputs, ManagementCredentials {}
@@ -25,7 +23,6 @@ export interface HostOutputs extends HostArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<HostArgs, HostOutputs>({
   kind: "Host",
-  schema: "host-inputs",
   outputOnly: ["powerState", "installedOs"],
   credentials: ["username", "password"],
   // The serial is the host; which DPU reaches it may change in place.
@@ -71,21 +68,7 @@ function outputsFrom(inputs: HostArgs, facts: HostSystemFacts): HostOutputs {
   return { ...inputs, powerState: facts.powerState, installedOs: facts.os };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/host.js` at run time. */
-export const hostProvider = lazyProvider("host.js");
-
-/** Pulumi inputs of a Host. */
-export type HostResourceArgs = { [K in keyof HostArgs]: pulumi.Input<HostArgs[K]> };
-
-/** A server under management, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:Host`). */
-export class Host extends pulumi.dynamic.Resource {
-  /** `On` or `Off`. */
-  declare readonly powerState: pulumi.Output<string>;
-  /** The OS installed through the DPU, or null. */
-  declare readonly installedOs: pulumi.Output<HostOutputs["installedOs"]>;
-
-  /** Declares the host; the password is kept secret in state. */
-  constructor(name: string, args: HostResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(hostProvider, name, { ...args, powerState: undefined, installedOs: undefined }, withSecrets(opts, ["password"]), TYPE_MODULE, "Host");
-  }
-}
+/** A server under management, as a Pulumi resource. */
+export const Host = kindResource(implementation);
+/** A declared Host resource. */
+export type Host = InstanceType<typeof Host>;

@@ -4,13 +4,11 @@
  * secondary active and the pair unprotected; that shows as drift on refresh, and the
  * next update moves the active side back to the primary, which restores protection.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
+import { kindResource } from "./common/kind-resource";
 import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
-import { TYPE_MODULE, withSecrets } from "./common/resource-options";
 
 /** ServicePair inputs: the kind schema's properties plus the primary's account credentials. */
 export interface ServicePairArgs extends ServicePairInputs, ManagementCredentials {}
@@ -30,7 +28,6 @@ export interface ServicePairOutputs extends ServicePairArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<ServicePairArgs, ServicePairOutputs>({
   kind: "ServicePair",
-  schema: "service-pair-inputs",
   outputOnly: ["uri", "activeSide", "protected", "state"],
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => [
@@ -124,28 +121,7 @@ function outputsFrom(inputs: ServicePairArgs, member: LiveMember): ServicePairOu
   };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/service-pair.js` at run time. */
-export const servicePairProvider = lazyProvider("service-pair.js");
-
-/** Pulumi inputs of a ServicePair. */
-export type ServicePairResourceArgs = { [K in keyof ServicePairArgs]: pulumi.Input<ServicePairArgs[K]> };
-
-/** A fault-tolerant service across two DPUs, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:ServicePair`). */
-export class ServicePair extends pulumi.dynamic.Resource {
-  /** The side serving now. */
-  declare readonly activeSide: pulumi.Output<string>;
-  /** Whether both sides run and the primary serves. */
-  declare readonly protected: pulumi.Output<boolean>;
-
-  /** Declares the pair; the password is kept secret in state. */
-  constructor(name: string, args: ServicePairResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      servicePairProvider,
-      name,
-      { ...args, uri: undefined, activeSide: undefined, protected: undefined, state: undefined },
-      withSecrets(opts, ["password"]),
-      TYPE_MODULE,
-      "ServicePair",
-    );
-  }
-}
+/** A fault-tolerant service across two DPUs, as a Pulumi resource. */
+export const ServicePair = kindResource(implementation);
+/** A declared ServicePair resource. */
+export type ServicePair = InstanceType<typeof ServicePair>;

@@ -4,14 +4,12 @@
  * through the DPU system's Bios settings. Host privilege needs a DPU reboot; a mode
  * change also needs a host power cycle, which is refused unless the stack allows it.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
 import { claimAccount, fromFreshSnapshot, fromMode, fromPrivilege, fromRecentSnapshot, readDpu, releaseClient, type DpuFacts } from "./redfish";
 import { clientForTarget, connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
-import { lazyProvider } from "./common/lazy-provider";
-import { withSecrets, TYPE_MODULE } from "./common/resource-options";
+import { kindResource } from "./common/kind-resource";
 import { providerSettings } from "./common/settings";
 
 /** SmartNic inputs: the kind schema's properties plus the account credentials. */
@@ -31,7 +29,6 @@ export interface SmartNicOutputs extends SmartNicArgs {
 /** The implementation the lazy provider loads in the provider process. */
 export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
   kind: "SmartNic",
-  schema: "smartnic-inputs",
   outputOnly: ["firmwareVersions", "claim"],
   credentials: ["username", "password", "factoryPassword"],
   // Another serial is another piece of hardware; an address change is just a new route.
@@ -140,23 +137,7 @@ function outputsFrom(inputs: SmartNicArgs, facts: DpuFacts, claim: SmartNicOutpu
   };
 }
 
-/** The serialized provider: tiny, loads `dist/providers/smart-nic.js` at run time. */
-export const smartNicProvider = lazyProvider("smart-nic.js");
-
-/** Pulumi inputs of a SmartNic (any value may be an Output; the passwords should be secrets). */
-export type SmartNicResourceArgs = { [K in keyof SmartNicArgs]: pulumi.Input<SmartNicArgs[K]> };
-
-/** A DPU under management, as a Pulumi resource (`pulumi-nodejs:dynamic/smartfleet:SmartNic`). */
-export class SmartNic extends pulumi.dynamic.Resource {
-  /** The DPU's mode as last read. */
-  declare readonly mode: pulumi.Output<SmartNicOutputs["mode"]>;
-  /** The DPU's host privilege as last read. */
-  declare readonly hostPrivilege: pulumi.Output<SmartNicOutputs["hostPrivilege"]>;
-  /** Firmware versions as last read. */
-  declare readonly firmwareVersions: pulumi.Output<SmartNicOutputs["firmwareVersions"]>;
-
-  /** Declares the DPU; the passwords are kept secret in state. */
-  constructor(name: string, args: SmartNicResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(smartNicProvider, name, { ...args, firmwareVersions: undefined, claim: undefined }, withSecrets(opts, ["password", "factoryPassword"]), TYPE_MODULE, "SmartNic");
-  }
-}
+/** A DPU under management, as a Pulumi resource. */
+export const SmartNic = kindResource(implementation);
+/** A declared SmartNic resource. */
+export type SmartNic = InstanceType<typeof SmartNic>;

@@ -1,6 +1,5 @@
 /** The Markdown report for a pull-request comment, rendered from `markdown.md.hbs`. */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import Handlebars from "handlebars";
 import { sourcePath } from "../../schemas/paths";
 import type { Finding, StackReport } from "../check";

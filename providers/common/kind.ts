@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as pulumi from "@pulumi/pulumi";
 import type { DpuTarget } from "../../schemas/generated/common";
+import { kindRow, type ResourceKind } from "../../schemas/kinds";
 import { schemaPath, validatorFor } from "../../schemas/validate";
 import { ProviderError, UnfinishedOperationError, messageOf } from "./errors";
 import { configureFromPulumi } from "./settings";
@@ -32,10 +33,8 @@ export interface CheckFailure {
 
 /** What a kind file provides. `I` are the inputs, `O` the outputs (inputs plus what the hardware reports). */
 export interface KindSpec<I extends object, O extends I> {
-  /** The kind, e.g. `SmartNic`; also the Pulumi type name. */
-  kind: string;
-  /** Base name of the input schema in `schemas/` (`schemas/<schema>.schema.json`). */
-  schema: string;
+  /** The kind, e.g. `SmartNic`; its row in the kind table names its input schema and module. */
+  kind: ResourceKind;
   /** Output properties that are not inputs: never compared by `diff`. */
   outputOnly: readonly string[];
   /** Credential inputs this kind needs (validated here: the kind schemas describe the resource only). */
@@ -63,7 +62,11 @@ export interface KindSpec<I extends object, O extends I> {
 /** The provider implementation of one kind, as the lazy provider in state loads it. */
 export interface KindImplementation<I extends object, O extends I> {
   /** The kind this implements. */
-  readonly kind: string;
+  readonly kind: ResourceKind;
+  /** Output properties that are not inputs (unknown until the provider reports them). */
+  readonly outputOnly: readonly string[];
+  /** Credential inputs the kind takes. */
+  readonly credentials: readonly CredentialKey[];
   /** Reads the stack configuration (CA, time budgets). */
   configure(request: pulumi.dynamic.ConfigureRequest): Promise<void>;
   /** Validates inputs against the kind's schema and rules; reports every violation. */
@@ -88,6 +91,8 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
   };
   return {
     kind: spec.kind,
+    outputOnly: spec.outputOnly,
+    credentials: spec.credentials,
     configure: configureFromPulumi,
     async check(_olds, news) {
       const inputs = withoutProvider(news) as I;
@@ -139,7 +144,7 @@ export function checkInputs<I extends object, O extends I>(spec: KindSpec<I, O>,
     if (typeof value !== "string" || value === "") failures.push({ property: key, reason: `${key} must be a non-empty string` });
   }
   try {
-    const validate = validatorFor(schemaPath(spec.schema));
+    const validate = validatorFor(schemaPath(inputSchemaOf(spec.kind)));
     if (!validate(described)) {
       for (const error of validate.errors ?? []) {
         const at = propertyPointer(error);
@@ -155,6 +160,12 @@ export function checkInputs<I extends object, O extends I>(spec: KindSpec<I, O>,
   // The schema filled in its defaults on `described`; hand them back with the credentials.
   Object.assign(inputs, described);
   return dedupe(failures);
+}
+
+function inputSchemaOf(kind: ResourceKind): string {
+  const row = kindRow(kind);
+  if (!row) throw new Error(`${kind} is not in the kind table`);
+  return row.inputSchema;
 }
 
 /** Splits inputs into what the kind schema describes and the credential properties. */

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it } from "vitest";
 import { lazyProvider } from "../../providers/common/lazy-provider";
-import { smartNicProvider } from "../../providers/smart-nic";
+const smartNicProvider = lazyProvider("smart-nic.js");
 
 describe("the serialized provider", () => {
   const startDir = process.cwd();

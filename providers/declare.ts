@@ -1,0 +1,94 @@
+/**
+ * Turns resource declarations (`model/declarations.ts`) into Pulumi resources: each kind's
+ * resource class, the stack's management password on every resource, the factory password
+ * as a secret, `dependsOn` and output-fed inputs resolved by name. Per-host resources are
+ * children of one `smartfleet:fleet:ManagedHost` component per host, as they have always
+ * been: their URNs in existing state depend on it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceDeclaration } from "../model/declarations";
+import type { ResourceKind } from "../schemas/kinds";
+import { AcceleratorShare } from "./accelerator-share";
+import type { KindResourceClass } from "./common/kind-resource";
+import { DpuOs } from "./dpu-os";
+import { DpuService } from "./dpu-service";
+import { Host } from "./host";
+import { HostDevice } from "./host-device";
+import { HostOsInstall } from "./host-os-install";
+import { ServicePair } from "./service-pair";
+import { SmartNic } from "./smart-nic";
+
+const CLASSES: Record<ResourceKind, KindResourceClass<object, object>> = {
+  SmartNic,
+  Host,
+  DpuOs,
+  DpuService,
+  HostDevice,
+  ServicePair,
+  HostOsInstall,
+  AcceleratorShare,
+} as unknown as Record<ResourceKind, KindResourceClass<object, object>>;
+
+/** One declared resource with its declaration. */
+export interface DeclaredResource {
+  /** What was declared. */
+  declaration: ResourceDeclaration;
+  /** The Pulumi resource; read outputs through `output`. */
+  resource: pulumi.dynamic.Resource;
+}
+
+/** The declared fleet. */
+export interface DeclaredFleet {
+  /** Every resource, in declaration order. */
+  resources: DeclaredResource[];
+  /** The output `name` of the resource declared as `resource`. */
+  output<T>(resource: string, name: string): pulumi.Output<T>;
+}
+
+/** A server's resources grouped under one component. */
+class ManagedHost extends pulumi.ComponentResource {
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super("smartfleet:fleet:ManagedHost", name, {}, opts);
+    this.registerOutputs({});
+  }
+}
+
+/** Declares every resource; `password` is the management password each claimed DPU gets. */
+export function declareResources(declarations: readonly ResourceDeclaration[], password: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions): DeclaredFleet {
+  const secretPassword = pulumi.secret(password);
+  const byName = new Map<string, pulumi.dynamic.Resource>();
+  const components = new Map<string, ManagedHost>();
+  const resources: DeclaredResource[] = [];
+  const find = (name: string): pulumi.dynamic.Resource => {
+    const found = byName.get(name);
+    if (!found) throw new Error(`internal: ${name} is used before it is declared`);
+    return found;
+  };
+  for (const declaration of declarations) {
+    const parent = declaration.host ? componentOf(components, declaration.host, opts) : undefined;
+    const fromOutputs = Object.fromEntries(
+      Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),
+    );
+    const { username, factoryPassword } = declaration.account;
+    const args = {
+      ...declaration.inputs,
+      ...fromOutputs,
+      username,
+      password: secretPassword,
+      ...(factoryPassword === undefined ? {} : { factoryPassword: pulumi.secret(factoryPassword) }),
+    };
+    const resource = new CLASSES[declaration.kind](declaration.name, args, { ...(parent ? { parent } : opts), dependsOn: declaration.dependsOn.map(find) });
+    byName.set(declaration.name, resource);
+    resources.push({ declaration, resource });
+  }
+  return {
+    resources,
+    output: <T>(resource: string, name: string) => (find(resource) as unknown as Record<string, pulumi.Output<T>>)[name],
+  };
+}
+
+function componentOf(components: Map<string, ManagedHost>, host: string, opts: pulumi.ComponentResourceOptions | undefined): ManagedHost {
+  let component = components.get(host);
+  if (!component) components.set(host, (component = new ManagedHost(host, opts)));
+  return component;
+}

@@ -1,0 +1,102 @@
+/**
+ * A loaded stack declared as a Pulumi program: the policy rules run first (an error stops
+ * the program before anything is declared), then every resource of the one mapping
+ * (`model/declarations.ts`) is declared, and the outputs summarise the fleet. The YAML
+ * program (`index.ts`) and TypeScript programs (examples/typescript) both end here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { resourceDeclarations, type Route } from "../model/declarations";
+import type { LoadedStack } from "../model/load";
+import { checkStack } from "../policies/check";
+import { renderText } from "../policies/report/text";
+import { declareResources, type DeclaredFleet } from "../providers/declare";
+
+/** What the program exports. */
+export interface FleetOutputs {
+  /** Per host: power, host OS, DPUs (mode, privilege, OS version), services, host PCI addresses. */
+  hosts: pulumi.Output<Record<string, HostSummary>>;
+  /** Per service pair: the side serving and whether it is protected. */
+  servicePairs: pulumi.Output<Record<string, { activeSide: string; protected: boolean }>>;
+  /** Per accelerator share: the PCI address the consumer host sees. */
+  acceleratorShares: pulumi.Output<Record<string, string>>;
+}
+
+/** One host's summary. */
+export interface HostSummary {
+  /** `On` or `Off`. */
+  powerState: string;
+  /** The host OS version, or null. */
+  hostOs: string | null;
+  /** DPUs with mode, privilege and OS version. */
+  smartnics: Array<{ name: string; mode: string; hostPrivilege: string; os: string | null }>;
+  /** Services (`dpu/service`) with their state. */
+  services: Array<{ name: string; state: string }>;
+  /** Host PCI address per device (`dpu/device`). */
+  hostPciAddresses: Record<string, string>;
+}
+
+/** Options of `declareStack`. */
+export interface DeclareOptions {
+  /** The management password every claimed DPU account gets (a secret). */
+  password: pulumi.Input<string>;
+  /** Routes to the ports by DPU serial (from the endpoints file). */
+  routes?: ReadonlyMap<string, Route>;
+}
+
+/** Checks the stack's policies, declares its resources and returns the outputs to export. */
+export function declareStack(stack: LoadedStack, options: DeclareOptions): FleetOutputs {
+  enforcePolicies(stack);
+  const fleet = declareResources(resourceDeclarations(stack, { routes: options.routes }), options.password);
+  return outputsOf(stack, fleet);
+}
+
+function enforcePolicies(stack: LoadedStack): void {
+  const report = checkStack(stack);
+  const blocking = report.inputErrors.length > 0 || report.findings.some((f) => f.severity === "error");
+  if (blocking) throw new pulumi.RunError(`the stack breaks policy rules; nothing was changed:\n${renderText([report])}`);
+  for (const warning of report.findings) pulumi.log.warn(`${warning.ruleId} ${warning.ruleName}: ${warning.message}`);
+}
+
+function outputsOf(stack: LoadedStack, fleet: DeclaredFleet): FleetOutputs {
+  return {
+    hosts: byName(stack.hosts.map((h) => h.name), (host) => hostSummary(fleet, host)),
+    servicePairs: byName(stack.servicePairs.map((p) => p.name), (pair) =>
+      pulumi
+        .all([fleet.output<string>(`pair-${pair}`, "activeSide"), fleet.output<boolean>(`pair-${pair}`, "protected")])
+        .apply(([activeSide, isProtected]) => ({ activeSide, protected: isProtected })),
+    ),
+    acceleratorShares: byName(stack.acceleratorShares.map((s) => s.name), (share) => fleet.output<string>(`share-${share}`, "hostPciAddress")),
+  };
+}
+
+/** One output holding `summary(name)` for every name. */
+function byName<T>(names: string[], summary: (name: string) => pulumi.Output<T>): pulumi.Output<Record<string, T>> {
+  return pulumi.all(names.map(summary)).apply((values) => Object.fromEntries(names.map((name, i) => [name, values[i] as T])));
+}
+
+function hostSummary(fleet: DeclaredFleet, host: string): pulumi.Output<HostSummary> {
+  const mine = fleet.resources.filter((r) => r.declaration.host === host);
+  const of = (kind: string) => mine.filter((r) => r.declaration.kind === kind);
+  const out = <T>(name: string, output: string) => fleet.output<T>(name, output);
+  const onDpu = (d: { inputs: object }) => (d.inputs as { target: { smartnic: string } }).target.smartnic;
+  const memberName = (d: { inputs: object }) => `${onDpu(d)}/${(d.inputs as { name: string }).name}`;
+  const dpuOsVersion = (nic: string) => of("DpuOs").find((r) => onDpu(r.declaration) === nic);
+  const nics = of("SmartNic").map(({ declaration: d }) => {
+    const os = dpuOsVersion(onDpu(d));
+    return pulumi
+      .all([out<string>(d.name, "mode"), out<string>(d.name, "hostPrivilege"), os ? out<string>(os.declaration.name, "version") : undefined])
+      .apply(([mode, hostPrivilege, version]) => ({ name: onDpu(d), mode, hostPrivilege, os: version ?? null }));
+  });
+  const services = of("DpuService").map(({ declaration: d }) => out<string>(d.name, "state").apply((state) => ({ name: memberName(d), state })));
+  const devices = of("HostDevice").map(({ declaration: d }) => out<string>(d.name, "hostPciAddress").apply((address) => [memberName(d), address] as const));
+  const hostOs = of("HostOsInstall")[0];
+  return pulumi
+    .all([pulumi.all(nics), pulumi.all(services), pulumi.all(devices), hostOs ? out<string>(hostOs.declaration.name, "version") : undefined, out<string>(host, "powerState")])
+    .apply(([smartnics, serviceList, deviceList, hostOsVersion, powerState]) => ({
+      powerState,
+      hostOs: hostOsVersion ?? null,
+      smartnics,
+      services: serviceList,
+      hostPciAddresses: Object.fromEntries(deviceList),
+    }));
+}
