@@ -28,7 +28,7 @@
  *   of the port where it supports that; concurrent GETs of one URI share a request.
  */
 
-import { backoffDelay, parseRetryAfter, pollBackoff, retryBackoff } from "./backoff";
+import { backoffDelay, parseRetryAfter, retryBackoff } from "./backoff";
 import { systemClock, type ClientClock } from "./clock";
 import {
   ConnectionError,
@@ -40,6 +40,7 @@ import {
 } from "./errors";
 import { asRecord, headerValue, linkOf, SERVICE_ROOT } from "./odata";
 import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
+import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
 
 /** Where a management port is and how to log in to it. */
@@ -82,86 +83,9 @@ export interface RedfishResponse {
   body: unknown;
 }
 
-/** A Redfish task's state, as `TaskState` names it. */
-export type TaskState =
-  | "New"
-  | "Starting"
-  | "Running"
-  | "Suspended"
-  | "Interrupted"
-  | "Pending"
-  | "Stopping"
-  | "Completed"
-  | "Killed"
-  | "Exception"
-  | "Service"
-  | "Cancelling"
-  | "Cancelled";
-
-/** A finished (or observed) Redfish task. */
-export interface Task {
-  /** The task resource URI (`/redfish/v1/TaskService/Tasks/<id>`), when known. */
-  uri?: string;
-  /** The task monitor URI, when known. */
-  monitor?: string;
-  /** The task's state. */
-  state: TaskState;
-  /** `PercentComplete`, when reported. */
-  percentComplete?: number;
-  /** The task's `Messages`. */
-  messages: RedfishMessage[];
-  /** The final response body of the operation, when the monitor returned one that is not the task. */
-  result?: unknown;
-  /** The `Location` of that final response (e.g. the resource a create task made). */
-  resultLocation?: string;
-}
-
-/**
- * Where to follow a long operation a 202 answer started: the task monitor (`Location`)
- * and the task resource (the body's `@odata.id`). Keep `task ?? monitor` in resource
- * outputs: the task resource outlives its monitor, so a later run can resume waiting
- * with `waitForTask`. Undefined when the answer did not start a task.
- */
-export function taskReference(res: RedfishResponse): { monitor?: string; task?: string; uri: string } | undefined {
-  if (res.status !== 202) return undefined;
-  const task = readTask(res.body)?.uri ?? (isTaskUri(linkOf(res.body) ?? "") ? linkOf(res.body) : undefined);
-  const uri = task ?? res.location;
-  return uri ? { monitor: res.location, task, uri } : undefined;
-}
-
-/** Options of `waitForTask`. */
-export interface WaitOptions {
-  /** Called whenever `PercentComplete` changes. */
-  onProgress?(percentComplete: number): void;
-  /** Overrides the client's operation timeout for this wait, in ms. */
-  timeoutMs?: number;
-}
-
-/** A task that ended `Exception`, `Killed` or `Cancelled`. */
-export class TaskFailedError extends RedfishError {
-  /** The task as last seen. */
-  readonly task: Task;
-
-  /** Builds the error from the task's own messages. */
-  constructor(task: Task, endpoint: string) {
-    const reason = pickFailureMessage(task.messages);
-    super(`task ended ${task.state}`, {
-      uri: task.uri ?? task.monitor ?? "(task)",
-      endpoint,
-      messageId: reason?.MessageId,
-      serviceMessage: reason?.Message,
-      resolution: reason?.Resolution,
-    });
-    this.task = task;
-  }
-}
-
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_OPERATION_TIMEOUT_MS = 900_000;
 const DEFAULT_RETRIES = 8;
-const RUNNING_STATES = new Set<string>(["New", "Starting", "Running", "Suspended", "Interrupted", "Pending", "Stopping", "Service", "Cancelling"]);
-const FAILED_STATES = new Set<string>(["Exception", "Killed", "Cancelled"]);
-
 interface Session {
   /** What authenticates a request: `X-Auth-Token`, or `Authorization: Basic` when the port has no session left. */
   header: { name: "X-Auth-Token" | "Authorization"; value: string };
@@ -363,49 +287,7 @@ export class RedfishClient {
    * `OperationTimeoutError` when the operation timeout passes first.
    */
   async waitForTask(monitorOrTaskUri: string, opts: WaitOptions = {}): Promise<Task> {
-    const deadline = this.clock.now() + (opts.timeoutMs ?? this.operationTimeoutMs);
-    let pollUri = monitorOrTaskUri;
-    let known: Partial<Task> = isTaskUri(monitorOrTaskUri) ? { uri: monitorOrTaskUri } : { monitor: monitorOrTaskUri };
-    let lastPercent: number | undefined;
-    for (let poll = 0; ; poll++) {
-      const res = await this.exchange("GET", pollUri, { authenticated: true, idempotent: true, deadline });
-      const seen = readTask(res.body);
-      if (seen?.uri) known = { ...known, uri: seen.uri };
-      if (seen?.percentComplete !== undefined && seen.percentComplete !== lastPercent) {
-        lastPercent = seen.percentComplete;
-        opts.onProgress?.(seen.percentComplete);
-      }
-      if (res.status === 404 && !known.uri) {
-        // A monitor kept from an earlier run may have expired; its task names it.
-        const uri = await this.findTaskByMonitor(pollUri, deadline);
-        if (uri) {
-          known = { ...known, uri };
-          pollUri = uri;
-          continue;
-        }
-      }
-      const finished = this.taskOutcome(res, seen, known, pollUri);
-      if (finished === "switch-to-task") {
-        if (res.status < 300 && !seen) known = { ...known, result: res.body, resultLocation: headerValue(res.headers.location) };
-        pollUri = known.uri as string;
-        continue;
-      }
-      if (finished) return finished;
-      const retryAfter = parseRetryAfter(headerValue(res.headers["retry-after"]), this.clock.now());
-      await this.sleepUntilDeadline(backoffDelay(pollBackoff, poll, this.random, retryAfter), deadline, pollUri, "waiting for a task");
-    }
-  }
-
-  /** The task whose `TaskMonitor` is `monitor`, found through the TaskService's task collection. */
-  private async findTaskByMonitor(monitor: string, deadline: number): Promise<string | undefined> {
-    const root = await this.serviceRoot();
-    const service = linkOf(root.Tasks) ?? linkOf(root.TaskService);
-    if (!service) return undefined;
-    const { body } = await this.request("GET", service, { authenticated: true, idempotent: true, deadline });
-    const tasks = linkOf(asRecord(body).Tasks);
-    if (!tasks) return undefined;
-    const members = await this.getCollection<Record<string, unknown>>(tasks);
-    return members.find((m) => asRecord(m.body).TaskMonitor === monitor)?.uri;
+    return waitForTask(this.taskPort(), monitorOrTaskUri, opts);
   }
 
   /** Logs out (deletes the session, if any); the client logs in again on its next call. */
@@ -432,27 +314,21 @@ export class RedfishClient {
     this.transport.close();
   }
 
-  /** Decides what a task poll means: a finished task, keep polling (undefined), or poll the task itself. */
-  private taskOutcome(
-    res: RawResponse & { etag?: string },
-    seen: Task | undefined,
-    known: Partial<Task>,
-    pollUri: string,
-  ): Task | undefined | "switch-to-task" {
-    if (res.status === 202) return undefined;
-    const onMonitor = pollUri !== known.uri;
-    // Monitors may vanish once their task ends; the task resource itself stays.
-    if (res.status === 404 && known.uri && onMonitor) return "switch-to-task";
-    if (res.status >= 400) throw this.errorFrom(res, "GET", pollUri, "the task's operation failed");
-    if (seen) {
-      const task: Task = { ...known, ...seen, uri: seen.uri ?? known.uri, monitor: known.monitor };
-      if (RUNNING_STATES.has(task.state)) return undefined;
-      if (FAILED_STATES.has(task.state)) throw new TaskFailedError(task, this.endpoint);
-      return task;
-    }
-    // The monitor returned the operation's own result; the task resource has the final messages.
-    if (known.uri && onMonitor) return "switch-to-task";
-    return { ...known, state: "Completed", messages: [], result: res.body, resultLocation: headerValue(res.headers.location) };
+  /** The narrow view of this client that `tasks.ts` polls through. */
+  private taskPort(): TaskPort {
+    const authedGet = { authenticated: true, idempotent: true } as const;
+    return {
+      endpoint: this.endpoint,
+      operationTimeoutMs: this.operationTimeoutMs,
+      now: () => this.clock.now(),
+      random: () => this.random(),
+      poll: (uri, deadline) => this.exchange("GET", uri, { ...authedGet, deadline }),
+      read: async (uri, deadline) => (await this.request("GET", uri, { ...authedGet, deadline })).body,
+      serviceRoot: () => this.serviceRoot(),
+      getCollection: (uri) => this.getCollection(uri),
+      errorFrom: (res, method, uri, summary) => this.errorFrom(res, method, uri, summary),
+      sleepUntilDeadline: (delay, deadline, uri, what) => this.sleepUntilDeadline(delay, deadline, uri, what),
+    };
   }
 
   private deadline(): number {
@@ -781,33 +657,6 @@ async function findAccount(client: RedfishClient, username: string): Promise<str
 /** A 503 that says every session slot is taken: retrying the login cannot help. */
 function isSessionLimit(res: RawResponse): boolean {
   return res.status === 503 && (parseRedfishError(res.body).messageId ?? "").endsWith("SessionLimitExceeded");
-}
-
-/**
- * The message that explains a failed task: the last severe one that is not a bare
- * TaskEvent state change ("the task was aborted" says nothing about why), else the
- * last severe one, else the last one.
- */
-function pickFailureMessage(messages: RedfishMessage[]): RedfishMessage | undefined {
-  const severe = messages.filter((m) => /critical|warning/i.test(m.MessageSeverity ?? m.Severity ?? ""));
-  const specific = severe.filter((m) => !/^TaskEvent\./.test(m.MessageId ?? ""));
-  return specific[specific.length - 1] ?? severe[severe.length - 1] ?? messages[messages.length - 1];
-}
-
-/** Reads a Task body; undefined when the body is not a task. */
-function readTask(body: unknown): Task | undefined {
-  const b = asRecord(body);
-  if (typeof b.TaskState !== "string") return undefined;
-  return {
-    uri: typeof b["@odata.id"] === "string" ? b["@odata.id"] : undefined,
-    state: b.TaskState as TaskState,
-    percentComplete: typeof b.PercentComplete === "number" ? b.PercentComplete : undefined,
-    messages: Array.isArray(b.Messages) ? (b.Messages.filter((m) => typeof m === "object" && m !== null) as RedfishMessage[]) : [],
-  };
-}
-
-function isTaskUri(uri: string): boolean {
-  return /\/TaskService\/Tasks\/[^/]+$/.test(uri);
 }
 
 /** True when every property of `wanted` is present in `actual` with an equal value. */
