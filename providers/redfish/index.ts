@@ -8,6 +8,7 @@
 export * from "./errors";
 export * from "./clock";
 export * from "./client";
+export { claimAccount } from "./accounts";
 export { TaskFailedError, taskReference, type Task, type TaskState, type WaitOptions } from "./tasks";
 export { asRecord, linkOf } from "./odata";
 export * from "./navigate";
