@@ -9,7 +9,8 @@ import { startEmulator, type Clock, type FleetInventory, type RunningEmulator } 
 import type { DpuTarget } from "../../schemas/generated/common";
 import { closeAllClients } from "../../providers/redfish";
 import { setProviderSettings } from "../../providers/common/settings";
-import type { SmartNicArgs } from "../../providers/smart-nic";
+import { implementation as dpuOs } from "../../providers/dpu-os";
+import { implementation as smartNic, type SmartNicArgs } from "../../providers/smart-nic";
 import { tempStateDir, testInventory } from "../emulator/helpers";
 
 /** The management password the tests claim every DPU with. */
@@ -134,4 +135,14 @@ export interface DpuDump {
 /** Reads a DPU's state through the admin API (the hardware's truth, not the provider's outputs). */
 export async function dump(fleet: Fleet, serial: string): Promise<DpuDump> {
   return (await admin<{ state: DpuDump }>(fleet, "GET", `/admin/v1/dpus/${encodeURIComponent(serial)}/state`)).state;
+}
+
+/** A fleet whose DPUs on `hosts` are claimed and run ESXi on Arm 8.0.3: where the host-level and cross-DPU kinds start. */
+export async function startClaimedFleet(hosts: string[] = ["h1", "h2"]): Promise<Fleet> {
+  const fleet = await startFleet();
+  for (const h of hosts) {
+    await smartNic.create(smartNicArgs(fleet.inventory, h));
+    await dpuOs.create({ target: target(fleet.inventory, h), image: "esxi-arm", version: "8.0.3", ...image(fleet.inventory, "esxi-arm", "8.0.3"), ntp: [], ...credentials(fleet.inventory, h) });
+  }
+  return fleet;
 }
