@@ -57,9 +57,9 @@ describe("CrossGuard policy pack", () => {
     const expected = [...fromCheck.findings, ...fromCheck.waived].map((f) => `${f.ruleId}: ${f.message}`).sort();
     expect(reports.map((r) => r.message).sort()).toEqual(expected);
     const isolation = reports.find((r) => r.message.startsWith("SF004"));
-    expect(isolation).toMatchObject({ level: "mandatory", urn: expect.stringContaining("::esx-01/nic1/services/fw") });
+    expect(isolation).toMatchObject({ level: "mandatory", urn: expect.stringContaining("::esx-01-nic1-fw") });
     const antiAffinity = reports.find((r) => r.message.startsWith("SF003"));
-    expect(antiAffinity).toMatchObject({ policy: "sf003-service-pair-anti-affinity-advisory", level: "advisory", urn: expect.stringContaining("::pairs/witness") });
+    expect(antiAffinity).toMatchObject({ policy: "sf003-service-pair-anti-affinity-advisory", level: "advisory", urn: expect.stringContaining("::pair-witness") });
   });
 
   it("fails if a resource's inputs do not match its schema, and leaves it out of the model", () => {
