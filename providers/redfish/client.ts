@@ -36,10 +36,10 @@ import {
   RedfishError,
   parseRedfishError,
   scrubSecrets,
-  type RedfishMessage,
 } from "./errors";
-import { asRecord, headerValue, linkOf, SERVICE_ROOT } from "./odata";
+import { asRecord, headerValue, SERVICE_ROOT } from "./odata";
 import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
+import { basicAuthorization, isSessionLimit, Sessions, type SessionPort } from "./sessions";
 import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
 
@@ -86,14 +86,6 @@ export interface RedfishResponse {
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_OPERATION_TIMEOUT_MS = 900_000;
 const DEFAULT_RETRIES = 8;
-interface Session {
-  /** What authenticates a request: `X-Auth-Token`, or `Authorization: Basic` when the port has no session left. */
-  header: { name: "X-Auth-Token" | "Authorization"; value: string };
-  uri: string | undefined;
-  /** Account URI the service named in a PasswordChangeRequired message at login. */
-  passwordChangeUri: string | undefined;
-}
-
 interface ExchangeOptions {
   body?: unknown;
   headers?: Record<string, string>;
@@ -122,8 +114,7 @@ export class RedfishClient {
   private readonly clock: ClientClock;
   private readonly random: () => number;
   private readonly log: (line: string) => void;
-  private session: Session | undefined;
-  private loggingIn: Promise<Session> | undefined;
+  private readonly sessions: Sessions;
   private root: Promise<Record<string, unknown>> | undefined;
   private expandIgnored = false;
   /** The port snapshot being read or held for read passes (see `snapshot.ts`). */
@@ -143,6 +134,7 @@ export class RedfishClient {
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.log = opts.log ?? (() => undefined);
+    this.sessions = new Sessions(this.sessionPort(), { username: this.username, password: this.password });
   }
 
   /** Creates a client; nothing is sent until the first call (login is lazy). */
@@ -152,7 +144,7 @@ export class RedfishClient {
 
   /** Logs in now (if not already), so a wrong password or locked account fails early. */
   async login(): Promise<void> {
-    await this.ensureSession(this.deadline());
+    await this.sessions.ensure(this.deadline());
   }
 
   /**
@@ -160,7 +152,7 @@ export class RedfishClient {
    * that must be changed (`PasswordChangeRequired`), else undefined.
    */
   async passwordChangeRequiredFor(): Promise<string | undefined> {
-    return (await this.ensureSession(this.deadline())).passwordChangeUri;
+    return (await this.sessions.ensure(this.deadline())).passwordChangeUri;
   }
 
   /** The service root `/redfish/v1` (read once without credentials, then cached; from the port snapshot in a read pass). */
@@ -292,26 +284,25 @@ export class RedfishClient {
 
   /** Logs out (deletes the session, if any); the client logs in again on its next call. */
   async logout(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session?.uri && session.header.name === "X-Auth-Token") {
-      try {
-        await this.exchange("DELETE", session.uri, {
-          headers: { [session.header.name]: session.header.value },
-          authenticated: false,
-          idempotent: true,
-          deadline: this.clock.now() + Math.min(this.callTimeoutMs, 10_000),
-        });
-      } catch {
-        // The session expires on its own; a port that is down must not fail a logout.
-      }
-    }
+    await this.sessions.logout();
   }
 
   /** Logs out and closes idle connections; safe to call twice. */
   async close(): Promise<void> {
     await this.logout();
     this.transport.close();
+  }
+
+  /** The narrow view of this client that `sessions.ts` logs in through. */
+  private sessionPort(): SessionPort {
+    return {
+      endpoint: this.endpoint,
+      serviceRoot: () => this.serviceRoot(),
+      sendUnauthenticated: (method, uri, opts) => this.exchange(method, uri, { ...opts, authenticated: false }),
+      errorFrom: (res, method, uri, summary) => this.errorFrom(res, method, uri, summary),
+      logoutDeadline: () => this.clock.now() + Math.min(this.callTimeoutMs, 10_000),
+      log: (line) => this.log(line),
+    };
   }
 
   /** The narrow view of this client that `tasks.ts` polls through. */
@@ -368,8 +359,8 @@ export class RedfishClient {
   private async takeSnapshot(takenFor?: object): Promise<PortSnapshot | undefined> {
     if (this.root && !expandsDeepEnough(await this.root)) return this.noSnapshot("does not advertise $expand=* that deep");
     const uri = `${SERVICE_ROOT}?${SNAPSHOT_QUERY}`;
-    const basic = { Authorization: `Basic ${Buffer.from(`${this.username}:${this.password}`).toString("base64")}` };
-    const session = this.session;
+    const basic = { Authorization: basicAuthorization({ username: this.username, password: this.password }) };
+    const session = this.sessions.current;
     const res = await this.exchange("GET", uri, { headers: session ? undefined : basic, authenticated: session !== undefined, idempotent: true, deadline: this.deadline() });
     if (res.status === 401) throw this.errorFrom(res, "GET", uri, `reading the port as '${this.username}' refused`);
     // A port in trouble fails the read as any GET would; one that refuses the query is read resource by resource.
@@ -413,7 +404,7 @@ export class RedfishClient {
     // Logins and logouts (sent unauthenticated) change nothing a snapshot holds.
     if (method !== "GET" && method !== "HEAD" && opts.authenticated) noteWrite(this.endpoint);
     for (let attempt = 0; ; attempt++) {
-      const session = opts.authenticated ? await this.ensureSession(opts.deadline) : undefined;
+      const session = opts.authenticated ? await this.sessions.ensure(opts.deadline) : undefined;
       const headers = { ...opts.headers, ...(session ? { [session.header.name]: session.header.value } : {}) };
       let res: RawResponse;
       try {
@@ -426,7 +417,7 @@ export class RedfishClient {
       }
       if (res.status === 401 && session && !reloggedIn) {
         reloggedIn = true;
-        this.dropSession(session);
+        this.sessions.drop(session);
         this.log(`${this.endpoint}: session rejected on ${method} ${uri}; logging in again`);
         attempt--; // a re-login is not a retry
         continue;
@@ -488,53 +479,6 @@ export class RedfishClient {
     });
   }
 
-  private ensureSession(deadline: number): Promise<Session> {
-    if (this.session) return Promise.resolve(this.session);
-    // Concurrent callers share one login instead of opening a session each.
-    if (!this.loggingIn) {
-      this.loggingIn = this.createSession(deadline).finally(() => (this.loggingIn = undefined));
-    }
-    return this.loggingIn;
-  }
-
-  private async createSession(deadline: number): Promise<Session> {
-    const root = await this.serviceRoot();
-    const sessionsUri = linkOf(asRecord(root.Links).Sessions) ?? `${linkOf(root.SessionService) ?? `${SERVICE_ROOT}/SessionService`}/Sessions`;
-    const res = await this.exchange("POST", sessionsUri, {
-      body: { UserName: this.username, Password: this.password },
-      authenticated: false,
-      idempotent: false,
-      deadline,
-    });
-    if (isSessionLimit(res)) {
-      // Every session slot is taken (sessions leaked by killed processes expire only
-      // after idling): Basic auth on each request still works and takes no slot.
-      this.log(`${this.endpoint}: no session slot left for '${this.username}'; using Basic authentication`);
-      const basic = Buffer.from(`${this.username}:${this.password}`).toString("base64");
-      this.session = { header: { name: "Authorization", value: `Basic ${basic}` }, uri: undefined, passwordChangeUri: undefined };
-      return this.session;
-    }
-    if (res.status !== 200 && res.status !== 201) {
-      throw this.errorFrom(res, "POST", sessionsUri, `login as '${this.username}' refused`);
-    }
-    const token = headerValue(res.headers["x-auth-token"]);
-    if (!token) {
-      throw new RedfishError("login answered without an X-Auth-Token", { uri: sessionsUri, endpoint: this.endpoint, status: res.status });
-    }
-    const body = asRecord(res.body);
-    const change = parseRedfishError(body).extendedInfo.find((m) => m.MessageId?.endsWith("PasswordChangeRequired"));
-    this.session = {
-      header: { name: "X-Auth-Token", value: token },
-      uri: headerValue(res.headers.location) ?? linkOf(body),
-      passwordChangeUri: change?.MessageArgs?.[0],
-    };
-    return this.session;
-  }
-
-  private dropSession(stale: Session): void {
-    if (this.session === stale) this.session = undefined;
-  }
-
   private errorFrom(res: RawResponse, method: string, uri: string, summary: string): RedfishError {
     const parsed = parseRedfishError(res.body);
     const secrets = this.secrets();
@@ -559,7 +503,8 @@ export class RedfishClient {
   }
 
   private secrets(): string[] {
-    return [this.password, ...(this.session ? [this.session.header.value, this.session.header.value.replace(/^Basic /, "")] : [])];
+    const session = this.sessions.current;
+    return [this.password, ...(session ? [session.header.value, session.header.value.replace(/^Basic /, "")] : [])];
   }
 }
 
@@ -572,11 +517,6 @@ function expandsDeepEnough(root: Record<string, unknown>): boolean {
 /** An inlined resource rather than a bare `{ "@odata.id" }` link. */
 function isExpanded(value: unknown): boolean {
   return Object.keys(asRecord(value)).some((k) => k !== "@odata.id");
-}
-
-/** A 503 that says every session slot is taken: retrying the login cannot help. */
-function isSessionLimit(res: RawResponse): boolean {
-  return res.status === 503 && (parseRedfishError(res.body).messageId ?? "").endsWith("SessionLimitExceeded");
 }
 
 /** True when every property of `wanted` is present in `actual` with an equal value. */
