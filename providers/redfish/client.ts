@@ -1,11 +1,12 @@
 /**
- * The management-port client: a Redfish session to one DPU's BMC over HTTPS.
+ * The management-port client's request/response core: one DPU's BMC over HTTPS, one
+ * account. Everything that talks to a port goes through here, so the rules below hold
+ * for every request; logging in is `sessions.ts`, task waiting `tasks.ts`, account
+ * claiming `accounts.ts` (the first two reach the client through narrow ports it hands
+ * them, so no two files import each other).
  *
- * - Sessions: logs in lazily through the SessionService (`X-Auth-Token`), reuses the
- *   session for every request, logs in again once when a request answers 401 (expired
- *   or deleted session), logs out (`DELETE` of the session) on `close()`. When the
- *   port has no session slot left (503 `SessionLimitExceeded`), it falls back to Basic
- *   authentication on each request rather than failing.
+ * - Authentication: every request carries the session's header; a 401 drops the
+ *   session and logs in again once (the session expired or was deleted).
  * - TLS is verified against the endpoint's CA PEM; there is no switch to turn it off.
  * - Every `PATCH` carries `If-Match` (the ETag is read first when the caller has none);
  *   a mismatch surfaces as `RedfishError` with status 412 and `Base.*.PreconditionFailed`.
@@ -30,16 +31,10 @@
 
 import { backoffDelay, parseRetryAfter, retryBackoff } from "./backoff";
 import { systemClock, type ClientClock } from "./clock";
-import {
-  ConnectionError,
-  OperationTimeoutError,
-  RedfishError,
-  parseRedfishError,
-  scrubSecrets,
-} from "./errors";
+import { ConnectionError, OperationTimeoutError, RedfishError, parseRedfishError, scrubSecrets } from "./errors";
 import { asRecord, headerValue, SERVICE_ROOT } from "./odata";
-import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
 import { basicAuthorization, isSessionLimit, Sessions, type SessionPort } from "./sessions";
+import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
 import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
 
@@ -259,8 +254,7 @@ export class RedfishClient {
 
   /** Creates a resource or starts an action; never retried once it may have arrived. */
   async post(uri: string, body: object): Promise<RedfishResponse> {
-    const res = await this.request("POST", uri, { body, authenticated: true, idempotent: false, deadline: this.deadline() });
-    return res;
+    return this.request("POST", uri, { body, authenticated: true, idempotent: false, deadline: this.deadline() });
   }
 
   /** Deletes a resource; a resource that is already gone (404) counts as deleted. */

@@ -1,8 +1,11 @@
 /**
- * The management-port client: Redfish over HTTPS to each DPU's BMC.
- * `client.ts` (sessions, retries, tasks, claiming), `navigate.ts` (finding resources by
- * links), `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process), `snapshot.ts` (one read per port for a
- * refresh).
+ * The management-port client: Redfish over HTTPS to each DPU's BMC. The public barrel:
+ * the rest of providers/ imports from here, so files inside may split without them noticing.
+ * Layers, lowest first: `transport.ts`; `sessions.ts` (logging in) and `tasks.ts` (waiting
+ * for tasks), both reached through narrow ports; `client.ts` (requests, retries, ETags,
+ * errors); then `accounts.ts` (claiming), `navigate.ts` (finding resources by links),
+ * `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process), with
+ * `snapshot.ts` (one read per port for a refresh) used by the client.
  */
 
 export * from "./errors";
