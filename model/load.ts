@@ -9,18 +9,23 @@ import type { Accelerator, Fleet, Host as InventoryHost, Image, Smartnic as Inve
 import type { Service } from "../schemas/generated/common";
 import type {
   AcceleratorShareSpec,
+  ComponentUse,
   DeviceSpec,
+  DpuOsSpec,
   HostSpec,
   RuleWaiver,
   ServicePairSpec,
   SmartnicSpec,
   Stack,
+  StackMaintenance,
+  StackPolicy,
 } from "../schemas/generated/stack";
 import { childPointer, parentPointer, pointer, type SourceIndex, type SourceLocation } from "../schemas/source-index";
 import { guardUnexpected, schemaPath, validateValue } from "../schemas/validate";
-import { parseYamlFile, type ParsedYaml, type YamlLimits } from "../schemas/yaml-source";
-import type { ComponentSearch } from "./component-registry";
-import { validateParsedInventory } from "./inventory";
+import { parseYamlFile, parseYamlText, type ParsedYaml, type YamlLimits } from "../schemas/yaml-source";
+import { stringify } from "yaml";
+import { defaultSearch, type ComponentSearch } from "./component-registry";
+import { validateParsedInventory, type FleetInventory } from "./inventory";
 import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 import { expandComponents, type ExpandedComponent } from "./expand";
 
@@ -118,9 +123,9 @@ export interface AcceleratorShareModel {
 
 /** A stack loaded, expanded, validated and joined with its inventory. */
 export interface LoadedStack {
-  /** The stack file as given. */
+  /** The stack file as given, or the virtual name of a stack given in code (`<typescript stack NAME>`). */
   file: string;
-  /** The inventory file (resolved relative to the stack file). */
+  /** The inventory file (resolved relative to the stack file), or the virtual name of an inventory given in code. */
   inventoryFile: string;
   /** The expanded stack document with defaults applied. */
   stack: Stack;
@@ -413,4 +418,99 @@ export function loadStackSync(file: string, options: LoadOptions = {}): LoadedSt
  */
 export async function loadStack(file: string, options: LoadOptions = {}): Promise<LoadedStack> {
   return loadStackSync(file, options);
+}
+
+/** Makes the properties `K` of `T` optional (the ones the schema gives a default). */
+type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** A service as written: `config` defaults to `{}`. */
+export type ServiceDocument = WithDefaults<Service, "config">;
+
+/** A DPU as written in a stack: every property with a schema default may be left out. */
+export type SmartnicDocument = Omit<WithDefaults<SmartnicSpec, "mode" | "hostPrivilege">, "os" | "services" | "devices"> & {
+  /** The OS or hypervisor on the DPU; `ntp` defaults to none. */
+  os?: WithDefaults<DpuOsSpec, "ntp">;
+  /** Services running on this DPU, by name. */
+  services?: Record<string, ServiceDocument>;
+  /** Virtual PCIe functions this DPU presents to its host, by name; `function` defaults to vf. */
+  devices?: Record<string, WithDefaults<DeviceSpec, "function">>;
+};
+
+/**
+ * A stack document as written (in YAML or in code), typed from `schemas/generated/stack`:
+ * every property with a schema default may be left out, and `inventory` too when the
+ * inventory document is given alongside (`loadStackDocuments`). A `Stack` is one.
+ */
+export type StackDocument = Omit<Stack, "inventory" | "hosts" | "servicePairs" | "acceleratorShares" | "components" | "maintenance" | "policy"> & {
+  /** The inventory file; not read by `loadStackDocuments`, which is given the inventory. */
+  inventory?: string;
+  /** Hosts of the inventory this stack manages, by inventory name. */
+  hosts?: Record<string, Omit<HostSpec, "smartnics"> & { smartnics?: Record<string, SmartnicDocument> }>;
+  /** Services protected by fault tolerance across two DPUs, by name. */
+  servicePairs?: Record<string, Omit<ServicePairSpec, "service"> & { service: ServiceDocument }>;
+  /** Accelerators in one host used by another host through their DPUs, by name. */
+  acceleratorShares?: Record<string, AcceleratorShareSpec>;
+  /** Shared components to expand into this stack. */
+  components?: WithDefaults<ComponentUse, "with">[];
+  /** What disruption applying the stack may cause. */
+  maintenance?: Partial<StackMaintenance>;
+  /** Policy settings for this stack. */
+  policy?: Partial<StackPolicy>;
+};
+
+/** Options for loading documents given in code. */
+export interface StackDocumentOptions extends LoadOptions {
+  /**
+   * Names the documents in errors: `<typescript stack NAME>` and `<typescript inventory NAME>`
+   * (default: the stack's `metadata.name`).
+   */
+  name?: string;
+  /** Where components are looked up from (its node_modules and its parents'), as a stack file's directory is; default the working directory. */
+  baseDir?: string;
+}
+
+/**
+ * Renders a document given in code as YAML text, so that it takes the path a file takes.
+ * A JSON round trip first: only JSON data is a document (`undefined` members vanish, as
+ * they would in a file), and shared objects are written out rather than as YAML aliases.
+ */
+function renderDocument(value: unknown): string {
+  if (value === undefined) return "";
+  return stringify(JSON.parse(JSON.stringify(value)) as unknown, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Loads a stack and its inventory given as documents in code (a TypeScript program
+ * declaring its fleet) exactly as `loadStackSync` loads files: each document is rendered
+ * to YAML text and goes through the same parse, schema validation, component expansion,
+ * inventory rules and join, so a program and a YAML file map to resources one way.
+ * Errors name the virtual files `<typescript stack NAME>` and `<typescript inventory NAME>`
+ * with line and column in the rendered text, and the JSON pointer of the value. The
+ * stack's `inventory:` is not read (the inventory is given); when left out it is set to
+ * the inventory's virtual name. Throws `InputError` listing every problem.
+ */
+export function loadStackDocuments(stack: StackDocument, inventory: FleetInventory, options: StackDocumentOptions = {}): LoadedStack {
+  const metadata: Record<string, unknown> = isRecord(stack) && isRecord(stack.metadata) ? stack.metadata : {};
+  const name = options.name ?? (typeof metadata.name === "string" ? metadata.name : "stack");
+  const file = `<typescript stack ${name}>`;
+  const inventoryFile = `<typescript inventory ${name}>`;
+  return guardUnexpected(file, () => {
+    const document: unknown = isRecord(stack) && stack.inventory === undefined ? { ...stack, inventory: inventoryFile } : stack;
+    const parsed = parseYamlText(renderDocument(document), file, options);
+    const usesComponents = isRecord(parsed.value) && Array.isArray(parsed.value.components) && parsed.value.components.length > 0;
+    const search = options.search ?? (usesComponents ? defaultSearch(path.join(path.resolve(options.baseDir ?? "."), "stack.yaml")) : undefined);
+    return loadParsedStack(
+      parsed,
+      () => ({
+        file: inventoryFile,
+        label: inventoryFile,
+        parse: () => guardUnexpected(inventoryFile, () => parseYamlText(renderDocument(inventory), inventoryFile, options)),
+      }),
+      search,
+    );
+  });
 }
