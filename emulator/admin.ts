@@ -76,7 +76,7 @@ function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandl
     placement: { host: sim.placement(serial).host.name, nic: sim.placement(serial).nic.name },
     state: sim.docOf(serial),
     healthy: sim.healthy(serial),
-    freeCapacity: sim.freeCapacity(serial),
+    freeCapacity: sim.offloads.freeCapacity(serial),
     faults: ports.faultsOf(serial),
     tasks: sim.tasksOf(serial),
   });
@@ -99,19 +99,19 @@ function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandl
     })
     .on("/admin/v1/dpus/{serial}/crash", {
       POST: (p) => {
-        sim.crash(p.serial);
+        sim.faults.crash(p.serial);
         return { status: 200, body: dump(p.serial) };
       },
     })
     .on("/admin/v1/dpus/{serial}/recover", {
       POST: (p) => {
-        sim.recover(p.serial);
+        sim.faults.recover(p.serial);
         return { status: 200, body: dump(p.serial) };
       },
     })
     .on("/admin/v1/dpus/{serial}/drift", {
       POST: (p, b) => {
-        sim.drift(p.serial, driftChange(b));
+        sim.faults.drift(p.serial, driftChange(b));
         return { status: 200, body: dump(p.serial) };
       },
     })

@@ -287,7 +287,7 @@ export class ManagementPorts {
     const token = req.headers["x-auth-token"];
     const doc = this.sim.docOf(port.serial);
     if (typeof token === "string" && token) {
-      const session = this.sim.sessionByToken(port.serial, token);
+      const session = this.sim.accounts.sessionByToken(port.serial, token);
       const account = session && doc.accounts.find((a) => a.id === session.accountId);
       if (!session || !account) throw unauthorized("the X-Auth-Token is not a live session; log in again");
       return { account, sessionId: session.id };
@@ -297,7 +297,7 @@ export class ManagementPorts {
       const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       if (colon < 0) throw unauthorized("malformed Basic credentials");
-      const account = this.sim.authenticate(port.serial, decoded.slice(0, colon), decoded.slice(colon + 1), req.url ?? "/redfish/v1");
+      const account = this.sim.accounts.authenticate(port.serial, decoded.slice(0, colon), decoded.slice(colon + 1), req.url ?? "/redfish/v1");
       return { account, sessionId: undefined };
     }
     throw unauthorized("authentication required: Basic auth or an X-Auth-Token from SessionService/Sessions");

@@ -550,7 +550,7 @@ export function servicePair(c: RenderContext, id: string): Resource | undefined 
     Primary: { Serial: c.serial },
     Secondary: { Serial: p.secondarySerial },
     ActiveSide: p.activeSide,
-    Protected: c.sim.pairProtected(c.serial, p.id),
+    Protected: c.sim.offloads.pairProtected(c.serial, p.id),
     State: p.state,
   };
 }

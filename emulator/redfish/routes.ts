@@ -118,7 +118,7 @@ export function buildRouter(): Router<Handler> {
     .on(`${V1}/SessionService/Sessions/{id}`, {
       GET: (c) => found(r.session(c, c.params.id), "Session", c.params.id),
       DELETE: (c) => {
-        c.sim.deleteSession(c.serial, c.params.id);
+        c.sim.accounts.deleteSession(c.serial, c.params.id);
         return noContent();
       },
     })
@@ -127,7 +127,7 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => ok(r.collection(`${V1}/AccountService/Accounts`, "ManagerAccountCollection", "Accounts", c.sim.docOf(c.serial).accounts.map((a) => `${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`))),
       POST: (c) => {
         onlyProperties(c.body, ["UserName", "Password", "RoleId", "Enabled"]);
-        const a = c.sim.createAccount(c.serial, { userName: c.body.UserName, password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled });
+        const a = c.sim.accounts.createAccount(c.serial, { userName: c.body.UserName, password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled });
         return created(`${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`, r.account(c, a.id));
       },
     })
@@ -135,11 +135,11 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => found(r.account(c, c.params.id), "ManagerAccount", c.params.id),
       PATCH: (c) => {
         onlyProperties(c.body, ["Password", "RoleId", "Enabled", "Locked"], ["UserName", "Id", "PasswordChangeRequired", "AccountTypes"]);
-        c.sim.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked });
+        c.sim.accounts.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked });
         return ok(r.account(c, c.params.id));
       },
       DELETE: (c) => {
-        c.sim.deleteAccount(c.serial, c.params.id);
+        c.sim.accounts.deleteAccount(c.serial, c.params.id);
         return noContent();
       },
     })
@@ -164,7 +164,7 @@ export function buildRouter(): Router<Handler> {
         if (boot !== undefined) {
           if (boot === null || typeof boot !== "object") throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(boot), "Boot"], "Boot must be an object");
           onlyProperties(boot, ["BootSourceOverrideEnabled", "BootSourceOverrideTarget"]);
-          c.sim.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
+          c.sim.hardware.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
         }
         return ok(r.hostSystem(c));
       },
@@ -174,7 +174,7 @@ export function buildRouter(): Router<Handler> {
         const which = requireSystem(c);
         const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
         if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
-        return accepted(c, which === "dpu" ? c.sim.resetDpu(c.serial, resetType) : c.sim.resetHost(c.serial, resetType));
+        return accepted(c, which === "dpu" ? c.sim.hardware.resetDpu(c.serial, resetType) : c.sim.hardware.resetHost(c.serial, resetType));
       },
     })
     .on(`${V1}/Systems/{system}/Bios`, {
@@ -194,7 +194,7 @@ export function buildRouter(): Router<Handler> {
         const attrs = c.body.Attributes as Record<string, unknown> | undefined;
         if (!attrs || typeof attrs !== "object") throw missing("Attributes");
         onlyProperties(attrs, ["NicMode", "HostPrivilegeLevel"]);
-        c.sim.patchBiosSettings(c.serial, {
+        c.sim.hardware.patchBiosSettings(c.serial, {
           mode: biosValue(attrs, "NicMode", { DpuMode: "dpu", NicMode: "nic" } as const),
           hostPrivilege: biosValue(attrs, "HostPrivilegeLevel", { Privileged: "privileged", Restricted: "restricted" } as const),
         });
@@ -213,7 +213,7 @@ export function buildRouter(): Router<Handler> {
         const mode = actionParameter(c.body, "Mode.Set", "Mode");
         const mapped = ({ DpuMode: "dpu", NicMode: "nic" } as const)[String(mode) as "DpuMode" | "NicMode"];
         if (!mapped) throw new ServiceError(400, "ActionParameterValueNotInList", [String(mode), "Mode", "Mode.Set"], "Mode must be DpuMode or NicMode");
-        c.sim.patchBiosSettings(c.serial, { mode: mapped });
+        c.sim.hardware.patchBiosSettings(c.serial, { mode: mapped });
         return noContent();
       },
     })
@@ -243,7 +243,7 @@ export function buildRouter(): Router<Handler> {
       POST: (c) => {
         requireId(c, "manager", c.ids.manager, "Manager");
         requireId(c, "media", "CD", "VirtualMedia");
-        c.sim.insertMedia(c.serial, actionParameter(c.body, "VirtualMedia.InsertMedia", "Image"));
+        c.sim.hardware.insertMedia(c.serial, actionParameter(c.body, "VirtualMedia.InsertMedia", "Image"));
         return noContent();
       },
     })
@@ -251,7 +251,7 @@ export function buildRouter(): Router<Handler> {
       POST: (c) => {
         requireId(c, "manager", c.ids.manager, "Manager");
         requireId(c, "media", "CD", "VirtualMedia");
-        c.sim.ejectMedia(c.serial);
+        c.sim.hardware.ejectMedia(c.serial);
         return noContent();
       },
     })
@@ -305,7 +305,7 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => ok(r.dpuOs(c)),
       PATCH: (c) => {
         onlyProperties(c.body, ["Hostname", "NtpServers", "Cluster"], ["Image", "Version", "State", "Id", "Name"]);
-        c.sim.patchDpuOs(c.serial, { hostname: c.body.Hostname, ntpServers: c.body.NtpServers, cluster: c.body.Cluster });
+        c.sim.hardware.patchDpuOs(c.serial, { hostname: c.body.Hostname, ntpServers: c.body.NtpServers, cluster: c.body.Cluster });
         return ok(r.dpuOs(c));
       },
     })
@@ -313,7 +313,7 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => ok(r.collection(`${OEM}/Services`, "SmartFleetServiceCollection", "DPU services", c.sim.docOf(c.serial).services.map((s) => `${OEM}/Services/${encodeURIComponent(s.id)}`))),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config"]);
-        const { task } = c.sim.createService(c.serial, c.body);
+        const { task } = c.sim.offloads.createService(c.serial, c.body);
         return accepted(c, task);
       },
     })
@@ -321,11 +321,11 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => found(r.service(c, c.params.id), "Service", c.params.id),
       PATCH: (c) => {
         onlyProperties(c.body, ["Name", "Version", "Cores", "MemoryGiB", "Config"], ["Id", "ServiceType", "State"]);
-        c.sim.patchService(c.serial, c.params.id, c.body);
+        c.sim.offloads.patchService(c.serial, c.params.id, c.body);
         return ok(r.service(c, c.params.id));
       },
       DELETE: (c) => {
-        c.sim.deleteService(c.serial, c.params.id);
+        c.sim.offloads.deleteService(c.serial, c.params.id);
         return noContent();
       },
     })
@@ -333,7 +333,7 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => ok(r.collection(`${OEM}/HostDevices`, "SmartFleetHostDeviceCollection", "Host devices", c.sim.docOf(c.serial).hostDevices.map((h) => `${OEM}/HostDevices/${encodeURIComponent(h.id)}`))),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "Kind", "Function", "BackingService"], ["HostPciAddress"]);
-        const device = c.sim.createHostDevice(c.serial, c.body);
+        const device = c.sim.offloads.createHostDevice(c.serial, c.body);
         const uri = `${OEM}/HostDevices/${encodeURIComponent(device.id)}`;
         return created(uri, r.hostDevice(c, device.id));
       },
@@ -342,11 +342,11 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => found(r.hostDevice(c, c.params.id), "HostDevice", c.params.id),
       PATCH: (c) => {
         onlyProperties(c.body, ["Name", "BackingService"], ["Id", "Kind", "Function", "HostPciAddress"]);
-        c.sim.patchHostDevice(c.serial, c.params.id, c.body);
+        c.sim.offloads.patchHostDevice(c.serial, c.params.id, c.body);
         return ok(r.hostDevice(c, c.params.id));
       },
       DELETE: (c) => {
-        c.sim.deleteHostDevice(c.serial, c.params.id);
+        c.sim.offloads.deleteHostDevice(c.serial, c.params.id);
         return noContent();
       },
     })
@@ -358,7 +358,7 @@ export function buildRouter(): Router<Handler> {
         if (primary && primary.Serial !== undefined && primary.Serial !== c.serial) {
           throw new ServiceError(400, "PropertyValueNotInList", [String(primary.Serial), "Primary/Serial"], `create the pair on the primary's port; this port is DPU ${c.serial}`);
         }
-        const { task } = c.sim.createServicePair(c.serial, c.body);
+        const { task } = c.sim.offloads.createServicePair(c.serial, c.body);
         return accepted(c, task);
       },
     })
@@ -366,11 +366,11 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => found(r.servicePair(c, c.params.id), "ServicePair", c.params.id),
       PATCH: (c) => {
         onlyProperties(c.body, ["Name", "Version", "Config", "ActiveSide"], ["Id", "ServiceType", "Cores", "MemoryGiB", "Primary", "Secondary", "Protected", "State"]);
-        c.sim.patchServicePair(c.serial, c.params.id, c.body);
+        c.sim.offloads.patchServicePair(c.serial, c.params.id, c.body);
         return ok(r.servicePair(c, c.params.id));
       },
       DELETE: (c) => {
-        c.sim.deleteServicePair(c.serial, c.params.id);
+        c.sim.offloads.deleteServicePair(c.serial, c.params.id);
         return noContent();
       },
     })
@@ -379,7 +379,7 @@ export function buildRouter(): Router<Handler> {
         ok(r.collection(`${OEM}/AcceleratorShares`, "SmartFleetAcceleratorShareCollection", "Accelerator shares", c.sim.docOf(c.serial).acceleratorShares.map((s) => `${OEM}/AcceleratorShares/${encodeURIComponent(s.id)}`))),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "Accelerator", "Consumer"], ["HostPciAddress"]);
-        const { shareId } = c.sim.createAcceleratorShare(c.serial, c.body);
+        const { shareId } = c.sim.offloads.createAcceleratorShare(c.serial, c.body);
         return created(`${OEM}/AcceleratorShares/${encodeURIComponent(shareId)}`, r.acceleratorShare(c, shareId));
       },
     })
@@ -387,11 +387,11 @@ export function buildRouter(): Router<Handler> {
       GET: (c) => found(r.acceleratorShare(c, c.params.id), "AcceleratorShare", c.params.id),
       PATCH: (c) => {
         onlyProperties(c.body, ["Name"], ["Id", "Accelerator", "Consumer", "HostPciAddress"]);
-        c.sim.patchAcceleratorShare(c.serial, c.params.id, c.body);
+        c.sim.offloads.patchAcceleratorShare(c.serial, c.params.id, c.body);
         return ok(r.acceleratorShare(c, c.params.id));
       },
       DELETE: (c) => {
-        c.sim.deleteAcceleratorShare(c.serial, c.params.id);
+        c.sim.offloads.deleteAcceleratorShare(c.serial, c.params.id);
         return noContent();
       },
     });
@@ -404,8 +404,8 @@ function login(c: RouteContext): Reply {
   const password = c.body.Password;
   if (typeof user !== "string") throw missing("UserName");
   if (typeof password !== "string") throw missing("Password");
-  const account = c.sim.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`);
-  const s = c.sim.createSession(c.serial, account.id);
+  const account = c.sim.accounts.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`);
+  const s = c.sim.accounts.createSession(c.serial, account.id);
   const uri = `${V1}/SessionService/Sessions/${s.id}`;
   const body: Resource = { ...(r.session(c, s.id) ?? {}) };
   if (account.passwordChangeRequired) {
@@ -436,7 +436,7 @@ function simpleUpdate(c: RouteContext): Reply {
   if (!which || targets[0] !== `${V1}/UpdateService/FirmwareInventory/${id}`) {
     throw new ServiceError(400, "ActionParameterValueNotInList", [String(targets[0]), "Targets", action], `Targets must be one of: ${Object.values(c.ids.firmware).map((x) => `${V1}/UpdateService/FirmwareInventory/${x}`).join(", ")}`);
   }
-  return accepted(c, c.sim.simpleUpdate(c.serial, uri, which));
+  return accepted(c, c.sim.hardware.simpleUpdate(c.serial, uri, which));
 }
 
 /**

@@ -1,0 +1,42 @@
+/**
+ * The simulated fleet: every DPU's state and the rules of the hardware (capacity, mode,
+ * reboots, installs, failover), independent of HTTP. The core holds state, time and the
+ * one transaction; each domain (accounts, hardware, offloads, faults) adds its rules, and
+ * the task lifecycle runs the long operations whose ends the domains define.
+ */
+import { Accounts } from "./accounts";
+import { SimulationCore } from "./core";
+import { Faults } from "./faults";
+import { Hardware } from "./hardware";
+import { Offloads } from "./offloads";
+import { TaskEngine } from "./tasks";
+
+export { LOCKOUT, SESSION_TIMEOUT_MS } from "./accounts";
+export { DURATIONS_MS, type SimulationOptions, type Transaction } from "./core";
+export type { DriftChange } from "./faults";
+export { OS_RESERVE } from "./offloads";
+export { MAX_TASKS_PER_DPU } from "./tasks";
+
+/** The simulated fleet: the core's state and queries, with one object per domain for the changes. */
+export class Simulation extends SimulationCore {
+  private readonly lifecycle = new TaskEngine(this);
+  /** Accounts, sessions, lockout. */
+  readonly accounts = new Accounts(this);
+  /** BIOS, power, firmware, boot and virtual media. */
+  readonly hardware = new Hardware(this, this.lifecycle);
+  /** Services, host devices, service pairs, accelerator shares. */
+  readonly offloads = new Offloads(this, this.lifecycle);
+  /** Crashes, recovery and drift (the admin API). */
+  readonly faults = new Faults(this, this.lifecycle);
+
+  /** Loads stored state, creates DPUs new to the inventory, and resumes or ends tasks left in flight. */
+  start(): void {
+    this.load();
+    this.lifecycle.recoverInFlight();
+  }
+
+  /** Cancels timers (state is already on disk). */
+  stop(): void {
+    this.lifecycle.stop();
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * What runs on the DPUs for the hosts: services within the Arm cores and memory left after
+ * the OS reserve, virtual PCIe functions presented to the host, services paired across two
+ * DPUs for failover, and a host's accelerator shared with a DPU in another host.
+ */
+import type { PlacedDpu } from "../../model/inventory";
+import type { DpuState, HostDeviceKind, HostDeviceState, ServiceState, ServiceType, TaskKind, TaskRecord } from "../model";
+import { HOST_DEVICE_KINDS, SERVICE_TYPES } from "../model";
+import { badValue, missing, notAllowed, notFound, notInList, ServiceError } from "../service-error";
+import { requireEnum, requireInt, requireName, requireString } from "./checks";
+import type { SimulationCore, Transaction } from "./core";
+import { DURATIONS_MS } from "./core";
+import type { TaskEngine } from "./tasks";
+
+/** What the DPU OS keeps for itself: services get the rest. */
+export const OS_RESERVE = { cores: 2, memoryGiB: 4 } as const;
+
+/** Services, host devices, service pairs and accelerator shares of every DPU. */
+export class Offloads {
+  constructor(
+    private readonly core: SimulationCore,
+    private readonly tasks: TaskEngine,
+  ) {
+    tasks.register("service-deploy", {
+      finish: (txn, task, kind) => this.finishDeploy(txn, task, "service", txn.dpu(task.serial).services.find((x) => x.id === kind.serviceId)),
+    });
+    tasks.register("pair-deploy", {
+      finish: (txn, task, kind) => this.finishDeploy(txn, task, "pair", txn.dpu(task.serial).servicePairs.find((x) => x.id === kind.pairId)),
+    });
+  }
+
+  /** Cores and memory still free for services on a DPU. */
+  freeCapacity(serial: string): { cores: number; memoryGiB: number } {
+    const d = this.core.docOf(serial);
+    const { nic } = this.core.placement(serial);
+    let cores = nic.armCores - OS_RESERVE.cores;
+    let memoryGiB = nic.memoryGiB - OS_RESERVE.memoryGiB;
+    for (const reserved of [...d.services, ...d.servicePairs, ...d.pairMemberships]) {
+      cores -= reserved.cores;
+      memoryGiB -= reserved.memoryGiB;
+    }
+    return { cores, memoryGiB };
+  }
+
+  /** A pair is protected when it runs on its primary and both DPUs are healthy. */
+  pairProtected(primarySerial: string, pairId: string): boolean {
+    const pair = this.core.docOf(primarySerial).servicePairs.find((p) => p.id === pairId);
+    if (!pair) return false;
+    return pair.state === "Enabled" && pair.activeSide === "primary" && this.core.healthy(primarySerial) && this.core.has(pair.secondarySerial) && this.core.healthy(pair.secondarySerial);
+  }
+
+  // ---------------------------------------------------------------- services
+
+  /** Deploys a service (a task); the service exists at once in state Deploying. */
+  createService(serial: string, spec: Record<string, unknown>): { task: TaskRecord; service: ServiceState } {
+    const s = serviceSpec(spec);
+    return this.core.transact((txn) => {
+      this.requireServiceHost(serial);
+      this.requireCapacity(serial, s.cores, s.memoryGiB);
+      const d = txn.dpu(serial);
+      const id = s.id ?? String(d.nextId.service++);
+      if (d.services.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["Service", "Id", id], `service '${id}' exists`);
+      const service: ServiceState = { id, name: s.name ?? id, serviceType: s.serviceType, version: s.version, cores: s.cores, memoryGiB: s.memoryGiB, config: s.config, state: "Deploying" };
+      d.services.push(service);
+      const task = this.tasks.start(txn, serial, `Deploy service ${id}`, { type: "service-deploy", serviceId: id }, DURATIONS_MS.serviceDeploy);
+      return { task, service: { ...service } };
+    });
+  }
+
+  /** Changes a service's version, size or config (capacity is re-checked). */
+  patchService(serial: string, id: string, patch: Record<string, unknown>): void {
+    this.core.transact((txn) => {
+      const service = txn.dpu(serial).services.find((x) => x.id === id);
+      if (!service) throw notFound("Service", id);
+      const cores = patch.Cores === undefined ? service.cores : requireInt("Cores", patch.Cores, 1);
+      const memoryGiB = patch.MemoryGiB === undefined ? service.memoryGiB : requireInt("MemoryGiB", patch.MemoryGiB, 1);
+      // Only growth needs free capacity; the service's own reservation is already counted.
+      this.requireCapacity(serial, cores - service.cores, memoryGiB - service.memoryGiB);
+      service.cores = cores;
+      service.memoryGiB = memoryGiB;
+      if (patch.Version !== undefined) service.version = requireString("Version", patch.Version);
+      if (patch.Name !== undefined) service.name = requireString("Name", patch.Name);
+      if (patch.Config !== undefined) service.config = checkConfig(service.serviceType, patch.Config);
+    });
+  }
+
+  /** Removes a service (refused while host devices are backed by it). */
+  deleteService(serial: string, id: string): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      if (!d.services.some((x) => x.id === id)) throw notFound("Service", id);
+      if (d.hostDevices.some((h) => h.backingService === id)) throw new ServiceError(409, "ResourceInUse", [], `service '${id}' backs host devices; delete them first`);
+      d.services = d.services.filter((x) => x.id !== id);
+      this.killDeploys(txn, serial, (k) => k.type === "service-deploy" && k.serviceId === id, "the service was deleted");
+    });
+  }
+
+  // ---------------------------------------------------------------- host devices
+
+  /** Presents a virtual PCIe function to the host. */
+  createHostDevice(serial: string, spec: Record<string, unknown>): HostDeviceState {
+    return this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      const kind = requireEnum("Kind", spec.Kind, HOST_DEVICE_KINDS) as HostDeviceKind;
+      if (kind === "fpga") throw notAllowed("fpga devices are created by an AcceleratorShare on the FPGA's host");
+      if (d.bios.mode !== "dpu") throw notAllowed(`DPU ${serial} is in NIC mode; host devices need DPU mode`);
+      const fn = spec.Function === undefined ? "vf" : requireEnum("Function", spec.Function, ["pf", "vf"] as const);
+      const backing = spec.BackingService === undefined || spec.BackingService === null ? null : requireBacking(d, spec.BackingService);
+      const id = spec.Id === undefined ? String(d.nextId.device++) : requireName("Id", spec.Id);
+      if (d.hostDevices.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["HostDevice", "Id", id], `host device '${id}' exists`);
+      const name = spec.Name === undefined ? id : requireString("Name", spec.Name);
+      const device: HostDeviceState = { id, name, kind, function: fn, backingService: backing, hostPciAddress: this.nextPciAddress(d), share: null };
+      d.hostDevices.push(device);
+      return { ...device };
+    });
+  }
+
+  /** Changes a host device's name or backing service. */
+  patchHostDevice(serial: string, id: string, patch: Record<string, unknown>): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      const device = d.hostDevices.find((x) => x.id === id);
+      if (!device) throw notFound("HostDevice", id);
+      if (patch.Name !== undefined) device.name = requireString("Name", patch.Name);
+      if (patch.BackingService !== undefined) device.backingService = patch.BackingService === null ? null : requireBacking(d, patch.BackingService);
+    });
+  }
+
+  /** Removes a host device (fpga devices go with their share). */
+  deleteHostDevice(serial: string, id: string): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      const device = d.hostDevices.find((x) => x.id === id);
+      if (!device) throw notFound("HostDevice", id);
+      if (device.share) throw notAllowed(`device '${id}' belongs to accelerator share '${device.share.shareId}' on DPU ${device.share.sourceSerial}; delete the share there`);
+      d.hostDevices = d.hostDevices.filter((x) => x.id !== id);
+    });
+  }
+
+  // ---------------------------------------------------------------- service pairs
+
+  /** Deploys a service on two DPUs (a task); created on the primary. */
+  createServicePair(serial: string, spec: Record<string, unknown>): { task: TaskRecord; pairId: string } {
+    const s = serviceSpec(spec);
+    const secondarySerial = this.requirePeer(serial, spec);
+    return this.core.transact((txn) => {
+      for (const each of [serial, secondarySerial]) this.requireServiceHost(each);
+      for (const each of [serial, secondarySerial]) this.requireCapacity(each, s.cores, s.memoryGiB);
+      const d = txn.dpu(serial);
+      const id = s.id ?? String(d.nextId.pair++);
+      if (d.servicePairs.some((p) => p.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["ServicePair", "Id", id], `service pair '${id}' exists`);
+      const { serviceType, version, cores, memoryGiB, config } = s;
+      d.servicePairs.push({ id, name: s.name ?? id, serviceType, version, cores, memoryGiB, config, secondarySerial, activeSide: "primary", state: "Deploying" });
+      txn.dpu(secondarySerial).pairMemberships.push({ pairId: id, primarySerial: serial, cores, memoryGiB });
+      const task = this.tasks.start(txn, serial, `Deploy service pair ${id}`, { type: "pair-deploy", pairId: id }, DURATIONS_MS.pairDeploy);
+      return { task, pairId: id };
+    });
+  }
+
+  /** Moves the active side (back to the primary restores protection) or changes the version/config. */
+  patchServicePair(serial: string, id: string, patch: Record<string, unknown>): void {
+    this.core.transact((txn) => {
+      const pair = txn.dpu(serial).servicePairs.find((p) => p.id === id);
+      if (!pair) throw notFound("ServicePair", id);
+      if (patch.ActiveSide !== undefined) {
+        const side = requireEnum("ActiveSide", patch.ActiveSide, ["primary", "secondary"] as const);
+        const target = side === "primary" ? serial : pair.secondarySerial;
+        if (!this.core.healthy(target)) throw notAllowed(`the ${side} DPU ${target} is not running`);
+        pair.activeSide = side;
+      }
+      if (patch.Version !== undefined) pair.version = requireString("Version", patch.Version);
+      if (patch.Name !== undefined) pair.name = requireString("Name", patch.Name);
+      if (patch.Config !== undefined) pair.config = checkConfig(pair.serviceType, patch.Config);
+    });
+  }
+
+  /** Removes a pair from both DPUs. */
+  deleteServicePair(serial: string, id: string): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      const pair = d.servicePairs.find((p) => p.id === id);
+      if (!pair) throw notFound("ServicePair", id);
+      d.servicePairs = d.servicePairs.filter((p) => p.id !== id);
+      const sec = txn.dpu(pair.secondarySerial);
+      sec.pairMemberships = sec.pairMemberships.filter((m) => !(m.pairId === id && m.primarySerial === serial));
+      this.killDeploys(txn, serial, (k) => k.type === "pair-deploy" && k.pairId === id, "the pair was deleted");
+    });
+  }
+
+  // ---------------------------------------------------------------- accelerator shares
+
+  /** Presents an accelerator of this DPU's host to another host (one consumer at a time). */
+  createAcceleratorShare(serial: string, spec: Record<string, unknown>): { shareId: string } {
+    const accelerator = requireString("Accelerator", spec.Accelerator);
+    const consumer = spec.Consumer as { Serial?: unknown } | undefined;
+    if (!consumer || typeof consumer !== "object") throw missing("Consumer");
+    const consumerSerial = requireString("Consumer/Serial", consumer.Serial);
+    return this.core.transact((txn) => {
+      const { host } = this.core.placement(serial);
+      this.requireShareable(serial, host, accelerator, consumerSerial);
+      const d = txn.dpu(serial);
+      const id = spec.Id === undefined ? String(d.nextId.share++) : requireName("Id", spec.Id);
+      if (d.acceleratorShares.some((s) => s.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["AcceleratorShare", "Id", id], `share '${id}' exists`);
+      const c = txn.dpu(consumerSerial);
+      const device: HostDeviceState = {
+        id: `fpga-${serial}-${id}`,
+        name: `${accelerator} from ${host.name}`,
+        kind: "fpga",
+        function: "pf",
+        backingService: null,
+        hostPciAddress: this.nextPciAddress(c),
+        share: { sourceSerial: serial, shareId: id },
+      };
+      c.hostDevices.push(device);
+      const name = spec.Name === undefined ? id : requireString("Name", spec.Name);
+      d.acceleratorShares.push({ id, name, accelerator, consumerSerial, consumerDeviceId: device.id, hostPciAddress: device.hostPciAddress });
+      return { shareId: id };
+    });
+  }
+
+  /** Ends a share and removes the consumer's fpga device. */
+  deleteAcceleratorShare(serial: string, id: string): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      const share = d.acceleratorShares.find((s) => s.id === id);
+      if (!share) throw notFound("AcceleratorShare", id);
+      d.acceleratorShares = d.acceleratorShares.filter((s) => s.id !== id);
+      const c = txn.dpu(share.consumerSerial);
+      c.hostDevices = c.hostDevices.filter((h) => h.id !== share.consumerDeviceId);
+    });
+  }
+
+  /** Renames a share. */
+  patchAcceleratorShare(serial: string, id: string, patch: Record<string, unknown>): void {
+    this.core.transact((txn) => {
+      const share = txn.dpu(serial).acceleratorShares.find((s) => s.id === id);
+      if (!share) throw notFound("AcceleratorShare", id);
+      if (patch.Name !== undefined) share.name = requireString("Name", patch.Name);
+    });
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  private requireServiceHost(serial: string): void {
+    const d = this.core.docOf(serial);
+    if (d.bios.mode !== "dpu") throw notAllowed(`DPU ${serial} is in NIC mode; services need DPU mode`);
+    if (d.dpuOs.state !== "Enabled") throw notAllowed(`DPU ${serial} has no DPU OS (state ${d.dpuOs.state}); install one first`);
+    if (!this.core.healthy(serial)) throw notAllowed(`DPU ${serial} is not running`);
+  }
+
+  private requireCapacity(serial: string, cores: number, memoryGiB: number): void {
+    const free = this.freeCapacity(serial);
+    if (cores > free.cores || memoryGiB > free.memoryGiB) {
+      const what = `DPU ${serial}: ${free.cores} cores and ${free.memoryGiB} GiB free after the OS reserve (asked ${cores} cores, ${memoryGiB} GiB)`;
+      throw new ServiceError(409, "ResourceExhaustion", [what], `not enough capacity on ${what}`);
+    }
+  }
+
+  /** The secondary DPU of a pair: another DPU of the inventory. */
+  private requirePeer(serial: string, spec: Record<string, unknown>): string {
+    const secondary = spec.Secondary as { Serial?: unknown } | undefined;
+    if (!secondary || typeof secondary !== "object") throw missing("Secondary");
+    const secondarySerial = requireString("Secondary/Serial", secondary.Serial);
+    if (secondarySerial === serial) throw notAllowed("primary and secondary must be different DPUs");
+    if (!this.core.has(secondarySerial)) throw notInList("Secondary/Serial", secondarySerial, this.core.serials().filter((x) => x !== serial));
+    return secondarySerial;
+  }
+
+  private requireShareable(serial: string, host: PlacedDpu["host"], accelerator: string, consumerSerial: string): void {
+    const names = (host.accelerators ?? []).map((a) => a.name);
+    if (!names.includes(accelerator)) throw notInList("Accelerator", accelerator, names);
+    if (!this.core.has(consumerSerial)) throw notInList("Consumer/Serial", consumerSerial, this.core.serials());
+    if (this.core.placement(consumerSerial).host.name === host.name) throw notAllowed("the consumer must be a DPU in another host");
+    const taken = this.core.docOf(serial).acceleratorShares.find((s) => s.accelerator === accelerator);
+    if (taken) {
+      throw new ServiceError(409, "ResourceInUse", [], `accelerator '${accelerator}' is already shared with DPU ${taken.consumerSerial} (share '${taken.id}'); one consumer at a time`);
+    }
+    if (this.core.docOf(consumerSerial).bios.mode !== "dpu") throw notAllowed(`consumer DPU ${consumerSerial} is in NIC mode`);
+  }
+
+  /** The host's PCI address of the next function presented by this DPU: a bus per slot, 8 functions per device. */
+  private nextPciAddress(d: DpuState): string {
+    const slot = this.core.placement(d.serial).nic.slot;
+    const n = d.nextId.pci++;
+    const hex = (v: number, w: number): string => v.toString(16).padStart(w, "0");
+    return `0000:${hex((0x3a + slot) & 0xff, 2)}:${hex(Math.floor(n / 8) & 0x1f, 2)}.${n % 8}`;
+  }
+
+  /** A deploy still running for something deleted ends Killed. */
+  private killDeploys(txn: Transaction, serial: string, matches: (kind: TaskKind) => boolean, why: string): void {
+    for (const t of this.tasks.running(serial)) if (matches(t.kind)) this.tasks.end(txn, t, "Killed", why);
+  }
+
+  /** A service or pair deployed: Enabled, and the task monitor answers 201 with its Location. */
+  private finishDeploy(txn: Transaction, task: TaskRecord, what: "service" | "pair", target: { id: string; state: string } | undefined): void {
+    if (!target) return this.tasks.end(txn, task, "Killed", `the ${what} was deleted`);
+    target.state = "Enabled";
+    const uri = `/redfish/v1/Oem/SmartFleet/${what === "service" ? "Services" : "ServicePairs"}/${target.id}`;
+    const label = what === "service" ? "service" : "service pair";
+    this.tasks.end(txn, task, "Completed", `${label} ${target.id} deployed`, { status: 201, headers: { Location: uri }, body: { "@odata.id": uri } });
+  }
+}
+
+/** Whether a host device may be backed by `value`: a service of the same DPU. */
+function requireBacking(d: DpuState, value: unknown): string {
+  const b = requireString("BackingService", value);
+  if (!d.services.some((x) => x.id === b)) throw notInList("BackingService", b, d.services.map((x) => x.id));
+  return b;
+}
+
+/** The typed config of each service type: allowed keys and their value checks. */
+const CONFIG_RULES: Record<ServiceType, Record<string, (v: unknown) => boolean>> = {
+  "nsx-controller": { managerAddress: isString, transportZone: isString },
+  "nsx-dfw": { defaultAction: (v) => v === "allow" || v === "drop", logging: isBoolean },
+  "vsan-storage": { diskGroup: isString, dedupe: isBoolean },
+  "vsan-witness": { siteName: isString },
+  firewall: { defaultAction: (v) => v === "allow" || v === "drop", rules: (v) => Array.isArray(v) && v.every(isString) },
+  "ids-ips": { mode: (v) => v === "detect" || v === "prevent", signatureSet: isString },
+  "sdwan-controller": { orchestrator: isString, region: isString },
+};
+
+function isString(v: unknown): boolean {
+  return typeof v === "string";
+}
+
+function isBoolean(v: unknown): boolean {
+  return typeof v === "boolean";
+}
+
+function checkConfig(type: ServiceType, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw badValue("Config", value, "an object");
+  const rules = CONFIG_RULES[type];
+  for (const [k, v] of Object.entries(value)) {
+    const rule = rules[k];
+    if (!rule) throw new ServiceError(400, "PropertyUnknown", [`Config/${k}`], `Config of ${type} has no '${k}'; allowed: ${Object.keys(rules).join(", ")}`);
+    if (!rule(v)) throw badValue(`Config/${k}`, v, "a valid value for this service type");
+  }
+  return { ...(value as Record<string, unknown>) };
+}
+
+/** A service (or pair) as a client specifies it, checked. */
+function serviceSpec(spec: Record<string, unknown>): {
+  id: string | undefined;
+  name: string | undefined;
+  serviceType: ServiceType;
+  version: string;
+  cores: number;
+  memoryGiB: number;
+  config: Record<string, unknown>;
+} {
+  const serviceType = requireEnum("ServiceType", spec.ServiceType, SERVICE_TYPES) as ServiceType;
+  return {
+    id: spec.Id === undefined ? undefined : requireName("Id", spec.Id),
+    name: spec.Name === undefined ? undefined : requireString("Name", spec.Name),
+    serviceType,
+    version: requireString("Version", spec.Version),
+    cores: requireInt("Cores", spec.Cores, 1),
+    memoryGiB: requireInt("MemoryGiB", spec.MemoryGiB, 1),
+    config: spec.Config === undefined ? {} : checkConfig(serviceType, spec.Config),
+  };
+}
