@@ -8,7 +8,8 @@
 //                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--commit REF] [--out DIR]
 //
 // Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
-// JavaScript: it exports the commit it measures and compiles it into bench/.work/.
+// JavaScript running the compiled dist/bench/lib/: it exports the commit it measures and
+// compiles it into bench/.work/.
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -16,12 +17,19 @@ const os = require("node:os");
 const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
-const { exportCommit, build, prepareProjects } = require("../bench/lib/project");
-const { runSuite, SCENARIOS } = require("../bench/lib/suite");
-const { ensureAnsible } = require("../bench/lib/ansible");
-const { buildResults } = require("../bench/lib/results");
-const { renderChart } = require("../bench/lib/chart");
-const { renderSummary } = require("../bench/lib/summary");
+// The benchmark's own logic is TypeScript (bench/lib/*.ts), compiled with the project into
+// dist/bench/lib/ (`npm run build`; npm's prepare and `npm test` build too).
+const lib = path.join(root, "dist", "bench", "lib");
+if (!fs.existsSync(path.join(lib, "suite.js"))) {
+  console.error(`bench: ${path.relative(root, lib)}/suite.js is missing: run \`npm run build\` first`);
+  process.exit(2);
+}
+const { exportCommit, build, prepareProjects } = require(path.join(lib, "project"));
+const { runSuite, SCENARIOS } = require(path.join(lib, "suite"));
+const { ensureAnsible } = require(path.join(lib, "ansible"));
+const { buildResults } = require(path.join(lib, "results"));
+const { renderChart } = require(path.join(lib, "chart"));
+const { renderSummary } = require(path.join(lib, "summary"));
 
 const TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]

@@ -1,20 +1,20 @@
 // The peer: Ansible's community.general Redfish modules (Debian's `ansible` package)
 // making the same fleet-wide change against the same emulator. What the modules can
 // and cannot do is written down in bench/README.md ("The Ansible peer").
-"use strict";
-const { spawn, spawnSync } = require("node:child_process");
-const fs = require("node:fs");
-const path = require("node:path");
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { DpuEndpoint, EndpointsFile } from "../../schemas/generated/endpoints";
 
 /** The collection's modules live here when Debian's `ansible` package is installed. */
-function collectionVersion() {
+function collectionVersion(): string | null {
   const res = spawnSync("ansible-galaxy", ["collection", "list", "community.general"], { encoding: "utf8" });
   if (res.status !== 0) return null;
   const match = /community\.general\s+(\S+)/.exec(res.stdout);
   return match ? match[1] : null;
 }
 
-function ansibleCoreVersion() {
+function ansibleCoreVersion(): string | null {
   const res = spawnSync("ansible-playbook", ["--version"], { encoding: "utf8" });
   if (res.status !== 0) return null;
   return /core ([\d.]+)/.exec(res.stdout)?.[1] ?? null;
@@ -25,7 +25,7 @@ function ansibleCoreVersion() {
  * installs Debian's `ansible` package (apt-get, needs root) and says so. Returns the
  * versions found.
  */
-function ensureAnsible(log) {
+export function ensureAnsible(log: (line: string) => void): { ansibleCore: string; communityGeneral: string; debianAnsible: string | null } {
   let core = ansibleCoreVersion();
   let general = core ? collectionVersion() : null;
   if (!core || !general) {
@@ -43,6 +43,12 @@ function ensureAnsible(log) {
   return { ansibleCore: core, communityGeneral: general, debianAnsible: debian.status === 0 ? debian.stdout.trim() : null };
 }
 
+/** The inventory and playbook `writePlaybook` wrote. */
+export interface PlaybookFiles {
+  inventory: string;
+  playbook: string;
+}
+
 /**
  * Writes the inventory (one Ansible host per DPU, local connection, the DPU system's
  * Redfish id) and the playbook: `redfish_config SetBiosAttributes` on the DPU system's
@@ -50,7 +56,7 @@ function ensureAnsible(log) {
  * PowerGracefulRestart` of the DPU system when the attribute changed — what a
  * host-privilege change needs on a BlueField.
  */
-function writePlaybook(dir, endpoints, username) {
+export function writePlaybook(dir: string, endpoints: EndpointsFile, username: string): PlaybookFiles {
   fs.mkdirSync(dir, { recursive: true });
   const hosts = endpoints.dpus.map((d) => `    ${d.serial}: { baseuri: "${new URL(d.url).host}", dpu_system: ${systemIdOf(d)} }`);
   const inventory = ["all:", "  vars:", "    ansible_connection: local", "    ansible_python_interpreter: /usr/bin/python3", `    redfish_user: ${username}`, "  hosts:", ...hosts, ""].join("\n");
@@ -88,15 +94,15 @@ function writePlaybook(dir, endpoints, username) {
 }
 
 /** The Redfish id of the DPU's own system per vendor (emulator/PROTOCOL.md, "Identity per vendor"). */
-function systemIdOf(dpu) {
-  return { nvidia: "Bluefield", amd: "Card1-SoC", intel: "IPU" }[dpu.vendor] ?? "Bluefield";
+function systemIdOf(dpu: DpuEndpoint): string {
+  return ({ nvidia: "Bluefield", amd: "Card1-SoC", intel: "IPU" } as Record<string, string | undefined>)[dpu.vendor ?? ""] ?? "Bluefield";
 }
 
 /**
  * Runs the playbook setting `privilege` (`Privileged`|`Restricted`) with `forks`
  * (undefined: Ansible's default) and returns the seconds it took. Fails when any host failed.
  */
-async function runChange(files, { privilege, forks, password, logFile }) {
+export async function runChange(files: PlaybookFiles, { privilege, forks, password, logFile }: { privilege: string; forks?: number; password: string; logFile: string }): Promise<number> {
   const args = ["-i", files.inventory, files.playbook, "-e", `privilege=${privilege}`, ...(forks ? ["-f", String(forks)] : [])];
   const out = fs.openSync(logFile, "a");
   fs.writeSync(out, `\n$ ansible-playbook ${args.join(" ")}\n`);
@@ -104,7 +110,7 @@ async function runChange(files, { privilege, forks, password, logFile }) {
   const started = process.hrtime.bigint();
   const child = spawn("ansible-playbook", args, { env, stdio: ["ignore", out, out] });
   fs.closeSync(out);
-  const code = await new Promise((resolve, reject) => {
+  const code = await new Promise<number | NodeJS.Signals | null>((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (c, signal) => resolve(c ?? signal));
   });
@@ -115,5 +121,3 @@ async function runChange(files, { privilege, forks, password, logFile }) {
   }
   return seconds;
 }
-
-module.exports = { ensureAnsible, writePlaybook, runChange };

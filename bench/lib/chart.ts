@@ -1,23 +1,23 @@
 // Draws the results as a hand-written SVG: one panel per scenario, time (median seconds,
 // whiskers min..max) against fleet size on a log axis, one line per tool.
-"use strict";
+import type { Results, Row } from "./types";
 
-const COLORS = { smartfleet: "#1f6feb", floor: "#6e7781", "critical-path": "#2da44e", "ansible-forks5": "#cf222e", "ansible-forks32": "#bf8700" };
+const COLORS: Record<string, string> = { smartfleet: "#1f6feb", floor: "#6e7781", "critical-path": "#2da44e", "ansible-forks5": "#cf222e", "ansible-forks32": "#bf8700" };
 const TOOLS = Object.keys(COLORS);
 const PANEL = { width: 360, height: 250, left: 56, right: 14, top: 34, bottom: 40 };
 
-const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const fmt = (v) => String(Math.round(v * 1000) / 1000);
+const esc = (s: unknown) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const fmt = (v: number) => String(Math.round(v * 1000) / 1000);
 
 /** A "nice" upper bound and step for an axis from 0 to `max`. */
-function niceScale(max) {
+function niceScale(max: number): { top: number; step: number } {
   const raw = max / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw || 1));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
   return { top: Math.ceil(max / step) * step || step, step };
 }
 
-function panel(rows, scenario, sizes, x0, y0) {
+function panel(rows: readonly Row[], scenario: string, sizes: readonly number[], x0: number, y0: number): string {
   const mine = rows.filter((r) => r.scenario === scenario);
   const w = PANEL.width - PANEL.left - PANEL.right;
   const h = PANEL.height - PANEL.top - PANEL.bottom;
@@ -25,8 +25,9 @@ function panel(rows, scenario, sizes, x0, y0) {
   const { top, step } = niceScale(max);
   const logMin = Math.log10(Math.min(...sizes));
   const logMax = Math.log10(Math.max(...sizes));
-  const xOf = (dpus) => x0 + PANEL.left + (logMax === logMin ? w / 2 : ((Math.log10(dpus) - logMin) / (logMax - logMin)) * w);
-  const yOf = (s) => y0 + PANEL.top + h - (s / top) * h;
+  const xOf = (dpus: number) => x0 + PANEL.left + (logMax === logMin ? w / 2 : ((Math.log10(dpus) - logMin) / (logMax - logMin)) * w);
+  // A missing median (null) sits on the axis, as null / top = 0 always did.
+  const yOf = (s: number | null) => y0 + PANEL.top + h - ((s ?? 0) / top) * h;
   const parts = [`<text x="${x0 + PANEL.left}" y="${y0 + 20}" class="title">${esc(scenario)}</text>`];
   for (let v = 0; v <= top + 1e-9; v += step) {
     parts.push(`<line x1="${x0 + PANEL.left}" x2="${x0 + PANEL.left + w}" y1="${yOf(v)}" y2="${yOf(v)}" class="grid"/>`);
@@ -41,7 +42,7 @@ function panel(rows, scenario, sizes, x0, y0) {
     const color = COLORS[tool];
     // Tools side by side at each size, a few pixels apart, so equal figures do not hide each other.
     const shift = (index - (present.length - 1) / 2) * 6;
-    const xAt = (dpus) => (xOf(dpus) + shift).toFixed(1);
+    const xAt = (dpus: number) => (xOf(dpus) + shift).toFixed(1);
     if (line.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${line.map((r) => `${xAt(r.dpus)},${yOf(r.median).toFixed(1)}`).join(" ")}"/>`);
     for (const r of line) {
       const x = xAt(r.dpus);
@@ -53,7 +54,7 @@ function panel(rows, scenario, sizes, x0, y0) {
 }
 
 /** The SVG text for a results object (`rows` as in latest.json). */
-function renderChart(results) {
+export function renderChart(results: Results): string {
   const rows = results.rows;
   const scenarios = [...new Set(rows.map((r) => r.scenario))];
   const sizes = [...new Set(rows.map((r) => r.dpus))].sort((a, b) => a - b);
@@ -84,5 +85,3 @@ ${legend}
 </svg>
 `;
 }
-
-module.exports = { renderChart };

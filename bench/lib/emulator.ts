@@ -1,18 +1,37 @@
 // Runs the emulated fleet as its own process (as `smartfleet emulator start` does) from
 // the benchmark's build, and reads and zeroes its per-port request counters.
-"use strict";
-const { spawn } = require("node:child_process");
-const fs = require("node:fs");
-const path = require("node:path");
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EndpointsFile } from "../../schemas/generated/endpoints";
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** An emulator process started by `startEmulator`. */
+export interface BenchEmulator {
+  endpoints: EndpointsFile;
+  endpointsFile: string;
+  adminUrl: string | undefined;
+  token: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** The parts of the admin API's state dump of one DPU the benchmark checks. */
+export interface DpuStateDump {
+  state: {
+    bios: { hostPrivilege: string };
+    dpuOs?: { state: string };
+    services?: Array<{ state: string }>;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts `cli/main.js emulator start` from `buildDir` on `inventory` with state in
  * `stateDir` and waits until it has written endpoints.json. Returns
  * `{ endpoints, endpointsFile, adminUrl, token, pid, stop() }`.
  */
-async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
+export async function startEmulator(buildDir: string, inventory: string, stateDir: string, timeScale: number, log: (line: string) => void): Promise<BenchEmulator> {
   fs.mkdirSync(stateDir, { recursive: true });
   const endpointsFile = path.join(stateDir, "endpoints.json");
   fs.rmSync(endpointsFile, { force: true });
@@ -21,7 +40,8 @@ async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
     stdio: ["ignore", logFile, logFile],
   });
   fs.closeSync(logFile);
-  let exited = null;
+  // Set by the exit handler (the cast keeps TypeScript from narrowing it to null for good).
+  let exited = null as { code: number | null; signal: NodeJS.Signals | null } | null;
   child.on("exit", (code, signal) => (exited = { code, signal }));
   const started = Date.now();
   while (!fs.existsSync(endpointsFile)) {
@@ -33,7 +53,7 @@ async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
     await sleep(100);
   }
   await sleep(50); // endpoints.json is written in one call; give the write a moment to land
-  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, "utf8"));
+  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, "utf8")) as EndpointsFile;
   const token = fs.readFileSync(path.join(stateDir, "admin-token"), "utf8").trim();
   log(`emulator pid ${child.pid}: ${endpoints.dpus.length} ports, time scale ${timeScale}`);
   return {
@@ -41,10 +61,10 @@ async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
     endpointsFile,
     adminUrl: endpoints.adminUrl,
     token,
-    pid: child.pid,
+    pid: child.pid as number,
     async stop() {
       if (exited) return;
-      const done = new Promise((resolve) => child.on("exit", resolve));
+      const done = new Promise<void>((resolve) => child.on("exit", () => resolve()));
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       await done;
@@ -53,7 +73,7 @@ async function startEmulator(buildDir, inventory, stateDir, timeScale, log) {
   };
 }
 
-async function admin(emulator, method, route, body) {
+async function admin(emulator: BenchEmulator, method: string, route: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${emulator.adminUrl}${route}`, {
     method,
     headers: { Authorization: `Bearer ${emulator.token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
@@ -64,15 +84,15 @@ async function admin(emulator, method, route, body) {
 }
 
 /** Zeroes every port's request counter. */
-async function resetCounters(emulator) {
+export async function resetCounters(emulator: BenchEmulator): Promise<void> {
   await admin(emulator, "DELETE", "/admin/v1/counters");
 }
 
 /** Requests answered by all management ports since the last reset, and by status. */
-async function totalRequests(emulator) {
-  const counters = await admin(emulator, "GET", "/admin/v1/counters");
+export async function totalRequests(emulator: BenchEmulator): Promise<{ requests: number; byStatus: Record<string, number> }> {
+  const counters = (await admin(emulator, "GET", "/admin/v1/counters")) as Record<string, { requests: number; byStatus?: Record<string, number> }>;
   let requests = 0;
-  const byStatus = {};
+  const byStatus: Record<string, number> = {};
   for (const port of Object.values(counters)) {
     requests += port.requests;
     for (const [status, n] of Object.entries(port.byStatus ?? {})) byStatus[status] = (byStatus[status] ?? 0) + n;
@@ -81,8 +101,6 @@ async function totalRequests(emulator) {
 }
 
 /** The persisted state of one DPU (bios, accounts, services...). */
-async function dpuState(emulator, serial) {
-  return admin(emulator, "GET", `/admin/v1/dpus/${encodeURIComponent(serial)}/state`);
+export async function dpuState(emulator: BenchEmulator, serial: string): Promise<DpuStateDump> {
+  return (await admin(emulator, "GET", `/admin/v1/dpus/${encodeURIComponent(serial)}/state`)) as DpuStateDump;
 }
-
-module.exports = { startEmulator, resetCounters, totalRequests, dpuState };

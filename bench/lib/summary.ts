@@ -1,13 +1,13 @@
 // A Markdown digest of a results object: medians per scenario and tool, the targets with
 // the figures reached, and smartfleet's counters. Written beside the JSON as latest.md.
-"use strict";
+import type { Results } from "./types";
 
 const TOOLS = ["smartfleet", "floor", "critical-path", "ansible-forks5", "ansible-forks32"];
 
-const cell = (v) => (v === null || v === undefined ? "—" : String(v));
+const cell = (v: unknown) => (v === null || v === undefined ? "—" : String(v));
 
 /** The Markdown text for `results`. */
-function renderSummary(results) {
+export function renderSummary(results: Results): string {
   const lines = [`# Benchmark ${results.date}`, ""];
   lines.push(`Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, load average at start ${results.machine.loadAverageAtStart.join(" / ")}.`);
   const v = results.versions;
@@ -40,5 +40,3 @@ function renderSummary(results) {
   }
   return lines.join("\n") + "\n";
 }
-
-module.exports = { renderSummary };

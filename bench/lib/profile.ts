@@ -1,12 +1,19 @@
 // Reads the V8 CPU profiles (`node --cpu-prof`) a profiled benchmark run leaves and
 // summarises where the time went: self time per function and per source area (our
 // providers and client, the Pulumi SDK, gRPC, Node internals...).
-"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ProfileSummary } from "./types";
+
+/** The parts of a V8 .cpuprofile this reads. */
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /** The area a script URL belongs to, for grouping. */
-function areaOf(url) {
+function areaOf(url: string): string {
   if (!url) return "(native/idle)";
   if (url.includes("/dist/providers/redfish/")) return "smartfleet redfish client";
   if (url.includes("/dist/providers/")) return "smartfleet providers";
@@ -16,25 +23,25 @@ function areaOf(url) {
   if (url.includes("node_modules/google-protobuf") || url.includes("node_modules/protobufjs")) return "protobuf";
   if (url.includes("node_modules/@pulumi/pulumi/")) return "pulumi sdk";
   if (url.includes("node_modules/ajv")) return "ajv";
-  if (url.includes("node_modules/")) return `npm ${url.split("node_modules/").pop().split("/")[0]}`;
+  if (url.includes("node_modules/")) return `npm ${(url.split("node_modules/").pop() as string).split("/")[0]}`;
   if (url.startsWith("node:")) return "node internals";
   return "other";
 }
 
 /** Self milliseconds per function and per area of one .cpuprofile file. */
-function summarise(file) {
-  const profile = JSON.parse(fs.readFileSync(file, "utf8"));
+export function summarise(file: string): ProfileSummary {
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map();
+  const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
-  const functions = new Map();
-  const areas = new Map();
+  const functions = new Map<string, number>();
+  const areas = new Map<string, number>();
   let totalUs = 0;
   for (const [id, us] of selfUs) {
-    const frame = byId.get(id).callFrame;
+    const frame = byId.get(id)!.callFrame;
     if (frame.functionName === "(idle)" || frame.functionName === "(program)") continue;
     totalUs += us;
     const name = `${frame.functionName || "(anonymous)"} ${path.basename(frame.url || "")}:${frame.lineNumber + 1}`;
@@ -42,14 +49,14 @@ function summarise(file) {
     const area = frame.functionName === "(garbage collector)" ? "garbage collector" : areaOf(frame.url);
     areas.set(area, (areas.get(area) ?? 0) + us);
   }
-  const ms = (entries, n) => Object.fromEntries([...entries].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v / 1000)]));
+  const ms = (entries: Map<string, number>, n: number) => Object.fromEntries([...entries].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v / 1000)]));
   return { busyMs: Math.round(totalUs / 1000), byArea: ms(areas, 12), topFunctions: ms(functions, 15) };
 }
 
 /** Summaries of every profile in `dir` whose process ran the dynamic-provider host (found by its own frames). */
-function summariseDir(dir) {
+export function summariseDir(dir: string): Array<ProfileSummary & { file: string; role: string }> {
   if (!fs.existsSync(dir)) return [];
-  const out = [];
+  const out: Array<ProfileSummary & { file: string; role: string }> = [];
   for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".cpuprofile"))) {
     const file = path.join(dir, name);
     const text = fs.readFileSync(file, "utf8");
@@ -58,5 +65,3 @@ function summariseDir(dir) {
   }
   return out.sort((a, b) => b.busyMs - a.busyMs);
 }
-
-module.exports = { summarise, summariseDir };

@@ -1,11 +1,10 @@
 // Runs the real Pulumi CLI for one scenario, timed end to end, while sampling the peak
 // resident memory of the dynamic-provider process(es) it starts.
-"use strict";
-const { spawn, spawnSync } = require("node:child_process");
-const fs = require("node:fs");
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 
 /** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
-function cpuSecondsOf(pid) {
+export function cpuSecondsOf(pid: number | string): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -15,8 +14,8 @@ function cpuSecondsOf(pid) {
  * Peak RSS (VmHWM, MiB) and CPU seconds so far of every live process that runs the dynamic-provider host with
  * its working directory under `under` (other people's Pulumi runs on the machine are not ours).
  */
-function providerPeaks(under) {
-  const peaks = new Map();
+export function providerPeaks(under: string): Map<string, { rssMiB: number; cpuSeconds: number }> {
+  const peaks = new Map<string, { rssMiB: number; cpuSeconds: number }>();
   for (const pid of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -32,30 +31,57 @@ function providerPeaks(under) {
   return peaks;
 }
 
+/** A Pulumi command a scenario runs. */
+export type PulumiOperation = "up" | "preview" | "refresh" | "destroy";
+
+/** What one timed command measured. */
+export interface TimedRun {
+  seconds: number;
+  providerPeakRssMiB: number | null;
+  providerCpuSeconds: number | null;
+}
+
+/** Where and how a `PulumiRunner` runs the CLI. */
+export interface PulumiRunnerOptions {
+  cwd: string;
+  stack: string;
+  /** Added to the environment; null removes a variable. */
+  env: Record<string, string | null>;
+  parallel: number;
+  log: (line: string) => void;
+}
+
 /**
  * A Pulumi CLI bound to one project folder, backend and stack. `env` adds to the
  * toolchain's environment (backend URL, passphrase, checkpoint setting).
  */
-class PulumiRunner {
-  constructor({ cwd, stack, env, parallel, log }) {
+export class PulumiRunner {
+  readonly cwd: string;
+  readonly stack: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly parallel: number;
+  readonly log: (line: string) => void;
+
+  constructor({ cwd, stack, env, parallel, log }: PulumiRunnerOptions) {
     this.cwd = cwd;
     this.stack = stack;
-    this.env = { ...process.env, ...env };
+    const merged: Record<string, string | null | undefined> = { ...process.env, ...env };
     // null removes a variable the toolchain set (e.g. its passphrase file, when a passphrase is given)
-    for (const [key, value] of Object.entries(this.env)) if (value === null) delete this.env[key];
+    for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+    this.env = merged as NodeJS.ProcessEnv;
     this.parallel = parallel;
     this.log = log;
   }
 
   /** Runs a quick command (config, stack init), failing loudly. */
-  quick(args, input) {
+  quick(args: string[], input?: string): string {
     const res = spawnSync("pulumi", [...args, "--stack", this.stack, "--non-interactive"], { cwd: this.cwd, env: this.env, input, encoding: "utf8" });
     if (res.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${res.status}):\n${res.stderr}${res.stdout}`);
     return res.stdout;
   }
 
   /** Creates the stack (if missing) and sets its configuration; the password goes through stdin. */
-  configure({ stackFile, endpointsFile, caFile, password }) {
+  configure({ stackFile, endpointsFile, caFile, password }: { stackFile: string; endpointsFile: string; caFile: string; password: string }): void {
     const init = spawnSync("pulumi", ["stack", "select", "--create", this.stack, "--non-interactive"], { cwd: this.cwd, env: this.env, encoding: "utf8" });
     if (init.status !== 0) throw new Error(`pulumi stack select --create ${this.stack} failed:\n${init.stderr}`);
     this.quick(["config", "set", "smartfleet:stackFile", stackFile]);
@@ -69,18 +95,18 @@ class PulumiRunner {
    * Output goes to `logFile`; a failure throws with its tail. `extraEnv` adds variables
    * for this run only (request tracing).
    */
-  async timed(operation, logFile, extra = [], extraEnv = {}) {
-    const args = {
+  async timed(operation: PulumiOperation, logFile: string, extra: string[] = [], extraEnv: Record<string, string> = {}): Promise<TimedRun> {
+    const args = ({
       up: ["up", "--yes", "--skip-preview"],
       preview: ["preview", "--expect-no-changes"],
       refresh: ["refresh", "--yes", "--skip-preview", "--expect-no-changes"],
       destroy: ["destroy", "--yes", "--skip-preview"],
-    }[operation];
+    } as Record<string, string[] | undefined>)[operation];
     if (!args) throw new Error(`unknown pulumi operation ${operation}`);
     const full = [...args, ...extra, "--stack", this.stack, "--non-interactive", "--parallel", String(this.parallel)];
     const out = fs.openSync(logFile, "a");
     fs.writeSync(out, `\n$ pulumi ${full.join(" ")}\n`);
-    const peaks = new Map();
+    const peaks = new Map<string, { rssMiB: number; cpuSeconds: number }>();
     const sample = () => {
       for (const [pid, seen] of providerPeaks(this.cwd)) {
         const before = peaks.get(pid);
@@ -91,7 +117,7 @@ class PulumiRunner {
     const child = spawn("pulumi", full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     const sampler = setInterval(sample, 200);
-    const code = await new Promise((resolve, reject) => {
+    const code = await new Promise<number | NodeJS.Signals | null>((resolve, reject) => {
       child.on("error", reject);
       child.on("exit", (c, signal) => resolve(c ?? signal));
     });
@@ -108,5 +134,3 @@ class PulumiRunner {
     return { seconds, providerPeakRssMiB, providerCpuSeconds };
   }
 }
-
-module.exports = { PulumiRunner, providerPeaks, cpuSecondsOf };

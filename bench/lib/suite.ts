@@ -2,26 +2,59 @@
 // (up → preview → refresh → change → [Ansible peer] → change-timed → destroy) against a
 // fresh emulated fleet, then the same cycle on the floor project; figures collected
 // per (scenario, dpus, tool) and counters per (scenario, dpus).
-"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
-const { writeBenchFleet, writeBenchStack } = require("./fleet");
-const { startEmulator, resetCounters, totalRequests, dpuState } = require("./emulator");
-const { PulumiRunner, cpuSecondsOf } = require("./pulumi");
-const { writePlaybook, runChange } = require("./ansible");
-const { summariseDir } = require("./profile");
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeBenchFleet, writeBenchStack, type BenchFleet } from "./fleet";
+import { startEmulator, resetCounters, totalRequests, dpuState, type BenchEmulator } from "./emulator";
+import { PulumiRunner, cpuSecondsOf, type PulumiOperation } from "./pulumi";
+import { writePlaybook, runChange } from "./ansible";
+import { summariseDir } from "./profile";
+import type { BenchProjects } from "./project";
+import type { BenchOptions, Privilege, RawResults, Scenario } from "./types";
+
+/** What the run around the suite provides (scripts/bench.js). */
+export interface BenchEnv {
+  workDir: string;
+  buildDir: string;
+  projects: BenchProjects;
+  /** The measured build's image checksum (emulator/images.js of that build). */
+  servedSha256: (uri: string) => string;
+  /** The measured build's simulated durations (DURATIONS_MS). */
+  durationsMs: { dpuReset: number };
+  parallel: number;
+  log: (line: string) => void;
+  /** Called after every completed cycle with what was measured so far. */
+  progress: (raw: RawResults) => void;
+}
+
+type RecordFigure = (scenario: string, dpus: number, tool: string, seconds: number, run: number) => void;
+
+/** One cycle's context. */
+interface Cycle {
+  opts: BenchOptions;
+  env: BenchEnv;
+  out: RawResults;
+  record: RecordFigure;
+  dpus: number;
+  fleet: BenchFleet;
+  run: number;
+  sizeDir: string;
+}
+
+/** A failure's text. */
+const messageOf = (err: unknown): string => String((err as Error)?.message ?? err);
 
 /** Scenarios in the order a cycle runs them. */
-const SCENARIOS = ["up", "preview", "refresh", "change", "change-timed", "destroy"];
+export const SCENARIOS: Scenario[] = ["up", "preview", "refresh", "change", "change-timed", "destroy"];
 
 const PASSWORD = "Bench-Mgmt-Pass-1";
 
 /** Bytes of the stack's checkpoint, the resources in it, and the bytes of serialized provider text among them. */
-function checkpointSize(backendDir, stack) {
+function checkpointSize(backendDir: string, stack: string): { bytes: number; resources: number; providerTextBytes: number } {
   const file = path.join(backendDir, ".pulumi", "stacks", "smartfleet", `${stack}.json`);
   if (!fs.existsSync(file)) return { bytes: 0, resources: 0, providerTextBytes: 0 };
   const text = fs.readFileSync(file, "utf8");
-  const list = JSON.parse(text).checkpoint?.latest?.resources ?? [];
+  const list: Array<{ inputs?: { __provider?: unknown }; outputs?: { __provider?: unknown } }> = JSON.parse(text).checkpoint?.latest?.resources ?? [];
   // The dynamic-provider host stores the serialized provider in every resource's inputs and outputs.
   let providerTextBytes = 0;
   for (const r of list) {
@@ -31,13 +64,13 @@ function checkpointSize(backendDir, stack) {
 }
 
 /** The scenarios measured at `dpus`: the size's own list (`--dpus 500@preview`) or `--scenario`'s. */
-function scenariosAt(opts, dpus) {
+function scenariosAt(opts: BenchOptions, dpus: number): Set<string> {
   return opts.scenariosBySize?.get(dpus) ?? opts.scenarios;
 }
 
 /** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
-function breakdown(traceFile) {
-  const counts = new Map();
+export function breakdown(traceFile: string): Record<string, number> {
+  const counts = new Map<string, number>();
   const lines = fs.existsSync(traceFile) ? fs.readFileSync(traceFile, "utf8").split("\n").filter(Boolean) : [];
   for (const line of lines) {
     const [method, , where] = line.split(" ");
@@ -49,8 +82,8 @@ function breakdown(traceFile) {
 }
 
 /** Fails unless every DPU's applied host privilege is `expected` (the end state a change must reach). */
-async function verifyPrivilege(emulator, expected) {
-  const wrong = [];
+async function verifyPrivilege(emulator: BenchEmulator, expected: Privilege): Promise<void> {
+  const wrong: string[] = [];
   for (const dpu of emulator.endpoints.dpus) {
     const dump = await dpuState(emulator, dpu.serial);
     if (dump.state.bios.hostPrivilege !== expected) wrong.push(`${dpu.serial}: ${dump.state.bios.hostPrivilege}`);
@@ -59,8 +92,8 @@ async function verifyPrivilege(emulator, expected) {
 }
 
 /** Fails unless every DPU runs its DPU OS and both services are Enabled (the end state of `up`). */
-async function verifyUp(emulator) {
-  const wrong = [];
+async function verifyUp(emulator: BenchEmulator): Promise<void> {
+  const wrong: string[] = [];
   for (const dpu of emulator.endpoints.dpus) {
     const s = (await dpuState(emulator, dpu.serial)).state;
     const services = Object.values(s.services ?? {});
@@ -74,9 +107,9 @@ async function verifyUp(emulator) {
  * measurements are `{ scenario, dpus, tool, seconds, run }`, counters
  * `{ scenario, dpus, run, managementRequests, resources, stateBytes, providerPeakRssMiB, tool }`.
  */
-async function runSuite(opts, env) {
-  const out = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [], cpuProfiles: [], failures: [] };
-  const record = (scenario, dpus, tool, seconds, run) => {
+export async function runSuite(opts: BenchOptions, env: BenchEnv): Promise<RawResults> {
+  const out: RawResults = { measurements: [], counters: [], notes: [], checkpoints: [], requestBreakdown: [], cpuProfiles: [], failures: [] };
+  const record: RecordFigure = (scenario, dpus, tool, seconds, run) => {
     out.measurements.push({ scenario, dpus, tool, seconds, run });
     env.log(`  ${scenario.padEnd(12)} ${tool.padEnd(16)} ${dpus} DPUs  run ${run + 1}: ${seconds.toFixed(2)} s`);
   };
@@ -94,7 +127,7 @@ async function runSuite(opts, env) {
     opts.order === "size"
       ? sizes.flatMap((size) => Array.from({ length: opts.runs }, (_, run) => ({ run, size })))
       : [...sizes.map((size) => ({ run: 0, size })), ...sizes.flatMap((size) => Array.from({ length: opts.runs - 1 }, (_, i) => ({ run: i + 1, size })))];
-  const lastCycleMs = new Map();
+  const lastCycleMs = new Map<number, number>();
   let checkpointsDone = !(opts.checkpoints && opts.tools.has("smartfleet"));
   for (const { run, size } of order) {
     const { dpus, sizeDir, fleet } = size;
@@ -105,15 +138,15 @@ async function runSuite(opts, env) {
       continue;
     }
     const started = Date.now();
-    const cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
+    const cycle: Cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
     // A failed cycle is reported and the run goes on: one timeout at 500 DPUs must not discard the other figures.
-    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle]]) {
+    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle]] as const) {
       if (!opts.tools.has(tool)) continue;
       try {
         await runCycle(cycle);
       } catch (err) {
-        out.failures.push({ dpus, run, tool, error: String(err.message ?? err).slice(0, 4000) });
-        env.log(`FAILED: ${tool} cycle, run ${run + 1} at ${dpus} DPUs: ${err.message ?? err}`);
+        out.failures.push({ dpus, run, tool, error: messageOf(err).slice(0, 4000) });
+        env.log(`FAILED: ${tool} cycle, run ${run + 1} at ${dpus} DPUs: ${messageOf(err)}`);
       }
       env.progress(out);
     }
@@ -124,8 +157,8 @@ async function runSuite(opts, env) {
       try {
         await checkpointCost(cycle);
       } catch (err) {
-        out.failures.push({ dpus, run, tool: "checkpoints", error: String(err.message ?? err).slice(0, 4000) });
-        env.log(`FAILED: the checkpoint measurement at ${dpus} DPUs: ${err.message ?? err}`);
+        out.failures.push({ dpus, run, tool: "checkpoints", error: messageOf(err).slice(0, 4000) });
+        env.log(`FAILED: the checkpoint measurement at ${dpus} DPUs: ${messageOf(err)}`);
       }
       env.progress(out);
     }
@@ -133,14 +166,14 @@ async function runSuite(opts, env) {
   return out;
 }
 
-function backendFor(env, sizeDir, name) {
+function backendFor(env: BenchEnv, sizeDir: string, name: string): string {
   const backendDir = path.join(sizeDir, `backend-${name}`);
   fs.rmSync(backendDir, { recursive: true, force: true });
   fs.mkdirSync(backendDir, { recursive: true });
   return backendDir;
 }
 
-function runnerFor(env, project, backendDir, stack, skipCheckpoints = true) {
+function runnerFor(env: BenchEnv, project: string, backendDir: string, stack: string, skipCheckpoints = true): PulumiRunner {
   return new PulumiRunner({
     cwd: project,
     stack,
@@ -156,8 +189,8 @@ function runnerFor(env, project, backendDir, stack, skipCheckpoints = true) {
 }
 
 /** One smartfleet cycle on a fresh emulated fleet. */
-async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
-  const wanted = (s) => scenariosAt(opts, dpus).has(s);
+async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }: Cycle): Promise<void> {
+  const wanted = (s: string) => scenariosAt(opts, dpus).has(s);
   const stateDir = path.join(sizeDir, `emulator-${run}`);
   fs.rmSync(stateDir, { recursive: true, force: true });
   let emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
@@ -168,7 +201,7 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
   try {
     writeBenchStack(fleet.stackFile, dpus, "restricted");
     pulumi.configure({ stackFile: fleet.stackFile, endpointsFile: emulator.endpointsFile, caFile: emulator.endpoints.caFile, password: PASSWORD });
-    const measured = async (scenario, operation) => {
+    const measured = async (scenario: Scenario, operation: PulumiOperation) => {
       await resetCounters(emulator);
       const traceFile = opts.traceRequests ? path.join(sizeDir, `trace-${run}-${scenario}.txt`) : undefined;
       const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-${run}`, scenario) : undefined;
@@ -195,7 +228,7 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
     await verifyUp(emulator);
     if (wanted("preview")) await measured("preview", "preview");
     if (wanted("refresh")) await measured("refresh", "refresh");
-    let privilege = "restricted";
+    let privilege: Privilege = "restricted";
     if (wanted("change")) {
       privilege = "privileged";
       writeBenchStack(fleet.stackFile, dpus, privilege);
@@ -229,12 +262,12 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
  * `current`): default forks flips every DPU's host privilege back, 32 forks flips it
  * again, so the fleet ends where smartfleet's state says it is.
  */
-async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, current }) {
+async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, current }: Pick<Cycle, "env" | "out" | "record" | "dpus" | "run" | "sizeDir"> & { emulator: BenchEmulator; current: Privilege }): Promise<void> {
   const files = writePlaybook(path.join(sizeDir, "ansible"), emulator.endpoints, emulator.endpoints.dpus[0]?.factoryUsername ?? "root");
   const logFile = path.join(sizeDir, `ansible-${run}.log`);
   const other = current === "restricted" ? "privileged" : "restricted";
-  const redfishValue = (p) => (p === "restricted" ? "Restricted" : "Privileged");
-  for (const [tool, forks, target] of [["ansible-forks5", undefined, other], ["ansible-forks32", 32, current]]) {
+  const redfishValue = (p: Privilege) => (p === "restricted" ? "Restricted" : "Privileged");
+  for (const [tool, forks, target] of [["ansible-forks5", undefined, other], ["ansible-forks32", 32, current]] as const) {
     await resetCounters(emulator);
     const seconds = await runChange(files, { privilege: redfishValue(target), forks, password: PASSWORD, logFile });
     const { requests, byStatus } = await totalRequests(emulator);
@@ -245,8 +278,8 @@ async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, cur
 }
 
 /** One floor cycle: the same program and graph with the do-nothing provider (no emulator involved). */
-async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }) {
-  const wanted = (s) => scenariosAt(opts, dpus).has(s);
+async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }: Cycle): Promise<void> {
+  const wanted = (s: string) => scenariosAt(opts, dpus).has(s);
   const backendDir = backendFor(env, sizeDir, `floor-${run}`);
   const stack = `bench-${dpus}-floor`;
   const pulumi = runnerFor(env, env.projects.floor, backendDir, stack);
@@ -256,10 +289,10 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir })
   fs.writeFileSync(endpointsFile, JSON.stringify({ fleet: `bench-${dpus}`, caFile: "/dev/null", adminUrl: "http://127.0.0.1:1", dpus: [] }));
   writeBenchStack(fleet.stackFile, dpus, "restricted");
   pulumi.configure({ stackFile: fleet.stackFile, endpointsFile, caFile: "/dev/null", password: PASSWORD });
-  const measured = async (scenario, operation) => {
+  const measured = async (scenario: Scenario, operation: PulumiOperation) => {
     const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-floor-${run}`, scenario) : undefined;
     if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-    const profileEnv = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
+    const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
     const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], profileEnv);
     if (profileDir && wanted(scenario)) out.cpuProfiles.push({ scenario, dpus, run, tool: "floor", processes: summariseDir(profileDir) });
     const size = checkpointSize(backendDir, stack);
@@ -280,7 +313,7 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir })
 }
 
 /** `up` once more with checkpoints written after every step (the DIY backend's default), to show what skipping them saves. */
-async function checkpointCost({ env, out, dpus, fleet, sizeDir }) {
+async function checkpointCost({ env, out, dpus, fleet, sizeDir }: Cycle): Promise<void> {
   const stateDir = path.join(sizeDir, "emulator-checkpoints");
   fs.rmSync(stateDir, { recursive: true, force: true });
   const emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
@@ -298,5 +331,3 @@ async function checkpointCost({ env, out, dpus, fleet, sizeDir }) {
     await emulator.stop();
   }
 }
-
-module.exports = { runSuite, SCENARIOS, breakdown };

@@ -1,47 +1,48 @@
 // Turns raw measurements into the results file: `rows` and `counters` in the shape
 // issue #6 gives, plus machine, versions, date, min/median/max and the targets.
-"use strict";
-const os = require("node:os");
-const { median, round } = require("./stats");
+import * as os from "node:os";
+import { median, round } from "./stats";
+import type { BenchOptions, Counter, CounterDetail, CounterSample, Measurement, RawResults, Results, Row, Spread, Target, Versions } from "./types";
 
-function groupBy(items, keyOf) {
-  const groups = new Map();
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);
     if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(item);
+    groups.get(key)!.push(item);
   }
   return groups;
 }
 
 /** `{ scenario, dpus, tool, runs, median }` per measured combination, in scenario order. */
-function rowsOf(measurements, scenarios) {
-  const rows = [];
+function rowsOf(measurements: readonly Measurement[], scenarios: readonly string[]): Row[] {
+  const rows: Row[] = [];
   for (const group of groupBy(measurements, (m) => `${m.scenario}|${m.dpus}|${m.tool}`).values()) {
-    const runs = group.map((m) => round(m.seconds));
+    // Seconds are numbers, so none rounds to null.
+    const runs = group.map((m) => round(m.seconds) as number);
     rows.push({ scenario: group[0].scenario, dpus: group[0].dpus, tool: group[0].tool, runs, median: round(median(runs)) });
   }
-  const order = (r) => scenarios.indexOf(r.scenario) * 1e6 + r.dpus * 10 + ["smartfleet", "floor", "critical-path", "ansible-forks5", "ansible-forks32"].indexOf(r.tool);
+  const order = (r: Row) => scenarios.indexOf(r.scenario) * 1e6 + r.dpus * 10 + ["smartfleet", "floor", "critical-path", "ansible-forks5", "ansible-forks32"].indexOf(r.tool);
   return rows.sort((a, b) => order(a) - order(b));
 }
 
 /** `{ min, median, max }` of the numbers among `values`, or null when there are none. */
-function spread(values) {
-  const known = values.filter((v) => typeof v === "number");
+function spread(values: ReadonlyArray<number | null | undefined>): Spread | null {
+  const known = values.filter((v): v is number => typeof v === "number");
   return known.length ? { min: Math.min(...known), median: round(median(known), 2), max: Math.max(...known) } : null;
 }
 
 /** smartfleet's counters per (scenario, dpus): medians over runs. */
-function countersOf(counters) {
-  const result = [];
-  const details = [];
+function countersOf(counters: readonly CounterSample[]): { counters: Counter[]; details: CounterDetail[] } {
+  const result: Counter[] = [];
+  const details: CounterDetail[] = [];
   for (const group of groupBy(counters, (c) => `${c.scenario}|${c.dpus}|${c.tool}`).values()) {
     const { scenario, dpus, tool } = group[0];
     const requests = median(group.map((c) => c.managementRequests));
     const resources = group[0].resources;
-    const perResource = group.filter((c) => c.resources > 0).map((c) => c.stateBytes / c.resources);
-    const rss = group.map((c) => c.providerPeakRssMiB).filter((v) => v !== null && v !== undefined);
-    const detail = {
+    const perResource = group.filter((c) => (c.resources ?? 0) > 0).map((c) => (c.stateBytes ?? 0) / (c.resources as number));
+    const rss = group.map((c) => c.providerPeakRssMiB).filter((v): v is number => v !== null && v !== undefined);
+    const detail: CounterDetail = {
       scenario,
       dpus,
       tool,
@@ -69,16 +70,16 @@ function countersOf(counters) {
   return { counters: result, details };
 }
 
-function medianOf(rows, scenario, dpus, tool) {
+function medianOf(rows: readonly Row[], scenario: string, dpus: number, tool: string): number | null | undefined {
   return rows.find((r) => r.scenario === scenario && r.dpus === dpus && r.tool === tool)?.median;
 }
 
 /** Each target of issue #6 with the figure reached, per fleet size measured. */
-function targetsOf(rows, counterList, sizes) {
-  const targets = [];
-  const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? null : round(a / b, 2));
+export function targetsOf(rows: readonly Row[], counterList: readonly Counter[], sizes: readonly number[]): Target[] {
+  const targets: Target[] = [];
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || b === undefined || b === 0 ? null : round((a as number) / (b as number), 2));
   for (const dpus of sizes) {
-    const add = (name, limit, figure, better) => {
+    const add = (name: string, limit: number, figure: number | null | undefined, better: "lower" | "higher") => {
       if (figure === null || figure === undefined) return;
       targets.push({ target: name, dpus, limit, reached: figure, met: better === "lower" ? figure <= limit : figure >= limit });
     };
@@ -93,15 +94,26 @@ function targetsOf(rows, counterList, sizes) {
   return targets;
 }
 
+/** What `buildResults` is made from. */
+export interface ResultsInput {
+  raw: RawResults;
+  opts: Pick<BenchOptions, "dpus" | "runs" | "scenarios" | "tools" | "parallel" | "timeScale"> & Partial<Pick<BenchOptions, "scenariosBySize" | "order" | "deadline">>;
+  versions: Versions;
+  startedAt: Date;
+  finishedAt: Date;
+  scenarios: readonly string[];
+  notes: string[];
+}
+
 /** Everything written to bench/results/<date>.json and latest.json. */
-function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, notes }) {
+export function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, notes }: ResultsInput): Results {
   const rows = rowsOf(raw.measurements, scenarios);
   const { counters, details } = countersOf(raw.counters);
   const cpus = os.cpus();
   return {
     date: finishedAt.toISOString(),
     startedAt: startedAt.toISOString(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAverageAtStart: raw.loadAtStart },
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), loadAverageAtStart: raw.loadAtStart as number[] },
     versions,
     settings: {
       dpus: opts.dpus,
@@ -112,13 +124,14 @@ function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, n
       parallel: opts.parallel,
       timeScaleForTimedChange: opts.timeScale,
       skipCheckpoints: true,
-      order: opts.order,
+      // `order` undefined is left out of the JSON, as before.
+      order: opts.order as string,
       deadline: opts.deadline ? opts.deadline.toISOString() : null,
     },
     rows,
     counters,
     counterDetails: details,
-    checkpoints: raw.checkpoints.map((c) => ({ ...c, secondsWithCheckpoints: round(c.secondsWithCheckpoints), secondsSkippingCheckpoints: medianOf(rows, "up", c.dpus, "smartfleet") ?? null })),
+    checkpoints: raw.checkpoints.map((c) => ({ ...c, secondsWithCheckpoints: round(c.secondsWithCheckpoints) as number, secondsSkippingCheckpoints: medianOf(rows, "up", c.dpus, "smartfleet") ?? null })),
     targets: targetsOf(rows, counters, opts.dpus),
     ...(raw.requestBreakdown.length ? { requestBreakdown: raw.requestBreakdown } : {}),
     ...(raw.cpuProfiles.length ? { cpuProfiles: raw.cpuProfiles } : {}),
@@ -126,5 +139,3 @@ function buildResults({ raw, opts, versions, startedAt, finishedAt, scenarios, n
     notes,
   };
 }
-
-module.exports = { buildResults, targetsOf };
