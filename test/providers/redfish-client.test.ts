@@ -1,21 +1,18 @@
+/** The client's request core (`client.ts`): ETags, retries, time limits, reachability, collections, read passes. */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as net from "node:net";
+import { ConnectionError, InstantClock, RedfishClient, RedfishError, duringReadPass, type ClientOptions } from "../../providers/redfish";
 import {
-  ConnectionError,
-  InstantClock,
-  OperationTimeoutError,
-  RedfishClient,
-  RedfishError,
-  TaskFailedError,
-  claimAccount,
-  duringReadPass,
-  taskReference,
-  type ClientOptions,
-} from "../../providers/redfish";
-import { makePki, redfishError, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "./redfish-support";
-
-const PASSWORD = "s3cret-Passw0rd";
-const SESSIONS = "/redfish/v1/SessionService/Sessions";
+  authedGet,
+  basicPort,
+  makePki,
+  PASSWORD,
+  redfishError,
+  startScriptedServer,
+  type Handler,
+  type ScriptedServer,
+  type TestPki,
+} from "./redfish-support";
 
 let pki: TestPki;
 let otherPki: TestPki;
@@ -29,138 +26,12 @@ afterEach(async () => {
   await server?.close();
 });
 
-/** A minimal port: open service root, sessions for root/PASSWORD, tokens tok-1, tok-2 ... */
-function basicPort(opts: { expand?: boolean; passwords?: Record<string, string> } = {}): Handler[] {
-  let issued = 0;
-  const passwords = opts.passwords ?? { root: PASSWORD };
-  return [
-    (req) =>
-      req.method === "GET" && req.url === "/redfish/v1"
-        ? {
-            status: 200,
-            body: {
-              "@odata.id": "/redfish/v1",
-              Links: { Sessions: { "@odata.id": SESSIONS } },
-              AccountService: { "@odata.id": "/redfish/v1/AccountService" },
-              ProtocolFeaturesSupported: { ExpandQuery: { Levels: opts.expand ?? false, NoLinks: opts.expand ?? false, MaxLevels: 1 } },
-            },
-          }
-        : undefined,
-    (req) => {
-      if (req.method !== "POST" || req.url !== SESSIONS) return undefined;
-      const { UserName, Password } = req.body as { UserName: string; Password: string };
-      if (passwords[UserName] !== Password) {
-        return { status: 401, body: redfishError("Base.1.18.ResourceAtUriUnauthorized", `Login for ${UserName} with password ${Password} failed.`) };
-      }
-      issued++;
-      return { status: 201, headers: { "X-Auth-Token": `tok-${issued}`, Location: `${SESSIONS}/s${issued}` }, body: { "@odata.id": `${SESSIONS}/s${issued}` } };
-    },
-    (req) => (req.method === "DELETE" && req.url.startsWith(`${SESSIONS}/`) ? { status: 204 } : undefined),
-  ];
-}
-
 function open(overrides: ClientOptions = {}, password = PASSWORD, caPem = pki.caPem): RedfishClient {
   return RedfishClient.open(
     { url: server.url, caPem, username: "root", password },
     { clock: new InstantClock(), random: () => 0.5, callTimeoutMs: 10_000, ...overrides },
   );
 }
-
-const authedGet = (uri: string, body: unknown, etag = 'W/"1"'): Handler => (req) =>
-  req.method === "GET" && req.url === uri && req.headers["x-auth-token"] ? { status: 200, body, headers: { ETag: etag } } : undefined;
-
-describe("sessions", () => {
-  it("logs in once through the SessionService and reuses the session token", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
-    const client = open();
-    await client.get("/redfish/v1/Systems");
-    await client.get("/redfish/v1/Systems");
-    await Promise.all([client.get("/redfish/v1/Systems"), client.get("/redfish/v1/Systems")]);
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
-    const gets = server.seen.filter((r) => r.url === "/redfish/v1/Systems");
-    // The two concurrent reads of one URI share a request.
-    expect(gets.map((r) => r.headers["x-auth-token"])).toEqual(["tok-1", "tok-1", "tok-1"]);
-    await client.close();
-  });
-
-  it("shares one login between concurrent first requests", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
-    const client = open();
-    await Promise.all(Array.from({ length: 5 }, () => client.get("/redfish/v1/Systems")));
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
-    await client.close();
-  });
-
-  it("logs in again once when the session is rejected with 401", async () => {
-    let rejectedOnce = false;
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => {
-        if (req.url !== "/redfish/v1/Systems") return undefined;
-        if (!rejectedOnce) {
-          rejectedOnce = true;
-          return { status: 401, body: redfishError("Base.1.18.NoValidSession", "There is no valid session established with the implementation.") };
-        }
-        return { status: 200, body: { token: req.headers["x-auth-token"] } };
-      },
-    ]);
-    const client = open();
-    const { body } = await client.get<{ token: string }>("/redfish/v1/Systems");
-    expect(body.token).toBe("tok-2");
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
-    await client.close();
-  });
-
-  it("fails if the session is rejected again right after a fresh login", async () => {
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.url === "/redfish/v1/Systems" ? { status: 401, body: redfishError("Base.1.18.NoValidSession", "No valid session.") } : undefined),
-    ]);
-    const client = open();
-    const err = await client.get("/redfish/v1/Systems").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RedfishError);
-    expect(err).toMatchObject({ status: 401, messageId: "Base.1.18.NoValidSession", endpoint: server.url });
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
-    await client.close();
-  });
-
-  it("falls back to Basic authentication when the port has no session slot left", async () => {
-    server = await startScriptedServer(pki, [
-      (req) => (req.method === "POST" && req.url === SESSIONS ? { status: 503, body: redfishError("Base.1.18.SessionLimitExceeded", "too many sessions; delete one first") } : undefined),
-      ...basicPort(),
-      (req) => (req.url === "/redfish/v1/Systems" ? { status: 200, body: { auth: req.headers.authorization } } : undefined),
-    ]);
-    const client = open();
-    const { body } = await client.get<{ auth: string }>("/redfish/v1/Systems");
-    expect(body.auth).toBe(`Basic ${Buffer.from(`root:${PASSWORD}`).toString("base64")}`);
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
-    await client.close();
-    expect(server.seen.filter((r) => r.method === "DELETE")).toHaveLength(0);
-  });
-
-  it("logs out by deleting its session on close", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
-    const client = open();
-    await client.get("/redfish/v1/Systems");
-    await client.close();
-    const logout = server.seen.find((r) => r.method === "DELETE");
-    expect(logout).toMatchObject({ url: `${SESSIONS}/s1` });
-    expect(logout?.headers["x-auth-token"]).toBe("tok-1");
-  });
-
-  it("fails if the password is wrong, without the password in the error", async () => {
-    server = await startScriptedServer(pki, basicPort());
-    const client = open({}, "wrong-Passw0rd");
-    const err = (await client.login().catch((e: unknown) => e)) as RedfishError;
-    expect(err).toBeInstanceOf(RedfishError);
-    expect(err.status).toBe(401);
-    expect(err.messageId).toBe("Base.1.18.ResourceAtUriUnauthorized");
-    expect(err.message).toContain(server.url);
-    expect(err.message).not.toContain("wrong-Passw0rd");
-    expect(JSON.stringify(err)).not.toContain("wrong-Passw0rd");
-    await client.close();
-  });
-});
 
 describe("updates with ETags", () => {
   it("sends If-Match with the ETag it reads first when none is given", async () => {
@@ -195,118 +66,6 @@ describe("updates with ETags", () => {
     expect(err.uri).toBe("/redfish/v1/Systems/DPU/Bios/Settings");
     expect(err.message).toContain(server.url);
     expect(server.seen.filter((r) => r.method === "PATCH")).toHaveLength(1);
-    await client.close();
-  });
-});
-
-describe("tasks", () => {
-  const monitor = "/redfish/v1/TaskService/TaskMonitors/7";
-  const taskUri = "/redfish/v1/TaskService/Tasks/7";
-  const task = (state: string, pct: number, messages: unknown[] = []) => ({ "@odata.id": taskUri, Id: "7", TaskState: state, PercentComplete: pct, Messages: messages });
-
-  it("follows a task monitor to Completed and reports progress", async () => {
-    const states = [task("Running", 10), task("Running", 60)];
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.url === monitor ? (states.length ? { status: 202, body: states.shift(), headers: { Location: monitor } } : { status: 200, body: task("Completed", 100) }) : undefined),
-    ]);
-    const clock = new InstantClock();
-    const client = open({ clock });
-    const progress: number[] = [];
-    const done = await client.waitForTask(monitor, { onProgress: (p) => progress.push(p) });
-    expect(done).toMatchObject({ state: "Completed", uri: taskUri, monitor, percentComplete: 100 });
-    expect(progress).toEqual([10, 60, 100]);
-    expect(clock.sleeps).toHaveLength(2);
-    expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]);
-    await client.close();
-  });
-
-  it("names the task a 202 started, so it can be kept and waited on later", async () => {
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.method === "POST" && req.url === "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate" ? { status: 202, headers: { Location: monitor }, body: task("New", 0) } : undefined),
-      (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
-    ]);
-    const client = open();
-    const started = await client.post("/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate", { ImageURI: "http://images.lab/os.bfb" });
-    const ref = taskReference(started);
-    expect(ref).toEqual({ monitor, task: taskUri, uri: taskUri });
-    expect(taskReference({ status: 201, body: {} })).toBeUndefined();
-    expect(await client.waitForTask(ref?.uri ?? "")).toMatchObject({ state: "Completed" });
-    await client.close();
-  });
-
-  it("returns what a create task made: the monitor's final 201 with its Location", async () => {
-    const service = "/redfish/v1/Oem/SmartFleet/Services/dfw";
-    let polls = 0;
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.url === monitor ? (polls++ === 0 ? { status: 202, body: task("Running", 50) } : { status: 201, headers: { Location: service }, body: { "@odata.id": service, Id: "dfw" } }) : undefined),
-      (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
-    ]);
-    const client = open();
-    const done = await client.waitForTask(monitor);
-    expect(done).toMatchObject({ state: "Completed", uri: taskUri, monitor, resultLocation: service, result: { Id: "dfw" } });
-    await client.close();
-  });
-
-  it("resumes waiting from a task URI kept by an earlier run", async () => {
-    const states = ["Running", "Completed"];
-    server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === taskUri ? { status: 200, body: task(states.shift() ?? "Completed", 100) } : undefined)]);
-    const client = open();
-    expect(await client.waitForTask(taskUri)).toMatchObject({ state: "Completed", uri: taskUri });
-    await client.close();
-  });
-
-  it("reads the task resource when the monitor has already gone", async () => {
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.url === monitor && server.seen.filter((r) => r.url === monitor).length === 1 ? { status: 202, body: task("Running", 5) } : undefined),
-      (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
-    ]);
-    const client = open();
-    expect(await client.waitForTask(monitor)).toMatchObject({ state: "Completed", uri: taskUri });
-    await client.close();
-  });
-
-  it("finds the task through the TaskService when a kept monitor has expired", async () => {
-    server = await startScriptedServer(pki, [
-      (req) => (req.url === "/redfish/v1" ? { status: 200, body: { Links: { Sessions: { "@odata.id": SESSIONS } }, Tasks: { "@odata.id": "/redfish/v1/TaskService" } } } : undefined),
-      ...basicPort().slice(1),
-      authedGet("/redfish/v1/TaskService", { Tasks: { "@odata.id": "/redfish/v1/TaskService/Tasks" } }),
-      authedGet("/redfish/v1/TaskService/Tasks", { Members: [{ "@odata.id": "/redfish/v1/TaskService/Tasks/6" }, { "@odata.id": taskUri }] }),
-      authedGet("/redfish/v1/TaskService/Tasks/6", { ...task("Completed", 100), "@odata.id": "/redfish/v1/TaskService/Tasks/6", TaskMonitor: "/redfish/v1/TaskService/TaskMonitors/6" }),
-      authedGet(taskUri, { ...task("Completed", 100), TaskMonitor: monitor }),
-    ]);
-    const client = open();
-    expect(await client.waitForTask(monitor)).toMatchObject({ state: "Completed", uri: taskUri, monitor });
-    await client.close();
-  });
-
-  it("fails if the task ends Exception, with the task's MessageId", async () => {
-    const failure = { MessageId: "Update.1.1.TransferFailed", Message: "Transfer of image 'http://images.lab/x.bfb' failed: checksum mismatch.", Resolution: "Check the image checksum.", MessageSeverity: "Critical" };
-    server = await startScriptedServer(pki, [
-      ...basicPort(),
-      (req) => (req.url === monitor ? { status: 200, body: task("Exception", 40, [{ MessageId: "TaskEvent.1.0.TaskStarted", Message: "started", MessageSeverity: "OK" }, failure]) } : undefined),
-    ]);
-    const client = open();
-    const err = (await client.waitForTask(monitor).catch((e: unknown) => e)) as TaskFailedError;
-    expect(err).toBeInstanceOf(TaskFailedError);
-    expect(err).toBeInstanceOf(RedfishError);
-    expect(err.messageId).toBe("Update.1.1.TransferFailed");
-    expect(err.message).toContain("checksum mismatch");
-    expect(err.message).toContain(server.url);
-    expect(err.task.state).toBe("Exception");
-    expect(err.uri).toBe(taskUri);
-    await client.close();
-  });
-
-  it("fails if a task outlives the operation timeout", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === monitor ? { status: 202, body: task("Running", 1) } : undefined)]);
-    const client = open({ operationTimeoutMs: 60_000 });
-    const err = await client.waitForTask(monitor).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OperationTimeoutError);
-    expect((err as Error).message).toContain(server.url);
     await client.close();
   });
 });
@@ -504,70 +263,6 @@ describe("collections", () => {
     const client = open();
     expect(await client.getCollection("/redfish/v1/Systems")).toEqual([{ uri: "/redfish/v1/Systems/A", body: { Id: "A" }, etag: 'W/"1"' }]);
     await client.close();
-  });
-});
-
-describe("claiming an account", () => {
-  const account = "/redfish/v1/AccountService/Accounts/root";
-  const NEW = "n3w-Managed-Pass";
-
-  function factoryPort(): Handler[] {
-    const passwords: Record<string, string> = { root: "0penBmc" };
-    let mustChange = true;
-    const port = basicPort({ passwords });
-    return [
-      port[0],
-      (req) => {
-        const reply = port[1](req);
-        if (reply?.status === 201 && mustChange) {
-          reply.body = {
-            ...(reply.body as object),
-            "@Message.ExtendedInfo": [{ MessageId: "Base.1.18.PasswordChangeRequired", MessageArgs: [account], Message: "The password provided for this account must be changed." }],
-          };
-        }
-        return reply;
-      },
-      port[2],
-      (req) => (req.method === "GET" && req.url === account ? { status: 200, body: { UserName: "root", PasswordChangeRequired: mustChange }, headers: { ETag: '"acc-1"' } } : undefined),
-      (req) => {
-        if (req.method !== "PATCH" || req.url !== account) return undefined;
-        if (req.headers["if-match"] !== '"acc-1"') return { status: 412, body: redfishError("Base.1.18.PreconditionFailed", "stale") };
-        passwords.root = (req.body as { Password: string }).Password;
-        mustChange = false;
-        return { status: 204 };
-      },
-    ];
-  }
-
-  it("rotates the factory password and then logs in with the new one", async () => {
-    server = await startScriptedServer(pki, factoryPort());
-    const ep = { url: server.url, caPem: pki.caPem, username: "root" };
-    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() })).resolves.toBe("rotated");
-    const patch = server.seen.find((r) => r.method === "PATCH");
-    expect(patch).toMatchObject({ url: account, body: { Password: NEW } });
-    expect(patch?.headers["if-match"]).toBe('"acc-1"');
-    const logins = server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
-    expect(logins).toEqual([NEW, "0penBmc", NEW]);
-  });
-
-  it("reports already-claimed when the managed password works, spending no failed login", async () => {
-    server = await startScriptedServer(pki, factoryPort());
-    const ep = { url: server.url, caPem: pki.caPem, username: "root" };
-    await claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() });
-    const before = server.seen.length;
-    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() })).resolves.toBe("already-claimed");
-    const again = server.seen.slice(before).filter((r) => r.method === "POST" && r.url === SESSIONS);
-    expect(again.map((r) => (r.body as { Password: string }).Password)).toEqual([NEW]);
-  });
-
-  it("fails if neither the managed nor the factory password is accepted", async () => {
-    server = await startScriptedServer(pki, basicPort({ passwords: { root: "someone-elses" } }));
-    const err = (await claimAccount({ url: server.url, caPem: pki.caPem, username: "root" }, "0penBmc", NEW).catch((e: unknown) => e)) as RedfishError;
-    expect(err).toBeInstanceOf(RedfishError);
-    expect(err.status).toBe(401);
-    expect(err.message).toContain(server.url);
-    expect(err.message).not.toContain(NEW);
-    expect(err.message).not.toContain("0penBmc");
   });
 });
 

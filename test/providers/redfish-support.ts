@@ -161,3 +161,41 @@ export function redfishError(messageId: string, message: string, resolution = "R
 function notFound(): Reply {
   return { status: 404, body: redfishError("Base.1.18.ResourceNotFound", "The requested resource was not found.") };
 }
+
+/** The password the scripted ports accept for `root` unless a test says otherwise. */
+export const PASSWORD = "s3cret-Passw0rd";
+export const SESSIONS = "/redfish/v1/SessionService/Sessions";
+
+/** A minimal port: open service root, sessions for root/PASSWORD, tokens tok-1, tok-2 ... */
+export function basicPort(opts: { expand?: boolean; passwords?: Record<string, string> } = {}): Handler[] {
+  let issued = 0;
+  const passwords = opts.passwords ?? { root: PASSWORD };
+  return [
+    (req) =>
+      req.method === "GET" && req.url === "/redfish/v1"
+        ? {
+            status: 200,
+            body: {
+              "@odata.id": "/redfish/v1",
+              Links: { Sessions: { "@odata.id": SESSIONS } },
+              AccountService: { "@odata.id": "/redfish/v1/AccountService" },
+              ProtocolFeaturesSupported: { ExpandQuery: { Levels: opts.expand ?? false, NoLinks: opts.expand ?? false, MaxLevels: 1 } },
+            },
+          }
+        : undefined,
+    (req) => {
+      if (req.method !== "POST" || req.url !== SESSIONS) return undefined;
+      const { UserName, Password } = req.body as { UserName: string; Password: string };
+      if (passwords[UserName] !== Password) {
+        return { status: 401, body: redfishError("Base.1.18.ResourceAtUriUnauthorized", `Login for ${UserName} with password ${Password} failed.`) };
+      }
+      issued++;
+      return { status: 201, headers: { "X-Auth-Token": `tok-${issued}`, Location: `${SESSIONS}/s${issued}` }, body: { "@odata.id": `${SESSIONS}/s${issued}` } };
+    },
+    (req) => (req.method === "DELETE" && req.url.startsWith(`${SESSIONS}/`) ? { status: 204 } : undefined),
+  ];
+}
+
+/** Answers GET `uri` only to requests carrying a session token. */
+export const authedGet = (uri: string, body: unknown, etag = 'W/"1"'): Handler => (req) =>
+  req.method === "GET" && req.url === uri && req.headers["x-auth-token"] ? { status: 200, body, headers: { ETag: etag } } : undefined;
