@@ -1,6 +1,8 @@
 /**
- * A team declaring its part of the fleet from TypeScript instead of YAML, with the same
- * component classes the YAML program uses: two ESXi hosts whose DPUs run the NSX
+ * A team declaring its part of the fleet from TypeScript instead of YAML: the stack and the
+ * inventory are typed values (the same documents the YAML files hold, typed from
+ * `schemas/generated/`), validated and checked exactly like files, then declared through
+ * the same mapping as the YAML program. Here: two ESXi hosts whose DPUs run the NSX
  * distributed firewall, and a vSAN witness protected across them.
  *
  * Build with `npm run build` at the repository root (Pulumi.yaml here points at the
@@ -11,43 +13,71 @@
  * `pulumi config set smartfleet:endpoints .smartfleet/emulator/lab/endpoints.json`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { declareFleet, type DpuDeclaration } from "../../providers/components";
+import { loadStackDocuments, type StackDocument } from "../../model/load";
+import type { FleetInventory } from "../../model/inventory";
+import type { SmartnicSpec } from "../../schemas/generated/stack";
+import { declareStack } from "../../stacks/fleet";
 
 const config = new pulumi.Config("smartfleet");
 
-/** One BlueField-3 of the lab fleet (examples/lab/fleet.yaml) running the distributed firewall. */
-function firewallDpu(host: string, serial: string, address: string): DpuDeclaration {
+const ESXI_ARM = { name: "esxi-arm", version: "8.0.3", uri: "http://images.lab/esxi-arm-8.0.3.bfb", sha256: "d27865cd18cc5308e3d9107466eb17c82a873061f95349394745a0bb8f00f493" };
+
+/** Two Dell servers with one BlueField-3 each, as the lab inventory lists them. */
+const inventory: FleetInventory = {
+  apiVersion: "smartfleet.dev/v1",
+  kind: "Fleet",
+  metadata: { name: "team-east" },
+  images: [ESXI_ARM],
+  hosts: [1, 3].map((n, i) => ({
+    name: `esx-0${i + 1}`,
+    serial: `DL760-000${i + 1}`,
+    vendor: "dell" as const,
+    model: "PowerEdge R760",
+    cpus: 64,
+    memoryGiB: 512,
+    smartnics: [
+      {
+        name: "nic1",
+        serial: `MT2334X0000${n}`,
+        slot: 1,
+        vendor: "nvidia" as const,
+        model: "bluefield-3" as const,
+        armCores: 16,
+        memoryGiB: 32,
+        management: { address: `127.0.1.${n}`, port: 8443 },
+        factoryCredentials: { username: "root", password: "0penBmc" },
+      },
+    ],
+  })),
+};
+
+/** A DPU running the distributed firewall, with a vNIC it backs. */
+function firewallDpu(host: string): SmartnicSpec {
   return {
-    name: "nic1",
-    target: { host, smartnic: "nic1", serial, address, port: 8443 },
-    hardware: { vendor: "nvidia", model: "bluefield-3", slot: 1, armCores: 16, memoryGiB: 32 },
-    username: "root",
-    factoryPassword: config.getSecret("factoryPassword") ?? pulumi.secret("0penBmc"),
     mode: "dpu",
     hostPrivilege: "restricted",
-    os: {
-      image: "esxi-arm",
-      version: "8.0.3",
-      uri: "http://images.lab/esxi-arm-8.0.3.bfb",
-      sha256: "d27865cd18cc5308e3d9107466eb17c82a873061f95349394745a0bb8f00f493",
-      hostname: `${host}-nic1`,
-    },
+    os: { image: ESXI_ARM.name, version: ESXI_ARM.version, hostname: `${host}-nic1`, ntp: [] },
     services: { dfw: { type: "nsx-dfw", version: "4.2.1", cores: 4, memoryGiB: 8, config: { defaultAction: "drop" } } },
-    devices: { vnic0: { kind: "vnic", function: "vf", backingService: "dfw" } },
+    devices: { vnic0: { kind: "vnic", function: "vf", backing: { service: "dfw" } } },
   };
 }
 
-const fleet = declareFleet({
-  hosts: [
-    { name: "esx-01", serial: "DL760-0001", hardware: { vendor: "dell", model: "PowerEdge R760", cpus: 64, memoryGiB: 512 }, smartnics: [firewallDpu("esx-01", "MT2334X00001", "127.0.1.1")] },
-    { name: "esx-02", serial: "DL760-0002", hardware: { vendor: "dell", model: "PowerEdge R760", cpus: 64, memoryGiB: 512 }, smartnics: [firewallDpu("esx-02", "MT2334X00003", "127.0.1.3")] },
-  ],
-  servicePairs: { witness: { service: { type: "vsan-witness", version: "8.0.3", cores: 2, memoryGiB: 4, config: {} }, primary: "esx-01/nic1", secondary: "esx-02/nic1" } },
-  password: config.requireSecret("managementPassword"),
-  allowHostPowerCycle: false,
-});
+const stack: StackDocument = {
+  apiVersion: "smartfleet.dev/v1",
+  kind: "Stack",
+  metadata: { name: "team-east", owner: "platform-team" },
+  hosts: {
+    "esx-01": { smartnics: { nic1: firewallDpu("esx-01") } },
+    "esx-02": { smartnics: { nic1: firewallDpu("esx-02") } },
+  },
+  servicePairs: {
+    witness: { service: { type: "vsan-witness", version: "8.0.3", cores: 2, memoryGiB: 4 }, primary: "esx-01/nic1", secondary: "esx-02/nic1" },
+  },
+};
+
+const fleet = declareStack(loadStackDocuments(stack, inventory, { name: "team-east" }), { password: config.requireSecret("managementPassword") });
 
 /** Per host: DPUs, OS versions, services and host PCI addresses. */
-export const hosts = pulumi.all(Object.fromEntries(Object.entries(fleet.hosts).map(([name, host]) => [name, host.summary()])));
+export const hosts = fleet.hosts;
 /** Whether the witness is protected. */
-export const witnessProtected = fleet.servicePairs.witness.protected;
+export const witnessProtected = fleet.servicePairs.apply((pairs) => pairs.witness.protected);
