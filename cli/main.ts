@@ -1,8 +1,10 @@
 /**
  * The `smartfleet` command: a thin dispatcher. Each sub-command lives in
  * `cli/commands/<name>.ts` and exports `run(args): Promise<number>` (the exit code),
- * so a command's dependencies load only when that command runs.
+ * so a command's dependencies load only when that command runs. Arguments are parsed by
+ * `cli/args.ts`; see cli/README.md.
  */
+import { defineCommand, formatHelp, packageVersion, parseCommand, usageError } from "./args";
 
 /** A sub-command module. */
 export interface Command {
@@ -20,31 +22,47 @@ const commands: Record<string, () => Command> = {
   "generate-fleet": () => require("./commands/generate-fleet"),
 };
 
-function usage(): string {
-  const lines = Object.entries(commands).map(([name, load]) => {
-    let summary: string;
-    try {
-      summary = load().summary;
-    } catch {
-      summary = "(unavailable in this build)";
-    }
-    return `  ${name.padEnd(16)} ${summary}`;
+function spec() {
+  const summaries = Object.fromEntries(
+    Object.entries(commands).map(([name, load]) => {
+      try {
+        return [name, load().summary];
+      } catch {
+        return [name, "(unavailable in this build)"];
+      }
+    }),
+  );
+  return defineCommand({
+    name: "smartfleet",
+    summary: "declarative provisioning of SmartNIC/DPU server fleets with Pulumi",
+    commands: { ...summaries, help: "show this help, or a command's: help <command>" },
+    options: { version: { type: "boolean", short: "V", description: "print the version" } },
   });
-  return ["usage: smartfleet <command> [options]", "", "commands:", ...lines].join("\n");
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    console.log(usage());
-    return name ? 0 : 2;
+  // Options before the command name are smartfleet's own; the rest belong to the command.
+  const at = argv.findIndex((a) => !a.startsWith("-"));
+  const [own, name, rest] = at < 0 ? [argv, undefined, []] : [argv.slice(0, at), argv[at], argv.slice(at + 1)];
+  const parsed = parseCommand(spec(), own);
+  if (typeof parsed === "number") return parsed;
+  if (parsed.values.version) {
+    console.log(packageVersion());
+    return 0;
   }
-  const load = commands[name];
-  if (!load) {
-    console.error(`smartfleet: unknown command '${name}'\n\n${usage()}`);
+  if (name === "help") {
+    if (rest[0] && !commands[rest[0]]) return usageError(spec(), `unknown command '${rest[0]}'`);
+    if (rest[0]) return commands[rest[0]]().run(["--help"]);
+    console.log(formatHelp(spec()));
+    return 0;
+  }
+  if (!name) {
+    console.error(formatHelp(spec()));
     return 2;
   }
+  const load = commands[name];
+  if (!load) return usageError(spec(), `unknown command '${name}'`);
   return load().run(rest);
 }
 

@@ -4,7 +4,6 @@
  * (warnings allowed), 1 on policy errors, 2 on invalid input or usage.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { checkStack, exitCodeOf, type StackReport } from "../../policies/check";
 import { loadPolicyData } from "../../policies/data";
 import { renderJson } from "../../policies/report/json";
@@ -13,6 +12,7 @@ import { renderSarif } from "../../policies/report/sarif";
 import { renderText } from "../../policies/report/text";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
+import { defineCommand, packageVersion, parseCommand } from "../args";
 
 /** One line for `smartfleet help`. */
 export const summary = "check stack files against the schemas and policy rules (text, json, sarif, markdown)";
@@ -20,51 +20,15 @@ export const summary = "check stack files against the schemas and policy rules (
 const FORMATS = ["text", "json", "sarif", "markdown"] as const;
 type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: smartfleet check STACK... [--format ${FORMATS.join("|")}] [--output FILE]`;
-
-/** Parsed command line. */
-interface CheckArgs {
-  files: string[];
-  format: Format;
-  output?: string;
-}
-
-function parseArgs(args: string[]): CheckArgs | string {
-  const files: string[] = [];
-  let format: Format = "text";
-  let output: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = () => inline ?? args[++i];
-    if (flag === "--format" || flag === "-f") {
-      const chosen = value();
-      if (!FORMATS.includes(chosen as Format)) return `unknown format '${chosen ?? ""}' (allowed: ${FORMATS.join(", ")})`;
-      format = chosen as Format;
-    } else if (flag === "--output" || flag === "-o") {
-      output = value();
-      if (!output) return "--output needs a file name";
-    } else if (flag === "--help" || flag === "-h") {
-      return "";
-    } else if (arg.startsWith("-")) {
-      return `unknown option '${arg}'`;
-    } else files.push(arg);
-  }
-  if (files.length === 0) return "no stack file given";
-  return { files, format, output };
-}
-
-function toolVersion(): string {
-  for (const candidate of [path.resolve(__dirname, "..", "..", "package.json"), path.resolve(__dirname, "..", "..", "..", "package.json")]) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "smartfleet" && pkg.version) return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return "0.0.0";
-}
+const SPEC = defineCommand({
+  name: "smartfleet check",
+  summary,
+  positionals: { name: "STACK", description: "stack files to check", min: 1 },
+  options: {
+    format: { type: "string", short: "f", choices: FORMATS, default: "text", description: "report format" },
+    output: { type: "string", short: "o", valueName: "FILE", description: "write the report to FILE instead of stdout" },
+  },
+});
 
 /** Checks each file; an unloadable stack becomes a report carrying its input errors. */
 export function checkFiles(files: string[]): StackReport[] {
@@ -85,7 +49,7 @@ export function render(reports: StackReport[], format: Format): string {
     case "json":
       return renderJson(reports);
     case "sarif":
-      return renderSarif(reports, toolVersion());
+      return renderSarif(reports, packageVersion());
     case "markdown":
       return renderMarkdown(reports);
     default:
@@ -95,15 +59,12 @@ export function render(reports: StackReport[], format: Format): string {
 
 /** Runs the command; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseArgs(args);
-  if (typeof parsed === "string") {
-    if (parsed) console.error(`smartfleet check: ${parsed}`);
-    console.error(USAGE);
-    return parsed ? 2 : 0;
-  }
-  const reports = checkFiles(parsed.files);
-  const text = render(reports, parsed.format);
-  if (parsed.output) fs.writeFileSync(parsed.output, text);
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  const reports = checkFiles(positionals);
+  const text = render(reports, values.format);
+  if (values.output) fs.writeFileSync(values.output, text);
   else process.stdout.write(text);
   return exitCodeOf(reports);
 }

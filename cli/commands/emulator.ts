@@ -7,17 +7,37 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EndpointsFile } from "../../schemas/generated/endpoints";
+import { defineCommand, formatHelp, parseCommand, usageError, type Parsed } from "../args";
 
 /** One line for `smartfleet help`. */
-export const summary = "run the emulated DPU fleet: start --inventory FILE [--state DIR] [--time-scale X] [--seed N] [--detach] | stop | status";
+export const summary = "run the emulated DPU fleet: start | stop | status";
 
 const DEFAULT_STATE = ".smartfleet/emulator";
 
-const USAGE = `usage:
-  smartfleet emulator start --inventory FILE [--state DIR] [--time-scale X] [--seed N] [--admin-port P] [--detach]
-  smartfleet emulator stop [--state DIR]
-  smartfleet emulator status [--state DIR]
-(default state dir: ${DEFAULT_STATE})`;
+const STATE = { type: "string", valueName: "DIR", default: DEFAULT_STATE, description: "state directory of the emulator" } as const;
+
+const SPECS = {
+  start: defineCommand({
+    name: "smartfleet emulator start",
+    summary: "run the emulated fleet of an inventory, in the foreground or detached",
+    options: {
+      inventory: { type: "string", valueName: "FILE", required: true, description: "the fleet inventory to emulate" },
+      state: STATE,
+      "time-scale": { type: "number", valueName: "X", min: 0, default: 1, description: "simulated durations times X; 0 makes them instant" },
+      seed: { type: "number", min: 0, default: 1, description: "seed of the simulation" },
+      "admin-port": { type: "number", valueName: "P", min: 0, default: 0, description: "port of the admin API; 0 takes any free port" },
+      detach: { type: "boolean", description: "run in the background; logs go to DIR/emulator.log" },
+    },
+  }),
+  stop: defineCommand({ name: "smartfleet emulator stop", summary: "stop the emulator running with a state directory", options: { state: STATE } }),
+  status: defineCommand({ name: "smartfleet emulator status", summary: "report on the emulator of a state directory (exit 1 when not running)", options: { state: STATE } }),
+};
+
+const GROUP = defineCommand({
+  name: "smartfleet emulator",
+  summary,
+  commands: Object.fromEntries(Object.entries(SPECS).map(([name, spec]) => [name, spec.summary])),
+});
 
 interface StartArgs {
   inventory: string;
@@ -33,41 +53,6 @@ interface ProcessRecord {
   pid: number;
   adminUrl: string;
   startedAt: string;
-}
-
-function parseStart(args: string[]): StartArgs {
-  const out: Partial<StartArgs> = { state: DEFAULT_STATE, timeScale: 1, seed: 1, adminPort: 0, detach: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const num = (v: string, min: number): number => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min) throw new Error(`${a} needs a number >= ${min}, got '${v}'`);
-      return n;
-    };
-    if (a === "--inventory") out.inventory = value();
-    else if (a === "--state") out.state = value();
-    else if (a === "--time-scale") out.timeScale = num(value(), 0);
-    else if (a === "--seed") out.seed = Math.floor(num(value(), 0));
-    else if (a === "--admin-port") out.adminPort = Math.floor(num(value(), 0));
-    else if (a === "--detach") out.detach = true;
-    else throw new Error(`unknown option '${a}'`);
-  }
-  if (!out.inventory) throw new Error("--inventory FILE is required");
-  return out as StartArgs;
-}
-
-function parseState(args: string[]): string {
-  let state = DEFAULT_STATE;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--state" && args[i + 1] !== undefined) state = args[++i];
-    else throw new Error(`unknown option '${args[i]}'`);
-  }
-  return state;
 }
 
 function recordFile(state: string): string {
@@ -187,18 +172,25 @@ async function status(state: string): Promise<number> {
 /** Runs `smartfleet emulator <sub-command>`. */
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined || sub.startsWith("-")) {
+    const parsed = parseCommand(GROUP, args);
+    if (typeof parsed === "number") return parsed;
+    console.error(formatHelp(GROUP));
+    return 2;
+  }
+  if (!(sub in SPECS)) return usageError(GROUP, `unknown command '${sub}'`);
+  const parsed = parseCommand(SPECS[sub as keyof typeof SPECS], rest);
+  if (typeof parsed === "number") return parsed;
+  const state = parsed.values.state;
   try {
     if (sub === "start") {
-      const a = parseStart(rest);
+      const v = (parsed as Parsed<typeof SPECS.start>).values;
+      const a: StartArgs = { inventory: v.inventory, state, timeScale: v["time-scale"], seed: Math.floor(v.seed), adminPort: Math.floor(v["admin-port"]), detach: v.detach };
       return a.detach ? await startDetached(a, rest) : await startForeground(a);
     }
-    if (sub === "stop") return await stop(parseState(rest));
-    if (sub === "status") return await status(parseState(rest));
+    return sub === "stop" ? await stop(state) : await status(state);
   } catch (err) {
-    const e = err as Error & { errors?: unknown[] };
-    console.error(`smartfleet emulator ${sub}: ${e.message}`);
-    return e.message.includes("needs") || e.message.includes("unknown option") || e.message.includes("required") ? 2 : 1;
+    console.error(`smartfleet emulator ${sub}: ${(err as Error).message}`);
+    return 1;
   }
-  console.error(USAGE);
-  return 2;
 }

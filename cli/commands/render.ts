@@ -6,31 +6,26 @@
 import { stringify } from "yaml";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
+import { defineCommand, parseCommand } from "../args";
 
 /** One line for `smartfleet help`. */
 export const summary = "print a stack with its components expanded and defaults filled in";
 
-const USAGE = "usage: smartfleet render STACK [--format yaml|json]";
+const SPEC = defineCommand({
+  name: "smartfleet render",
+  summary,
+  positionals: { name: "STACK", description: "the stack file to render", min: 1, max: 1 },
+  options: {
+    format: { type: "string", short: "f", choices: ["yaml", "json"], default: "yaml", description: "output format" },
+  },
+});
 
 /** Runs the command; resolves to the exit code (2 on invalid input or usage). */
 export async function run(args: string[]): Promise<number> {
-  let format = "yaml";
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--format") format = args[++i] ?? "";
-    else if (args[i].startsWith("--format=")) format = args[i].slice("--format=".length);
-    else if (args[i] === "--help" || args[i] === "-h") {
-      console.log(USAGE);
-      return 0;
-    } else if (args[i].startsWith("-")) {
-      console.error(`smartfleet render: unknown option '${args[i]}'\n${USAGE}`);
-      return 2;
-    } else files.push(args[i]);
-  }
-  if (files.length !== 1 || (format !== "yaml" && format !== "json")) {
-    console.error(USAGE);
-    return 2;
-  }
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === "number") return parsed;
+  const format = parsed.values.format;
+  const files = parsed.positionals;
   try {
     const loaded = loadStackSync(files[0]);
     // The components are expanded already; leaving them in would expand them twice when
