@@ -23,25 +23,43 @@ const root = path.resolve(__dirname, "..");
 const smartfleetBin = path.join(root, "cli", "bin", "smartfleet.js");
 const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "dist", "stacks", "examples", "schemas", "policies"];
 
+/** Parses the options; exits 0 after --help and 2 on a usage error (naming the option). */
 function parseArgs(argv) {
-  const opts = { lab: false, hosts: 50, nicsPerHost: 2, runs: 1, parallel: 32, skipCheckpoints: false, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const int = () => {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
-      return n;
-    };
-    if (a === "--lab") opts.lab = true;
-    else if (a === "--hosts") opts.hosts = int();
-    else if (a === "--nics-per-host") opts.nicsPerHost = int();
-    else if (a === "--runs") opts.runs = int();
-    else if (a === "--parallel") opts.parallel = int();
-    else if (a === "--skip-checkpoints") opts.skipCheckpoints = true;
-    else if (a === "--keep") opts.keep = true;
-    else throw new Error(`unknown option ${a}`);
+  const usage = `usage: node bench/e2e-timing.js [--lab | --hosts N --nics-per-host M] [--runs N] [--parallel P] [--skip-checkpoints] [--keep]
+  --lab               time the lab fleet (stacks/lab.yaml) instead of a generated one
+  --hosts N           hosts of the generated fleet (default 50)
+  --nics-per-host M   DPUs per host of the generated fleet (default 2)
+  --runs N            repetitions (default 1)
+  --parallel P        pulumi --parallel (default 32)
+  --skip-checkpoints  run pulumi with PULUMI_SKIP_CHECKPOINTS
+  --keep              keep the temp dir of every run
+  -h, --help          show this help`;
+  const fail = (message) => {
+    console.error(`e2e-timing: ${message}\n${usage}`);
+    process.exit(2);
+  };
+  const int = { type: "string" };
+  const flag = { type: "boolean", default: false };
+  let v;
+  try {
+    ({ values: v } = require("node:util").parseArgs({
+      args: argv,
+      options: { lab: flag, hosts: int, "nics-per-host": int, runs: int, parallel: int, "skip-checkpoints": flag, keep: flag, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (err) {
+    fail(err.message);
   }
-  return opts;
+  if (v.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const positive = (name, fallback) => {
+    if (v[name] === undefined) return fallback;
+    const n = Number(v[name]);
+    if (!Number.isInteger(n) || n < 1) fail(`--${name} needs a positive integer, got '${v[name]}'`);
+    return n;
+  };
+  return { lab: v.lab, hosts: positive("hosts", 50), nicsPerHost: positive("nics-per-host", 2), runs: positive("runs", 1), parallel: positive("parallel", 32), skipCheckpoints: v["skip-checkpoints"], keep: v.keep };
 }
 
 /** A copy of the project in `dir`, linked to the repository's node_modules; stack settings stay behind. */

@@ -58,41 +58,45 @@ function list(value, flag) {
 }
 
 function parseArgs(argv) {
-  const sizeScenarios = new Map();
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: 3, tools: new Set(TOOLS), timeScale: 0.2, parallel: 32, checkpoints: false, traceRequests: false, cpuProfile: false, order: "run", commit: "HEAD", ansibleMaxDpus: 500, out: path.join(root, "bench", "results") };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => argv[++i];
-    if (a === "--dpus") {
-      // "500@preview+refresh": at that size only those scenarios (besides up and destroy).
-      opts.dpus = [];
-      for (const item of list(next(), a)) {
-        const [size, only] = item.split("@");
-        opts.dpus.push(Number(size));
-        if (only !== undefined) sizeScenarios.set(Number(size), new Set(["up", ...only.split("+").filter(Boolean), "destroy"]));
-      }
-    }
-    else if (a === "--scenario") {
-      const s = list(next(), a);
-      opts.scenarios = new Set(s.includes("all") ? SCENARIOS : ["up", ...s, "destroy"]);
-    } else if (a === "--runs") opts.runs = Number(next());
-    else if (a === "--tools") opts.tools = new Set(list(next(), a));
-    else if (a === "--time-scale") opts.timeScale = Number(next());
-    else if (a === "--parallel") opts.parallel = Number(next());
-    else if (a === "--checkpoints") opts.checkpoints = true;
-    else if (a === "--trace-requests") opts.traceRequests = true;
-    else if (a === "--cpu-profile") opts.cpuProfile = true;
-    else if (a === "--order") opts.order = next();
-    else if (a === "--commit") opts.commit = next();
-    else if (a === "--deadline") opts.deadline = deadlineAt(next());
-    else if (a === "--ansible-max-dpus") opts.ansibleMaxDpus = Number(next());
-    else if (a === "--ansible-runs") opts.ansibleRuns = Number(next());
-    else if (a === "--out") opts.out = path.resolve(next() ?? "");
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown option '${a}'`);
+  const string = { type: "string" };
+  const flag = { type: "boolean", default: false };
+  // Strict: an unknown option, or one without its value (also `--out --runs 2`), throws naming it.
+  const { values: v } = require("node:util").parseArgs({
+    args: argv,
+    options: {
+      dpus: string, scenario: string, runs: string, tools: string, "time-scale": string, parallel: string,
+      checkpoints: flag, "trace-requests": flag, "cpu-profile": flag, order: string, commit: string, deadline: string,
+      "ansible-max-dpus": string, "ansible-runs": string, out: string, help: { type: "boolean", short: "h" },
+    },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
+  const num = (name, fallback) => {
+    if (v[name] === undefined) return fallback;
+    const n = Number(v[name]);
+    if (v[name].trim() === "" || !Number.isFinite(n)) throw new Error(`--${name} takes a number, got '${v[name]}'`);
+    return n;
+  };
+  const sizeScenarios = new Map();
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: num("runs", 3), tools: new Set(TOOLS), timeScale: num("time-scale", 0.2), parallel: num("parallel", 32), checkpoints: v.checkpoints, traceRequests: v["trace-requests"], cpuProfile: v["cpu-profile"], order: v.order ?? "run", commit: v.commit ?? "HEAD", ansibleMaxDpus: num("ansible-max-dpus", 500), out: path.resolve(v.out ?? path.join(root, "bench", "results")) };
+  if (v["ansible-runs"] !== undefined) opts.ansibleRuns = num("ansible-runs");
+  if (v.deadline !== undefined) opts.deadline = deadlineAt(v.deadline);
+  if (v.dpus !== undefined) {
+    // "500@preview+refresh": at that size only those scenarios (besides up and destroy).
+    opts.dpus = [];
+    for (const item of list(v.dpus, "--dpus")) {
+      const [size, only] = item.split("@");
+      opts.dpus.push(Number(size));
+      if (only !== undefined) sizeScenarios.set(Number(size), new Set(["up", ...only.split("+").filter(Boolean), "destroy"]));
+    }
+  }
+  if (v.scenario !== undefined) {
+    const s = list(v.scenario, "--scenario");
+    opts.scenarios = new Set(s.includes("all") ? SCENARIOS : ["up", ...s, "destroy"]);
+  }
+  if (v.tools !== undefined) opts.tools = new Set(list(v.tools, "--tools"));
   for (const n of opts.dpus) if (!Number.isInteger(n) || n < 2 || n % 2 !== 0) throw new Error(`--dpus takes even numbers >= 2, got '${n}'`);
   opts.scenariosBySize = sizeScenarios;
   for (const set of [opts.scenarios, ...sizeScenarios.values()]) {

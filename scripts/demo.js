@@ -12,6 +12,7 @@ const { spawnSync } = require("node:child_process");
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
+const util = require("node:util");
 
 const root = path.resolve(__dirname, "..");
 const demoDir = path.join(root, ".smartfleet", "demo");
@@ -19,26 +20,38 @@ const emulatorState = path.join(demoDir, "emulator");
 const inventory = path.join(root, "examples", "lab", "fleet.yaml");
 const stackFile = path.join(root, "stacks", "lab.yaml");
 
-/** Parses `--keep`, `--time-scale X`, `--stack NAME`. */
+const USAGE = `usage: npm run demo -- [--keep] [--time-scale X] [--stack NAME]
+  --keep            leave the emulator running afterwards
+  --time-scale X    emulator time scale (default 0.02)
+  --stack NAME      Pulumi stack name (default demo)
+  -h, --help        show this help`;
+
+/** Parses `--keep`, `--time-scale X`, `--stack NAME`; exits 0 after --help, 2 on a usage error. */
 function parseArgs(argv) {
-  const opts = { keep: false, timeScale: "0.02", stack: "demo" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--keep") opts.keep = true;
-    else if (a === "--time-scale") opts.timeScale = argv[++i];
-    else if (a === "--stack") opts.stack = argv[++i];
-    else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run demo -- [--keep] [--time-scale X] [--stack NAME]");
-      process.exit(0);
-    } else {
-      console.error(`demo: unknown option ${a}`);
-      process.exit(2);
-    }
-  }
-  if (!/^\d+(\.\d+)?$/.test(opts.timeScale)) {
-    console.error(`demo: --time-scale takes a number >= 0, got '${opts.timeScale}'`);
+  const fail = (message) => {
+    console.error(`demo: ${message}\n${USAGE}`);
     process.exit(2);
+  };
+  let values;
+  try {
+    ({ values } = util.parseArgs({
+      args: argv,
+      options: {
+        keep: { type: "boolean", default: false },
+        "time-scale": { type: "string", default: "0.02" },
+        stack: { type: "string", default: "demo" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    fail(err.message);
   }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const opts = { keep: values.keep, timeScale: values["time-scale"], stack: values.stack };
+  if (!/^\d+(\.\d+)?$/.test(opts.timeScale)) fail(`--time-scale takes a number >= 0, got '${opts.timeScale}'`);
   return opts;
 }
 
