@@ -62,7 +62,8 @@ function adminToken(stateDir: string): string {
 
 /** Starts an emulated fleet. */
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
-  const inventory = typeof opts.inventory === "string" ? loadInventory(opts.inventory) : validateInventory(opts.inventory);
+  // Emulated ports listen on this machine: every management address must be a loopback one.
+  const inventory = typeof opts.inventory === "string" ? loadInventory(opts.inventory, { loopbackOnly: true }) : validateInventory(opts.inventory, { loopbackOnly: true });
   const stateDir = path.resolve(opts.stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
   const dpus = placedDpus(inventory);
