@@ -157,7 +157,8 @@ async function main() {
   build(sourceDir, buildDir, log);
   const projects = prepareProjects(sourceDir, buildDir, workDir);
   const { servedSha256 } = require(path.join(buildDir, "emulator", "images.js"));
-  const { DURATIONS_MS } = require(path.join(buildDir, "emulator", "simulation.js"));
+  // emulator/simulation.js, or emulator/simulation/index.js since the simulation split by domain.
+  const { DURATIONS_MS } = require(path.join(buildDir, "emulator", "simulation"));
   const env = { workDir, buildDir, projects, servedSha256, durationsMs: DURATIONS_MS, parallel: opts.parallel, log };
   for (const dpus of opts.dpus) {
     if (dpus > opts.ansibleMaxDpus && opts.tools.has("ansible")) notes.push(`The Ansible peer did not run at ${dpus} DPUs (--ansible-max-dpus ${opts.ansibleMaxDpus}).`);

@@ -6,16 +6,27 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The implementation files the serialized providers load (providers/<kind>.ts → lazyProvider("<file>")). */
-export function implementationFiles(root: string): string[] {
+/**
+ * The implementation files the serialized providers load: the kind table's `providerFile`s
+ * (schemas/kinds.ts, `lazyProvider(\`${providerFile}.js\`)`) from the build, or, in
+ * commits from before that table, the `lazyProvider("<file>")` calls in providers/*.ts.
+ */
+export function implementationFiles(root: string, buildDir?: string): string[] {
   const files: string[] = [];
-  for (const name of fs.readdirSync(path.join(root, "providers"))) {
-    if (!name.endsWith(".ts")) continue;
-    const match = /lazyProvider\("([^"]+)"\)/.exec(fs.readFileSync(path.join(root, "providers", name), "utf8"));
-    if (match) files.push(match[1]);
+  const kindsModule = buildDir ? path.join(buildDir, "schemas", "kinds.js") : undefined;
+  if (kindsModule && fs.existsSync(kindsModule)) {
+    const table = (require(kindsModule) as { KIND_TABLE?: Array<{ providerFile?: string }> }).KIND_TABLE ?? [];
+    for (const row of table) if (row.providerFile) files.push(`${row.providerFile}.js`);
   }
-  if (files.length === 0) throw new Error("found no lazyProvider(...) in providers/*.ts: the floor would not replace anything");
-  return files.sort();
+  if (files.length === 0) {
+    for (const name of fs.readdirSync(path.join(root, "providers"))) {
+      if (!name.endsWith(".ts")) continue;
+      const match = /lazyProvider\("([^"]+)"\)/.exec(fs.readFileSync(path.join(root, "providers", name), "utf8"));
+      if (match) files.push(match[1]);
+    }
+  }
+  if (files.length === 0) throw new Error("found neither a kind table with providerFile nor lazyProvider(...) in providers/*.ts: the floor would not replace anything");
+  return [...new Set(files)].sort();
 }
 
 /**
@@ -95,7 +106,7 @@ export function prepareProjects(root: string, buildDir: string, workDir: string)
   // The compiled floor provider, without its source-map comment (its map stays behind).
   const floorSource = fs.readFileSync(path.join(__dirname, "floor-provider.js"), "utf8").replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n");
   fs.writeFileSync(path.join(floorProviders, "floor-provider.js"), floorSource);
-  for (const file of implementationFiles(root)) {
+  for (const file of implementationFiles(root, buildDir)) {
     const real = file.replace(/\.js$/, ".real.js");
     fs.renameSync(path.join(floorProviders, file), path.join(floorProviders, real));
     fs.writeFileSync(
