@@ -31,7 +31,7 @@ function ajvFor(dir: string): Ajv2020 {
   let ajv = ajvByDir.get(dir);
   if (ajv) return ajv;
   // The schema files are checked against the 2020-12 meta-schema by the tests
-  // (test/unit/schemas.test.ts), not on every start of the program and the providers.
+  // (test/schemas/schemas.test.ts), not on every start of the program and the providers.
   ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true, validateSchema: false });
   addFormats(ajv);
   for (const name of fs.readdirSync(dir).filter((f) => f.endsWith(".schema.json")).sort()) {

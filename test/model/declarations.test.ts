@@ -5,7 +5,7 @@ import { loadStackSync } from "../../model/load";
 import { kindRow } from "../../schemas/kinds";
 import { SourceIndex } from "../../schemas/source-index";
 import { schemaPath, validateValue } from "../../schemas/validate";
-import { stackText, tempDir } from "../unit/stack-fixtures";
+import { stackText, tempDir } from "../support/stack-fixtures";
 
 const LAB = path.resolve(__dirname, "..", "..", "stacks", "lab.yaml");
 const files = tempDir("smartfleet-declarations-");

@@ -4,7 +4,7 @@ import { generateFleet, managementAddress, writeFleetFiles } from "../../model/f
 import { loadInventory } from "../../model/inventory";
 import { loadStackSync } from "../../model/load";
 import { verifyImage } from "../../emulator/images";
-import { tempDir } from "../unit/stack-fixtures";
+import { tempDir } from "../support/stack-fixtures";
 
 const tmp = tempDir("sf-fleet-gen-");
 afterAll(() => tmp.cleanup());

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStackSync } from "../../model/load";
 import { loadInventory, validateInventory } from "../../model/inventory";
 import { parse } from "yaml";
-import { inputErrorsOf, tempDir } from "../unit/stack-fixtures";
+import { inputErrorsOf, tempDir } from "../support/stack-fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "inventory");

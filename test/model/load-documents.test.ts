@@ -10,7 +10,7 @@ import { InputError } from "../../schemas/diagnostics";
 import type { FleetInventory, ValidFleet } from "../../model/inventory";
 import type { Stack } from "../../schemas/generated/stack";
 import { loadStackDocuments, loadStackSync, type LoadedStack, type StackDocument } from "../../model/load";
-import { FLEET, inputErrorsOf, stackText, tempDir } from "../unit/stack-fixtures";
+import { FLEET, inputErrorsOf, stackText, tempDir } from "../support/stack-fixtures";
 
 const EXAMPLES = path.resolve(__dirname, "..", "..", "examples", "stacks");
 const readYaml = (file: string): unknown => parse(fs.readFileSync(file, "utf8"));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as acceleratorShare, type AcceleratorShareOutputs } from "../../providers/accelerator-share";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
-import { type Fleet, credentials, dump, startClaimedFleet, target } from "./harness";
+import { type Fleet, credentials, dump, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("AcceleratorShare provider against the emulated fleet", () => {
   let fleet: Fleet;

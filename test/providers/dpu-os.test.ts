@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as dpuOs, type DpuOsArgs, type DpuOsOutputs } from "../../providers/dpu-os";
 import { implementation as smartNic } from "../../providers/smart-nic";
-import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "./harness";
+import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 describe("DpuOs provider against the emulated fleet", () => {
   let fleet: Fleet;

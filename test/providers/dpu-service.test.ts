@@ -3,7 +3,7 @@ import { implementation as dpuOs } from "../../providers/dpu-os";
 import { implementation as dpuService, type DpuServiceArgs, type DpuServiceOutputs } from "../../providers/dpu-service";
 import { clientForTarget, connect } from "../../providers/common/dpu";
 import { implementation as smartNic } from "../../providers/smart-nic";
-import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "./harness";
+import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 describe("DpuService provider against the emulated fleet", () => {
   let fleet: Fleet;

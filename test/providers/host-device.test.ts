@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as dpuService } from "../../providers/dpu-service";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
 import { UNKNOWN_VALUE } from "../../providers/common/kind";
-import { type Fleet, credentials, dump, startClaimedFleet, target } from "./harness";
+import { type Fleet, credentials, dump, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("HostDevice provider against the emulated fleet", () => {
   let fleet: Fleet;

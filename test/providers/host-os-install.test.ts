@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as hostOsInstall, type HostOsInstallArgs, type HostOsInstallOutputs } from "../../providers/host-os-install";
-import { type Fleet, credentials, dump, image, startClaimedFleet, target } from "./harness";
+import { type Fleet, credentials, dump, image, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("HostOsInstall provider against the emulated fleet", () => {
   let fleet: Fleet;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as host, type HostOutputs } from "../../providers/host";
-import { type Fleet, credentials, startClaimedFleet, target } from "./harness";
+import { type Fleet, credentials, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("Host provider against the emulated fleet", () => {
   let fleet: Fleet;

@@ -1,7 +1,7 @@
 /** Claiming a DPU's management account (`accounts.ts`): factory password rotated once, then already claimed. */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { claimAccount, InstantClock, RedfishError } from "../../providers/redfish";
-import { basicPort, makePki, redfishError, SESSIONS, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "./redfish-support";
+import { basicPort, makePki, redfishError, SESSIONS, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 let pki: TestPki;
 let server: ScriptedServer;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { duringReadPass, InstantClock, RedfishClient, acceptsTransferProtocol, locate, readDpu } from "../../providers/redfish";
-import { makePki, redfishError, startScriptedServer, type Handler, type ScriptedServer } from "./redfish-support";
+import { makePki, redfishError, startScriptedServer, type Handler, type ScriptedServer } from "../support/redfish-ports";
 
 /**
  * The client against a real BlueField-3 BMC: the DMTF Mockup Creator capture served

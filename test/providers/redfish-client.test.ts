@@ -12,7 +12,7 @@ import {
   type Handler,
   type ScriptedServer,
   type TestPki,
-} from "./redfish-support";
+} from "../support/redfish-ports";
 
 let pki: TestPki;
 let otherPki: TestPki;

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { clientFor, closeAllClients, pooledClientCount, releaseClient } from "../../providers/redfish";
-import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "./redfish-support";
+import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 const SESSIONS = "/redfish/v1/SessionService/Sessions";
 let pki: TestPki;

@@ -1,7 +1,7 @@
 /** The client's sessions (`sessions.ts`): one shared login, re-login on 401, Basic when no slot is left, logout on close. */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { InstantClock, RedfishClient, RedfishError, type ClientOptions } from "../../providers/redfish";
-import { authedGet, basicPort, makePki, PASSWORD, redfishError, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "./redfish-support";
+import { authedGet, basicPort, makePki, PASSWORD, redfishError, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 let pki: TestPki;
 let server: ScriptedServer;

@@ -6,7 +6,7 @@ import { implementation as hostDevice, type HostDeviceOutputs } from "../../prov
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { connect } from "../../providers/common/dpu";
 import { closeAllClients, duringReadPass, fromFreshSnapshot, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
-import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "./harness";
+import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 /**
  * A refresh reads every resource of a DPU from one expanded read of its port

@@ -1,7 +1,7 @@
 /** Waiting for Redfish tasks (`tasks.ts`): monitors, task URIs kept across runs, progress, failures, time limits. */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { InstantClock, OperationTimeoutError, RedfishClient, RedfishError, TaskFailedError, taskReference, type ClientOptions } from "../../providers/redfish";
-import { authedGet, basicPort, makePki, PASSWORD, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "./redfish-support";
+import { authedGet, basicPort, makePki, PASSWORD, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 let pki: TestPki;
 let server: ScriptedServer;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HttpsTransport, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
-import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "./redfish-support";
+import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 /** Which connections requests that must not be repeated travel on. */
 describe("HTTPS transport connections", () => {

@@ -3,7 +3,7 @@ import { ManualClock } from "../../emulator";
 import { UnfinishedOperationError } from "../../providers/common/errors";
 import { implementation as dpuOs, type DpuOsArgs, type DpuOsOutputs } from "../../providers/dpu-os";
 import { implementation as smartNic } from "../../providers/smart-nic";
-import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "./harness";
+import { admin, credentials, dump, image, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 /**
  * An install that outlasts the provider's time budget: the task URI is kept in the

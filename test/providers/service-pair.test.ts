@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as servicePair, type ServicePairArgs, type ServicePairOutputs } from "../../providers/service-pair";
-import { type Fleet, admin, credentials, dump, startClaimedFleet, target } from "./harness";
+import { type Fleet, admin, credentials, dump, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("ServicePair provider against the emulated fleet", () => {
   let fleet: Fleet;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
-import { admin, dump, MANAGED_PASSWORD, smartNicArgs, startFleet, type Fleet } from "./harness";
+import { admin, dump, MANAGED_PASSWORD, smartNicArgs, startFleet, type Fleet } from "../support/provider-harness";
 
 describe("SmartNic provider against the emulated fleet", () => {
   let fleet: Fleet;

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 import { run } from "../../cli/commands/check";
 import { run as runRender } from "../../cli/commands/render";
 import { loadStackSync } from "../../model/load";
-import { stackText, tempDir } from "./stack-fixtures";
+import { stackText, tempDir } from "../support/stack-fixtures";
 
 const examples = path.resolve(__dirname, "..", "..", "examples", "stacks");
 const clean = path.join(examples, "lab-east.yaml");
@@ -34,7 +34,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 function sarifValidator() {
-  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "sarif-schema-2.1.0.json"), "utf8")) as object;
+  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "sarif-schema-2.1.0.json"), "utf8")) as object;
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
   return ajv.compile(schema);

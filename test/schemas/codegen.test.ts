@@ -6,7 +6,7 @@ import { GENERATED_HEADER, generateAll, runCodegen } from "../../schemas/codegen
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-codegen-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-fs.copyFileSync(path.join(__dirname, "fixtures", "pet.schema.json"), path.join(dir, "pet.schema.json"));
+fs.copyFileSync(path.join(__dirname, "..", "fixtures", "pet.schema.json"), path.join(dir, "pet.schema.json"));
 
 describe("codegen", () => {
   it("generates interfaces, string-literal unions and doc comments under the DO NOT EDIT header", () => {

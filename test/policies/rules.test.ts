@@ -12,7 +12,7 @@ import { noSecrets } from "../../policies/rules/no-secrets";
 import { securityIsolation } from "../../policies/rules/security-isolation";
 import { servicePairAntiAffinity } from "../../policies/rules/service-pair-anti-affinity";
 import { versionLockstep } from "../../policies/rules/version-lockstep";
-import { load, stackText, tempDir } from "./stack-fixtures";
+import { load, stackText, tempDir } from "../support/stack-fixtures";
 
 const tmp = tempDir("sf-rules-");
 afterAll(() => tmp.cleanup());

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { defaultSearch, type ComponentSearch } from "../../model/component-registry";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStack } from "../../model/load";
-import { inputErrorsOf, load, stackText, tempDir } from "./stack-fixtures";
+import { inputErrorsOf, load, stackText, tempDir } from "../support/stack-fixtures";
 
 const tmp = tempDir("sf-loader-");
 afterAll(() => tmp.cleanup());

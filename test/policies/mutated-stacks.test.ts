@@ -6,7 +6,7 @@ import { schemaPath, validateValue } from "../../schemas/validate";
 import { parseYamlText } from "../../schemas/yaml-source";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
-import { FLEET, tempDir } from "./stack-fixtures";
+import { FLEET, tempDir } from "../support/stack-fixtures";
 
 const tmp = tempDir("sf-property-");
 afterAll(() => tmp.cleanup());

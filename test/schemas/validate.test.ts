@@ -3,9 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadValidatedYaml } from "../../schemas/validate";
-import { inputErrorsOf } from "./stack-fixtures";
+import { inputErrorsOf } from "../support/stack-fixtures";
 
-const schema = path.join(__dirname, "fixtures", "pet.schema.json");
+const schema = path.join(__dirname, "..", "fixtures", "pet.schema.json");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-validate-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
