@@ -3,7 +3,7 @@
  * functions of (simulation, serial): no side effects, so GET, ETag and If-Match agree.
  */
 import type { Simulation } from "../simulation";
-import type { TaskRecord } from "../model";
+import type { AcceleratorShareState, AccountState, DpuState, HostDeviceState, ServicePairState, ServiceState, SessionState, TaskRecord } from "../model";
 import { MODEL_NAMES, vendorIds, type VendorIds } from "./vendor";
 import { MAX_EXPAND_LEVELS } from "./expand";
 
@@ -400,19 +400,6 @@ export function sessionService(): Resource {
   };
 }
 
-/** A session. */
-export function session(c: RenderContext, id: string): Resource | undefined {
-  const s = c.sim.docOf(c.serial).sessions.find((x) => x.id === id);
-  if (!s) return undefined;
-  return {
-    "@odata.id": `${V1}/SessionService/Sessions/${s.id}`,
-    "@odata.type": "#Session.v1_3_0.Session",
-    Id: s.id,
-    Name: `Session ${s.id}`,
-    UserName: c.sim.docOf(c.serial).accounts.find((a) => a.id === s.accountId)?.userName ?? s.accountId,
-  };
-}
-
 /** AccountService. */
 export function accountService(): Resource {
   return {
@@ -430,27 +417,6 @@ export function accountService(): Resource {
     Status: status(true),
     Accounts: link(`${V1}/AccountService/Accounts`),
     Roles: link(`${V1}/AccountService/Roles`),
-  };
-}
-
-/** A management account. */
-export function account(c: RenderContext, id: string): Resource | undefined {
-  const a = c.sim.docOf(c.serial).accounts.find((x) => x.id === id);
-  if (!a) return undefined;
-  return {
-    "@odata.id": `${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`,
-    "@odata.type": "#ManagerAccount.v1_8_0.ManagerAccount",
-    Id: a.id,
-    Name: `Account ${a.userName}`,
-    UserName: a.userName,
-    RoleId: a.roleId,
-    Enabled: a.enabled,
-    Locked: a.lockedUntil > c.sim.clock.now(),
-    "Locked@Redfish.AllowableValues": ["false"],
-    PasswordChangeRequired: a.passwordChangeRequired,
-    Password: null,
-    AccountTypes: ["Redfish"],
-    Links: { Role: link(`${V1}/AccountService/Roles/${a.roleId}`) },
   };
 }
 
@@ -498,74 +464,145 @@ export function dpuOs(c: RenderContext): Resource {
   };
 }
 
-/** A service. */
-export function service(c: RenderContext, id: string): Resource | undefined {
-  const s = c.sim.docOf(c.serial).services.find((x) => x.id === id);
-  if (!s) return undefined;
+// ---------------------------------------------------------------- members of lists
+
+/**
+ * One kind of resource kept as a list in the DPU document (sessions, accounts, services...):
+ * where its collection is, and what a member shows after the head every member shares
+ * (`@odata.id`, `@odata.type`, `Id`, `Name`). The routes take their collections, 404s and
+ * Locations from the same entry, so a URI is spelled once.
+ */
+export interface MemberKind<T extends { id: string }> {
+  /** URI of the collection. */
+  collection: string;
+  /** Name of the collection. */
+  collectionName: string;
+  /** Redfish type of a member, unversioned (the collection's is this + `Collection`). */
+  type: string;
+  /** Schema version of the member type. */
+  version: string;
+  /** What a 404 calls a missing member. */
+  errorName: string;
+  /** The members in the document, in order. */
+  list(d: DpuState): T[];
+  /** The member's Name. */
+  name(m: T): string;
+  /** The member's properties after the shared head. */
+  body(c: RenderContext, m: T): Resource;
+}
+
+function memberKind<T extends { id: string }>(kind: MemberKind<T>): MemberKind<T> {
+  return kind;
+}
+
+/** The URI of a member. */
+export function memberUri<T extends { id: string }>(kind: MemberKind<T>, id: string): string {
+  return `${kind.collection}/${encodeURIComponent(id)}`;
+}
+
+/** A member by id, undefined if the DPU has none. */
+export function member<T extends { id: string }>(c: RenderContext, kind: MemberKind<T>, id: string): Resource | undefined {
+  const m = kind.list(c.sim.docOf(c.serial)).find((x) => x.id === id);
+  if (!m) return undefined;
   return {
-    "@odata.id": `${OEM}/Services/${encodeURIComponent(s.id)}`,
-    "@odata.type": "#SmartFleetService.v1_0_0.SmartFleetService",
-    Id: s.id,
-    Name: s.name,
-    ServiceType: s.serviceType,
-    Version: s.version,
-    Cores: s.cores,
-    MemoryGiB: s.memoryGiB,
-    Config: s.config,
-    State: s.state,
+    "@odata.id": memberUri(kind, m.id),
+    "@odata.type": `#${kind.type}.${kind.version}.${kind.type}`,
+    Id: m.id,
+    Name: kind.name(m),
+    ...kind.body(c, m),
   };
 }
 
-/** A host device. */
-export function hostDevice(c: RenderContext, id: string): Resource | undefined {
-  const h = c.sim.docOf(c.serial).hostDevices.find((x) => x.id === id);
-  if (!h) return undefined;
-  return {
-    "@odata.id": `${OEM}/HostDevices/${encodeURIComponent(h.id)}`,
-    "@odata.type": "#SmartFleetHostDevice.v1_0_0.SmartFleetHostDevice",
-    Id: h.id,
-    Name: h.name,
-    Kind: h.kind,
-    Function: h.function,
-    BackingService: h.backingService,
-    HostPciAddress: h.hostPciAddress,
-    SourceSerial: h.share?.sourceSerial ?? null,
-  };
+/** The collection of every member of a kind. */
+export function members<T extends { id: string }>(c: RenderContext, kind: MemberKind<T>): Resource {
+  const ids = kind.list(c.sim.docOf(c.serial)).map((m) => memberUri(kind, m.id));
+  return collection(kind.collection, `${kind.type}Collection`, kind.collectionName, ids);
 }
 
-/** A service pair (on its primary). */
-export function servicePair(c: RenderContext, id: string): Resource | undefined {
-  const p = c.sim.docOf(c.serial).servicePairs.find((x) => x.id === id);
-  if (!p) return undefined;
-  return {
-    "@odata.id": `${OEM}/ServicePairs/${encodeURIComponent(p.id)}`,
-    "@odata.type": "#SmartFleetServicePair.v1_0_0.SmartFleetServicePair",
-    Id: p.id,
-    Name: p.name,
-    ServiceType: p.serviceType,
-    Version: p.version,
-    Cores: p.cores,
-    MemoryGiB: p.memoryGiB,
-    Config: p.config,
-    Primary: { Serial: c.serial },
-    Secondary: { Serial: p.secondarySerial },
-    ActiveSide: p.activeSide,
-    Protected: c.sim.offloads.pairProtected(c.serial, p.id),
-    State: p.state,
-  };
+/** Services and pairs share their workload description. */
+function workload(s: ServiceState): Resource {
+  return { ServiceType: s.serviceType, Version: s.version, Cores: s.cores, MemoryGiB: s.memoryGiB, Config: s.config };
 }
 
-/** An accelerator share (on the source). */
-export function acceleratorShare(c: RenderContext, id: string): Resource | undefined {
-  const s = c.sim.docOf(c.serial).acceleratorShares.find((x) => x.id === id);
-  if (!s) return undefined;
-  return {
-    "@odata.id": `${OEM}/AcceleratorShares/${encodeURIComponent(s.id)}`,
-    "@odata.type": "#SmartFleetAcceleratorShare.v1_0_0.SmartFleetAcceleratorShare",
-    Id: s.id,
-    Name: s.name,
-    Accelerator: s.accelerator,
-    Consumer: { Serial: s.consumerSerial },
-    HostPciAddress: s.hostPciAddress,
-  };
-}
+/** Every kind of list member a port serves. */
+export const MEMBERS = {
+  sessions: memberKind<SessionState>({
+    collection: `${V1}/SessionService/Sessions`,
+    collectionName: "Sessions",
+    type: "Session",
+    version: "v1_3_0",
+    errorName: "Session",
+    list: (d) => d.sessions,
+    name: (s) => `Session ${s.id}`,
+    body: (c, s) => ({ UserName: c.sim.docOf(c.serial).accounts.find((a) => a.id === s.accountId)?.userName ?? s.accountId }),
+  }),
+  accounts: memberKind<AccountState>({
+    collection: `${V1}/AccountService/Accounts`,
+    collectionName: "Accounts",
+    type: "ManagerAccount",
+    version: "v1_8_0",
+    errorName: "ManagerAccount",
+    list: (d) => d.accounts,
+    name: (a) => `Account ${a.userName}`,
+    body: (c, a) => ({
+      UserName: a.userName,
+      RoleId: a.roleId,
+      Enabled: a.enabled,
+      Locked: a.lockedUntil > c.sim.clock.now(),
+      "Locked@Redfish.AllowableValues": ["false"],
+      PasswordChangeRequired: a.passwordChangeRequired,
+      Password: null,
+      AccountTypes: ["Redfish"],
+      Links: { Role: link(`${V1}/AccountService/Roles/${a.roleId}`) },
+    }),
+  }),
+  services: memberKind<ServiceState>({
+    collection: `${OEM}/Services`,
+    collectionName: "DPU services",
+    type: "SmartFleetService",
+    version: "v1_0_0",
+    errorName: "Service",
+    list: (d) => d.services,
+    name: (s) => s.name,
+    body: (_c, s) => ({ ...workload(s), State: s.state }),
+  }),
+  hostDevices: memberKind<HostDeviceState>({
+    collection: `${OEM}/HostDevices`,
+    collectionName: "Host devices",
+    type: "SmartFleetHostDevice",
+    version: "v1_0_0",
+    errorName: "HostDevice",
+    list: (d) => d.hostDevices,
+    name: (h) => h.name,
+    body: (_c, h) => ({ Kind: h.kind, Function: h.function, BackingService: h.backingService, HostPciAddress: h.hostPciAddress, SourceSerial: h.share?.sourceSerial ?? null }),
+  }),
+  /** Served by the primary's port. */
+  servicePairs: memberKind<ServicePairState>({
+    collection: `${OEM}/ServicePairs`,
+    collectionName: "Service pairs",
+    type: "SmartFleetServicePair",
+    version: "v1_0_0",
+    errorName: "ServicePair",
+    list: (d) => d.servicePairs,
+    name: (p) => p.name,
+    body: (c, p) => ({
+      ...workload(p),
+      Primary: { Serial: c.serial },
+      Secondary: { Serial: p.secondarySerial },
+      ActiveSide: p.activeSide,
+      Protected: c.sim.offloads.pairProtected(c.serial, p.id),
+      State: p.state,
+    }),
+  }),
+  /** Served by the port of the DPU whose host has the accelerator. */
+  acceleratorShares: memberKind<AcceleratorShareState>({
+    collection: `${OEM}/AcceleratorShares`,
+    collectionName: "Accelerator shares",
+    type: "SmartFleetAcceleratorShare",
+    version: "v1_0_0",
+    errorName: "AcceleratorShare",
+    list: (d) => d.acceleratorShares,
+    name: (s) => s.name,
+    body: (_c, s) => ({ Accelerator: s.accelerator, Consumer: { Serial: s.consumerSerial }, HostPciAddress: s.hostPciAddress }),
+  }),
+};

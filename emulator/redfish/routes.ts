@@ -4,11 +4,11 @@
  * bodies are the port server's job.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { AccountState, TaskRecord } from "../model";
+import type { AccountState, ServiceState, TaskRecord } from "../model";
 import { missing, notFound, notInList, ServiceError } from "../service-error";
 import type { Simulation } from "../simulation";
 import * as r from "./resources";
-import type { RenderContext, Resource } from "./resources";
+import type { MemberKind, RenderContext, Resource } from "./resources";
 import { baseMessage } from "./registry";
 import { Router, type Params } from "./router";
 
@@ -102,6 +102,68 @@ function biosValue<T extends string>(attrs: Record<string, unknown>, name: strin
   return mapped;
 }
 
+/** A path segment a route checks against this port's ids (404 otherwise): the parameter, its expected value, the type a 404 names. */
+type Scope = [key: string, expected: (c: RouteContext) => string, type: string];
+
+const MANAGER: Scope = ["manager", (c) => c.ids.manager, "Manager"];
+const CD: Scope = ["media", () => "CD", "VirtualMedia"];
+const CHASSIS: Scope = ["chassis", (c) => c.ids.chassis, "Chassis"];
+const ADAPTER: Scope = ["adapter", (c) => c.ids.adapter, "NetworkAdapter"];
+
+/** `handler` behind the checks of its path's segments. */
+function within(scopes: Scope[], handler: Handler): Handler {
+  return (c) => {
+    for (const [key, expected, type] of scopes) requireId(c, key, expected(c), type);
+    return handler(c);
+  };
+}
+
+/** `handler` on the DPU's Arm system only; the host has no such resource (404 names `type`/`id`). */
+function dpuOnly(type: string, id: string, handler: Handler, also: (c: RouteContext) => boolean = () => true): Handler {
+  return (c) => {
+    if (requireSystem(c) !== "dpu" || !also(c)) throw notFound(type, id);
+    return handler(c);
+  };
+}
+
+const nvidia = (c: RouteContext): boolean => c.ids.manufacturer === "Nvidia";
+
+/** The PATCH of a member: properties it may and may not set, and the change itself. */
+interface MemberPatch {
+  writable: string[];
+  readOnly: string[];
+  apply(c: RouteContext): void;
+}
+
+/** GET of a member of a list, with its PATCH (answering the member as it now is) and DELETE where given. */
+function memberRoutes<T extends { id: string }>(kind: MemberKind<T>, ops: { patch?: MemberPatch; remove?: (c: RouteContext) => void }): Partial<Record<"GET" | "PATCH" | "DELETE", Handler>> {
+  const handlers: Partial<Record<"GET" | "PATCH" | "DELETE", Handler>> = {
+    GET: (c) => found(r.member(c, kind, c.params.id), kind.errorName, c.params.id),
+  };
+  const { patch, remove } = ops;
+  if (patch) {
+    handlers.PATCH = (c) => {
+      onlyProperties(c.body, patch.writable, patch.readOnly);
+      patch.apply(c);
+      return ok(r.member(c, kind, c.params.id));
+    };
+  }
+  if (remove) {
+    handlers.DELETE = (c) => {
+      remove(c);
+      return noContent();
+    };
+  }
+  return handlers;
+}
+
+/** 201 for a member created at once, body the member. */
+function createdMember<T extends { id: string }>(c: RouteContext, kind: MemberKind<T>, id: string): Reply {
+  return created(r.memberUri(kind, id), r.member(c, kind, id));
+}
+
+const { sessions, accounts, services, hostDevices, servicePairs, acceleratorShares } = r.MEMBERS;
+
 /** Builds the route table. */
 export function buildRouter(): Router<Handler> {
   const router = new Router<Handler>();
@@ -111,38 +173,28 @@ export function buildRouter(): Router<Handler> {
 
     // sessions and accounts
     .on(`${V1}/SessionService`, { GET: () => ok(r.sessionService()) })
-    .on(`${V1}/SessionService/Sessions`, {
-      GET: (c) => ok(r.collection(`${V1}/SessionService/Sessions`, "SessionCollection", "Sessions", c.sim.docOf(c.serial).sessions.map((s) => `${V1}/SessionService/Sessions/${s.id}`))),
-      POST: (c) => login(c),
-    })
-    .on(`${V1}/SessionService/Sessions/{id}`, {
-      GET: (c) => found(r.session(c, c.params.id), "Session", c.params.id),
-      DELETE: (c) => {
-        c.sim.accounts.deleteSession(c.serial, c.params.id);
-        return noContent();
-      },
-    })
+    .on(sessions.collection, { GET: (c) => ok(r.members(c, sessions)), POST: (c) => login(c) })
+    .on(`${sessions.collection}/{id}`, memberRoutes(sessions, { remove: (c) => c.sim.accounts.deleteSession(c.serial, c.params.id) }))
     .on(`${V1}/AccountService`, { GET: () => ok(r.accountService()) })
-    .on(`${V1}/AccountService/Accounts`, {
-      GET: (c) => ok(r.collection(`${V1}/AccountService/Accounts`, "ManagerAccountCollection", "Accounts", c.sim.docOf(c.serial).accounts.map((a) => `${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`))),
+    .on(accounts.collection, {
+      GET: (c) => ok(r.members(c, accounts)),
       POST: (c) => {
         onlyProperties(c.body, ["UserName", "Password", "RoleId", "Enabled"]);
         const a = c.sim.accounts.createAccount(c.serial, { userName: c.body.UserName, password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled });
-        return created(`${V1}/AccountService/Accounts/${encodeURIComponent(a.id)}`, r.account(c, a.id));
+        return createdMember(c, accounts, a.id);
       },
     })
-    .on(`${V1}/AccountService/Accounts/{id}`, {
-      GET: (c) => found(r.account(c, c.params.id), "ManagerAccount", c.params.id),
-      PATCH: (c) => {
-        onlyProperties(c.body, ["Password", "RoleId", "Enabled", "Locked"], ["UserName", "Id", "PasswordChangeRequired", "AccountTypes"]);
-        c.sim.accounts.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked });
-        return ok(r.account(c, c.params.id));
-      },
-      DELETE: (c) => {
-        c.sim.accounts.deleteAccount(c.serial, c.params.id);
-        return noContent();
-      },
-    })
+    .on(
+      `${accounts.collection}/{id}`,
+      memberRoutes(accounts, {
+        patch: {
+          writable: ["Password", "RoleId", "Enabled", "Locked"],
+          readOnly: ["UserName", "Id", "PasswordChangeRequired", "AccountTypes"],
+          apply: (c) => c.sim.accounts.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked }),
+        },
+        remove: (c) => c.sim.accounts.deleteAccount(c.serial, c.params.id),
+      }),
+    )
     .on(`${V1}/AccountService/Roles`, {
       GET: () => ok(r.collection(`${V1}/AccountService/Roles`, "RoleCollection", "Roles", Object.keys(r.ROLE_PRIVILEGES).map((id) => `${V1}/AccountService/Roles/${id}`))),
     })
@@ -152,132 +204,46 @@ export function buildRouter(): Router<Handler> {
     .on(`${V1}/Systems`, {
       GET: (c) => ok(r.collection(`${V1}/Systems`, "ComputerSystemCollection", "Computer Systems", [`${V1}/Systems/${c.ids.system}`, `${V1}/Systems/Host`])),
     })
-    .on(`${V1}/Systems/{system}`, {
-      GET: (c) => ok(requireSystem(c) === "dpu" ? r.dpuSystem(c) : r.hostSystem(c)),
-      PATCH: (c) => {
-        if (requireSystem(c) === "dpu") {
-          onlyProperties(c.body, [], ["PowerState", "SystemType", "SerialNumber", "HostName"]);
-          return ok(r.dpuSystem(c));
-        }
-        onlyProperties(c.body, ["Boot"], ["PowerState", "SystemType", "SerialNumber"]);
-        const boot = c.body.Boot as Record<string, unknown> | undefined;
-        if (boot !== undefined) {
-          if (boot === null || typeof boot !== "object") throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(boot), "Boot"], "Boot must be an object");
-          onlyProperties(boot, ["BootSourceOverrideEnabled", "BootSourceOverrideTarget"]);
-          c.sim.hardware.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
-        }
-        return ok(r.hostSystem(c));
-      },
-    })
-    .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, {
-      POST: (c) => {
-        const which = requireSystem(c);
-        const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
-        if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
-        return accepted(c, which === "dpu" ? c.sim.hardware.resetDpu(c.serial, resetType) : c.sim.hardware.resetHost(c.serial, resetType));
-      },
-    })
-    .on(`${V1}/Systems/{system}/Bios`, {
-      GET: (c) => {
-        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
-        return ok(r.bios(c));
-      },
-    })
+    .on(`${V1}/Systems/{system}`, { GET: (c) => ok(requireSystem(c) === "dpu" ? r.dpuSystem(c) : r.hostSystem(c)), PATCH: (c) => patchSystem(c) })
+    .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, { POST: (c) => resetSystem(c) })
+    .on(`${V1}/Systems/{system}/Bios`, { GET: dpuOnly("Bios", "Host", (c) => ok(r.bios(c))) })
     .on(`${V1}/Systems/{system}/Bios/Settings`, {
-      GET: (c) => {
-        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
-        return ok(r.biosSettings(c));
-      },
-      PATCH: (c) => {
-        if (requireSystem(c) !== "dpu") throw notFound("Bios", "Host");
-        onlyProperties(c.body, ["Attributes"]);
-        const attrs = c.body.Attributes as Record<string, unknown> | undefined;
-        if (!attrs || typeof attrs !== "object") throw missing("Attributes");
-        onlyProperties(attrs, ["NicMode", "HostPrivilegeLevel"]);
-        c.sim.hardware.patchBiosSettings(c.serial, {
-          mode: biosValue(attrs, "NicMode", { DpuMode: "dpu", NicMode: "nic" } as const),
-          hostPrivilege: biosValue(attrs, "HostPrivilegeLevel", { Privileged: "privileged", Restricted: "restricted" } as const),
-        });
-        return ok(r.biosSettings(c));
-      },
+      GET: dpuOnly("Bios", "Host", (c) => ok(r.biosSettings(c))),
+      PATCH: dpuOnly("Bios", "Host", (c) => patchBiosSettings(c)),
     })
-    .on(`${V1}/Systems/{system}/Oem/Nvidia`, {
-      GET: (c) => {
-        if (requireSystem(c) !== "dpu" || c.ids.manufacturer !== "Nvidia") throw notFound("Oem", "Nvidia");
-        return ok(r.nvidiaSystemOem(c));
-      },
-    })
-    .on(`${V1}/Systems/{system}/Oem/Nvidia/Actions/Mode.Set`, {
-      POST: (c) => {
-        if (requireSystem(c) !== "dpu" || c.ids.manufacturer !== "Nvidia") throw notFound("Oem", "Nvidia");
-        const mode = actionParameter(c.body, "Mode.Set", "Mode");
-        const mapped = ({ DpuMode: "dpu", NicMode: "nic" } as const)[String(mode) as "DpuMode" | "NicMode"];
-        if (!mapped) throw new ServiceError(400, "ActionParameterValueNotInList", [String(mode), "Mode", "Mode.Set"], "Mode must be DpuMode or NicMode");
-        c.sim.hardware.patchBiosSettings(c.serial, { mode: mapped });
-        return noContent();
-      },
-    })
+    .on(`${V1}/Systems/{system}/Oem/Nvidia`, { GET: dpuOnly("Oem", "Nvidia", (c) => ok(r.nvidiaSystemOem(c)), nvidia) })
+    .on(`${V1}/Systems/{system}/Oem/Nvidia/Actions/Mode.Set`, { POST: dpuOnly("Oem", "Nvidia", (c) => setNvidiaMode(c), nvidia) })
 
     // managers and virtual media
     .on(`${V1}/Managers`, { GET: (c) => ok(r.collection(`${V1}/Managers`, "ManagerCollection", "Managers", [`${V1}/Managers/${c.ids.manager}`])) })
-    .on(`${V1}/Managers/{manager}`, {
-      GET: (c) => {
-        requireId(c, "manager", c.ids.manager, "Manager");
-        return ok(r.manager(c));
-      },
-    })
+    .on(`${V1}/Managers/{manager}`, { GET: within([MANAGER], (c) => ok(r.manager(c))) })
     .on(`${V1}/Managers/{manager}/VirtualMedia`, {
-      GET: (c) => {
-        requireId(c, "manager", c.ids.manager, "Manager");
-        return ok(r.collection(`${V1}/Managers/${c.ids.manager}/VirtualMedia`, "VirtualMediaCollection", "Virtual Media", [`${V1}/Managers/${c.ids.manager}/VirtualMedia/CD`]));
-      },
+      GET: within([MANAGER], (c) => ok(r.collection(`${V1}/Managers/${c.ids.manager}/VirtualMedia`, "VirtualMediaCollection", "Virtual Media", [`${V1}/Managers/${c.ids.manager}/VirtualMedia/CD`]))),
     })
-    .on(`${V1}/Managers/{manager}/VirtualMedia/{media}`, {
-      GET: (c) => {
-        requireId(c, "manager", c.ids.manager, "Manager");
-        requireId(c, "media", "CD", "VirtualMedia");
-        return ok(r.virtualMedia(c));
-      },
-    })
+    .on(`${V1}/Managers/{manager}/VirtualMedia/{media}`, { GET: within([MANAGER, CD], (c) => ok(r.virtualMedia(c))) })
     .on(`${V1}/Managers/{manager}/VirtualMedia/{media}/Actions/VirtualMedia.InsertMedia`, {
-      POST: (c) => {
-        requireId(c, "manager", c.ids.manager, "Manager");
-        requireId(c, "media", "CD", "VirtualMedia");
+      POST: within([MANAGER, CD], (c) => {
         c.sim.hardware.insertMedia(c.serial, actionParameter(c.body, "VirtualMedia.InsertMedia", "Image"));
         return noContent();
-      },
+      }),
     })
     .on(`${V1}/Managers/{manager}/VirtualMedia/{media}/Actions/VirtualMedia.EjectMedia`, {
-      POST: (c) => {
-        requireId(c, "manager", c.ids.manager, "Manager");
-        requireId(c, "media", "CD", "VirtualMedia");
+      POST: within([MANAGER, CD], (c) => {
         c.sim.hardware.ejectMedia(c.serial);
         return noContent();
-      },
+      }),
     })
 
     // chassis
     .on(`${V1}/Chassis`, { GET: (c) => ok(r.collection(`${V1}/Chassis`, "ChassisCollection", "Chassis", [`${V1}/Chassis/${c.ids.chassis}`])) })
-    .on(`${V1}/Chassis/{chassis}`, {
-      GET: (c) => {
-        requireId(c, "chassis", c.ids.chassis, "Chassis");
-        return ok(r.chassis(c));
-      },
-    })
+    .on(`${V1}/Chassis/{chassis}`, { GET: within([CHASSIS], (c) => ok(r.chassis(c))) })
     .on(`${V1}/Chassis/{chassis}/NetworkAdapters`, {
-      GET: (c) => {
-        requireId(c, "chassis", c.ids.chassis, "Chassis");
+      GET: within([CHASSIS], (c) => {
         const base = `${V1}/Chassis/${c.ids.chassis}/NetworkAdapters`;
         return ok(r.collection(base, "NetworkAdapterCollection", "Network Adapters", [`${base}/${c.ids.adapter}`]));
-      },
+      }),
     })
-    .on(`${V1}/Chassis/{chassis}/NetworkAdapters/{adapter}`, {
-      GET: (c) => {
-        requireId(c, "chassis", c.ids.chassis, "Chassis");
-        requireId(c, "adapter", c.ids.adapter, "NetworkAdapter");
-        return ok(r.networkAdapter(c));
-      },
-    })
+    .on(`${V1}/Chassis/{chassis}/NetworkAdapters/{adapter}`, { GET: within([CHASSIS, ADAPTER], (c) => ok(r.networkAdapter(c))) })
 
     // updates and tasks
     .on(`${V1}/UpdateService`, { GET: (c) => ok(r.updateService(c)) })
@@ -309,93 +275,115 @@ export function buildRouter(): Router<Handler> {
         return ok(r.dpuOs(c));
       },
     })
-    .on(`${OEM}/Services`, {
-      GET: (c) => ok(r.collection(`${OEM}/Services`, "SmartFleetServiceCollection", "DPU services", c.sim.docOf(c.serial).services.map((s) => `${OEM}/Services/${encodeURIComponent(s.id)}`))),
+    .on(services.collection, {
+      GET: (c) => ok(r.members(c, services)),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config"]);
-        const { task } = c.sim.offloads.createService(c.serial, c.body);
-        return accepted(c, task);
+        return accepted(c, c.sim.offloads.createService(c.serial, c.body).task);
       },
     })
-    .on(`${OEM}/Services/{id}`, {
-      GET: (c) => found(r.service(c, c.params.id), "Service", c.params.id),
-      PATCH: (c) => {
-        onlyProperties(c.body, ["Name", "Version", "Cores", "MemoryGiB", "Config"], ["Id", "ServiceType", "State"]);
-        c.sim.offloads.patchService(c.serial, c.params.id, c.body);
-        return ok(r.service(c, c.params.id));
-      },
-      DELETE: (c) => {
-        c.sim.offloads.deleteService(c.serial, c.params.id);
-        return noContent();
-      },
-    })
-    .on(`${OEM}/HostDevices`, {
-      GET: (c) => ok(r.collection(`${OEM}/HostDevices`, "SmartFleetHostDeviceCollection", "Host devices", c.sim.docOf(c.serial).hostDevices.map((h) => `${OEM}/HostDevices/${encodeURIComponent(h.id)}`))),
+    .on(
+      `${services.collection}/{id}`,
+      memberRoutes(services, {
+        patch: { writable: ["Name", "Version", "Cores", "MemoryGiB", "Config"], readOnly: ["Id", "ServiceType", "State"], apply: (c) => c.sim.offloads.patchService(c.serial, c.params.id, c.body) },
+        remove: (c) => c.sim.offloads.deleteService(c.serial, c.params.id),
+      }),
+    )
+    .on(hostDevices.collection, {
+      GET: (c) => ok(r.members(c, hostDevices)),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "Kind", "Function", "BackingService"], ["HostPciAddress"]);
-        const device = c.sim.offloads.createHostDevice(c.serial, c.body);
-        const uri = `${OEM}/HostDevices/${encodeURIComponent(device.id)}`;
-        return created(uri, r.hostDevice(c, device.id));
+        return createdMember(c, hostDevices, c.sim.offloads.createHostDevice(c.serial, c.body).id);
       },
     })
-    .on(`${OEM}/HostDevices/{id}`, {
-      GET: (c) => found(r.hostDevice(c, c.params.id), "HostDevice", c.params.id),
-      PATCH: (c) => {
-        onlyProperties(c.body, ["Name", "BackingService"], ["Id", "Kind", "Function", "HostPciAddress"]);
-        c.sim.offloads.patchHostDevice(c.serial, c.params.id, c.body);
-        return ok(r.hostDevice(c, c.params.id));
-      },
-      DELETE: (c) => {
-        c.sim.offloads.deleteHostDevice(c.serial, c.params.id);
-        return noContent();
-      },
-    })
-    .on(`${OEM}/ServicePairs`, {
-      GET: (c) => ok(r.collection(`${OEM}/ServicePairs`, "SmartFleetServicePairCollection", "Service pairs", c.sim.docOf(c.serial).servicePairs.map((p) => `${OEM}/ServicePairs/${encodeURIComponent(p.id)}`))),
-      POST: (c) => {
-        onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "Primary", "Secondary"]);
-        const primary = c.body.Primary as { Serial?: unknown } | undefined;
-        if (primary && primary.Serial !== undefined && primary.Serial !== c.serial) {
-          throw new ServiceError(400, "PropertyValueNotInList", [String(primary.Serial), "Primary/Serial"], `create the pair on the primary's port; this port is DPU ${c.serial}`);
-        }
-        const { task } = c.sim.offloads.createServicePair(c.serial, c.body);
-        return accepted(c, task);
-      },
-    })
-    .on(`${OEM}/ServicePairs/{id}`, {
-      GET: (c) => found(r.servicePair(c, c.params.id), "ServicePair", c.params.id),
-      PATCH: (c) => {
-        onlyProperties(c.body, ["Name", "Version", "Config", "ActiveSide"], ["Id", "ServiceType", "Cores", "MemoryGiB", "Primary", "Secondary", "Protected", "State"]);
-        c.sim.offloads.patchServicePair(c.serial, c.params.id, c.body);
-        return ok(r.servicePair(c, c.params.id));
-      },
-      DELETE: (c) => {
-        c.sim.offloads.deleteServicePair(c.serial, c.params.id);
-        return noContent();
-      },
-    })
-    .on(`${OEM}/AcceleratorShares`, {
-      GET: (c) =>
-        ok(r.collection(`${OEM}/AcceleratorShares`, "SmartFleetAcceleratorShareCollection", "Accelerator shares", c.sim.docOf(c.serial).acceleratorShares.map((s) => `${OEM}/AcceleratorShares/${encodeURIComponent(s.id)}`))),
+    .on(
+      `${hostDevices.collection}/{id}`,
+      memberRoutes(hostDevices, {
+        patch: { writable: ["Name", "BackingService"], readOnly: ["Id", "Kind", "Function", "HostPciAddress"], apply: (c) => c.sim.offloads.patchHostDevice(c.serial, c.params.id, c.body) },
+        remove: (c) => c.sim.offloads.deleteHostDevice(c.serial, c.params.id),
+      }),
+    )
+    .on(servicePairs.collection, { GET: (c) => ok(r.members(c, servicePairs)), POST: (c) => createServicePair(c) })
+    .on(
+      `${servicePairs.collection}/{id}`,
+      memberRoutes(servicePairs, {
+        patch: {
+          writable: ["Name", "Version", "Config", "ActiveSide"],
+          readOnly: ["Id", "ServiceType", "Cores", "MemoryGiB", "Primary", "Secondary", "Protected", "State"],
+          apply: (c) => c.sim.offloads.patchServicePair(c.serial, c.params.id, c.body),
+        },
+        remove: (c) => c.sim.offloads.deleteServicePair(c.serial, c.params.id),
+      }),
+    )
+    .on(acceleratorShares.collection, {
+      GET: (c) => ok(r.members(c, acceleratorShares)),
       POST: (c) => {
         onlyProperties(c.body, ["Id", "Name", "Accelerator", "Consumer"], ["HostPciAddress"]);
-        const { shareId } = c.sim.offloads.createAcceleratorShare(c.serial, c.body);
-        return created(`${OEM}/AcceleratorShares/${encodeURIComponent(shareId)}`, r.acceleratorShare(c, shareId));
+        return createdMember(c, acceleratorShares, c.sim.offloads.createAcceleratorShare(c.serial, c.body).shareId);
       },
     })
-    .on(`${OEM}/AcceleratorShares/{id}`, {
-      GET: (c) => found(r.acceleratorShare(c, c.params.id), "AcceleratorShare", c.params.id),
-      PATCH: (c) => {
-        onlyProperties(c.body, ["Name"], ["Id", "Accelerator", "Consumer", "HostPciAddress"]);
-        c.sim.offloads.patchAcceleratorShare(c.serial, c.params.id, c.body);
-        return ok(r.acceleratorShare(c, c.params.id));
-      },
-      DELETE: (c) => {
-        c.sim.offloads.deleteAcceleratorShare(c.serial, c.params.id);
-        return noContent();
-      },
-    });
+    .on(
+      `${acceleratorShares.collection}/{id}`,
+      memberRoutes(acceleratorShares, {
+        patch: { writable: ["Name"], readOnly: ["Id", "Accelerator", "Consumer", "HostPciAddress"], apply: (c) => c.sim.offloads.patchAcceleratorShare(c.serial, c.params.id, c.body) },
+        remove: (c) => c.sim.offloads.deleteAcceleratorShare(c.serial, c.params.id),
+      }),
+    );
   return router;
+}
+
+/** PATCH of a system: the DPU's has nothing writable; the host's takes its boot override. */
+function patchSystem(c: RouteContext): Reply {
+  if (requireSystem(c) === "dpu") {
+    onlyProperties(c.body, [], ["PowerState", "SystemType", "SerialNumber", "HostName"]);
+    return ok(r.dpuSystem(c));
+  }
+  onlyProperties(c.body, ["Boot"], ["PowerState", "SystemType", "SerialNumber"]);
+  const boot = c.body.Boot as Record<string, unknown> | undefined;
+  if (boot !== undefined) {
+    if (boot === null || typeof boot !== "object") throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(boot), "Boot"], "Boot must be an object");
+    onlyProperties(boot, ["BootSourceOverrideEnabled", "BootSourceOverrideTarget"]);
+    c.sim.hardware.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
+  }
+  return ok(r.hostSystem(c));
+}
+
+function resetSystem(c: RouteContext): Reply {
+  const which = requireSystem(c);
+  const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
+  if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
+  return accepted(c, which === "dpu" ? c.sim.hardware.resetDpu(c.serial, resetType) : c.sim.hardware.resetHost(c.serial, resetType));
+}
+
+function patchBiosSettings(c: RouteContext): Reply {
+  onlyProperties(c.body, ["Attributes"]);
+  const attrs = c.body.Attributes as Record<string, unknown> | undefined;
+  if (!attrs || typeof attrs !== "object") throw missing("Attributes");
+  onlyProperties(attrs, ["NicMode", "HostPrivilegeLevel"]);
+  c.sim.hardware.patchBiosSettings(c.serial, {
+    mode: biosValue(attrs, "NicMode", { DpuMode: "dpu", NicMode: "nic" } as const),
+    hostPrivilege: biosValue(attrs, "HostPrivilegeLevel", { Privileged: "privileged", Restricted: "restricted" } as const),
+  });
+  return ok(r.biosSettings(c));
+}
+
+/** NVIDIA's own way to the same staged mode change as the BIOS attribute. */
+function setNvidiaMode(c: RouteContext): Reply {
+  const mode = actionParameter(c.body, "Mode.Set", "Mode");
+  const mapped = ({ DpuMode: "dpu", NicMode: "nic" } as const)[String(mode) as "DpuMode" | "NicMode"];
+  if (!mapped) throw new ServiceError(400, "ActionParameterValueNotInList", [String(mode), "Mode", "Mode.Set"], "Mode must be DpuMode or NicMode");
+  c.sim.hardware.patchBiosSettings(c.serial, { mode: mapped });
+  return noContent();
+}
+
+/** POST ServicePairs, on the primary's port only. */
+function createServicePair(c: RouteContext): Reply {
+  onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "Primary", "Secondary"]);
+  const primary = c.body.Primary as { Serial?: unknown } | undefined;
+  if (primary && primary.Serial !== undefined && primary.Serial !== c.serial) {
+    throw new ServiceError(400, "PropertyValueNotInList", [String(primary.Serial), "Primary/Serial"], `create the pair on the primary's port; this port is DPU ${c.serial}`);
+  }
+  return accepted(c, c.sim.offloads.createServicePair(c.serial, c.body).task);
 }
 
 /** POST Sessions: authenticate the body's credentials, answer 201 + X-Auth-Token + Location. */
@@ -406,8 +394,8 @@ function login(c: RouteContext): Reply {
   if (typeof password !== "string") throw missing("Password");
   const account = c.sim.accounts.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`);
   const s = c.sim.accounts.createSession(c.serial, account.id);
-  const uri = `${V1}/SessionService/Sessions/${s.id}`;
-  const body: Resource = { ...(r.session(c, s.id) ?? {}) };
+  const uri = r.memberUri(sessions, s.id);
+  const body: Resource = { ...(r.member(c, sessions, s.id) ?? {}) };
   if (account.passwordChangeRequired) {
     const info = { ...passwordChangeInfo(account.id) };
     body["@Message.ExtendedInfo"] = [info];
@@ -444,10 +432,11 @@ function simpleUpdate(c: RouteContext): Reply {
  * monitor carries it like a synchronous create's 201 would. Undefined once it is gone.
  */
 function createdResource(c: RouteContext, location: string | undefined): Resource | undefined {
-  const service = location?.match(new RegExp(`^${OEM}/Services/([^/]+)$`));
-  if (service) return r.service(c, decodeURIComponent(service[1]));
-  const pair = location?.match(new RegExp(`^${OEM}/ServicePairs/([^/]+)$`));
-  if (pair) return r.servicePair(c, decodeURIComponent(pair[1]));
+  const kinds: Array<MemberKind<ServiceState>> = [services, servicePairs];
+  for (const kind of kinds) {
+    const id = location?.match(new RegExp(`^${kind.collection}/([^/]+)$`))?.[1];
+    if (id !== undefined) return r.member(c, kind, decodeURIComponent(id));
+  }
   return undefined;
 }
 
