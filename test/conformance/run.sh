@@ -9,7 +9,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/test/conformance"
 TOOLCHAIN=${SMARTFLEET_TOOLCHAIN_DIR:-$HOME/.cache/smartfleet/toolchain}
 VENV="$TOOLCHAIN/py"
-SHARED="$(cd "$ROOT/../shared/redfish" && pwd)"
 WORK="$HERE/.work"
 SERVICE_VALIDATOR_VERSION=3.1.8
 PROTOCOL_VALIDATOR_VERSION=1.3.2
@@ -32,11 +31,11 @@ if ! have_version redfish_service_validator "$SERVICE_VALIDATOR_VERSION" || ! ha
     "redfish-service-validator==$SERVICE_VALIDATOR_VERSION" "redfish-protocol-validator==$PROTOCOL_VALIDATOR_VERSION"
 fi
 
-# 2. A flat schema folder: DSP8010, our OEM CSDL, and NVIDIA's OEM CSDL.
+# 2. A flat schema folder: the DMTF CSDL $metadata references, transitively (vendored in
+#    test/conformance/schemas by scripts/vendor-redfish.js), and our OEM CSDL.
 rm -rf "$WORK"
 mkdir -p "$WORK/schemas" "$WORK/state" "$WORK/logs"
-cp "$SHARED"/DSP8010-2025.4/*.xml "$WORK/schemas/"
-cp "$SHARED"/oem-nvidia/*.xml "$WORK/schemas/"
+cp "$HERE"/schemas/*.xml "$WORK/schemas/"
 cp "$ROOT/emulator/schema/SmartFleet_v1.xml" "$WORK/schemas/"
 
 # 3. The emulator, compiled as the smartfleet command runs it, started in the background.
@@ -84,7 +83,7 @@ run_port amd https://127.77.0.2:8443 admin
   echo "# Conformance results"
   echo
   echo "DMTF Redfish Service Validator $SERVICE_VALIDATOR_VERSION and Redfish Protocol Validator $PROTOCOL_VALIDATOR_VERSION,"
-  echo "offline (DSP8010 2025.4 + \`emulator/schema/SmartFleet_v1.xml\` + NVIDIA OEM CSDL), against"
+  echo "offline (the DSP8010 2025.4 CSDL in \`test/conformance/schemas\` + \`emulator/schema/SmartFleet_v1.xml\`), against"
   echo "one emulated port per vendor (\`test/conformance/fleet.yaml\`). Written by \`test/conformance/run.sh\`."
   echo
   echo "| port | service validator | protocol validator |"
