@@ -8,7 +8,7 @@ import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-sh
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, readMember, type LiveMember } from "./common/members";
 
 /** AcceleratorShare inputs: the kind schema's properties plus the source DPU's account credentials. */
 export interface AcceleratorShareArgs extends AcceleratorShareInputs, ManagementCredentials {}
@@ -38,23 +38,12 @@ export const implementation = defineKind<AcceleratorShareArgs, AcceleratorShareO
       ? [{ property: "consumer", reason: `the consumer must be a DPU in another host than ${inputs.sourceHost}` }]
       : [];
   },
-  async create(inputs) {
-    return { id: `${inputs.source.serial}/shares/${inputs.name}`, outs: await takeOver(inputs) };
-  },
-  async read(_id, olds) {
-    const connection = await connect(olds.source, olds);
-    const member = await readMemberAt(connection, olds.uri);
-    return member ? outputsFrom(olds, member) : undefined;
-  },
-  async update(_id, olds, news) {
-    const connection = await connect(news.source, news);
-    const member = await readMemberAt(connection, olds.uri);
-    return member ? outputsFrom(news, member) : takeOver(news);
-  },
-  async delete(_id, olds) {
-    const connection = await connect(olds.source, olds);
-    await connection.client.delete(olds.uri);
-  },
+  ...memberLifecycle<AcceleratorShareArgs, AcceleratorShareOutputs>({
+    home: (inputs) => inputs.source,
+    id: (inputs) => `${inputs.source.serial}/shares/${inputs.name}`,
+    takeOver,
+    outputsFrom,
+  }),
 });
 
 /** Adopts the share of that name (same accelerator and consumer) or creates it. */

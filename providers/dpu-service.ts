@@ -8,7 +8,7 @@ import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember } from "./common/members";
 
 /** DpuService inputs: the kind schema's properties plus the account credentials. */
 export interface DpuServiceArgs extends DpuServiceInputs, ManagementCredentials {}
@@ -34,24 +34,13 @@ export const implementation = defineKind<DpuServiceArgs, DpuServiceOutputs>({
   // On the same DPU the old and new service would share its name and its cores.
   deleteBeforeReplace: (olds, news) => sameDpu(olds.target, news.target),
   describe: (inputs) => `${inputs.name} on ${targetLabel(inputs.target)}`,
-  async create(inputs) {
-    return { id: `${inputs.target.serial}/services/${inputs.name}`, outs: await takeOver(inputs) };
-  },
-  async read(_id, olds) {
-    const connection = await connect(olds.target, olds);
-    const member = await readMemberAt(connection, olds.uri);
-    return member ? outputsFrom(olds, member) : undefined;
-  },
-  async update(_id, olds, news) {
-    const connection = await connect(news.target, news);
-    const member = await readMemberAt(connection, olds.uri);
-    if (!member) return takeOver(news); // deleted out of band: deploy it again
-    return outputsFrom(news, await patchMember(connection, member, desiredBody(news.service)));
-  },
-  async delete(_id, olds) {
-    const connection = await connect(olds.target, olds);
-    await connection.client.delete(olds.uri);
-  },
+  ...memberLifecycle<DpuServiceArgs, DpuServiceOutputs>({
+    home: (inputs) => inputs.target,
+    id: (inputs) => `${inputs.target.serial}/services/${inputs.name}`,
+    takeOver,
+    outputsFrom,
+    converge: (connection, member, news) => patchMember(connection, member, desiredBody(news.service)),
+  }),
 });
 
 /** Adopts the service named like this one when it is of the same type, else deploys it. */

@@ -9,7 +9,7 @@ import { asRecord } from "./redfish";
 import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu, UNKNOWN_VALUE } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, patchMember, readMember, type LiveMember } from "./common/members";
 
 /** HostDevice inputs: the kind schema's properties plus the account credentials. */
 export interface HostDeviceArgs extends HostDeviceInputs, ManagementCredentials {}
@@ -46,27 +46,15 @@ export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
     }
     return [];
   },
-  async create(inputs) {
-    return { id: `${inputs.target.serial}/devices/${inputs.name}`, outs: await takeOver(inputs) };
-  },
-  async read(_id, olds) {
-    const connection = await connect(olds.target, olds);
-    const member = await readMemberAt(connection, olds.uri);
-    return member ? outputsFrom(olds, member) : undefined;
-  },
-  async update(_id, olds, news) {
-    const connection = await connect(news.target, news);
-    const member = await readMemberAt(connection, olds.uri);
-    if (!member) return takeOver(news);
-    if (news.kind === "fpga") return outputsFrom(news, member);
-    return outputsFrom(news, await patchMember(connection, member, { BackingService: news.backingService ?? null }));
-  },
-  async delete(_id, olds) {
-    // An fpga device goes away with its accelerator share, which owns it.
-    if (olds.kind === "fpga") return;
-    const connection = await connect(olds.target, olds);
-    await connection.client.delete(olds.uri);
-  },
+  ...memberLifecycle<HostDeviceArgs, HostDeviceOutputs>({
+    home: (inputs) => inputs.target,
+    id: (inputs) => `${inputs.target.serial}/devices/${inputs.name}`,
+    takeOver,
+    outputsFrom,
+    // An fpga device is its share's: nothing of it changes in place, and it goes away with the share.
+    converge: async (connection, member, news) => (news.kind === "fpga" ? member : patchMember(connection, member, { BackingService: news.backingService ?? null })),
+    owns: (olds) => olds.kind !== "fpga",
+  }),
 });
 
 /** Adopts the device of that name (same kind and function) or creates it; fpga devices are found by their share. */

@@ -8,7 +8,7 @@ import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember } from "./common/members";
 
 /** ServicePair inputs: the kind schema's properties plus the primary's account credentials. */
 export interface ServicePairArgs extends ServicePairInputs, ManagementCredentials {}
@@ -48,24 +48,13 @@ export const implementation = defineKind<ServicePairArgs, ServicePairOutputs>({
       ? [{ property: "secondary", reason: "primary and secondary must be different DPUs" }]
       : [];
   },
-  async create(inputs) {
-    return { id: `${inputs.primary.serial}/pairs/${inputs.name}`, outs: await takeOver(inputs) };
-  },
-  async read(_id, olds) {
-    const connection = await connect(olds.primary, olds);
-    const member = await readMemberAt(connection, olds.uri);
-    return member ? outputsFrom(olds, member) : undefined;
-  },
-  async update(_id, olds, news) {
-    const connection = await connect(news.primary, news);
-    const member = await readMemberAt(connection, olds.uri);
-    if (!member) return takeOver(news);
-    return outputsFrom(news, await converge(connection, member, news));
-  },
-  async delete(_id, olds) {
-    const connection = await connect(olds.primary, olds);
-    await connection.client.delete(olds.uri);
-  },
+  ...memberLifecycle<ServicePairArgs, ServicePairOutputs>({
+    home: (inputs) => inputs.primary,
+    id: (inputs) => `${inputs.primary.serial}/pairs/${inputs.name}`,
+    takeOver,
+    outputsFrom,
+    converge,
+  }),
 });
 
 /** Adopts the pair of that name (same type and secondary) or deploys it. */

@@ -4,9 +4,9 @@
  * the stack gives them, so a re-run (or a run after a crash between the POST and the
  * state write) finds and adopts what an earlier run created instead of duplicating it.
  */
-import type { Service } from "../../schemas/generated/common";
+import type { DpuTarget, Service } from "../../schemas/generated/common";
 import { asRecord, fromRecentSnapshot, RedfishError } from "../redfish";
-import { findMember, followTask, oemCollection, type DpuConnection, type Resumable } from "./dpu";
+import { connect, findMember, followTask, oemCollection, type DpuConnection, type ManagementCredentials, type Resumable } from "./dpu";
 
 /** The collections that hold named members. */
 export type MemberCollection = "services" | "hostDevices" | "servicePairs" | "acceleratorShares";
@@ -87,5 +87,49 @@ export function serviceFromBody(b: Record<string, unknown>): Service {
     cores: Number(b.Cores),
     memoryGiB: Number(b.MemoryGiB),
     config: (b.Config as Record<string, unknown>) ?? {},
+  };
+}
+
+/** What a kind whose resource is one member on one DPU's port supplies to `memberLifecycle`. */
+export interface MemberKind<I extends ManagementCredentials, O extends I & { uri: string }> {
+  /** The DPU whose port holds the member. */
+  home(inputs: I): DpuTarget;
+  /** The resource id, `<serial>/<collection>/<name>`. */
+  id(inputs: I): string;
+  /** Adopts the member of that name when it matches, else creates it. */
+  takeOver(inputs: I): Promise<O>;
+  /** The outputs from the live member. */
+  outputsFrom(inputs: I, member: LiveMember): O;
+  /** Converges the live member to the new inputs (absent: nothing of it changes in place). */
+  converge?(connection: DpuConnection, member: LiveMember, news: I): Promise<LiveMember>;
+  /** False when the member belongs to another resource, which removes it. */
+  owns?(olds: O): boolean;
+}
+
+/**
+ * Create, read, update and delete of a member resource: create adopts or creates; read
+ * follows the member's URI (gone means deleted out of band); update converges in place or,
+ * when the member is gone, takes it over again; delete removes it from its DPU's port.
+ */
+export function memberLifecycle<I extends ManagementCredentials, O extends I & { uri: string }>(kind: MemberKind<I, O>) {
+  return {
+    async create(inputs: I): Promise<{ id: string; outs: O }> {
+      return { id: kind.id(inputs), outs: await kind.takeOver(inputs) };
+    },
+    async read(_id: string, olds: O): Promise<O | undefined> {
+      const member = await readMemberAt(await connect(kind.home(olds), olds), olds.uri);
+      return member ? kind.outputsFrom(olds, member) : undefined;
+    },
+    async update(_id: string, olds: O, news: I): Promise<O> {
+      const connection = await connect(kind.home(news), news);
+      const member = await readMemberAt(connection, olds.uri);
+      if (!member) return kind.takeOver(news);
+      return kind.outputsFrom(news, kind.converge ? await kind.converge(connection, member, news) : member);
+    },
+    async delete(_id: string, olds: O): Promise<void> {
+      if (kind.owns && !kind.owns(olds)) return;
+      const connection = await connect(kind.home(olds), olds);
+      await connection.client.delete(olds.uri);
+    },
   };
 }
