@@ -17,7 +17,7 @@ import type { DpuState } from "../../emulator/model";
 import { localStack, makeSandbox, repoRoot, type PulumiSandbox } from "../support/pulumi";
 
 /** What the project copy needs to run the program and the policy pack. */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "dist", "stacks", "examples", "schemas", "policies"];
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "dist", "stacks", "examples", "schemas", "model", "policies"];
 
 /** A sandboxed copy of the project with the lab inventory on its own addresses. */
 export interface LabProject {
