@@ -1,6 +1,7 @@
+import * as path from "node:path";
 import { defineConfig } from "vitest/config";
 
-/** Test tiers live in test/<tier>/; `npm test` runs all but conformance. */
+/** Test tiers live in test/<room>/; `npm test` runs all but conformance. */
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
@@ -9,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     reporters: ["default"],
+    // Tests write stacks into temporary folders that name the example inventories: allow those
+    // folders explicitly, as a user would (an inventory outside the stack's repository is refused).
+    env: { SMARTFLEET_INVENTORY_PATH: [path.resolve("examples"), path.resolve("test", "fixtures")].join(path.delimiter) },
   },
 });

@@ -4,6 +4,7 @@
  * (no classes, no cycles), typed from `schemas/generated/`, with the source position of
  * every value so policy findings can point at the line that causes them.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Accelerator, Fleet, Host as InventoryHost, Image, Smartnic as InventorySmartnic } from "../schemas/generated/fleet";
 import type { Service } from "../schemas/generated/common";
@@ -151,6 +152,11 @@ export interface LoadedStack {
 export interface LoadOptions extends YamlLimits {
   /** Where components are looked up (default: the project's, then npm packages). */
   search?: ComponentSearch;
+  /**
+   * Folders an inventory may be read from besides the stack's own repository (default: the
+   * folders in `SMARTFLEET_INVENTORY_PATH`, separated by the platform's path delimiter).
+   */
+  inventoryRoots?: string[];
 }
 
 /** Where the value at `path` (or its nearest recorded ancestor) is in the source. */
@@ -395,20 +401,62 @@ function loadParsedStack(
 
 /** Loads the stack synchronously; see `loadStack`. */
 export function loadStackSync(file: string, options: LoadOptions = {}): LoadedStack {
-  return guardUnexpected(file, () =>
-    loadParsedStack(
-      parseYamlFile(file, options),
+  return guardUnexpected(file, () => {
+    const parsed = parseYamlFile(file, options);
+    return loadParsedStack(
+      parsed,
       (stack) => {
         const inventoryFile = path.resolve(path.dirname(file), stack.inventory);
         return {
           file: inventoryFile,
           label: path.relative(process.cwd(), inventoryFile) || inventoryFile,
-          parse: () => parseYamlFile(inventoryFile, options),
+          parse: () => {
+            confineInventory(parsed, inventoryFile, options.inventoryRoots ?? rootsFromEnvironment());
+            return parseYamlFile(inventoryFile, options);
+          },
         };
       },
       options.search,
-    ),
-  );
+    );
+  });
+}
+
+/**
+ * Refuses an inventory outside the stack's repository (the nearest folder above the stack
+ * holding .git, Pulumi.yaml or package.json) and the allowed roots: a stack from a pull
+ * request must not make `check` in CI read /proc/self/environ or a key file. Links are
+ * followed before the check, so a link inside the repository cannot point out of it.
+ */
+function confineInventory(stack: ParsedYaml, inventoryFile: string, allowedRoots: string[]): void {
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const roots = [repositoryOf(real(stack.file)), ...allowedRoots.map(real)];
+  const target = real(inventoryFile);
+  if (roots.some((root) => target === root || target.startsWith(root + path.sep))) return;
+  throw new InputError([
+    {
+      ...stack.sources.locate("/inventory"),
+      path: "/inventory",
+      message: `the inventory ${inventoryFile} is outside the stack's repository ${roots[0]}; move it inside, or allow its folder in SMARTFLEET_INVENTORY_PATH`,
+    },
+  ]);
+}
+
+/** The nearest folder at or above `file`'s folder holding .git, Pulumi.yaml or package.json; else `file`'s folder. */
+function repositoryOf(file: string): string {
+  for (let dir = path.dirname(file), parent = ""; dir !== parent; parent = dir, dir = path.dirname(dir)) {
+    if ([".git", "Pulumi.yaml", "package.json"].some((marker) => fs.existsSync(path.join(dir, marker)))) return dir;
+  }
+  return path.dirname(file);
+}
+
+function rootsFromEnvironment(): string[] {
+  return (process.env.SMARTFLEET_INVENTORY_PATH ?? "").split(path.delimiter).filter((p) => p !== "");
 }
 
 /**

@@ -117,7 +117,8 @@ function convertError(error: ErrorObject, sources: SourceIndex, prefix: string):
         ...sources.locate(base),
         path: base,
         message: error.message ?? `fails ${error.keyword}`,
-        got: describeValue(error.data),
+        // The whole document is never a useful "got", and it may be a file that is not ours to print.
+        ...(base === "" ? {} : { got: describeValue(error.data) }),
         allowed: allowedFor(error.keyword, params),
       };
   }

@@ -3,6 +3,7 @@
  * Rejects files over a size limit, duplicate keys, multiple documents and anchors that
  * expand into more nodes than a sane input has (the "billion laughs" attack).
  */
+import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
 import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { InputError, type StackError, type TemplateOrigin } from "./diagnostics";
@@ -51,7 +52,10 @@ export function readInputFile(file: string, maxFileBytes = DEFAULT_MAX_FILE_BYTE
       { ...at, message: "file is too large", got: `${size} bytes`, allowed: [`at most ${maxFileBytes} bytes`] },
     ]);
   }
-  return fs.readFileSync(file, "utf8");
+  const bytes = fs.readFileSync(file);
+  // A NUL byte or invalid UTF-8 means this is not a YAML file: say so, and never echo it.
+  if (bytes.includes(0) || !isUtf8(bytes)) throw new InputError([{ ...at, message: "not a text file (binary content); expected YAML" }]);
+  return bytes.toString("utf8");
 }
 
 /** Options for parsing YAML text. */
