@@ -3,6 +3,7 @@
  * functions of (simulation, serial): no side effects, so GET, ETag and If-Match agree.
  */
 import type { Simulation } from "../simulation";
+import type { Consent } from "../simulation/offloads";
 import type { AcceleratorShareState, AccountState, DpuState, HostDeviceState, ServicePairState, ServiceState, SessionState, TaskRecord } from "../model";
 import { MODEL_NAMES, vendorIds, type VendorIds } from "./vendor";
 import { MAX_EXPAND_LEVELS } from "./expand";
@@ -517,6 +518,22 @@ export function member<T extends { id: string }>(c: RenderContext, kind: MemberK
 export function members<T extends { id: string }>(c: RenderContext, kind: MemberKind<T>): Resource {
   const ids = kind.list(c.sim.docOf(c.serial)).map((m) => memberUri(kind, m.id));
   return collection(kind.collection, `${kind.type}Collection`, kind.collectionName, ids);
+}
+
+/** A consent this DPU gave (the answer of `POST Oem/SmartFleet/Consents`; the only place its token appears). */
+export function consent(c: RenderContext, granted: Consent): Resource {
+  const { claims } = granted;
+  const body: Resource = {
+    "@odata.type": "#SmartFleetConsent.v1_0_0.SmartFleetConsent",
+    Id: claims.jti,
+    Name: `Consent of DPU ${c.serial}`,
+    Purpose: claims.pur,
+    Requester: { Serial: claims.sub },
+    ResourceId: claims.id,
+  };
+  if (claims.pur === "ServicePairSecondary") Object.assign(body, { ServiceType: claims.type, Cores: claims.cores, MemoryGiB: claims.mem });
+  else body.Accelerator = claims.acc;
+  return { ...body, Expires: new Date(claims.exp).toISOString(), Token: granted.token };
 }
 
 /** Services and pairs share their workload description. */

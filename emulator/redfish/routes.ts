@@ -303,6 +303,7 @@ export function buildRouter(): Router<Handler> {
         remove: (c) => c.sim.offloads.deleteHostDevice(c.serial, c.params.id),
       }),
     )
+    .on(`${OEM}/Consents`, { POST: (c) => ok(r.consent(c, c.sim.offloads.grantConsent(c.serial, c.body))) })
     .on(servicePairs.collection, { GET: (c) => ok(r.members(c, servicePairs)), POST: (c) => createServicePair(c) })
     .on(
       `${servicePairs.collection}/{id}`,
@@ -318,7 +319,7 @@ export function buildRouter(): Router<Handler> {
     .on(acceleratorShares.collection, {
       GET: (c) => ok(r.members(c, acceleratorShares)),
       POST: (c) => {
-        onlyProperties(c.body, ["Id", "Name", "Accelerator", "Consumer"], ["HostPciAddress"]);
+        onlyProperties(c.body, ["Id", "Name", "Accelerator", "Consumer", "ConsentToken"], ["HostPciAddress"]);
         return createdMember(c, acceleratorShares, c.sim.offloads.createAcceleratorShare(c.serial, c.body).shareId);
       },
     })
@@ -378,7 +379,7 @@ function setNvidiaMode(c: RouteContext): Reply {
 
 /** POST ServicePairs, on the primary's port only. */
 function createServicePair(c: RouteContext): Reply {
-  onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "Primary", "Secondary"]);
+  onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "Primary", "Secondary", "ConsentToken"]);
   const primary = c.body.Primary as { Serial?: unknown } | undefined;
   if (primary && primary.Serial !== undefined && primary.Serial !== c.serial) {
     throw new ServiceError(400, "PropertyValueNotInList", [String(primary.Serial), "Primary/Serial"], `create the pair on the primary's port; this port is DPU ${c.serial}`);

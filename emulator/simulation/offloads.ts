@@ -3,6 +3,7 @@
  * the OS reserve, virtual PCIe functions presented to the host, services paired across two
  * DPUs for failover, and a host's accelerator shared with a DPU in another host.
  */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { PlacedDpu } from "../../model/inventory";
 import type { DpuState, HostDeviceKind, HostDeviceState, ServiceState, ServiceType, TaskKind, TaskRecord } from "../model";
 import { HOST_DEVICE_KINDS, SERVICE_TYPES } from "../model";
@@ -15,8 +16,59 @@ import type { TaskEngine } from "./tasks";
 /** What the DPU OS keeps for itself: services get the rest. */
 export const OS_RESERVE = { cores: 2, memoryGiB: 4 } as const;
 
+/** How long a consent token stays valid (DPU clock). */
+export const CONSENT_TTL_MS = 300_000;
+
+/** What a DPU consents to on its own port: the two ways another DPU's port changes it. */
+export const CONSENT_PURPOSES = ["ServicePairSecondary", "AcceleratorShareConsumer"] as const;
+/** One of `CONSENT_PURPOSES`. */
+export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+
+/** What a consent token binds: who consents, to whom, for which member, of which size or accelerator. */
+interface ConsentClaims {
+  /** The consenting DPU (the secondary or consumer), whose port issued the token. */
+  iss: string;
+  /** The DPU whose port may use it (the primary or source). */
+  sub: string;
+  pur: ConsentPurpose;
+  /** The member Id on the requester's port. */
+  id: string;
+  /** ServicePairSecondary: the service type and the reservation on the consenting DPU. */
+  type?: string;
+  cores?: number;
+  mem?: number;
+  /** AcceleratorShareConsumer: the accelerator's name. */
+  acc?: string;
+  /** Expiry, ms since the epoch on the DPU clock. */
+  exp: number;
+  /** Nonce: each token is accepted once. */
+  jti: string;
+}
+
+/** A consent as its port answers it (the token is only ever in this answer). */
+export interface Consent {
+  token: string;
+  claims: ConsentClaims;
+}
+
+/** The short answer for a cross-DPU request without a valid consent: the same whether the serial exists or not. */
+function noConsent(property: string, serial: string, why?: string): ServiceError {
+  const message = `${property} '${serial}': no valid consent of that DPU for this request; obtain one on that DPU's own port (POST /redfish/v1/Oem/SmartFleet/Consents) and send it as ConsentToken`;
+  return new ServiceError(403, "InsufficientPrivilege", [], why ? `${message} (${why})` : message);
+}
+
 /** Services, host devices, service pairs and accelerator shares of every DPU. */
 export class Offloads {
+  /**
+   * The fleet's consent key. Every port of the emulated fleet is in this process, so they
+   * share it directly; real BMCs would share a provisioned fleet key (HMAC) or sign with
+   * their own key (JWS) that the others trust. Kept in memory only: a restart voids every
+   * outstanding consent, which then has to be asked for again.
+   */
+  private readonly consentKey = randomBytes(32);
+  /** Nonces of consents already used, until they expire. */
+  private readonly usedConsents = new Map<string, number>();
+
   constructor(
     private readonly core: SimulationCore,
     private readonly tasks: TaskEngine,
@@ -143,7 +195,17 @@ export class Offloads {
   createServicePair(serial: string, spec: Record<string, unknown>): { task: TaskRecord; pairId: string } {
     const s = serviceSpec(spec);
     const secondarySerial = this.requirePeer(serial, spec);
-    return this.core.transact((txn) => {
+    // Nothing about the secondary is looked at (not even whether it exists) before its consent.
+    const consent = this.requireConsent(spec.ConsentToken, "Secondary/Serial", {
+      iss: secondarySerial,
+      sub: serial,
+      pur: "ServicePairSecondary",
+      id: s.id,
+      type: s.serviceType,
+      cores: s.cores,
+      mem: s.memoryGiB,
+    });
+    const created = this.core.transact((txn) => {
       for (const each of [serial, secondarySerial]) this.requireServiceHost(each);
       for (const each of [serial, secondarySerial]) this.requireCapacity(each, s.cores, s.memoryGiB);
       const d = txn.dpu(serial);
@@ -155,6 +217,8 @@ export class Offloads {
       const task = this.tasks.start(txn, serial, `Deploy service pair ${id}`, { type: "pair-deploy", pairId: id }, DURATIONS_MS.pairDeploy);
       return { task, pairId: id };
     });
+    this.spendConsent(consent);
+    return created;
   }
 
   /** Moves the active side (back to the primary restores protection) or changes the version/config. */
@@ -195,11 +259,15 @@ export class Offloads {
     const consumer = spec.Consumer as { Serial?: unknown } | undefined;
     if (!consumer || typeof consumer !== "object") throw missing("Consumer");
     const consumerSerial = requireString("Consumer/Serial", consumer.Serial);
-    return this.core.transact((txn) => {
+    const shareId = spec.Id === undefined ? undefined : requireName("Id", spec.Id);
+    if (consumerSerial === serial) throw notAllowed("the consumer must be a DPU in another host");
+    // Nothing about the consumer is looked at (not even whether it exists) before its consent.
+    const consent = this.requireConsent(spec.ConsentToken, "Consumer/Serial", { iss: consumerSerial, sub: serial, pur: "AcceleratorShareConsumer", id: shareId, acc: accelerator });
+    const created = this.core.transact((txn) => {
       const { host } = this.core.placement(serial);
       this.requireShareable(serial, host, accelerator, consumerSerial);
       const d = txn.dpu(serial);
-      const id = spec.Id === undefined ? String(d.nextId.share++) : requireName("Id", spec.Id);
+      const id = shareId ?? String(d.nextId.share++);
       if (d.acceleratorShares.some((s) => s.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["AcceleratorShare", "Id", id], `share '${id}' exists`);
       const c = txn.dpu(consumerSerial);
       const device: HostDeviceState = {
@@ -216,6 +284,8 @@ export class Offloads {
       d.acceleratorShares.push({ id, name, accelerator, consumerSerial, consumerDeviceId: device.id, hostPciAddress: device.hostPciAddress });
       return { shareId: id };
     });
+    this.spendConsent(consent);
+    return created;
   }
 
   /** Ends a share and removes the consumer's fpga device. */
@@ -237,6 +307,91 @@ export class Offloads {
       if (!share) throw notFound("AcceleratorShare", id);
       if (patch.Name !== undefined) share.name = requireString("Name", patch.Name);
     });
+  }
+
+  // ---------------------------------------------------------------- consents
+
+  /**
+   * A consent of this DPU (`serial`, on its own port) to be the secondary of a pair or the
+   * consumer of a share that another DPU's port creates: a token bound to exactly that
+   * request, valid for `CONSENT_TTL_MS` and accepted once. What it commits this DPU to is
+   * checked now (mode, OS, capacity) and again when the pair or share is created.
+   */
+  grantConsent(serial: string, spec: Record<string, unknown>): Consent {
+    const purpose = requireEnum("Purpose", spec.Purpose, CONSENT_PURPOSES) as ConsentPurpose;
+    const requester = spec.Requester as { Serial?: unknown } | undefined;
+    if (!requester || typeof requester !== "object") throw missing("Requester");
+    const sub = requireString("Requester/Serial", requester.Serial);
+    if (sub === serial) throw notAllowed("a DPU needs no consent from itself");
+    const id = requireName("ResourceId", spec.ResourceId);
+    const claims: ConsentClaims = { iss: serial, sub, pur: purpose, id, exp: this.core.clock.now() + CONSENT_TTL_MS, jti: randomBytes(16).toString("base64url") };
+    if (purpose === "ServicePairSecondary") {
+      claims.type = requireEnum("ServiceType", spec.ServiceType, SERVICE_TYPES);
+      claims.cores = requireInt("Cores", spec.Cores, 1);
+      claims.mem = requireInt("MemoryGiB", spec.MemoryGiB, 1);
+      this.requireServiceHost(serial);
+      this.requireCapacity(serial, claims.cores, claims.mem);
+    } else {
+      claims.acc = requireString("Accelerator", spec.Accelerator);
+      if (this.core.docOf(serial).bios.mode !== "dpu") throw notAllowed(`DPU ${serial} is in NIC mode; it cannot consume an accelerator`);
+    }
+    for (const key of Object.keys(spec)) {
+      const allowed = ["Purpose", "Requester", "ResourceId", ...(purpose === "ServicePairSecondary" ? ["ServiceType", "Cores", "MemoryGiB"] : ["Accelerator"])];
+      if (!key.startsWith("@") && !allowed.includes(key)) throw new ServiceError(400, "PropertyUnknown", [key], `${key} is not part of a ${purpose} consent; allowed: ${allowed.join(", ")}`);
+    }
+    const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+    return { token: `sfc1.${payload}.${this.consentMac(payload)}`, claims };
+  }
+
+  private consentMac(payload: string): string {
+    return createHmac("sha256", this.consentKey).update(`sfc1.${payload}`).digest("base64url");
+  }
+
+  /**
+   * The consent `token` for exactly `wanted` (issuer, requester, purpose, member Id and size
+   * or accelerator), unexpired and unused; 403 otherwise, with the same message whether the
+   * named DPU exists or not. Does not spend it: `spendConsent` does, once the change is kept.
+   */
+  private requireConsent(token: unknown, property: string, wanted: Omit<ConsentClaims, "exp" | "jti" | "id"> & { id: string | undefined }): ConsentClaims {
+    if (token === undefined || token === null) throw noConsent(property, wanted.iss);
+    const claims = typeof token === "string" ? this.openConsent(token) : undefined;
+    // A token that is not one, or not from the DPU the request names, says nothing more.
+    if (!claims || claims.iss !== wanted.iss) throw noConsent(property, wanted.iss);
+    this.pruneConsents();
+    if (claims.exp <= this.core.clock.now()) throw noConsent(property, wanted.iss, "the consent has expired");
+    if (this.usedConsents.has(claims.jti)) throw noConsent(property, wanted.iss, "the consent was already used");
+    const fields: Array<[Exclude<keyof ConsentClaims, "iss" | "exp" | "jti">, string]> = [["sub", "requester"], ["pur", "purpose"], ["id", "Id"], ["type", "ServiceType"], ["cores", "Cores"], ["mem", "MemoryGiB"], ["acc", "Accelerator"]];
+    for (const [key, name] of fields) {
+      if (claims[key] !== wanted[key]) throw noConsent(property, wanted.iss, `the consent is for another ${name}`);
+    }
+    // Signed by this fleet for a DPU it no longer has (inventory changed): same answer.
+    if (!this.core.has(claims.iss)) throw noConsent(property, wanted.iss);
+    return claims;
+  }
+
+  /** The claims of a well-formed token whose MAC verifies, else undefined. */
+  private openConsent(token: string): ConsentClaims | undefined {
+    const [version, payload, mac, ...rest] = token.split(".");
+    if (version !== "sfc1" || !payload || !mac || rest.length > 0) return undefined;
+    const expected = Buffer.from(this.consentMac(payload));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as ConsentClaims;
+      return typeof claims === "object" && claims !== null && typeof claims.jti === "string" && typeof claims.exp === "number" ? claims : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Marks a consent used (until it would have expired anyway). */
+  private spendConsent(claims: ConsentClaims): void {
+    this.usedConsents.set(claims.jti, claims.exp);
+  }
+
+  private pruneConsents(): void {
+    const now = this.core.clock.now();
+    for (const [jti, exp] of this.usedConsents) if (exp <= now) this.usedConsents.delete(jti);
   }
 
   // ---------------------------------------------------------------- rules
@@ -262,14 +417,12 @@ export class Offloads {
     if (!secondary || typeof secondary !== "object") throw missing("Secondary");
     const secondarySerial = requireString("Secondary/Serial", secondary.Serial);
     if (secondarySerial === serial) throw notAllowed("primary and secondary must be different DPUs");
-    if (!this.core.has(secondarySerial)) throw notInList("Secondary/Serial", secondarySerial, this.core.serials().filter((x) => x !== serial));
     return secondarySerial;
   }
 
   private requireShareable(serial: string, host: PlacedDpu["host"], accelerator: string, consumerSerial: string): void {
     const names = (host.accelerators ?? []).map((a) => a.name);
     if (!names.includes(accelerator)) throw notInList("Accelerator", accelerator, names);
-    if (!this.core.has(consumerSerial)) throw notInList("Consumer/Serial", consumerSerial, this.core.serials());
     if (this.core.placement(consumerSerial).host.name === host.name) throw notAllowed("the consumer must be a DPU in another host");
     const taken = this.core.docOf(serial).acceleratorShares.find((s) => s.accelerator === accelerator);
     if (taken) {

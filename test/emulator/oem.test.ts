@@ -13,7 +13,7 @@ describe("Oem/SmartFleet resources", () => {
   }
   beforeAll(async () => {
     f = await startTestFleet();
-    for (const s of ["NV1", "AMD1", "NV2"]) await f.claim(s);
+    for (const s of ["NV1", "AMD1", "NV2", "IPU1"]) await f.claim(s);
   });
   afterAll(() => f.emu.stop());
 
@@ -83,7 +83,10 @@ describe("Oem/SmartFleet resources", () => {
   });
 
   it("fails over a service pair when the primary DPU crashes, and PATCH ActiveSide primary restores protection", async () => {
-    const start = await f.call("NV1", "POST", `${OEM}/ServicePairs`, { Id: "witness", ServiceType: "vsan-witness", Version: "8.0.3", Cores: 2, MemoryGiB: 4, Secondary: { Serial: "AMD1" } });
+    // AMD1 consents on its own port to be the secondary of exactly this pair.
+    const consent = await f.call("AMD1", "POST", `${OEM}/Consents`, { Purpose: "ServicePairSecondary", Requester: { Serial: "NV1" }, ResourceId: "witness", ServiceType: "vsan-witness", Cores: 2, MemoryGiB: 4 });
+    expect(consent.status).toBe(200);
+    const start = await f.call("NV1", "POST", `${OEM}/ServicePairs`, { Id: "witness", ServiceType: "vsan-witness", Version: "8.0.3", Cores: 2, MemoryGiB: 4, Secondary: { Serial: "AMD1" }, ConsentToken: consent.body.Token });
     monitorOf(start);
     await f.advance(DURATIONS_MS.pairDeploy);
     const pair = `${OEM}/ServicePairs/witness`;
@@ -104,21 +107,25 @@ describe("Oem/SmartFleet resources", () => {
     expect((await f.call("NV1", "GET", `${OEM}/Services/dfw`)).body.State).toBe("Enabled");
   });
 
-  it("fails if a pair names an unknown secondary or the same DPU twice", async () => {
-    expect((await f.call("NV1", "POST", `${OEM}/ServicePairs`, { ServiceType: "vsan-witness", Version: "8.0.3", Cores: 1, MemoryGiB: 1, Secondary: { Serial: "NOPE" } })).status).toBe(400);
+  it("fails if a pair names an unknown secondary (the short consent answer, no serial list) or the same DPU twice", async () => {
+    const unknown = await f.call("NV1", "POST", `${OEM}/ServicePairs`, { ServiceType: "vsan-witness", Version: "8.0.3", Cores: 1, MemoryGiB: 1, Secondary: { Serial: "NOPE" } });
+    expect(unknown.status).toBe(403);
+    expect(unknown.body.error.message).not.toMatch(/AMD1|NV2|IPU1/);
     expect((await f.call("NV1", "POST", `${OEM}/ServicePairs`, { ServiceType: "vsan-witness", Version: "8.0.3", Cores: 1, MemoryGiB: 1, Secondary: { Serial: "NV1" } })).status).toBe(409);
   });
 
   it("shares an FPGA with one consumer at a time; the consumer's host sees an fpga device", async () => {
-    const share = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Id: "fpga-share", Accelerator: "fpga0", Consumer: { Serial: "AMD1" } });
+    const consent = async (consumer: string, id: string, accelerator = "fpga0") =>
+      (await f.call(consumer, "POST", `${OEM}/Consents`, { Purpose: "AcceleratorShareConsumer", Requester: { Serial: "NV1" }, ResourceId: id, Accelerator: accelerator })).body.Token;
+    const share = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Id: "fpga-share", Accelerator: "fpga0", Consumer: { Serial: "AMD1" }, ConsentToken: await consent("AMD1", "fpga-share") });
     expect(share.status).toBe(201);
     const devices = (await f.call("AMD1", "GET", `${OEM}/HostDevices?$expand=.($levels=1)`)).body.Members;
     expect(devices).toHaveLength(1);
     expect(devices[0]).toMatchObject({ Kind: "fpga", SourceSerial: "NV1", HostPciAddress: share.body.HostPciAddress });
-    const second = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Accelerator: "fpga0", Consumer: { Serial: "NV2" } });
+    const second = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Id: "second", Accelerator: "fpga0", Consumer: { Serial: "IPU1" }, ConsentToken: await consent("IPU1", "second") });
     expect(second.status).toBe(409);
     expect(second.body.error.message).toMatch(/already shared with DPU AMD1/);
-    const unknown = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Accelerator: "gpu9", Consumer: { Serial: "AMD1" } });
+    const unknown = await f.call("NV1", "POST", `${OEM}/AcceleratorShares`, { Id: "gpu", Accelerator: "gpu9", Consumer: { Serial: "AMD1" }, ConsentToken: await consent("AMD1", "gpu", "gpu9") });
     expect(unknown.status).toBe(400);
     expect((await f.call("AMD1", "DELETE", devices[0]["@odata.id"])).status).toBe(409);
     expect((await f.call("NV1", "DELETE", `${OEM}/AcceleratorShares/fpga-share`)).status).toBe(204);
