@@ -11,13 +11,14 @@ import { ensurePki } from "./certs";
 import { SystemClock, type Clock } from "./clock";
 import type { EndpointsFile } from "../schemas/generated/endpoints";
 import { loadInventory, placedDpus, validateInventory, type FleetInventory } from "../model/inventory";
-import { ManagementPorts } from "./port-server";
+import { ManagementPorts, type PortLimits } from "./port-server";
 import { Simulation } from "./simulation";
 import { StateStore } from "./store";
 
 export { ManualClock, SystemClock, type Clock } from "./clock";
 export type { EndpointsFile, DpuEndpoint } from "../schemas/generated/endpoints";
 export type { FleetInventory } from "../model/inventory";
+export { DEFAULT_PORT_LIMITS, type PortLimits } from "./port-server";
 
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {
@@ -33,6 +34,8 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Admin API port on 127.0.0.1 (0 or absent picks a free one). */
   adminPort?: number;
+  /** Connection limits of the management ports (timeouts, connections per port); unset ones keep `DEFAULT_PORT_LIMITS`. */
+  limits?: Partial<PortLimits>;
 }
 
 /** A running emulator. */
@@ -73,7 +76,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   let ports: ManagementPorts | undefined;
   try {
     sim.start();
-    ports = new ManagementPorts(sim, pki, opts.seed ?? 1);
+    ports = new ManagementPorts(sim, pki, opts.seed ?? 1, opts.limits);
     await ports.start();
   } catch (err) {
     sim.stop();

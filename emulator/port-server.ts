@@ -1,12 +1,15 @@
 /**
  * One HTTPS listener per DPU at its inventory address: reads requests (1 MiB limit),
  * applies injected faults, counts requests, authenticates, checks ETags, dispatches to
- * the route table, and renders Redfish errors. The process stays up whatever a client sends.
+ * the route table, and renders Redfish errors. Connections are bounded
+ * (`PortLimits`: handshake, header, request and keep-alive timeouts, a per-port cap), so the
+ * process stays up, and keeps its descriptors, whatever a client sends or leaves open.
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { FleetPki } from "./certs";
 import type { AccountState } from "./model";
 import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
@@ -20,6 +23,42 @@ import type { Simulation } from "./simulation";
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Connection limits of every management port (all times in real milliseconds). */
+export interface PortLimits {
+  /** A connection that has not completed its TLS handshake by then is destroyed (no answer: there is no TLS session to answer in). Default 10 000. */
+  handshakeTimeoutMs: number;
+  /** A request whose headers are not complete by then answers 408 and the connection closes; a connection that sent nothing is just closed. Default 10 000. */
+  headersTimeoutMs: number;
+  /** A request (headers and body) not received in full by then answers 408 and the connection closes. Default 30 000. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. Default 5 000. */
+  keepAliveTimeoutMs: number;
+  /** Concurrent TCP connections per port; the next one is reset at once (as bmcweb does past its limit). Default 256. */
+  maxConnectionsPerPort: number;
+}
+
+/** The defaults of `PortLimits`. */
+export const DEFAULT_PORT_LIMITS: Readonly<PortLimits> = Object.freeze({
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnectionsPerPort: 256,
+});
+
+/** `DEFAULT_PORT_LIMITS` with `change` applied; throws on values that are not positive or on headers > request timeout. */
+export function portLimits(change: Partial<PortLimits> = {}): PortLimits {
+  const limits = { ...DEFAULT_PORT_LIMITS };
+  for (const [key, value] of Object.entries(change) as [keyof PortLimits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_PORT_LIMITS)) throw new Error(`unknown port limit ${key}`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new Error(`port limit ${key} must be a positive integer, not ${String(value)}`);
+    limits[key] = value;
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new Error("port limit headersTimeoutMs must not exceed requestTimeoutMs");
+  return limits;
+}
 
 /** Faults injected on one DPU's port. */
 export interface PortFaults {
@@ -66,13 +105,17 @@ export class ManagementPorts {
   private readonly counters = new Map<string, PortCounters>();
   private readonly router: Router<Handler> = buildRouter();
   private readonly random: () => number;
+  /** The connection limits every port applies. */
+  readonly limits: Readonly<PortLimits>;
 
   constructor(
     private readonly sim: Simulation,
     private readonly pki: FleetPki,
     seed: number,
+    limits: Partial<PortLimits> = {},
   ) {
     this.random = seededRandom(seed);
+    this.limits = Object.freeze(portLimits(limits));
   }
 
   /** Binds every DPU's listener; rejects (after closing what opened) if one cannot bind. */
@@ -84,26 +127,49 @@ export class ManagementPorts {
       const portNumber = nic.management.port ?? 8443;
       const cert = this.pki.leafCertPem.get(address);
       if (!cert) throw new Error(`no certificate for ${address}`);
+      const limits = this.limits;
       const server = https.createServer({
         key: this.pki.leafKeyPem,
         cert,
         minVersion: "TLSv1.2",
         keepAlive: true,
-        keepAliveTimeout: 30_000,
-        requestTimeout: 60_000,
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // How often Node looks for requests past their header/request deadline (its default, 30 s,
+        // would let a 30 s request timeout fire up to a minute late).
+        connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
       });
       const key = `${address}:${portNumber}`;
       const port: Port = { serial, key, server, sockets: new Set(), render: renderContext(this.sim, serial) };
+      // TLS sockets that completed the handshake, and how many request bytes each had read when
+      // its last answer finished (more than that at a timeout means a request was started).
+      const secured = new WeakSet<Socket>();
+      const answeredAt = new WeakMap<Socket, number>();
       server.on("connection", (socket: Socket) => {
         if (this.faultsOf(serial).portDown) {
           socket.destroy();
           return;
         }
+        if (port.sockets.size >= limits.maxConnectionsPerPort) {
+          // Refused before any TLS work: a reset costs the port nothing, and the client sees ECONNRESET at once.
+          socket.resetAndDestroy();
+          return;
+        }
         port.sockets.add(socket);
         socket.on("close", () => port.sockets.delete(socket));
       });
-      server.on("request", (req: IncomingMessage, res: ServerResponse) => this.handle(port, req, res));
-      server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => rejectUnparsable(err, socket));
+      server.on("secureConnection", (socket: TLSSocket) => secured.add(socket));
+      server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+        res.on("finish", () => answeredAt.set(req.socket, req.socket.bytesRead));
+        this.handle(port, req, res);
+      });
+      server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+        if (!secured.has(socket)) return void socket.destroy(); // handshake failed or timed out: nothing can be written
+        if (err.code === "ERR_HTTP_REQUEST_TIMEOUT" && socket.bytesRead <= (answeredAt.get(socket) ?? 0)) return void socket.destroy(); // idle: just close
+        rejectUnparsable(err, socket);
+      });
       this.ports.set(serial, port);
       this.counters.set(key, { requests: 0, byStatus: {} });
       binds.push(
@@ -235,7 +301,7 @@ export class ManagementPorts {
     const auth = open ? { account: undefined, sessionId: undefined } : this.authenticate(port, req);
     if (auth.account && !OPEN_PATHS.has(pathname)) checkPrivilege(auth.account, method, pathname, auth.sessionId);
     const body = method === "POST" || method === "PATCH" || method === "PUT" ? parseJsonObject(raw) : {};
-    const ctx: RouteContext = { ...port.render, params: match.params, body, query: url.searchParams, headers: req.headers, account: auth.account, sessionId: auth.sessionId };
+    const ctx: RouteContext = { ...port.render, params: match.params, body, query: url.searchParams, headers: req.headers, account: auth.account, sessionId: auth.sessionId, source: req.socket.remoteAddress };
     if (method === "PATCH" && req.headers["if-match"]) {
       const current = this.router.match("GET", pathname);
       if (current.kind === "found") {
@@ -297,7 +363,7 @@ export class ManagementPorts {
       const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       if (colon < 0) throw unauthorized("malformed Basic credentials");
-      const account = this.sim.accounts.authenticate(port.serial, decoded.slice(0, colon), decoded.slice(colon + 1), req.url ?? "/redfish/v1");
+      const account = this.sim.accounts.authenticate(port.serial, decoded.slice(0, colon), decoded.slice(colon + 1), req.url ?? "/redfish/v1", req.socket.remoteAddress);
       return { account, sessionId: undefined };
     }
     throw unauthorized("authentication required: Basic auth or an X-Auth-Token from SessionService/Sessions");
@@ -314,11 +380,28 @@ function describedBy(body: unknown): Record<string, string> {
   return { Link: `<${uri}>; rel=describedby` };
 }
 
-/** Answers what the HTTP parser refused (e.g. an unknown method: 501) and closes the connection. */
+/** Time a closing connection gets to flush its last answer before it is destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Answers, on a connection with a TLS session, what the HTTP parser refused (an unknown
+ * method: 501, oversized headers: 431, a request not received in time: 408, else 400),
+ * and closes the connection; destroys it if the answer does not flush in time.
+ */
 function rejectUnparsable(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) return void socket.destroy();
-  const [status, text] = err.code === "HPE_INVALID_METHOD" ? [501, "Not Implemented"] : err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
-  const body = JSON.stringify(errorBody(status === 501 ? "OperationNotAllowed" : "GeneralError", [], `the request could not be parsed (${err.code ?? "parse error"})`));
+  const [status, text, key, why] =
+    err.code === "HPE_INVALID_METHOD"
+      ? [501, "Not Implemented", "OperationNotAllowed", "the request could not be parsed (HPE_INVALID_METHOD)"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large", "GeneralError", "the request could not be parsed (HPE_HEADER_OVERFLOW)"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "Request Timeout", "GeneralError", "the request was not received in full in time; the connection is closed"]
+          : [400, "Bad Request", "GeneralError", `the request could not be parsed (${err.code ?? "parse error"})`];
+  const body = JSON.stringify(errorBody(key, [], why));
+  const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  grace.unref();
+  socket.once("close", () => clearTimeout(grace));
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nOData-Version: 4.0\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
