@@ -1,7 +1,7 @@
 /**
- * One HTTPS listener per DPU at its inventory address: reads requests (1 MiB limit),
- * applies injected faults, counts requests, authenticates, checks ETags, dispatches to
- * the route table, and renders Redfish errors. Connections are bounded
+ * One HTTPS listener per DPU at its inventory address: reads requests (1 MiB limit, JSON
+ * nested at most 32 deep), applies injected faults, counts requests, authenticates, checks
+ * ETags, dispatches to the route table, and renders Redfish errors. Connections are bounded
  * (`PortLimits`: handshake, header, request and keep-alive timeouts, a per-port cap), so the
  * process stays up, and keeps its descriptors, whatever a client sends or leaves open.
  */
@@ -23,6 +23,9 @@ import type { Simulation } from "./simulation";
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Deepest nesting of arrays and objects accepted in a JSON body (Redfish payloads need under 10). */
+export const MAX_JSON_DEPTH = 32;
 
 /** Connection limits of every management port (all times in real milliseconds). */
 export interface PortLimits {
@@ -460,11 +463,39 @@ function accepts(req: IncomingMessage, type: string): boolean {
   });
 }
 
-function parseJsonObject(raw: Buffer): Record<string, unknown> {
+/**
+ * The deepest nesting of arrays and objects in JSON text, found by one pass over the text
+ * (no recursion, so any depth is safe to measure); stops counting past `limit`.
+ */
+export function jsonNestingDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** The JSON object of a request body; 400 `MalformedJSON` (with a short message) when it is not one or nests deeper than `MAX_JSON_DEPTH`. */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   if (raw.length === 0) return {};
+  const text = raw.toString("utf8");
+  // Checked before parsing: a deep value would otherwise overflow the stack of whatever walks it later (stringify, formatting).
+  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new ServiceError(400, "MalformedJSON", [], `the body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString("utf8"));
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new ServiceError(400, "MalformedJSON", [], `the body is not valid JSON: ${(cause as Error).message}`, { cause });
   }
