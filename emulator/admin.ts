@@ -8,6 +8,7 @@ import { ServiceError } from "./service-error";
 import type { ManagementPorts, PortFaults } from "./port-server";
 import { Router, type Params } from "./redfish/router";
 import type { DriftChange, Simulation } from "./simulation";
+import type { DpuState } from "./model";
 
 type AdminHandler = (params: Params, body: Record<string, unknown>) => { status: number; body?: unknown };
 
@@ -69,12 +70,26 @@ function driftChange(body: Record<string, unknown>): DriftChange {
   }
 }
 
+/**
+ * A DPU document as the admin API shows it: no credential material. Accounts lose their
+ * password hash; sessions show `fingerprint` (the SHA-256 of the token, in hex) instead of
+ * the stored token hash field, so a test can check a token it holds against it and tell
+ * whether some text holds a session token, while the dump itself holds none.
+ */
+export function publicState(doc: DpuState): Record<string, unknown> {
+  return {
+    ...doc,
+    accounts: doc.accounts.map(({ passwordHash: _hash, ...account }) => account),
+    sessions: doc.sessions.map(({ tokenHash: fingerprint, ...session }) => ({ ...session, fingerprint })),
+  };
+}
+
 /** Builds the admin route table. */
 function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandler> {
   const dump = (serial: string): unknown => ({
     serial,
     placement: { host: sim.placement(serial).host.name, nic: sim.placement(serial).nic.name },
-    state: sim.docOf(serial),
+    state: publicState(sim.docOf(serial)),
     healthy: sim.healthy(serial),
     freeCapacity: sim.offloads.freeCapacity(serial),
     faults: ports.faultsOf(serial),

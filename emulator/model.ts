@@ -12,17 +12,19 @@ export interface AccountState {
   id: string;
   /** Login name. */
   userName: string;
-  /** Password (the emulator is test equipment; it stores it as given). */
-  password: string;
+  /** The password as a salted scrypt record (`emulator/secrets.ts`); never the password itself. */
+  passwordHash: string;
   /** Role. */
   roleId: RoleId;
   /** True until the factory password is changed. */
   passwordChangeRequired: boolean;
   /** Disabled accounts cannot log in. */
   enabled: boolean;
-  /** Failed logins in a row. */
-  failedLogins: number;
-  /** Locked until this clock time (ms); 0 when not locked. */
+  /**
+   * Until when (clock ms) the account is locked for at least one source address; 0 when
+   * not. What `Locked` shows; logins are refused per account and source address
+   * (`simulation/accounts.ts`), so a flood from one address locks only that address out.
+   */
   lockedUntil: number;
 }
 
@@ -30,8 +32,8 @@ export interface AccountState {
 export interface SessionState {
   /** Session id. */
   id: string;
-  /** The X-Auth-Token. */
-  token: string;
+  /** SHA-256 (hex) of the X-Auth-Token: the token itself is never stored. */
+  tokenHash: string;
   /** Account id. */
   accountId: string;
   /** Clock time of the last request (ms). */

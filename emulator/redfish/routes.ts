@@ -26,6 +26,8 @@ export interface RouteContext extends RenderContext {
   account: AccountState | undefined;
   /** The session the request came with, if any. */
   sessionId: string | undefined;
+  /** The client's address (failed logins are counted per user name and address). */
+  source?: string;
 }
 
 /** What a handler answers. */
@@ -190,7 +192,7 @@ export function buildRouter(): Router<Handler> {
         patch: {
           writable: ["Password", "RoleId", "Enabled", "Locked"],
           readOnly: ["UserName", "Id", "PasswordChangeRequired", "AccountTypes"],
-          apply: (c) => c.sim.accounts.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked }),
+          apply: (c) => c.sim.accounts.patchAccount(c.serial, c.params.id, { password: c.body.Password, roleId: c.body.RoleId, enabled: c.body.Enabled, locked: c.body.Locked }, c.sessionId),
         },
         remove: (c) => c.sim.accounts.deleteAccount(c.serial, c.params.id),
       }),
@@ -393,7 +395,7 @@ function login(c: RouteContext): Reply {
   const password = c.body.Password;
   if (typeof user !== "string") throw missing("UserName");
   if (typeof password !== "string") throw missing("Password");
-  const account = c.sim.accounts.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`);
+  const account = c.sim.accounts.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`, c.source);
   const s = c.sim.accounts.createSession(c.serial, account.id);
   const uri = r.memberUri(sessions, s.id);
   const body: Resource = { ...(r.member(c, sessions, s.id) ?? {}) };

@@ -1,78 +1,164 @@
 /**
  * Who may talk to a DPU's management port: accounts, sessions, lockout after failed logins,
  * and the forced change of the factory password.
+ *
+ * Passwords are kept as salted scrypt records and session tokens as their SHA-256
+ * (`../secrets.ts`). Lockout works as BMCs do it (AccountService `AccountLockoutThreshold`,
+ * `AccountLockoutDuration`, `AccountLockoutCounterResetAfter`), counted per user name AND
+ * source address: a flood of bad logins from one address locks that address out, not the
+ * account for everyone. Every refused login answers the same 401 — unknown user, wrong
+ * password, disabled, or locked — so the answer confirms no user name.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { AccountState, RoleId, SessionState } from "../model";
+import { hashPassword, NO_ACCOUNT_RECORD, quickDigest, tokenHash, verifyPassword } from "../secrets";
 import { notFound, ServiceError } from "../service-error";
 import { requireBoolean, requireEnum, requireString } from "./checks";
 import type { SimulationCore } from "./core";
 
-/** Failed logins in a row that lock an account, and for how long (simulated ms). */
-export const LOCKOUT = { attempts: 5, durationMs: 60_000 } as const;
+/**
+ * Lockout policy (simulated ms): `attempts` failed logins of one user name from one source
+ * address within `counterResetAfterMs` lock that pair for `durationMs`. AccountService shows it.
+ */
+export const LOCKOUT = { attempts: 5, durationMs: 60_000, counterResetAfterMs: 60_000 } as const;
 
-/** Idle time after which a session expires (simulated ms). */
+/** Idle time after which a session expires (simulated ms); SessionService `SessionTimeout` shows it in seconds. */
 export const SESSION_TIMEOUT_MS = 30 * 60_000;
 
 /** Sessions a DPU holds at most, as BMCs cap them. */
-const MAX_SESSIONS = 64;
+export const MAX_SESSIONS = 64;
+
+/** Sessions one account holds at most: one account filling its own cap leaves the others room. */
+export const MAX_SESSIONS_PER_ACCOUNT = 16;
+
+/** The one answer of every refused login. */
+const REFUSED = "invalid user name or password";
+
+/** Failure records kept per port at most (unknown user names count too); the oldest go first. */
+const MAX_FAILURE_RECORDS = 4_096;
 
 const ROLES = ["Administrator", "Operator", "ReadOnly"] as const;
 
+/** Failed logins of one user name from one source address. */
+interface FailureRecord {
+  /** Clock times of the failures still counted. */
+  failures: number[];
+  /** Locked until (clock ms); 0 when not. */
+  lockedUntil: number;
+}
+
 /** Accounts and sessions of every DPU. */
 export class Accounts {
+  /** Failure records by serial, then `userName\0source` (in memory: a restart forgets lockouts, as a BMC reboot does). */
+  private readonly failures = new Map<string, Map<string, FailureRecord>>();
+  /** Basic credentials already checked, by serial and user name: the record they matched and the password's SHA-256. */
+  private readonly checked = new Map<string, { record: string; digest: Buffer }>();
+
   constructor(private readonly core: SimulationCore) {}
 
   /**
-   * Checks credentials, counting failures and locking after too many; returns the account.
-   * A good login with nothing to reset writes nothing, so Basic auth on every request stays cheap.
+   * Checks credentials from `source` (the client's address), counting failures per user name
+   * and source and refusing that pair while it is locked; returns the account. A good login
+   * with nothing to reset writes nothing, and a password already checked for the account's
+   * current record skips the KDF, so Basic auth on every request stays cheap.
    */
-  authenticate(serial: string, userName: string, password: string, where: string): AccountState {
+  authenticate(serial: string, userName: string, password: string, where: string, source = "unknown"): AccountState {
     const now = this.core.clock.now();
-    const denied = (why: string): ServiceError =>
-      new ServiceError(401, "AccessDenied", [where], why, { headers: { "WWW-Authenticate": 'Basic realm="smartfleet"' } });
-    const current = this.core.docOf(serial).accounts.find((a) => a.userName === userName);
-    if (!current) throw denied("invalid user name or password");
-    if (current.lockedUntil > now) {
-      throw denied(`account '${userName}' is locked after ${LOCKOUT.attempts} failed logins; it unlocks at ${new Date(current.lockedUntil).toISOString()}`);
+    const refused = (): ServiceError =>
+      new ServiceError(401, "AccessDenied", [where], REFUSED, { headers: { "WWW-Authenticate": 'Basic realm="smartfleet"' } });
+    const key = `${userName}\0${source}`;
+    const records = this.failuresOf(serial);
+    const record = records.get(key);
+    // Locked: refused without running the KDF (the answer is the same; the work is not spent).
+    if (record && record.lockedUntil > now) throw refused();
+    const account = this.core.docOf(serial).accounts.find((a) => a.userName === userName);
+    const good = this.matches(serial, account, password) && account !== undefined && account.enabled;
+    if (good) {
+      if (record) records.delete(key);
+      return account;
     }
-    const good = current.password === password && current.enabled;
-    if (good && current.failedLogins === 0 && current.lockedUntil === 0) return current;
-    // The failure count must persist even though the request fails: the error is returned, not thrown.
-    const error = this.core.transact((txn) => {
-      const account = txn.dpu(serial).accounts.find((a) => a.userName === userName);
-      if (!account) return denied("invalid user name or password");
-      return good ? resetFailures(account) : countFailure(account, now, denied);
-    });
-    if (error) throw error;
-    return this.core.docOf(serial).accounts.find((a) => a.userName === userName) ?? current;
+    this.countFailure(serial, records, key, record, account, now);
+    throw refused();
   }
 
-  /** Opens a session for an authenticated account. */
-  createSession(serial: string, accountId: string): SessionState {
+  /** True when `account` is locked for at least one source address now. */
+  isLocked(serial: string, account: AccountState): boolean {
+    return account.lockedUntil > this.core.clock.now();
+  }
+
+  /** Opens a session for an authenticated account; 503 SessionLimitExceeded when the port or the account is full. */
+  createSession(serial: string, accountId: string): SessionState & { token: string } {
     return this.core.transact((txn) => {
       const d = txn.dpu(serial);
       const now = this.core.clock.now();
       d.sessions = d.sessions.filter((s) => now - s.lastUsed < SESSION_TIMEOUT_MS);
-      if (d.sessions.length >= MAX_SESSIONS) throw new ServiceError(503, "SessionLimitExceeded", [], "too many sessions; delete one first");
-      const session: SessionState = { id: String(d.nextId.session++), token: randomBytes(24).toString("hex"), accountId, lastUsed: now };
+      if (d.sessions.length >= MAX_SESSIONS) {
+        throw new ServiceError(503, "SessionLimitExceeded", [], `all ${MAX_SESSIONS} sessions of the port are in use; delete one, or use Basic authentication`);
+      }
+      if (d.sessions.filter((s) => s.accountId === accountId).length >= MAX_SESSIONS_PER_ACCOUNT) {
+        throw new ServiceError(503, "SessionLimitExceeded", [], `the account has its ${MAX_SESSIONS_PER_ACCOUNT} sessions in use; delete one, or use Basic authentication`);
+      }
+      const token = randomBytes(24).toString("hex");
+      const session: SessionState = { id: String(d.nextId.session++), tokenHash: tokenHash(token), accountId, lastUsed: now };
       d.sessions.push(session);
-      return { ...session };
+      return { ...session, token };
     });
   }
 
   /**
-   * The session of a token, if it is live. Use refreshes its idle time in memory only: a
-   * restart may expire a session a little early, which costs a client one login, while a
-   * write per request would cost every client throughput.
+   * The session of a token, if it is live (looked up by the token's SHA-256). Use refreshes
+   * its idle time in memory only: a restart may expire a session a little early, which costs
+   * a client one login, while a write per request would cost every client throughput.
    */
   sessionByToken(serial: string, token: string): SessionState | undefined {
     const d = this.core.docOf(serial);
-    const s = d.sessions.find((x) => x.token === token);
+    const hash = tokenHash(token);
+    const s = d.sessions.find((x) => x.tokenHash === hash);
     const now = this.core.clock.now();
     if (!s || now - s.lastUsed >= SESSION_TIMEOUT_MS) return undefined;
     s.lastUsed = now;
     return s;
+  }
+
+  /** The failure records of a port. */
+  private failuresOf(serial: string): Map<string, FailureRecord> {
+    let records = this.failures.get(serial);
+    if (!records) this.failures.set(serial, (records = new Map()));
+    return records;
+  }
+
+  /** Checks `password` against the account (or, for no account, against a record nothing matches: same time). */
+  private matches(serial: string, account: AccountState | undefined, password: string): boolean {
+    if (!account) {
+      verifyPassword(password, NO_ACCOUNT_RECORD);
+      return false;
+    }
+    const cacheKey = `${serial}\0${account.userName}`;
+    const digest = quickDigest(password);
+    const known = this.checked.get(cacheKey);
+    if (known && known.record === account.passwordHash && timingSafeEqual(known.digest, digest)) return true;
+    if (!verifyPassword(password, account.passwordHash)) return false;
+    this.checked.set(cacheKey, { record: account.passwordHash, digest });
+    return true;
+  }
+
+  /** Counts a failure of `key`; the threshold locks the pair and marks the account `Locked`. */
+  private countFailure(serial: string, records: Map<string, FailureRecord>, key: string, found: FailureRecord | undefined, account: AccountState | undefined, now: number): void {
+    const record = found ?? { failures: [], lockedUntil: 0 };
+    record.failures = record.failures.filter((t) => now - t < LOCKOUT.counterResetAfterMs);
+    record.failures.push(now);
+    records.delete(key); // re-inserted last: the map's order is the eviction order
+    records.set(key, record);
+    if (records.size > MAX_FAILURE_RECORDS) records.delete(records.keys().next().value as string);
+    if (record.failures.length < LOCKOUT.attempts) return;
+    record.failures = [];
+    record.lockedUntil = now + LOCKOUT.durationMs;
+    if (!account) return;
+    const until = record.lockedUntil;
+    this.core.transact((txn) => {
+      const a = txn.dpu(serial).accounts.find((x) => x.id === account.id);
+      if (a) a.lockedUntil = Math.max(a.lockedUntil, until);
+    });
   }
 
   /** Ends a session. */
@@ -97,11 +183,10 @@ export class Accounts {
       const account: AccountState = {
         id: userName,
         userName,
-        password,
+        passwordHash: hashPassword(password),
         roleId,
         passwordChangeRequired: false,
         enabled: spec.enabled === undefined ? true : requireBoolean("Enabled", spec.enabled),
-        failedLogins: 0,
         lockedUntil: 0,
       };
       d.accounts.push(account);
@@ -109,15 +194,26 @@ export class Accounts {
     });
   }
 
-  /** Changes an account; a new password clears PasswordChangeRequired. */
-  patchAccount(serial: string, id: string, patch: { password?: unknown; roleId?: unknown; enabled?: unknown; locked?: unknown }): void {
+  /**
+   * Changes an account; a new password clears PasswordChangeRequired and ends the account's
+   * sessions other than `keepSession` (as OpenBMC does: whoever held them knew the old password).
+   */
+  patchAccount(serial: string, id: string, patch: { password?: unknown; roleId?: unknown; enabled?: unknown; locked?: unknown }, keepSession?: string): void {
     this.core.transact((txn) => {
-      const account = txn.dpu(serial).accounts.find((a) => a.id === id);
+      const d = txn.dpu(serial);
+      const account = d.accounts.find((a) => a.id === id);
       if (!account) throw notFound("ManagerAccount", id);
-      if (patch.password !== undefined) changePassword(account, patch.password);
+      if (patch.password !== undefined) {
+        changePassword(account, patch.password);
+        d.sessions = d.sessions.filter((s) => s.accountId !== id || s.id === keepSession);
+      }
       if (patch.roleId !== undefined) account.roleId = requireEnum("RoleId", patch.roleId, ROLES) as RoleId;
       if (patch.enabled !== undefined) account.enabled = requireBoolean("Enabled", patch.enabled);
-      if (patch.locked !== undefined) unlock(account, patch.locked);
+      if (patch.locked !== undefined) {
+        unlock(account, patch.locked);
+        const records = this.failuresOf(serial);
+        for (const key of [...records.keys()]) if (key.startsWith(`${account.userName}\0`)) records.delete(key);
+      }
     });
   }
 
@@ -135,27 +231,13 @@ export class Accounts {
   }
 }
 
-function resetFailures(account: AccountState): undefined {
-  account.failedLogins = 0;
-  account.lockedUntil = 0;
-  return undefined;
-}
-
-function countFailure(account: AccountState, now: number, denied: (why: string) => ServiceError): ServiceError {
-  account.failedLogins++;
-  if (account.failedLogins < LOCKOUT.attempts) return denied("invalid user name or password");
-  account.lockedUntil = now + LOCKOUT.durationMs;
-  account.failedLogins = 0;
-  return denied(`invalid user name or password; account '${account.userName}' is now locked until ${new Date(account.lockedUntil).toISOString()}`);
-}
-
 /** A factory password must really change: setting the same one again does not clear the requirement. */
 function changePassword(account: AccountState, value: unknown): void {
   const password = checkPassword(value);
-  if (account.passwordChangeRequired && password === account.password) {
+  if (account.passwordChangeRequired && verifyPassword(password, account.passwordHash)) {
     throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
   }
-  account.password = password;
+  account.passwordHash = hashPassword(password);
   account.passwordChangeRequired = false;
 }
 
@@ -163,7 +245,6 @@ function changePassword(account: AccountState, value: unknown): void {
 function unlock(account: AccountState, value: unknown): void {
   if (requireBoolean("Locked", value)) throw new ServiceError(400, "PropertyValueNotInList", ["true", "Locked"], "Locked can only be cleared");
   account.lockedUntil = 0;
-  account.failedLogins = 0;
 }
 
 function checkPassword(value: unknown): string {
