@@ -24,6 +24,8 @@ export interface Account {
   username: string;
   /** The factory password (only the SmartNic claim uses it; a secret wherever it goes). */
   factoryPassword?: string;
+  /** Pairs and shares: the user name on the other DPU (secondary, consumer), whose port consents with the same password. */
+  peerUsername?: string;
 }
 
 /** One resource to declare. */
@@ -226,7 +228,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
   return out;
 }
 
-/** A pair waits for both DPUs to be ready; it acts through the primary's account. */
+/** A pair waits for both DPUs to be ready; it acts through the primary's account (and the secondary's, for its consent). */
 function pairDeclaration(wiring: Wiring, pair: ServicePairModel): ResourceDeclaration {
   const primary = wiring.nic(pair.primary);
   const secondary = wiring.nic(pair.secondary);
@@ -236,7 +238,7 @@ function pairDeclaration(wiring: Wiring, pair: ServicePairModel): ResourceDeclar
     name: names.pair(pair),
     pointer: pair.pointer,
     inputs: { name: pair.name, service: { ...service, config: service.config ?? {} }, primary: wiring.target(primary), secondary: wiring.target(secondary) },
-    account: wiring.account(primary),
+    account: { ...wiring.account(primary), peerUsername: wiring.account(secondary).username },
     dependsOn: [wiring.ready(primary), wiring.ready(secondary)],
   };
 }
@@ -259,7 +261,7 @@ function shareDeclarations(wiring: Wiring, share: AcceleratorShareModel): Resour
         source: wiring.target(source),
         consumer: wiring.target(consumer),
       },
-      account: wiring.account(source),
+      account: { ...wiring.account(source), peerUsername: wiring.account(consumer).username },
       dependsOn: [names.smartNic(source), names.smartNic(consumer)],
     },
   ];

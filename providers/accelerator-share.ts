@@ -1,17 +1,18 @@
 /**
  * `AcceleratorShare`: an FPGA in one host used by another host through their DPUs. It is
- * created on the source host's DPU port naming the consumer DPU by serial; the consumer
- * then presents an `fpga` host device. An accelerator has one consumer at a time, so a
+ * created on the source host's DPU port naming the consumer DPU by serial, with the
+ * consumer's consent asked for on the consumer's own port just before (an existing share
+ * is adopted without one); the consumer then presents an `fpga` host device. An accelerator has one consumer at a time, so a
  * new consumer replaces the share with the old one deleted first.
  */
 import type { AcceleratorShareInputs } from "../schemas/generated/accelerator-share-inputs";
-import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { connect, targetLabel } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, readMember, type LiveMember } from "./common/members";
+import { consentOf, createMember, memberLifecycle, readMember, type LiveMember, type PeerCredentials } from "./common/members";
 
-/** AcceleratorShare inputs: the kind schema's properties plus the source DPU's account credentials. */
-export interface AcceleratorShareArgs extends AcceleratorShareInputs, ManagementCredentials {}
+/** AcceleratorShare inputs: the kind schema's properties plus the source's account and the consumer's user name (the stack's password on both). */
+export interface AcceleratorShareArgs extends AcceleratorShareInputs, PeerCredentials {}
 
 /** AcceleratorShare outputs: the inputs plus where the consumer host sees the device. */
 export interface AcceleratorShareOutputs extends AcceleratorShareArgs {
@@ -59,10 +60,12 @@ async function takeOver(inputs: AcceleratorShareArgs): Promise<AcceleratorShareO
     }
     return outputsFrom(inputs, existing);
   }
+  // The consumer gives its consent on its own port, for exactly this share (new for every create).
+  const consent = await consentOf(inputs.consumer, inputs, inputs.source, { Purpose: "AcceleratorShareConsumer", ResourceId: inputs.name, Accelerator: inputs.accelerator });
   const member = await createMember(
     connection,
     "acceleratorShares",
-    { Id: inputs.name, Name: inputs.name, Accelerator: inputs.accelerator, Consumer: { Serial: inputs.consumer.serial } },
+    { Id: inputs.name, Name: inputs.name, Accelerator: inputs.accelerator, Consumer: { Serial: inputs.consumer.serial }, ConsentToken: consent },
     `sharing ${inputs.accelerator} with ${targetLabel(inputs.consumer)}`,
   );
   return outputsFrom(inputs, member);

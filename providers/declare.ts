@@ -69,13 +69,14 @@ export function declareResources(declarations: readonly ResourceDeclaration[], p
     const fromOutputs = Object.fromEntries(
       Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),
     );
-    const { username, factoryPassword } = declaration.account;
+    const { username, factoryPassword, peerUsername } = declaration.account;
     const args = {
       ...declaration.inputs,
       ...fromOutputs,
       username,
       password: secretPassword,
       ...(factoryPassword === undefined ? {} : { factoryPassword: pulumi.secret(factoryPassword) }),
+      ...(peerUsername === undefined ? {} : { peerUsername }),
     };
     const resource = new CLASSES[declaration.kind](declaration.name, args, { ...(parent ? { parent } : opts), dependsOn: declaration.dependsOn.map(find) });
     byName.set(declaration.name, resource);

@@ -1,17 +1,19 @@
 /**
  * `ServicePair`: a service protected by fault tolerance across two DPUs, created on the
- * primary's port and naming the secondary by serial. A failed primary makes the
+ * primary's port and naming the secondary by serial, with the secondary's consent asked
+ * for on the secondary's own port just before (an existing pair is adopted without one;
+ * a new secondary, size or type replaces the pair, so it is consented to anew). A failed primary makes the
  * secondary active and the pair unprotected; that shows as drift on refresh, and the
  * next update moves the active side back to the primary, which restores protection.
  */
 import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs";
-import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { connect, targetLabel } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember } from "./common/members";
+import { consentOf, createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember, type PeerCredentials } from "./common/members";
 
-/** ServicePair inputs: the kind schema's properties plus the primary's account credentials. */
-export interface ServicePairArgs extends ServicePairInputs, ManagementCredentials {}
+/** ServicePair inputs: the kind schema's properties plus the primary's account and the secondary's user name (the stack's password on both). */
+export interface ServicePairArgs extends ServicePairInputs, PeerCredentials {}
 
 /** ServicePair outputs: the inputs plus which side serves and whether the pair is protected. */
 export interface ServicePairOutputs extends ServicePairArgs {
@@ -70,6 +72,14 @@ async function takeOver(inputs: ServicePairArgs): Promise<ServicePairOutputs> {
     }
     return outputsFrom(inputs, await converge(connection, existing, inputs));
   }
+  // The secondary gives its consent on its own port, for exactly this pair (new for every create).
+  const consent = await consentOf(inputs.secondary, inputs, inputs.primary, {
+    Purpose: "ServicePairSecondary",
+    ResourceId: inputs.name,
+    ServiceType: inputs.service.type,
+    Cores: inputs.service.cores,
+    MemoryGiB: inputs.service.memoryGiB,
+  });
   const member = await createMember(
     connection,
     "servicePairs",
@@ -82,6 +92,7 @@ async function takeOver(inputs: ServicePairArgs): Promise<ServicePairOutputs> {
       MemoryGiB: inputs.service.memoryGiB,
       Config: inputs.service.config ?? {},
       Secondary: { Serial: inputs.secondary.serial },
+      ConsentToken: consent,
     },
     `deploying the ${inputs.service.type} pair '${inputs.name}'`,
   );

@@ -16,8 +16,12 @@ export interface ManagementCredentials {
   password: string;
 }
 
-/** Input properties that carry credentials: validated by the providers, not by the kind schemas. */
-export const CREDENTIAL_KEYS = ["username", "password", "factoryPassword"] as const;
+/**
+ * Input properties that carry credentials: validated by the providers, not by the kind
+ * schemas. `peerUsername` is the account on the other DPU of a cross-DPU kind (a pair's
+ * secondary, a share's consumer), whose port gives its consent.
+ */
+export const CREDENTIAL_KEYS = ["username", "password", "factoryPassword", "peerUsername"] as const;
 
 /** A connected DPU: its client and where everything is on its port. */
 export interface DpuConnection {

@@ -6,7 +6,7 @@
  */
 import type { DpuTarget, Service } from "../../schemas/generated/common";
 import { asRecord, fromRecentSnapshot, RedfishError } from "../redfish";
-import { connect, findMember, followTask, oemCollection, type DpuConnection, type ManagementCredentials, type Resumable } from "./dpu";
+import { connect, findMember, followTask, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials, type Resumable } from "./dpu";
 
 /** The collections that hold named members. */
 export type MemberCollection = "services" | "hostDevices" | "servicePairs" | "acceleratorShares";
@@ -55,6 +55,40 @@ export async function createMember(
   const member = asMember(task ? task.result : created.body, body.Id) ?? (await readMember(connection, collection, body.Id));
   if (!member) throw new Error(`${what} on ${connection.label}: the port accepted it but does not list '${body.Id}'`);
   return member;
+}
+
+/** The credentials of a cross-DPU kind: its home DPU's account, and the user name on the other DPU (same password; the home user name when absent). */
+export interface PeerCredentials extends ManagementCredentials {
+  /** The account on the other DPU (a pair's secondary, a share's consumer): vendors differ in their factory user. */
+  peerUsername?: string;
+}
+
+/** What another DPU consents to (the body of its `Oem/SmartFleet/Consents` POST, without the requester). */
+export type ConsentRequest =
+  | { Purpose: "ServicePairSecondary"; ResourceId: string; ServiceType: string; Cores: number; MemoryGiB: number }
+  | { Purpose: "AcceleratorShareConsumer"; ResourceId: string; Accelerator: string };
+
+/**
+ * The consent of `peer` (a pair's secondary, a share's consumer) to the member `request`
+ * describes, which the port of `requester` is about to create: asked on the peer's own
+ * port with its credentials (its own user name, `peerUsername`; every claimed DPU has the
+ * stack's management password).
+ * Answers the token to send as `ConsentToken` with the create; it is bound to exactly
+ * that request, short-lived and accepted once, so it is asked for right before the create.
+ */
+export async function consentOf(peer: DpuTarget, credentials: PeerCredentials, requester: DpuTarget, request: ConsentRequest): Promise<string> {
+  const connection = await connect(peer, { username: credentials.peerUsername ?? credentials.username, password: credentials.password });
+  // `Consents` sits next to the OEM collections under `Oem/SmartFleet` (the service root does not link it).
+  const uri = oemCollection(connection, "servicePairs").replace(/\/[^/]+$/, "/Consents");
+  let answer;
+  try {
+    answer = await connection.client.post(uri, { ...request, Requester: { Serial: requester.serial } });
+  } catch (error) {
+    throw new Error(`asking ${connection.label} to consent to ${request.Purpose} '${request.ResourceId}' of ${targetLabel(requester)}: ${(error as Error).message}`, { cause: error });
+  }
+  const token = asRecord(answer.body).Token;
+  if (typeof token !== "string" || token === "") throw new Error(`${connection.label} answered the consent for '${request.ResourceId}' without a Token`);
+  return token;
 }
 
 /** PATCHes only the properties of `wanted` that differ from the member; returns it as read back. */
