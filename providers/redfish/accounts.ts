@@ -5,8 +5,22 @@
  */
 
 import { RedfishClient, type ClientOptions } from "./client";
+import { systemClock } from "./clock";
 import { RedfishError } from "./errors";
 import { asRecord, linkOf, SERVICE_ROOT } from "./odata";
+
+/** How long a port's lockout is assumed to last when both passwords are refused (the emulator's and a common BMC default). */
+export const DEFAULT_LOCKOUT_WAIT_MS = 60_000;
+
+/** Options of a claim: the client's, plus how long to wait out a possible lockout. */
+export interface ClaimOptions extends ClientOptions {
+  /**
+   * When both passwords are refused, the claim waits this long (the port's
+   * `AccountLockoutDuration`) and tries once more, if the operation timeout leaves room for
+   * it: a port answers a locked account exactly like a wrong password. 0 never waits.
+   */
+  lockoutWaitMs?: number;
+}
 
 /**
  * Takes over a DPU's management account: if `newPassword` already works the account is
@@ -16,6 +30,11 @@ import { asRecord, linkOf, SERVICE_ROOT } from "./odata";
  * Tries `newPassword` first so that re-running a claim never spends a failed login
  * against the lockout counter on an account already claimed.
  *
+ * When the port refuses both passwords it may have locked the account for this client's
+ * address after failed logins (ours or someone else's from the same address): the claim
+ * logs that, waits `lockoutWaitMs` when the operation timeout leaves room, and tries once
+ * more (two rounds make four failed logins at most, under the usual threshold of five).
+ *
  * `claimed`, when given, is the caller's client for `newPassword` (the pooled one): it
  * makes both logins with the new password and keeps its session for the calls that
  * follow the claim. Without it a client is opened and closed here.
@@ -24,40 +43,58 @@ export async function claimAccount(
   ep: { url: string; caPem: string; username: string },
   factoryPassword: string,
   newPassword: string,
-  opts: ClientOptions = {},
+  opts: ClaimOptions = {},
   claimed?: RedfishClient,
 ): Promise<"rotated" | "already-claimed"> {
   const client = claimed ?? RedfishClient.open({ ...ep, password: newPassword }, opts);
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => undefined);
+  const wait = opts.lockoutWaitMs ?? DEFAULT_LOCKOUT_WAIT_MS;
+  const deadline = clock.now() + (opts.operationTimeoutMs ?? 900_000);
   try {
-    if ((await logsIn(client)) && !(await client.passwordChangeRequiredFor())) return "already-claimed";
-    // A session that must change its password can do nothing else.
-    await client.logout();
-    await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts);
-    await client.login();
-    return "rotated";
+    for (let round = 0; ; round++) {
+      if ((await logsIn(client)) && !(await client.passwordChangeRequiredFor())) return "already-claimed";
+      // A session that must change its password can do nothing else.
+      await client.logout();
+      if (await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts)) {
+        await client.login();
+        return "rotated";
+      }
+      const room = deadline - clock.now();
+      const waited = round > 0 ? ` (also after waiting ${Math.round(wait / 1000)} s for a lockout to pass)` : "";
+      if (round > 0 || wait <= 0 || room <= wait) {
+        const noWait = round === 0 && wait > 0 ? ` (not waiting ${Math.round(wait / 1000)} s for a lockout to pass: the operation timeout leaves ${Math.max(0, Math.round(room / 1000))} s)` : "";
+        throw new RedfishError(
+          `neither the configured nor the factory password is accepted for '${ep.username}'${waited}${noWait}; either both are wrong, or failed logins from this address keep the account locked (a port answers both alike)`,
+          { uri: "/redfish/v1/SessionService/Sessions", endpoint: client.endpoint, status: 401 },
+        );
+      }
+      log(
+        `${client.endpoint}: neither the configured nor the factory password is accepted for '${ep.username}'; the port may have locked the account for this address after failed logins, so waiting ${Math.round(wait / 1000)} s (its lockout duration) before one more try`,
+      );
+      await clock.sleep(wait);
+    }
   } finally {
     if (!claimed) await client.close();
   }
 }
 
-/** Sets `newPassword` through a session of the factory password, which is always logged out again. */
+/**
+ * Sets `newPassword` through a login with the factory password, which is always logged out
+ * again; false when the factory password is refused.
+ */
 async function rotateWithFactoryPassword(
   ep: { url: string; caPem: string; username: string },
   factoryPassword: string,
   newPassword: string,
   opts: ClientOptions,
-): Promise<void> {
+): Promise<boolean> {
   const factory = RedfishClient.open({ ...ep, password: factoryPassword }, opts);
   try {
-    if (!(await logsIn(factory))) {
-      throw new RedfishError(`neither the configured nor the factory password is accepted for '${ep.username}'`, {
-        uri: "/redfish/v1/SessionService/Sessions",
-        endpoint: factory.endpoint,
-        status: 401,
-      });
-    }
+    if (!(await logsIn(factory))) return false;
     const accountUri = (await factory.passwordChangeRequiredFor()) ?? (await findAccount(factory, ep.username));
     await factory.patch(accountUri, { Password: newPassword });
+    return true;
   } finally {
     await factory.close();
   }

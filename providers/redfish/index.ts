@@ -11,7 +11,7 @@
 export * from "./errors";
 export * from "./clock";
 export * from "./client";
-export { claimAccount } from "./accounts";
+export { claimAccount, DEFAULT_LOCKOUT_WAIT_MS, type ClaimOptions } from "./accounts";
 export { TaskFailedError, taskReference, type Task, type TaskState, type WaitOptions } from "./tasks";
 export { asRecord, linkOf } from "./odata";
 export * from "./navigate";

@@ -100,18 +100,39 @@ export class Sessions {
       idempotent: false,
       deadline,
     });
-    if (isSessionLimit(res)) {
-      // Every session slot is taken (sessions leaked by killed processes expire only
-      // after idling): Basic auth on each request still works and takes no slot.
-      this.port.log(`${this.port.endpoint}: no session slot left for '${username}'; using Basic authentication`);
-      this.session = { header: { name: "Authorization", value: basicAuthorization(this.account) }, uri: undefined, passwordChangeUri: undefined };
-      return this.session;
-    }
+    if (isSessionLimit(res)) return (this.session = await this.basicSession(res, sessionsUri, deadline));
     if (res.status !== 200 && res.status !== 201) {
       throw this.port.errorFrom(res, "POST", sessionsUri, `login as '${username}' refused`);
     }
     this.session = this.tokenSession(res, sessionsUri);
     return this.session;
+  }
+
+  /**
+   * Every session slot is taken (by sessions leaked by killed processes, which expire only
+   * after idling, or by someone filling the table): Basic authentication on each request
+   * still works and takes no slot. One read checks the credentials and finds out whether
+   * the password must change first — the login answer that would have said so never came —
+   * so a claim can change it over Basic authentication too (DSP0266 allows the PATCH of the
+   * account's password while PasswordChangeRequired).
+   */
+  private async basicSession(full: RawResponse, sessionsUri: string, deadline: number): Promise<Session> {
+    const { username } = this.account;
+    const limit = parseRedfishError(full.body).message;
+    const header = { name: "Authorization" as const, value: basicAuthorization(this.account) };
+    const probeUri = linkOf((await this.port.serviceRoot()).AccountService) ?? `${SERVICE_ROOT}/AccountService`;
+    const probe = await this.port.sendUnauthenticated("GET", probeUri, { headers: { Authorization: header.value }, idempotent: true, deadline });
+    if (probe.status === 401) {
+      throw this.port.errorFrom(probe, "GET", probeUri, `the port's sessions are full (SessionLimitExceeded${limit ? `: ${limit}` : ""}) and Basic authentication as '${username}' was refused too`);
+    }
+    const change = parseRedfishError(probe.body).extendedInfo.find((m) => m.MessageId?.endsWith("PasswordChangeRequired"));
+    if (probe.status === 403 && !change) {
+      throw this.port.errorFrom(probe, "GET", probeUri, `the port's sessions are full (SessionLimitExceeded) and Basic authentication as '${username}' may not read the AccountService`);
+    }
+    this.port.log(
+      `${this.port.endpoint}: the port's sessions are full (SessionLimitExceeded${limit ? `: ${limit}` : ""}); using Basic authentication as '${username}' on each request instead of a session (POST ${sessionsUri})`,
+    );
+    return { header, uri: undefined, passwordChangeUri: change?.MessageArgs?.[0] };
   }
 
   /** The session a successful login answered, noting whether its password must change first. */

@@ -1,6 +1,7 @@
 /** Claiming a DPU's management account (`accounts.ts`): factory password rotated once, then already claimed. */
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { claimAccount, InstantClock, RedfishError } from "../../providers/redfish";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { claimAccount, InstantClock, RedfishError, type ClientClock } from "../../providers/redfish";
+import { request, startTestFleet, type TestFleet } from "../emulator/helpers";
 import { basicPort, makePki, redfishError, SESSIONS, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 let pki: TestPki;
@@ -69,11 +70,61 @@ describe("claiming an account", () => {
 
   it("fails if neither the managed nor the factory password is accepted", async () => {
     server = await startScriptedServer(pki, basicPort({ passwords: { root: "someone-elses" } }));
-    const err = (await claimAccount({ url: server.url, caPem: pki.caPem, username: "root" }, "0penBmc", NEW).catch((e: unknown) => e)) as RedfishError;
+    const clock = new InstantClock();
+    const err = (await claimAccount({ url: server.url, caPem: pki.caPem, username: "root" }, "0penBmc", NEW, { clock }).catch((e: unknown) => e)) as RedfishError;
     expect(err).toBeInstanceOf(RedfishError);
+    // A lockout answers like a wrong password: one wait of the lockout duration, one more round, then the error says so.
+    expect(clock.sleeps).toEqual([60_000]);
+    expect(err.message).toMatch(/also after waiting 60 s for a lockout to pass.*locked/);
     expect(err.status).toBe(401);
     expect(err.message).toContain(server.url);
     expect(err.message).not.toContain(NEW);
     expect(err.message).not.toContain("0penBmc");
+  });
+});
+
+describe("claiming an account on the emulated port when its sessions are full or its logins locked", () => {
+  const NEW = "n3w-Managed-Pass";
+  let fleet: TestFleet;
+  beforeAll(async () => {
+    fleet = await startTestFleet();
+  });
+  afterAll(() => fleet.emu.stop());
+
+  /** The client's clock is the emulator's: waiting on it moves simulated time. */
+  const clientClock = (): ClientClock & { sleeps: number[] } => {
+    const sleeps: number[] = [];
+    return {
+      sleeps,
+      now: () => fleet.clock.now(),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await fleet.advance(ms);
+      },
+    };
+  };
+  const login = (serial: string, user: string, password: string) =>
+    request(fleet.emu.caPem, `${fleet.url(serial)}/redfish/v1/SessionService/Sessions`, { method: "POST", body: { UserName: user, Password: password } });
+
+  it("falls back to Basic authentication, says the sessions are full, and still changes the factory password", async () => {
+    for (let i = 0; i < 70 && (await login("AMD1", "admin", "N0tSecret")).status === 201; i++);
+    const lines: string[] = [];
+    const ep = { url: fleet.url("AMD1"), caPem: fleet.emu.caPem, username: "admin" };
+    await expect(claimAccount(ep, "N0tSecret", NEW, { log: (l) => lines.push(l) })).resolves.toBe("rotated");
+    expect(lines.join("\n")).toMatch(/the port's sessions are full \(SessionLimitExceeded.*Basic authentication as 'admin'/);
+    expect(lines.join("\n")).not.toContain("N0tSecret");
+  });
+
+  it("waits out a lockout of its own address (bounded by the operation timeout), then claims", async () => {
+    for (let i = 0; i < 5; i++) expect((await login("NV1", "root", `wrong-${i}`)).status).toBe(401);
+    const ep = { url: fleet.url("NV1"), caPem: fleet.emu.caPem, username: "root" };
+    // Not enough operation time left to wait the lockout out: fails at once, saying why.
+    const short = claimAccount(ep, "0penBmc", NEW, { clock: clientClock(), operationTimeoutMs: 30_000, lockoutWaitMs: 60_000 });
+    await expect(short).rejects.toThrow(/neither the configured nor the factory password.*not waiting 60 s for a lockout to pass.*locked/);
+    const lines: string[] = [];
+    const clock = clientClock();
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock, log: (l) => lines.push(l), lockoutWaitMs: 60_000 })).resolves.toBe("rotated");
+    expect(clock.sleeps).toEqual([60_000]);
+    expect(lines.join("\n")).toMatch(/may have locked the account for this address.*waiting 60 s/);
   });
 });

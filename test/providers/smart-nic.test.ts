@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
+import { request } from "../emulator/helpers";
 import { admin, dump, MANAGED_PASSWORD, smartNicArgs, startFleet, type Fleet } from "../support/provider-harness";
+
+/** The status a Basic-authenticated GET of the service's Systems answers for `user:password` on `serial`. */
+async function basicStatus(fleet: Fleet, serial: string, user: string, password: string): Promise<number> {
+  const url = fleet.emulator.endpoints.dpus.find((d) => d.serial === serial)?.url;
+  return (await request(fleet.emulator.caPem, `${url}/redfish/v1/Systems`, { auth: [user, password] })).status;
+}
 
 describe("SmartNic provider against the emulated fleet", () => {
   let fleet: Fleet;
@@ -25,7 +32,7 @@ describe("SmartNic provider against the emulated fleet", () => {
     expect(claimed.claim).toBe("rotated");
     const state = await dump(fleet, "NV1");
     const root = state.accounts.find((a) => a.userName === "root");
-    expect(root?.password).toBe(MANAGED_PASSWORD);
+    expect(await basicStatus(fleet, "NV1", "root", MANAGED_PASSWORD)).toBe(200);
     expect(root?.passwordChangeRequired).toBe(false);
     expect(state.bios).toMatchObject({ mode: "dpu", hostPrivilege: "restricted" });
   });
@@ -87,6 +94,31 @@ describe("SmartNic provider against the emulated fleet", () => {
     await smartNic.delete("NV1", claimed);
     const state = await dump(fleet, "NV1");
     expect(state.bios.mode).toBe("dpu");
-    expect(state.accounts.find((a) => a.userName === "root")?.password).toBe(MANAGED_PASSWORD);
+    expect(state.accounts.find((a) => a.userName === "root")?.passwordChangeRequired).toBe(false);
+    expect(await basicStatus(fleet, "NV1", "root", MANAGED_PASSWORD)).toBe(200);
+  });
+
+  it("claims a DPU whose session slots someone filled with the factory password, and the DPU then works", async () => {
+    const url = fleet.emulator.endpoints.dpus.find((d) => d.serial === "IPU1")?.url;
+    let filled = 0;
+    for (let i = 0; i < 70; i++) {
+      const r = await request(fleet.emulator.caPem, `${url}/redfish/v1/SessionService/Sessions`, { method: "POST", body: { UserName: "admin", Password: "1ntelIpu" } });
+      if (r.status !== 201) {
+        expect(r.status).toBe(503);
+        expect(r.body.error["@Message.ExtendedInfo"][0].MessageId).toMatch(/SessionLimitExceeded$/);
+        break;
+      }
+      filled++;
+    }
+    const result = await smartNic.create(smartNicArgs(fleet.inventory, "h4"));
+    expect((result.outs as SmartNicOutputs).claim).toBe("rotated");
+    console.log(`session table: ${filled} sessions opened with the factory password before SessionLimitExceeded; claim: ${(result.outs as SmartNicOutputs).claim}`);
+    // up works afterwards: the DPU reads and converges with the managed password, and a re-run adopts it.
+    const read = await smartNic.read("IPU1", result.outs as SmartNicOutputs);
+    expect((read.props as SmartNicOutputs).mode).toBe("dpu");
+    expect(((await smartNic.create(smartNicArgs(fleet.inventory, "h4"))).outs as SmartNicOutputs).claim).toBe("already-claimed");
+    expect(await basicStatus(fleet, "IPU1", "admin", MANAGED_PASSWORD)).toBe(200);
+    // The password change ended the sessions opened with the factory password.
+    expect((await dump(fleet, "IPU1") as unknown as { sessions: Array<{ accountId: string }> }).sessions.length).toBeLessThanOrEqual(1);
   });
 });
