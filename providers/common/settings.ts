@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import { watchEngine } from "./engine-watch";
 
 /** What every provider call uses. */
 export interface ProviderSettings {
@@ -60,8 +61,12 @@ export function settingsFromConfig(config: pulumi.dynamic.Config): ProviderSetti
   };
 }
 
-/** `configure` of every kind: reads the stack configuration once per provider process. */
+/**
+ * `configure` of every kind: reads the stack configuration once per provider process, and
+ * makes the process end when the engine that started it is gone (`engine-watch.ts`).
+ */
 export async function configureFromPulumi(request: pulumi.dynamic.ConfigureRequest): Promise<void> {
+  watchEngine();
   setProviderSettings(settingsFromConfig(request.config));
 }
 
