@@ -9,6 +9,7 @@ import {
   countFleet,
   drift,
   editStackFile,
+  findSessionToken,
   endpointsFileOf,
   fleetState,
   LAB_COUNTS,
@@ -66,8 +67,9 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
       const dpu = hw.of(ref);
       expect(dpu.bios, ref).toMatchObject({ mode: "dpu", hostPrivilege: "restricted" });
       expect(dpu.dpuOs, ref).toMatchObject({ image: "esxi-arm", version: "8.0.3", state: "Enabled", hostname: ref.replace("/", "-") });
-      const claimed = dpu.accounts.find((a) => a.password === project.managementPassword);
-      expect(claimed?.passwordChangeRequired, `${ref} claimed with the management password`).toBe(false);
+      // The emulator keeps only password hashes: the management password must log in.
+      expect(dpu.accounts.every((a) => !a.passwordChangeRequired), `${ref} claimed`).toBe(true);
+      expect((await redfishGet(emulator, serial(ref), "/redfish/v1/Systems", project.managementPassword)).status, `${ref} claimed with the management password`).toBe(200);
       expect(dpu.services.map((s) => s.state), ref).toEqual(dpu.services.map(() => "Enabled"));
     }
     expect(hw.of("esx-01/nic1").dpuOs).toMatchObject({ ntpServers: ["ntp.lab"], cluster: "east" });
@@ -123,6 +125,8 @@ describe("the lab stack through pulumi up, refresh and destroy", () => {
         const at = text.indexOf(secret);
         expect(at, `state holds a secret: ${text.slice(Math.max(0, at - 300), at + 40)}`).toBe(-1);
       }
+      // No token of a session seen during up (the emulator shows their SHA-256 fingerprints).
+      expect(findSessionToken(text, sessionTokens)).toBeUndefined();
       // Session tokens are 48 hex digits; none may appear, whichever session made them.
       expect(text).not.toMatch(/(?<![0-9a-f])[0-9a-f]{48}(?![0-9a-f])/);
     }

@@ -6,7 +6,7 @@
  * really holds.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
@@ -307,14 +307,17 @@ export async function redfishGet(emulator: RunningEmulator, serial: string, rout
 }
 
 /**
- * Runs `work` while collecting the token of every management session the fleet opens
- * (polling the state dumps), so a test can prove none of them reached Pulumi's state.
+ * Runs `work` while collecting the fingerprint (SHA-256 hex of the token: the emulator
+ * stores and shows no token) of every management session the fleet opens (polling the
+ * state dumps), so a test can prove with `findSessionToken` that none reached Pulumi's state.
  */
 export async function watchSessionTokens<T>(access: AdminAccess, tokens: Set<string>, work: () => Promise<T>): Promise<T> {
   let running = true;
   const poll = (async () => {
     while (running) {
-      for (const state of Object.values(await fleetState(access))) for (const s of state.sessions) tokens.add(s.token);
+      for (const state of Object.values(await fleetState(access))) {
+        for (const s of state.sessions as unknown as Array<{ fingerprint?: string }>) if (s.fingerprint) tokens.add(s.fingerprint);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
@@ -324,6 +327,14 @@ export async function watchSessionTokens<T>(access: AdminAccess, tokens: Set<str
     running = false;
     await poll;
   }
+}
+
+/** A token-shaped string in `text` whose SHA-256 is one of `fingerprints` (a session token that leaked), else undefined. */
+export function findSessionToken(text: string, fingerprints: ReadonlySet<string>): string | undefined {
+  for (const [candidate] of text.matchAll(/[A-Za-z0-9+/=_-]{16,}/g)) {
+    if (fingerprints.has(createHash("sha256").update(candidate).digest("hex"))) return candidate;
+  }
+  return undefined;
 }
 
 /** Runs the sandbox's `pulumi` CLI in the project copy; resolves to stdout, rejects with stderr on a non-zero exit. */
