@@ -31,9 +31,13 @@ export type FleetSmartNic = Omit<Smartnic, "management" | "factoryState"> & {
 };
 
 /** A host as written: `accelerators` defaults to none. */
-export type FleetHost = Omit<Host, "accelerators" | "smartnics"> & {
+export type FleetHost = Omit<Host, "accelerators" | "smartnics" | "labels" | "workloads"> & {
   /** Accelerators (FPGAs). */
   accelerators?: Accelerator[];
+  /** Labels (rack, site, ...); none by default. */
+  labels?: Host["labels"];
+  /** Workloads on the host; none by default. */
+  workloads?: Partial<Host["workloads"]>;
   /** DPUs. */
   smartnics: FleetSmartNic[];
 };
@@ -149,6 +153,8 @@ function withDefaults(fleet: FleetInventory): ValidFleet {
     hosts: copy.hosts.map((host) => ({
       ...host,
       accelerators: host.accelerators ?? [],
+      labels: host.labels ?? {},
+      workloads: { count: 0, evacuationSeconds: 30, ...host.workloads },
       smartnics: host.smartnics.map((nic) => ({
         ...nic,
         management: { ...nic.management, port: nic.management.port ?? 8443 },

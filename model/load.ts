@@ -20,6 +20,7 @@ import type {
   Stack,
   StackMaintenance,
   StackPolicy,
+  StackRollout,
 } from "../schemas/generated/stack";
 import { childPointer, parentPointer, pointer, type SourceIndex, type SourceLocation } from "../schemas/source-index";
 import { guardUnexpected, schemaPath, validateValue } from "../schemas/validate";
@@ -489,7 +490,7 @@ export type SmartnicDocument = Omit<WithDefaults<SmartnicSpec, "mode" | "hostPri
  * every property with a schema default may be left out, and `inventory` too when the
  * inventory document is given alongside (`loadStackDocuments`). A `Stack` is one.
  */
-export type StackDocument = Omit<Stack, "inventory" | "hosts" | "servicePairs" | "acceleratorShares" | "components" | "maintenance" | "policy"> & {
+export type StackDocument = Omit<Stack, "inventory" | "hosts" | "servicePairs" | "acceleratorShares" | "components" | "maintenance" | "rollout" | "policy"> & {
   /** The inventory file; not read by `loadStackDocuments`, which is given the inventory. */
   inventory?: string;
   /** Hosts of the inventory this stack manages, by inventory name. */
@@ -502,6 +503,8 @@ export type StackDocument = Omit<Stack, "inventory" | "hosts" | "servicePairs" |
   components?: WithDefaults<ComponentUse, "with">[];
   /** What disruption applying the stack may cause. */
   maintenance?: Partial<StackMaintenance>;
+  /** How disruptive changes roll over the fleet. */
+  rollout?: Partial<StackRollout>;
   /** Policy settings for this stack. */
   policy?: Partial<StackPolicy>;
 };

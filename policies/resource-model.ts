@@ -19,6 +19,7 @@ import { schemaPath, validateValue } from "../schemas/validate";
 import type { StackError } from "../schemas/diagnostics";
 import { kindOfType, kindRow, type ResourceKind } from "../schemas/kinds";
 import type { HostModel } from "../model/load";
+import { DEFAULT_ROLLOUT } from "../model/rollout";
 import type { PolicyModel, PolicySmartNic } from "./rule";
 
 
@@ -108,6 +109,7 @@ export function modelFromResources(resources: ResourceInputs[], stackName = "pul
     acceleratorShares: {},
     components: [],
     maintenance: { allowHostPowerCycle: false },
+    rollout: DEFAULT_ROLLOUT,
     policy: { disable: [] },
   };
   const hosts = new Map<string, HostModel>();
@@ -123,7 +125,7 @@ export function modelFromResources(resources: ResourceInputs[], stackName = "pul
       name: inputs.name,
       pointer: hostPointer,
       spec: stack.hosts[inputs.name],
-      hardware: { name: inputs.name, serial: inputs.serial, vendor: inputs.vendor, model: inputs.model, cpus: inputs.cpus, memoryGiB: inputs.memoryGiB, accelerators: [] },
+      hardware: { name: inputs.name, serial: inputs.serial, vendor: inputs.vendor, model: inputs.model, cpus: inputs.cpus, memoryGiB: inputs.memoryGiB, accelerators: [], labels: {}, workloads: { count: 0, evacuationSeconds: 30 } },
       smartnics: [],
     });
   }

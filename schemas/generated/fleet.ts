@@ -54,6 +54,18 @@ export interface Host {
   /** Host memory in GiB. */
   memoryGiB: number;
   /**
+   * Where the host is and what it belongs to (rack, site, ...): rollouts may group by a label (rollout.groupBy: label:<key>).
+   *
+   * @default {}
+   */
+  labels: Record<string, string>;
+  /**
+   * The workloads (VMs) the host carries, for the emulated fleet: entering maintenance evacuates them; disrupting a host that still runs them is an outage.
+   *
+   * @default {}
+   */
+  workloads: HostWorkloads;
+  /**
    * Accelerators (FPGAs) in the host that can be shared with other hosts through the DPUs.
    *
    * @default []
@@ -65,6 +77,26 @@ export interface Host {
 
 /** Server vendor. */
 export type HostVendor = "dell" | "hpe" | "lenovo" | "other";
+
+/**
+ * The workloads (VMs) the host carries, for the emulated fleet: entering maintenance evacuates them; disrupting a host that still runs them is an outage.
+ *
+ * @default {}
+ */
+export interface HostWorkloads {
+  /**
+   * How many workloads run on the host.
+   *
+   * @default 0
+   */
+  count: number;
+  /**
+   * How long evacuating them takes.
+   *
+   * @default 30
+   */
+  evacuationSeconds: number;
+}
 
 /** An accelerator card in a host slot. */
 export interface Accelerator {

@@ -43,6 +43,12 @@ export interface Stack {
    */
   maintenance: StackMaintenance;
   /**
+   * How a change that disrupts hosts (a DPU reboot, a host power cycle, a host OS install) rolls over the fleet. Without it: one host at a time per cluster.
+   *
+   * @default {}
+   */
+  rollout: StackRollout;
+  /**
    * Policy settings for this stack.
    *
    * @default {}
@@ -73,6 +79,49 @@ export interface StackMaintenance {
    */
   allowHostPowerCycle: boolean;
 }
+
+/**
+ * How a change that disrupts hosts (a DPU reboot, a host power cycle, a host OS install) rolls over the fleet. Without it: one host at a time per cluster.
+ *
+ * @default {}
+ */
+export interface StackRollout {
+  /**
+   * Hosts disrupted at once per group: a count, or a percentage of the group's hosts ("10%"; rounded down, at least 1).
+   *
+   * @default 1
+   */
+  maxUnavailable: number | string;
+  /**
+   * What a group is: cluster (the DPU OS cluster of a host's DPUs), host (every host alone), fleet (all hosts together) or label:<key> (the inventory's host label).
+   *
+   * @default "cluster"
+   */
+  groupBy: string;
+  /**
+   * The first N hosts of each group go alone; the others start only after those passed the health gate.
+   *
+   * @default 0
+   */
+  canary: number;
+  /** @default {} */
+  hostMaintenance: HostMaintenance;
+  /** @default {} */
+  healthGate: HealthGate;
+  /**
+   * What a failed health gate does: halt (no further host of that group starts) or continue.
+   *
+   * @default "halt"
+   */
+  onFailure: StackRolloutOnFailure;
+}
+
+/**
+ * What a failed health gate does: halt (no further host of that group starts) or continue.
+ *
+ * @default "halt"
+ */
+export type StackRolloutOnFailure = "halt" | "continue";
 
 /**
  * Policy settings for this stack.
@@ -216,4 +265,41 @@ export interface RuleWaiver {
   rule: string;
   /** Why the rule does not apply here (at least 10 characters that are not spaces; shown in every report). */
   reason: string;
+}
+
+/** How a host enters maintenance (its workloads evacuated) before a disruption and leaves it after. */
+export interface HostMaintenance {
+  /**
+   * none (hosts are disrupted as they are), redfish (the host's maintenance action on its DPU's port) or command (the enter and exit commands).
+   *
+   * @default "none"
+   */
+  mode: HostMaintenanceMode;
+  /** For mode command: run by the shell with SMARTFLEET_HOST and SMARTFLEET_SERIAL set; exit status 0 means the host is in maintenance (e.g. govc host.maintenance.enter). */
+  enter?: string;
+  /** For mode command: takes the host out of maintenance. */
+  exit?: string;
+}
+
+/**
+ * none (hosts are disrupted as they are), redfish (the host's maintenance action on its DPU's port) or command (the enter and exit commands).
+ *
+ * @default "none"
+ */
+export type HostMaintenanceMode = "none" | "redfish" | "command";
+
+/** What a host must show after its operations before the rollout goes on: its DPU OS and services Enabled, its service pairs protected. */
+export interface HealthGate {
+  /**
+   * Seconds to wait after the operations before checking.
+   *
+   * @default 30
+   */
+  settleSeconds: number;
+  /**
+   * Seconds the host has to become healthy before the gate fails.
+   *
+   * @default 600
+   */
+  timeoutSeconds: number;
 }
