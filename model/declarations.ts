@@ -9,6 +9,7 @@
 import type { DpuTarget } from "../schemas/generated/common";
 import type { InputsByKind, ResourceKind } from "../schemas/kinds";
 import type { AcceleratorShareModel, HostModel, LoadedStack, ServicePairModel, SmartNicModel } from "./load";
+import { hostRollouts, type HostRollout } from "./rollout";
 
 /** Where a DPU's management port is reached, when it is not the inventory's address (an emulator, a jump host). */
 export interface Route {
@@ -70,12 +71,19 @@ export function resourceDeclarations(stack: LoadedStack, options: DeclarationOpt
 /** Names and targets of the DPUs a stack manages, resolved once. */
 class Wiring {
   private readonly nics: Map<string, SmartNicModel>;
+  private readonly rollouts: Map<string, HostRollout>;
 
   constructor(
     readonly stack: LoadedStack,
     private readonly routes: ReadonlyMap<string, Route>,
   ) {
     this.nics = new Map(stack.smartnics.map((nic) => [nic.id, nic]));
+    this.rollouts = hostRollouts(stack);
+  }
+
+  /** The rollout a disruptive resource on `host` is held to (context for its provider, never diffed). */
+  rollout(host: string): HostRollout {
+    return this.rollouts.get(host) as HostRollout;
   }
 
   /** The managed DPU `host/nic`. */
@@ -142,13 +150,12 @@ function hostDeclarations(wiring: Wiring, host: HostModel): ResourceDeclaration[
   });
   if (host.spec.os && host.osImage) {
     const { image, version } = host.spec.os;
-    const allowHostPowerCycle = wiring.stack.stack.maintenance.allowHostPowerCycle;
     out.push({
       kind: "HostOsInstall",
       name: names.hostOs(host),
       host: host.name,
       pointer: `${host.pointer}/os`,
-      inputs: { host: name, hostSerial: serial, via: wiring.target(via), image, version, uri: host.osImage.uri, sha256: host.osImage.sha256, allowHostPowerCycle },
+      inputs: { host: name, hostSerial: serial, via: wiring.target(via), image, version, uri: host.osImage.uri, sha256: host.osImage.sha256, rollout: wiring.rollout(host.name) },
       account: wiring.account(via),
       dependsOn: [names.host(host)],
     });
@@ -179,7 +186,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
         hostPrivilege: nic.spec.hostPrivilege,
         factoryMode: factoryState.mode,
         ...(nic.spec.firmware ? { firmware: nic.spec.firmware } : {}),
-        allowHostPowerCycle: wiring.stack.stack.maintenance.allowHostPowerCycle,
+        rollout: wiring.rollout(nic.host),
       },
       account: { ...account, factoryPassword: factoryCredentials.password },
       dependsOn: [],
@@ -192,7 +199,17 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
       name: names.dpuOs(nic),
       host: nic.host,
       pointer: `${nic.pointer}/os`,
-      inputs: { target, image, version, uri: nic.osImage.uri, sha256: nic.osImage.sha256, ntp, ...(hostname ? { hostname } : {}), ...(cluster ? { cluster } : {}) },
+      inputs: {
+        target,
+        image,
+        version,
+        uri: nic.osImage.uri,
+        sha256: nic.osImage.sha256,
+        ntp,
+        ...(hostname ? { hostname } : {}),
+        ...(cluster ? { cluster } : {}),
+        rollout: wiring.rollout(nic.host),
+      },
       account,
       dependsOn: [names.smartNic(nic)],
     });

@@ -136,7 +136,7 @@ export function modelFromResources(resources: ResourceInputs[], stackName = "pul
     const nicPointer = pointer("hosts", target.host, "smartnics", target.smartnic);
     const spec = { mode: inputs.mode, hostPrivilege: inputs.hostPrivilege, ...(inputs.firmware ? { firmware: inputs.firmware } : {}), services: {}, devices: {} };
     hostEntry(target.host).smartnics[target.smartnic] = spec;
-    if (inputs.allowHostPowerCycle) stack.maintenance.allowHostPowerCycle = true;
+    if (inputs.rollout?.allowHostPowerCycle) stack.maintenance.allowHostPowerCycle = true;
     urnByPointer.set(nicPointer, urn);
     hosts.get(target.host)?.smartnics.push(id);
     nics.set(id, {
@@ -195,7 +195,7 @@ export function modelFromResources(resources: ResourceInputs[], stackName = "pul
     const spec = hostEntry(inputs.host);
     spec.os = { image: inputs.image, version: inputs.version, installVia: inputs.via.smartnic };
     if (host) host.osImage = { name: inputs.image, version: inputs.version, uri: inputs.uri, sha256: inputs.sha256 };
-    if (inputs.allowHostPowerCycle) stack.maintenance.allowHostPowerCycle = true;
+    if (inputs.rollout?.allowHostPowerCycle) stack.maintenance.allowHostPowerCycle = true;
     urnByPointer.set(pointer("hosts", inputs.host, "os"), urn);
   }
 

@@ -56,7 +56,7 @@ async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: stri
   let facts = await readHostSystem(connection);
   requireHostSerial(connection, facts, inputs.hostSerial);
   if (!isInstalled(facts, inputs)) {
-    if (!inputs.allowHostPowerCycle) {
+    if (!inputs.rollout?.allowHostPowerCycle) {
       throw new RefusedChangeError(
         `host ${inputs.host} runs ${facts.os ? `${facts.os.image} ${facts.os.version}` : "no OS"} and the stack asks for ${inputs.image} ${inputs.version}; installing resets the host`,
         "set maintenance.allowHostPowerCycle: true in the stack to allow it",

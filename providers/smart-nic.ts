@@ -83,7 +83,7 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
   const facts = await fromRecentSnapshot(() => readDpu(connection.client));
   const modeChange = facts.mode !== inputs.mode;
   const privilegeChange = facts.hostPrivilege !== inputs.hostPrivilege;
-  if (modeChange && !inputs.allowHostPowerCycle) {
+  if (modeChange && !inputs.rollout?.allowHostPowerCycle) {
     throw new RefusedChangeError(
       `DPU ${connection.label} is in ${facts.mode ?? "an unknown"} mode and the stack asks for ${inputs.mode} mode; a mode change reboots the DPU and power-cycles its host`,
       "set maintenance.allowHostPowerCycle: true in the stack to allow it",

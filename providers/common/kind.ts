@@ -23,6 +23,13 @@ export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The property the dynamic-provider host reserves for the serialized provider. */
 const PROVIDER_KEY = "__provider";
 
+/**
+ * Inputs that are context for the provider, not desired state: the rollout a host's
+ * disruptions are held to. Never compared, so changing a stack's rollout policy or its
+ * maintenance window changes no resource.
+ */
+const CONTEXT_KEYS = ["rollout"];
+
 /** One violation found by `check`. */
 export interface CheckFailure {
   /** Dotted path of the offending input, e.g. `services.dfw.cores`; `""` for the whole resource. */
@@ -181,7 +188,7 @@ function splitCredentials(inputs: object): { described: Record<string, unknown>;
 
 /** Compares new inputs with the old outputs (which carry the live values after a refresh). */
 export function diffInputs<I extends object, O extends I>(spec: KindSpec<I, O>, olds: O, news: I): pulumi.dynamic.DiffResult {
-  const skip = new Set<string>([PROVIDER_KEY, ...spec.outputOnly]);
+  const skip = new Set<string>([PROVIDER_KEY, ...CONTEXT_KEYS, ...spec.outputOnly]);
   const keys = new Set([...Object.keys(news), ...Object.keys(olds)].filter((k) => !skip.has(k)));
   const changed = [...keys].filter(
     (k) => !isDeepStrictEqual((news as Record<string, unknown>)[k], (olds as Record<string, unknown>)[k]),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as hostOsInstall, type HostOsInstallArgs, type HostOsInstallOutputs } from "../../providers/host-os-install";
-import { type Fleet, credentials, dump, image, startClaimedFleet, target } from "../support/provider-harness";
+import { type Fleet, credentials, dump, image, rolloutOf, startClaimedFleet, target } from "../support/provider-harness";
 
 describe("HostOsInstall provider against the emulated fleet", () => {
   let fleet: Fleet;
@@ -18,11 +18,11 @@ describe("HostOsInstall provider against the emulated fleet", () => {
       image: "esxi-x86",
       version: "8.0.3",
       ...image(fleet.inventory, "esxi-x86", "8.0.3"),
-      allowHostPowerCycle: false,
+      rollout: rolloutOf("h2"),
       ...credentials(fleet.inventory, "h2"),
     };
     await expect(hostOsInstall.create(args)).rejects.toThrow(/installing resets the host; set maintenance.allowHostPowerCycle: true/);
-    const outs = (await hostOsInstall.create({ ...args, allowHostPowerCycle: true })).outs as HostOsInstallOutputs;
+    const outs = (await hostOsInstall.create({ ...args, rollout: rolloutOf("h2", { allowHostPowerCycle: true }) })).outs as HostOsInstallOutputs;
     expect(outs.version).toBe("8.0.3");
     const state = await dump(fleet, "AMD1");
     expect(state.host.os).toEqual({ image: "esxi-x86", version: "8.0.3" });

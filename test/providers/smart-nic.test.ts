@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { request } from "../emulator/helpers";
-import { admin, dump, MANAGED_PASSWORD, smartNicArgs, startFleet, type Fleet } from "../support/provider-harness";
+import { admin, dump, MANAGED_PASSWORD, rolloutOf, smartNicArgs, startFleet, type Fleet } from "../support/provider-harness";
 
 /** The status a Basic-authenticated GET of the service's Systems answers for `user:password` on `serial`. */
 async function basicStatus(fleet: Fleet, serial: string, user: string, password: string): Promise<number> {
@@ -72,7 +72,7 @@ describe("SmartNic provider against the emulated fleet", () => {
   });
 
   it("changes the mode with a DPU reboot and a host power cycle when the stack allows it", async () => {
-    const result = await smartNic.create(smartNicArgs(fleet.inventory, "h3", "nic1", { allowHostPowerCycle: true }));
+    const result = await smartNic.create(smartNicArgs(fleet.inventory, "h3", "nic1", { rollout: rolloutOf("h3", { allowHostPowerCycle: true }) }));
     expect((result.outs as SmartNicOutputs).mode).toBe("dpu");
     const state = await dump(fleet, "NV2");
     expect(state.bios.mode).toBe("dpu");

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import { startEmulator, type Clock, type FleetInventory, type RunningEmulator } from "../../emulator";
 import type { DpuTarget } from "../../schemas/generated/common";
+import type { HostRollout } from "../../model/rollout";
 import { closeAllClients } from "../../providers/redfish";
 import { setProviderSettings } from "../../providers/common/settings";
 import { implementation as dpuOs } from "../../providers/dpu-os";
@@ -82,7 +83,6 @@ export function smartNicArgs(inventory: FleetInventory, host: string, nic = "nic
     mode: "dpu",
     hostPrivilege: "restricted",
     factoryMode: n.factoryState?.mode ?? "dpu",
-    allowHostPowerCycle: false,
     ...credentials(inventory, host, nic),
     factoryPassword: n.factoryCredentials.password,
     ...overrides,
@@ -145,4 +145,23 @@ export async function startClaimedFleet(hosts: string[] = ["h1", "h2"]): Promise
     await dpuOs.create({ target: target(fleet.inventory, h), image: "esxi-arm", version: "8.0.3", ...image(fleet.inventory, "esxi-arm", "8.0.3"), ntp: [], ...credentials(fleet.inventory, h) });
   }
   return fleet;
+}
+
+/** The rollout context of a host on its own (its own group, one at a time), as declarations give it. */
+export function rolloutOf(host: string, overrides: Partial<HostRollout> = {}): HostRollout {
+  return {
+    stack: "test",
+    host,
+    hostSerial: host.toUpperCase(),
+    group: `host:${host}`,
+    groupSize: 1,
+    budget: 1,
+    canary: 0,
+    pairs: [],
+    hostMaintenance: { mode: "none" },
+    healthGate: { settleSeconds: 0, timeoutSeconds: 60 },
+    onFailure: "halt",
+    allowHostPowerCycle: false,
+    ...overrides,
+  };
 }
