@@ -5,6 +5,7 @@
  * `HostRollout` per host travels with each disruptive resource), and `smartfleet plan`
  * shows the schedule before anything is touched.
  */
+import type { HostRollout } from "../schemas/generated/common";
 import type { StackRollout } from "../schemas/generated/stack";
 import type { HostModel, LoadedStack } from "./load";
 
@@ -18,33 +19,11 @@ export const DEFAULT_ROLLOUT: StackRollout = {
   onFailure: "halt",
 };
 
-/** Everything a provider needs to hold one host's disruptions to the stack's rollout. */
-export interface HostRollout {
-  /** The stack (leases are kept per stack). */
-  stack: string;
-  /** The host. */
-  host: string;
-  /** Its serial (for maintenance commands). */
-  hostSerial: string;
-  /** Its group, e.g. `cluster:east`, `label:rack=r12`, `fleet`. */
-  group: string;
-  /** Hosts in the group. */
-  groupSize: number;
-  /** Hosts of the group that may be disrupted at once. */
-  budget: number;
-  /** The first N hosts of the group go alone and must pass their gate first. */
-  canary: number;
-  /** Service pairs with a side on one of the host's DPUs: never both sides at once. */
-  pairs: string[];
-  /** How the host enters and leaves maintenance. */
-  hostMaintenance: StackRollout["hostMaintenance"];
-  /** What it must show afterwards. */
-  healthGate: StackRollout["healthGate"];
-  /** What a failed gate does. */
-  onFailure: StackRollout["onFailure"];
-  /** Whether the stack allows the host to be power-cycled (mode changes, host OS installs). */
-  allowHostPowerCycle: boolean;
-}
+/**
+ * Everything a provider needs to hold one host's disruptions to the stack's rollout: the
+ * `hostRollout` of `schemas/common.schema.json`, which travels with each disruptive resource.
+ */
+export type { HostRollout };
 
 /** The group a host rolls in under `groupBy`. */
 export function groupOf(stack: LoadedStack, host: HostModel, groupBy: string): string {
