@@ -71,9 +71,34 @@ resolve_node() {
   echo "$CACHE/node-$NODE_VERSION/bin"
 }
 
+# The language host is built from this repository's source, so its cache key is a digest
+# of that source (kept beside the binary): an edit rebuilds the host, and only the host,
+# on the next run.
+language_host_digest() {
+  (cd "$ROOT/scripts/toolchain/language-host" && cat go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1)
+}
+
+build_language_host() {
+  local bin=$1 digest
+  digest=$(language_host_digest)
+  [ -x "$bin/pulumi-language-nodejs" ] && [ "$(cat "$bin/.language-host.sha256" 2>/dev/null)" = "$digest" ] && return 0
+  command -v go >/dev/null || fail "the Node.js language host must be rebuilt (its source changed) and there is no Go" \
+    "install Go >= 1.26"
+  say "building the Node.js language host (its source changed; about 10 s with Go's caches warm)"
+  (cd "$ROOT/scripts/toolchain/language-host" &&
+    GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w -X main.version=v$PULUMI_VERSION" \
+      -o "$bin/.pulumi-language-nodejs.tmp.$$" .) || fail "building the Node.js language host failed (output above)"
+  # A rename: processes running the old binary keep it.
+  mv -f "$bin/.pulumi-language-nodejs.tmp.$$" "$bin/pulumi-language-nodejs"
+  echo "$digest" >"$bin/.language-host.sha256"
+}
+
 build_pulumi() {
   local dir="$CACHE/pulumi-v$PULUMI_VERSION/bin"
-  [ -x "$dir/pulumi" ] && [ -x "$dir/pulumi-language-nodejs" ] && return 0
+  if [ -x "$dir/pulumi" ] && [ -x "$dir/pulumi-language-nodejs" ]; then
+    build_language_host "$dir"
+    return 0
+  fi
   command -v go >/dev/null || fail "no Pulumi CLI >= $PULUMI_VERSION on PATH and no Go to build one" \
     "install the Pulumi CLI (https://www.pulumi.com/docs/install/), or Go >= 1.26 to let this script build it"
   say "building Pulumi CLI v$PULUMI_VERSION and the Node.js language host with Go (once; about 3-5 minutes on 2 cores)"
@@ -87,6 +112,7 @@ build_pulumi() {
   (cd "$ROOT/scripts/toolchain/language-host" &&
     GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w -X main.version=v$PULUMI_VERSION" \
       -o "$tmp/bin/pulumi-language-nodejs" .) || fail "building the Node.js language host failed (output above)"
+  language_host_digest >"$tmp/bin/.language-host.sha256"
   rm -rf "$(dirname "$dir")"
   mkdir -p "$(dirname "$(dirname "$dir")")"
   mv "$tmp" "$(dirname "$dir")"
@@ -101,7 +127,9 @@ resolve_pulumi() {
     v=$("$system" version 2>/dev/null | sed 's/^v//')
     local sdir
     sdir=$(dirname "$system")
-    if [ -n "$v" ] && version_ge "$v" "$PULUMI_VERSION" &&
+    # Our own build found on PATH (a nested run) still goes through build_pulumi, which
+    # rebuilds the language host when its source changed.
+    if [ -n "$v" ] && version_ge "$v" "$PULUMI_VERSION" && [ "$sdir" != "$CACHE/pulumi-v$PULUMI_VERSION/bin" ] &&
       { [ -x "$sdir/pulumi-language-nodejs" ] || command -v pulumi-language-nodejs >/dev/null; }; then
       echo "$sdir"
       return

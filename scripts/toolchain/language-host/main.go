@@ -11,7 +11,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -30,6 +33,7 @@ func main() {
 		os.Exit(2)
 	}
 	engineAddress := args[len(args)-1]
+	exitWhenEngineGone()
 
 	host := &nodeHost{engineAddress: engineAddress}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
@@ -51,6 +55,36 @@ func main() {
 	}
 }
 
+// exitWhenEngineGone ends the host when the engine that started it is gone (killed with
+// SIGKILL, say): nothing else would, and a host left behind waits forever. The engine
+// holds the only write end of the pipe on our stdin, so its end of file means the engine
+// is gone; a changed parent (reparented) means the same. The host's children (a program,
+// a policy pack) share its process group, which the engine made ours: they go with it.
+// Nothing is printed: our stdout and stderr went to the engine.
+func exitWhenEngineGone() {
+	parent := os.Getppid()
+	gone := make(chan struct{}, 2)
+	if info, err := os.Stdin.Stat(); err == nil && info.Mode()&os.ModeNamedPipe != 0 {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			gone <- struct{}{}
+		}()
+	}
+	go func() {
+		for os.Getppid() == parent {
+			time.Sleep(500 * time.Millisecond)
+		}
+		gone <- struct{}{}
+	}()
+	go func() {
+		<-gone
+		if pid := os.Getpid(); syscall.Getpgrp() == pid {
+			_ = syscall.Kill(-pid, syscall.SIGTERM)
+		}
+		os.Exit(1)
+	}()
+}
+
 // configJSON renders a string map as the JSON object @pulumi/pulumi reads from PULUMI_CONFIG.
 func configJSON(config map[string]string) (string, error) {
 	if config == nil {
@@ -59,4 +93,3 @@ func configJSON(config map[string]string) (string, error) {
 	b, err := json.Marshal(config)
 	return string(b), err
 }
-
