@@ -9,6 +9,7 @@ import { asRecord, fromRecentSnapshot } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
+import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 
 /** DpuOs inputs: the kind schema's properties plus the account credentials. */
 export interface DpuOsArgs extends DpuOsInputs, ManagementCredentials {}
@@ -73,7 +74,10 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
     throw new Error(`an OS install is already running on ${connection.label} and this stack holds no task for it; run again when it ends`);
   }
   if (live.state !== "Enabled" || live.image !== inputs.image || live.version !== inputs.version) {
-    await install(connection, id, inputs);
+    // Installing restarts the DPU: held to the host's rollout (budget, pairs, maintenance, health gate).
+    await holdForDisruption({ connection, restartsDpu: true }, rolloutOrLegacy(inputs.rollout, inputs.target.host), `installing ${inputs.image} ${inputs.version} on ${connection.label}`, () =>
+      install(connection, id, inputs),
+    );
     live = await readOs(connection);
     if (live.image !== inputs.image || live.version !== inputs.version || live.state !== "Enabled") {
       throw new Error(

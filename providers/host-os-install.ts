@@ -11,6 +11,7 @@ import { RefusedChangeError } from "./common/errors";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
+import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 
 /** HostOsInstall inputs: the kind schema's properties plus the DPU's account credentials. */
 export interface HostOsInstallArgs extends HostOsInstallInputs, ManagementCredentials {}
@@ -62,7 +63,10 @@ async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: stri
         "set maintenance.allowHostPowerCycle: true in the stack to allow it",
       );
     }
-    await install(connection, id, inputs, facts);
+    // Installing resets the host: held to its rollout (budget, pairs, maintenance, health gate).
+    await holdForDisruption({ connection, restartsDpu: false }, rolloutOrLegacy(inputs.rollout, inputs.host, inputs.hostSerial), `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, () =>
+      install(connection, id, inputs, facts),
+    );
     facts = await readHostSystem(connection);
     if (!isInstalled(facts, inputs)) {
       throw new Error(

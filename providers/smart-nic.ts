@@ -11,6 +11,8 @@ import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
 import { providerSettings } from "./common/settings";
+import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
+import { classify, disruptsHost } from "../model/disruption";
 
 /** SmartNic inputs: the kind schema's properties plus the account credentials. */
 export interface SmartNicArgs extends SmartNicInputs, ManagementCredentials {
@@ -89,7 +91,22 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
       "set maintenance.allowHostPowerCycle: true in the stack to allow it",
     );
   }
-  if (modeChange || privilegeChange) await applyBiosSettings(connection, inputs, facts, modeChange);
+  const changes = [
+    ...(modeChange ? [{ property: "mode", from: facts.mode, to: inputs.mode }] : []),
+    ...(privilegeChange ? [{ property: "hostPrivilege", from: facts.hostPrivilege, to: inputs.hostPrivilege }] : []),
+  ];
+  const disruption = classify("SmartNic", "update", changes);
+  if (disruptsHost(disruption)) {
+    // A DPU reboot (and, for a mode change, a host power cycle): held to the host's rollout.
+    await holdForDisruption(
+      { connection, restartsDpu: true },
+      rolloutOrLegacy(inputs.rollout, inputs.target.host),
+      `${modeChange ? `changing the mode of ${connection.label} to ${inputs.mode}` : `setting host privilege ${inputs.hostPrivilege} on ${connection.label}`} (${disruption})`,
+      () => applyBiosSettings(connection, inputs, facts, modeChange),
+    );
+  } else if (modeChange || privilegeChange) {
+    await applyBiosSettings(connection, inputs, facts, modeChange);
+  }
   // Read back from one fresh snapshot: one request instead of one per resource.
   const after = modeChange || privilegeChange ? await fromFreshSnapshot(() => readDpu(connection.client)) : facts;
   if (after.mode !== inputs.mode || after.hostPrivilege !== inputs.hostPrivilege) {

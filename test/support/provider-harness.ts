@@ -5,11 +5,13 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as path from "node:path";
 import { startEmulator, type Clock, type FleetInventory, type RunningEmulator } from "../../emulator";
 import type { DpuTarget } from "../../schemas/generated/common";
 import type { HostRollout } from "../../model/rollout";
 import { closeAllClients } from "../../providers/redfish";
 import { setProviderSettings } from "../../providers/common/settings";
+import { closeRolloutStores } from "../../providers/rollout/run";
 import { implementation as dpuOs } from "../../providers/dpu-os";
 import { implementation as smartNic, type SmartNicArgs } from "../../providers/smart-nic";
 import { tempStateDir, testInventory } from "../emulator/helpers";
@@ -38,6 +40,8 @@ export async function startFleet(
   edit?.(inventory);
   const stateDir = tempStateDir();
   const emulator = await startEmulator({ inventory, stateDir, timeScale: opts.timeScale ?? 0, clock: opts.clock });
+  // Rollout leases of this fleet's disruptions live beside it, never in the project's .smartfleet/.
+  process.env.SMARTFLEET_ROLLOUT_DIR = path.join(stateDir, "rollout");
   setProviderSettings({ caPem: emulator.caPem, callTimeoutMs: 5_000, operationTimeoutMs: opts.operationTimeoutMs ?? 20_000, retries: 1 });
   return {
     inventory,
@@ -45,6 +49,7 @@ export async function startFleet(
     stateDir,
     async stop() {
       await closeAllClients();
+      closeRolloutStores();
       await emulator.stop();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },

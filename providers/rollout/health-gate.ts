@@ -1,0 +1,112 @@
+/**
+ * The health gate a host passes before its rollout slot frees: after `settleSeconds`, the
+ * host's DPUs are read (one fresh snapshot per DPU per poll) until every DPU OS that is
+ * installed is `Enabled`, every offloaded service is `Enabled` and every service pair of
+ * the host found on those ports is protected, or `timeoutSeconds` pass. Pairs switched
+ * over for the disruption are switched back to their primary as soon as the DPUs are
+ * healthy, and must then show protected too.
+ */
+import type { HealthGate } from "../../schemas/generated/stack";
+import { asRecord, fromFreshSnapshot } from "../redfish";
+import type { DpuConnection } from "../common/dpu";
+import { livePair, switchPair, type LivePair } from "./pairs";
+import { rolloutTimings } from "./run";
+
+/** What the gate found wrong on its last read; empty when healthy. */
+export type Problems = string[];
+
+/** The gate's answer. */
+export interface GateResult {
+  /** True when the host became healthy in time. */
+  passed: boolean;
+  /** What was unhealthy at the last read (empty when passed). */
+  problems: Problems;
+}
+
+/** Short name of a DPU in messages: `nic1` of `host/nic1 (serial)`. */
+function dpuName(connection: DpuConnection): string {
+  const place = connection.label.split(" ")[0];
+  return place.includes("/") ? place.slice(place.indexOf("/") + 1) : place;
+}
+
+/** One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now. */
+export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: Problems; pairs: LivePair[] }> {
+  const problems: Problems = [];
+  const pairs: LivePair[] = [];
+  for (const connection of connections) {
+    const nic = dpuName(connection);
+    try {
+      await fromFreshSnapshot(async () => {
+        const { dpuOs, services, servicePairs } = connection.where.oem;
+        if (dpuOs) {
+          const os = asRecord((await connection.client.get<Record<string, unknown>>(dpuOs)).body);
+          const state = typeof os.State === "string" ? os.State : "Absent";
+          // A DPU with no OS installed has none to check (the stack declares none for it).
+          if (state !== "Enabled" && state !== "Absent") problems.push(`the OS of ${nic} is ${state}`);
+        }
+        if (services) {
+          for (const m of await connection.client.getCollection<Record<string, unknown>>(services)) {
+            const b = asRecord(m.body);
+            if (b.State !== "Enabled") problems.push(`service ${nic}/${String(b.Id ?? m.uri.split("/").pop())} is ${String(b.State ?? "unknown")}`);
+          }
+        }
+        if (servicePairs && pairNames.length > 0) {
+          for (const m of await connection.client.getCollection<Record<string, unknown>>(servicePairs)) {
+            const pair = livePair(connection, { uri: m.uri, body: asRecord(m.body), etag: m.etag });
+            if (pairNames.includes(pair.name)) pairs.push(pair);
+          }
+        }
+      });
+    } catch (error) {
+      problems.push(`${nic} does not answer: ${(error as Error).message}`);
+    }
+  }
+  return { problems, pairs };
+}
+
+/** A pair's trouble in words, or undefined when it is protected. */
+function pairProblem(pair: LivePair): string | undefined {
+  if (pair.protected) return undefined;
+  return `pair ${pair.name} is not protected (${pair.state}, active side ${pair.activeSide || "unknown"})`;
+}
+
+/**
+ * Waits out the settle time, then polls until the host is healthy or the gate's time is
+ * up. `switchBack` are the pairs the disruption switched over: they move back to their
+ * primary once the DPUs are healthy.
+ */
+export async function passGate(gate: HealthGate, connections: readonly DpuConnection[], pairNames: readonly string[], switchBack: readonly string[], host: string): Promise<GateResult> {
+  if (gate.settleSeconds > 0) await sleep(gate.settleSeconds * 1000);
+  const deadline = Date.now() + gate.timeoutSeconds * 1000;
+  const pending = new Set(switchBack);
+  let problems: Problems = [];
+  for (;;) {
+    const health = await readHealth(connections, pairNames);
+    problems = health.problems;
+    if (problems.length === 0 && pending.size > 0) {
+      for (const name of [...pending]) {
+        const pair = health.pairs.find((p) => p.name === name);
+        pending.delete(name);
+        if (!pair || pair.activeSide === "primary") continue;
+        try {
+          await switchPair(pair, "primary", `now that host ${host} passed its checks`);
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
+      // Read again at once: the pairs must now show protected.
+      if (problems.length === 0) continue;
+    }
+    for (const pair of health.pairs) {
+      const problem = pairProblem(pair);
+      if (problem) problems.push(problem);
+    }
+    if (problems.length === 0) return { passed: true, problems };
+    if (Date.now() >= deadline) return { passed: false, problems };
+    await sleep(Math.min(rolloutTimings().gatePollMs, Math.max(0, deadline - Date.now())));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,213 @@
+/**
+ * `holdForDisruption`: the one wrapper every provider puts around the part of its work
+ * that disrupts a host (a DPU reboot, a host power cycle, a host OS install). In order:
+ *
+ * 1. take the host's group slot and every pair slot (waiting while the budget is spent;
+ *    failing at once when this run halted the group);
+ * 2. take the host into maintenance (`redfish` action or `command`), unless an interrupted
+ *    run left it there;
+ * 3. switch every protected pair whose active side is a DPU about to restart to its other side;
+ * 4. do the work;
+ * 5. pass the health gate (switching those pairs back to their primary);
+ * 6. take the host out of maintenance, record it passed, free the slots.
+ *
+ * A failed gate fails the resource naming the host and what was unhealthy, and with
+ * `onFailure: halt` no further host of the group starts in this run. When the work itself
+ * fails, the host stays in maintenance (recorded, and said in the error). Slots are freed
+ * whatever happens.
+ */
+import type { HostRollout } from "../../model/rollout";
+import type { DpuConnection } from "../common/dpu";
+import { UnfinishedOperationError } from "../common/errors";
+import { passGate } from "./health-gate";
+import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
+import { pairsOn, switchPair, type LivePair } from "./pairs";
+import { currentRun, storeFile, storeFor } from "./run";
+import { acquireSlots, HaltedGroupError } from "./slots";
+import type { LeaseStore } from "./store";
+
+/** Where the disruption happens. */
+export interface DisruptionTargets {
+  /** The DPU the work goes through: its port reaches the host system (maintenance) and is gated. */
+  connection: DpuConnection;
+  /** Whether the work restarts that DPU's Arm system (pairs active on it switch over first). */
+  restartsDpu: boolean;
+  /** Other DPUs of the host, or pair primaries, to gate and to look for the host's pairs on. */
+  others?: readonly DpuConnection[];
+}
+
+/** The rollout a resource is held to: its own, or for state that predates rollouts, its host alone, one at a time. */
+export function rolloutOrLegacy(rollout: HostRollout | undefined, host: string, hostSerial = host): HostRollout {
+  if (rollout) return rollout;
+  return {
+    stack: "default",
+    host,
+    hostSerial,
+    group: `host:${host}`,
+    groupSize: 1,
+    budget: 1,
+    canary: 0,
+    pairs: [],
+    hostMaintenance: { mode: "none" },
+    healthGate: { settleSeconds: 0, timeoutSeconds: 600 },
+    onFailure: "continue",
+    allowHostPowerCycle: false,
+  };
+}
+
+const log = (line: string): void => console.error(`smartfleet: ${line}`);
+
+/** Runs `work` holding `rollout`'s budget for its host; see the file comment. */
+export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: HostRollout, what: string, work: () => Promise<T>): Promise<T> {
+  const store = storeFor(rollout.stack);
+  await reportInterruptedRuns(store, rollout.stack);
+  let held;
+  try {
+    held = await acquireSlots(store, rollout, what, log);
+  } catch (error) {
+    if (error instanceof HaltedGroupError) throw new Error(`${rollout.host}: not started (${what}): ${error.message}`);
+    throw error;
+  }
+  if (held.canary) log(`${rollout.host}: goes first in ${rollout.group} as a canary; the rest of the group waits for its health gate`);
+  const connections = [targets.connection, ...(targets.others ?? [])];
+  const mHost: MaintenanceHost = { host: rollout.host, hostSerial: rollout.hostSerial, stack: rollout.stack, group: rollout.group };
+  let workDone = false;
+  let inMaintenance = false;
+  try {
+    inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
+    const switched = targets.restartsDpu ? await switchOverActive(targets.connection, rollout) : [];
+    const result = await work();
+    workDone = true;
+    const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host);
+    if (!gate.passed) {
+      const halting = rollout.onFailure === "halt";
+      const reason = `${rollout.host}: health gate failed after ${rollout.healthGate.timeoutSeconds} s: ${gate.problems.join("; ")}${halting ? `; no further host of ${rollout.group} starts in this run` : ""}`;
+      await store.finish(held.run, rollout.group, rollout.host, "failed");
+      if (halting) await store.halt(held.run, rollout.group, reason, Date.now());
+      throw new GateFailedError(reason);
+    }
+    if (inMaintenance) await leaveMaintenance(store, rollout, mHost, targets.connection);
+    inMaintenance = false;
+    await store.finish(held.run, rollout.group, rollout.host, "passed");
+    return result;
+  } catch (error) {
+    if (!(error instanceof GateFailedError)) {
+      await store.finish(held.run, rollout.group, rollout.host, "failed");
+      if (rollout.onFailure === "halt") {
+        await store.halt(held.run, rollout.group, `${rollout.host}: ${what} failed: ${(error as Error).message}; no further host of ${rollout.group} starts in this run`, Date.now());
+      }
+    }
+    if (inMaintenance && workDone) {
+      try {
+        await leaveMaintenance(store, rollout, mHost, targets.connection);
+      } catch (exitError) {
+        throw new Error(`${(error as Error).message}; and taking host ${rollout.host} out of maintenance failed: ${(exitError as Error).message}`, { cause: error });
+      }
+    } else if (inMaintenance) {
+      stillInMaintenance(rollout.host);
+      await store.markMaintenance(rollout.host, { run: held.run, since: maintenanceSince.get(rollout.host) ?? Date.now(), note: `${what} failed` });
+      if (error instanceof UnfinishedOperationError) {
+        // Kept as it is: the task lands in state and the next run resumes it, in maintenance still.
+        log(`${rollout.host}: left in maintenance while ${what} is unfinished`);
+        throw error;
+      }
+      throw new Error(`${(error as Error).message}; host ${rollout.host} is left in maintenance (take it out once it is repaired, or run again)`, { cause: error });
+    }
+    throw error;
+  } finally {
+    await held.release();
+  }
+}
+
+/** A failed health gate (already recorded). */
+class GateFailedError extends Error {}
+
+/** When this process took each host into maintenance (or found it there). */
+const maintenanceSince = new Map<string, number>();
+/** Disruptions of each host in maintenance now, in this process: the last one out takes it out. */
+const maintenanceUsers = new Map<string, { count: number; entering: Promise<void> }>();
+
+/** Takes the host into maintenance (once per host in this process); true when it is in maintenance now. */
+async function enterMaintenance(store: LeaseStore, rollout: HostRollout, host: MaintenanceHost, connection: DpuConnection): Promise<boolean> {
+  if (rollout.hostMaintenance.mode === "none") return false;
+  const users = maintenanceUsers.get(rollout.host);
+  if (users) {
+    users.count++;
+    try {
+      await users.entering;
+    } catch (error) {
+      users.count--;
+      throw error;
+    }
+    return true;
+  }
+  const entering = (async () => {
+    const left = (await store.maintenance()).find((m) => m.host === rollout.host);
+    const already = left !== undefined || (rollout.hostMaintenance.mode === "redfish" && (await hostInMaintenance(connection)) === true);
+    if (already) {
+      const since = left ? ` since ${new Date(left.since).toISOString()}` : "";
+      log(`${rollout.host}: already in maintenance${since}${left && left.run !== currentRun() ? " (left there by an earlier run)" : ""}; continuing from there`);
+      maintenanceSince.set(rollout.host, left?.since ?? Date.now());
+    } else {
+      await maintenanceStep(rollout.hostMaintenance, "enter", host, connection);
+      maintenanceSince.set(rollout.host, Date.now());
+    }
+    await store.markMaintenance(rollout.host, { run: currentRun(), since: maintenanceSince.get(rollout.host) as number, note: "" });
+  })();
+  const entry = { count: 1, entering };
+  maintenanceUsers.set(rollout.host, entry);
+  try {
+    await entering;
+  } catch (error) {
+    maintenanceUsers.delete(rollout.host);
+    throw error;
+  }
+  return true;
+}
+
+/** Takes the host out of maintenance when this is its last disruption in progress here. */
+async function leaveMaintenance(store: LeaseStore, rollout: HostRollout, host: MaintenanceHost, connection: DpuConnection): Promise<void> {
+  const users = maintenanceUsers.get(rollout.host);
+  if (users && --users.count > 0) return;
+  maintenanceUsers.delete(rollout.host);
+  await maintenanceStep(rollout.hostMaintenance, "exit", host, connection);
+  maintenanceSince.delete(rollout.host);
+  await store.markMaintenance(rollout.host, undefined);
+}
+
+/** A disruption of the host ends leaving it in maintenance: the next one here finds it there. */
+function stillInMaintenance(host: string): void {
+  const users = maintenanceUsers.get(host);
+  if (users && users.count > 0) users.count--;
+}
+
+/** Switches every protected pair of the host whose active side is the DPU behind `connection` to its other side. */
+async function switchOverActive(connection: DpuConnection, rollout: HostRollout): Promise<LivePair[]> {
+  const switched: LivePair[] = [];
+  for (const pair of await pairsOn([connection], rollout.pairs)) {
+    if (pair.activeSide !== "primary") continue;
+    if (!pair.protected) {
+      log(`${rollout.host}: pair ${pair.name} is not protected (${pair.state}); restarting its active side ${connection.label} interrupts it`);
+      continue;
+    }
+    switched.push(await switchPair(pair, "secondary", `before ${connection.label} restarts`));
+  }
+  return switched;
+}
+
+/** Stores whose interrupted runs were reported by this run. */
+const reported = new Set<string>();
+
+/** Once per run and store: says which hosts an interrupted run left in maintenance. */
+async function reportInterruptedRuns(store: LeaseStore, stack: string): Promise<void> {
+  const key = `${currentRun()}\u0000${storeFile(stack)}`;
+  if (reported.has(key)) return;
+  reported.add(key);
+  const live = new Set(await store.liveRuns(Date.now()));
+  for (const m of await store.maintenance()) {
+    if (m.run === currentRun() || live.has(m.run)) continue;
+    log(
+      `host ${m.host} is in maintenance since ${new Date(m.since).toISOString()}, left there by an interrupted or failed run${m.note ? ` (${m.note})` : ""}; its next disruption in this run continues from there and takes it out`,
+    );
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The run a provider process belongs to and where its rollout store is. One `pulumi up`
+ * starts one dynamic-provider process, so the process is the run: its identity is made
+ * once per process, and a new `up` is a new run (groups an earlier run halted start again).
+ * The store of stack `s` is `<projectRoot>/.smartfleet/rollout/<s>.db`, or under
+ * `SMARTFLEET_ROLLOUT_DIR` when set (tests).
+ */
+import { randomBytes } from "node:crypto";
+import * as os from "node:os";
+import * as path from "node:path";
+import { projectRoot } from "../common/settings";
+import { SqliteLeaseStore } from "./sqlite-store";
+import type { LeaseStore } from "./store";
+
+/** Timings of the rollout machinery (tests shorten them). */
+export interface RolloutTimings {
+  /** A lease's lifetime unless renewed. */
+  leaseTtlMs: number;
+  /** How often a held lease is renewed. */
+  heartbeatMs: number;
+  /** How often a waiter asks for its slots again. */
+  pollMs: number;
+  /** How often the health gate reads the host again. */
+  gatePollMs: number;
+}
+
+/** The timings in production. */
+export const DEFAULT_TIMINGS: RolloutTimings = { leaseTtlMs: 60_000, heartbeatMs: 15_000, pollMs: 250, gatePollMs: 2_000 };
+
+let timings: RolloutTimings = { ...DEFAULT_TIMINGS };
+let runId = newRunId();
+const stores = new Map<string, LeaseStore>();
+let storeFactory: (file: string) => LeaseStore = (file) => new SqliteLeaseStore(file);
+
+function newRunId(): string {
+  return `${os.hostname()}:${process.pid}:${new Date().toISOString()}:${randomBytes(4).toString("hex")}`;
+}
+
+/** This process's run. */
+export function currentRun(): string {
+  return runId;
+}
+
+/** Starts a new run in this process (tests: "a new `pulumi up`"); answers its id. */
+export function startNewRun(): string {
+  runId = newRunId();
+  return runId;
+}
+
+/** The timings in force. */
+export function rolloutTimings(): RolloutTimings {
+  return timings;
+}
+
+/** Changes timings (tests); answers the previous ones. */
+export function setRolloutTimings(changes: Partial<RolloutTimings>): RolloutTimings {
+  const previous = timings;
+  timings = { ...timings, ...changes };
+  return previous;
+}
+
+/** Replaces how stores are opened (e.g. a PostgreSQL store); closes the open ones. */
+export function useStoreFactory(factory: (file: string) => LeaseStore): void {
+  closeRolloutStores();
+  storeFactory = factory;
+}
+
+/** The store file of a stack. */
+export function storeFile(stack: string): string {
+  const dir = process.env.SMARTFLEET_ROLLOUT_DIR || path.join(projectRoot(), ".smartfleet", "rollout");
+  return path.join(dir, `${stack.replace(/[^A-Za-z0-9._-]/g, "_")}.db`);
+}
+
+/** The store of a stack (opened once per file per process). */
+export function storeFor(stack: string): LeaseStore {
+  const file = storeFile(stack);
+  let store = stores.get(file);
+  if (!store) {
+    store = storeFactory(file);
+    stores.set(file, store);
+  }
+  return store;
+}
+
+/** Closes every open store (tests, shutdown). */
+export function closeRolloutStores(): void {
+  for (const store of stores.values()) store.close();
+  stores.clear();
+}

@@ -1,0 +1,100 @@
+/**
+ * Holding a host's rollout slots while it is disrupted: its group's slot (the group's
+ * budget of hosts at once, canaries alone) and one slot per service pair it has a side
+ * in (one side at a time). A waiter asks again every `pollMs` and starts the moment a
+ * slot frees (no fixed waves); a held lease is renewed every `heartbeatMs` on an unref'd
+ * timer and lapses `leaseTtlMs` after its process dies, so a killed run frees its slots.
+ */
+import { randomBytes } from "node:crypto";
+import { engineGone } from "../common/engine-watch";
+import { currentRun, rolloutTimings } from "./run";
+import type { LeaseStore, SlotRequest } from "./store";
+
+/** What a host is held to (the parts of its `HostRollout` the slots need). */
+export interface SlotNeeds {
+  /** The host. */
+  host: string;
+  /** Its group. */
+  group: string;
+  /** Hosts in the group. */
+  groupSize: number;
+  /** Hosts of the group at once. */
+  budget: number;
+  /** Canaries of the group. */
+  canary: number;
+  /** Service pairs with a side on the host. */
+  pairs: readonly string[];
+}
+
+/** Slots held; `release` is idempotent. */
+export interface HeldSlots {
+  /** The holder id of this disruption. */
+  holder: string;
+  /** The run that holds them. */
+  run: string;
+  /** True when the host goes as a canary. */
+  canary: boolean;
+  /** Frees every slot and stops the heartbeat. */
+  release(): Promise<void>;
+}
+
+/** A group this run halted: the acquire fails at once with the reason. */
+export class HaltedGroupError extends Error {}
+
+/** The scopes a host needs: its group's (limit: budget) and each pair's (limit 1). */
+export function slotsOf(needs: SlotNeeds): SlotRequest[] {
+  return [{ scope: `group:${needs.group}`, limit: needs.budget }, ...[...new Set(needs.pairs)].sort().map((p) => ({ scope: `pair:${p}`, limit: 1 }))];
+}
+
+/**
+ * Waits for every slot `needs` asks for and holds them; `log` gets one line when the host
+ * has to wait (and what for). Fails at once when the group is halted in this run.
+ */
+export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: string, log: (line: string) => void): Promise<HeldSlots> {
+  const run = currentRun();
+  const holder = `${run}/${needs.host}/${randomBytes(6).toString("hex")}`;
+  const slots = slotsOf(needs);
+  let waitingFor: string | undefined;
+  const since = Date.now();
+  for (;;) {
+    const { leaseTtlMs, pollMs } = rolloutTimings();
+    const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now() });
+    if (answer.granted) {
+      if (waitingFor !== undefined) log(`${needs.host}: slot free after ${Math.round((Date.now() - since) / 1000)} s; ${what}`);
+      return hold(store, holder, run, answer.canary);
+    }
+    if ("halted" in answer) throw new HaltedGroupError(answer.halted);
+    const gone = engineGone();
+    if (gone) throw new Error(`${needs.host}: stopped waiting for a rollout slot: ${gone}`);
+    if (answer.waitingFor !== waitingFor) {
+      waitingFor = answer.waitingFor;
+      log(`${needs.host}: waiting for ${waitingFor} before ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+function hold(store: LeaseStore, holder: string, run: string, canary: boolean): HeldSlots {
+  let released = false;
+  const { heartbeatMs } = rolloutTimings();
+  const beat = setInterval(() => {
+    store.renew(holder, rolloutTimings().leaseTtlMs, Date.now()).then(
+      (kept) => {
+        if (!kept && !released) console.error(`smartfleet: rollout lease ${holder} had lapsed before its renewal (the process was stalled); renewing failed`);
+      },
+      (error: unknown) => console.error(`smartfleet: renewing rollout lease ${holder}: ${(error as Error).message}`),
+    );
+  }, heartbeatMs);
+  beat.unref();
+  return {
+    holder,
+    run,
+    canary,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      await store.release(holder);
+    },
+  };
+}

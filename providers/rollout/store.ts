@@ -1,0 +1,103 @@
+/**
+ * What the rollout keeps between provider processes: leases on rollout slots, halted
+ * groups, each run's progress per group (for canaries) and hosts left in maintenance.
+ * Every `pulumi up` of a stack on this machine (one dynamic-provider process each) shares
+ * one store, so two runs, or a run after a killed one, still hold the budget. The
+ * interface is asynchronous and small so a shared database (PostgreSQL) can implement it
+ * for runs on several machines; `sqlite-store.ts` is the local one.
+ */
+
+/** A slot scope and how many hosts may hold it at once. */
+export interface SlotRequest {
+  /** `group:<group>` (limit: the group's budget) or `pair:<name>` (limit 1). */
+  scope: string;
+  /** Distinct hosts that may hold the scope at once. */
+  limit: number;
+}
+
+/** One lease: a host holding a slot of a scope until `expiresAt` unless renewed. */
+export interface Lease {
+  /** The scope. */
+  scope: string;
+  /** Who holds it: one disruption of one resource (unique per acquire). */
+  holder: string;
+  /** The host disrupted. */
+  host: string;
+  /** The run (provider process) that took it. */
+  run: string;
+  /** Epoch ms after which the lease is free again. */
+  expiresAt: number;
+}
+
+/** An acquire of every slot one disruption needs, all or none. */
+export interface AcquireRequest {
+  /** The run asking. */
+  run: string;
+  /** Unique id of this disruption. */
+  holder: string;
+  /** The host to disrupt. */
+  host: string;
+  /** Its rollout group. */
+  group: string;
+  /** Hosts in the group (canaries are at most that many). */
+  groupSize: number;
+  /** The first `canary` hosts of the group in a run go alone and must finish their gate before the rest start. */
+  canary: number;
+  /** The group slot and the host's pair slots. */
+  slots: SlotRequest[];
+  /** Lease lifetime. */
+  ttlMs: number;
+  /** Now, epoch ms. */
+  now: number;
+}
+
+/** What an acquire answers. */
+export type AcquireResult =
+  /** Every slot is held; `canary` when the host goes as one of its group's canaries. */
+  | { granted: true; canary: boolean }
+  /** The group is halted in this run: the reason a failed gate gave. */
+  | { granted: false; halted: string }
+  /** Not now: what is in the way (for the waiting message). */
+  | { granted: false; waitingFor: string };
+
+/** A host in maintenance as the rollout recorded it. */
+export interface MaintenanceRecord {
+  /** The host. */
+  host: string;
+  /** The run that put it there. */
+  run: string;
+  /** Epoch ms. */
+  since: number;
+  /** Why it is still there (e.g. the work failed), or empty. */
+  note: string;
+}
+
+/** The rollout store. */
+export interface LeaseStore {
+  /**
+   * In one transaction: drop expired leases; refuse when the group is halted in this run;
+   * apply the canary rule; count the distinct other hosts holding each scope; take every
+   * slot or none.
+   */
+  acquire(request: AcquireRequest): Promise<AcquireResult>;
+  /** Extends the holder's leases; false when they were lost (expired and dropped). */
+  renew(holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Drops the holder's leases. */
+  release(holder: string): Promise<void>;
+  /** Records that no further host of `group` starts in `run`. */
+  halt(run: string, group: string, reason: string, now: number): Promise<void>;
+  /** The reason `group` is halted in `run`, or undefined. */
+  isHalted(run: string, group: string): Promise<string | undefined>;
+  /** Records the end of a host's disruption in a run (`passed` its gate or `failed`); canaries wait for it. */
+  finish(run: string, group: string, host: string, outcome: "passed" | "failed"): Promise<void>;
+  /** Hosts of `group` that passed their gate in `run`. */
+  passed(run: string, group: string): Promise<string[]>;
+  /** Records a host in maintenance (`record`), or that it left maintenance (`undefined`). */
+  markMaintenance(host: string, record: Omit<MaintenanceRecord, "host"> | undefined): Promise<void>;
+  /** Every host recorded in maintenance. */
+  maintenance(): Promise<MaintenanceRecord[]>;
+  /** Runs holding an unexpired lease now. */
+  liveRuns(now: number): Promise<string[]>;
+  /** Closes the store. */
+  close(): void;
+}
