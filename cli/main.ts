@@ -20,6 +20,7 @@ const commands: Record<string, () => Command> = {
   check: () => require("./commands/check"),
   render: () => require("./commands/render"),
   "generate-fleet": () => require("./commands/generate-fleet"),
+  recover: () => require("./commands/recover"),
 };
 
 function spec() {

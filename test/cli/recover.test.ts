@@ -1,0 +1,119 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { findLocks, judgeLock, recoverStack, formatReport, run, type ProcessProbe, type PulumiRunner } from "../../cli/commands/recover";
+import { capture } from "./capture";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A project dir and a file backend with the given lock files for stack `dev` of project `demo`. */
+function crafted(locks: Array<Record<string, unknown>>): { project: string; backend: string; lockDir: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-recover-test-"));
+  dirs.push(root);
+  const project = path.join(root, "project");
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: demo\nruntime: nodejs\n");
+  const backend = path.join(root, "state");
+  const lockDir = path.join(backend, ".pulumi", "locks", "organization", "demo", "dev");
+  fs.mkdirSync(lockDir, { recursive: true });
+  locks.forEach((l, i) => fs.writeFileSync(path.join(lockDir, `lock-${i}.json`), JSON.stringify(l)));
+  return { project, backend, lockDir };
+}
+
+const TAKEN = "2026-12-01T10:00:00Z";
+/** pid 100: gone; 200: a live pulumi started before the lock; 300: a live process started after it; 400: a live non-pulumi. */
+const probe: ProcessProbe = {
+  hostname: () => "here",
+  alive: (pid) => pid !== 100,
+  startedAt: (pid) => (pid === 300 ? Date.parse(TAKEN) + 60_000 : Date.parse(TAKEN) - 5_000),
+  command: (pid) => (pid === 400 ? "/usr/bin/python3 server.py" : "/opt/pulumi/bin/pulumi up --yes"),
+};
+const lock = (pid: number, hostname = "here") => ({ pid, username: "ops", hostname, timestamp: TAKEN });
+
+/** A fake `pulumi` with a checkpoint holding `pending`; records what was imported. */
+function fakePulumi(pending: Array<{ type: string; urn: string }>): { runner: PulumiRunner; imported: unknown[]; calls: string[][] } {
+  const imported: unknown[] = [];
+  const calls: string[][] = [];
+  const runner: PulumiRunner = async (args) => {
+    calls.push(args);
+    if (args[1] === "export") {
+      return JSON.stringify({ version: 3, deployment: { resources: [{ urn: "urn:stack" }], pending_operations: pending.map((p) => ({ type: p.type, resource: { urn: p.urn } })) } });
+    }
+    if (args[1] === "import") {
+      imported.push(JSON.parse(fs.readFileSync(args[args.indexOf("--file") + 1], "utf8")));
+      return "";
+    }
+    throw new Error(`unexpected pulumi ${args.join(" ")}`);
+  };
+  return { runner, imported, calls };
+}
+
+describe("smartfleet recover", () => {
+  it("reads the file backend's lock files of the stack", () => {
+    const { backend } = crafted([lock(100), lock(200)]);
+    expect(findLocks(backend, "demo", "dev").map((l) => [l.pid, l.username, l.hostname, l.timestamp])).toEqual([
+      [100, "ops", "here", TAKEN],
+      [200, "ops", "here", TAKEN],
+    ]);
+    expect(findLocks(backend, "demo", "other")).toEqual([]);
+  });
+
+  it("judges a lock stale only when its process is gone from this host", () => {
+    const judge = (pid: number, host = "here") => judgeLock({ file: "f", ...lock(pid, host) }, probe);
+    expect(judge(100)).toMatchObject({ stale: true, why: "the process is gone" });
+    expect(judge(200)).toMatchObject({ stale: false, why: expect.stringMatching(/alive/) });
+    expect(judge(300)).toMatchObject({ stale: true, why: expect.stringMatching(/started after the lock/) });
+    expect(judge(400)).toMatchObject({ stale: true, why: expect.stringMatching(/python3/) });
+    expect(judge(100, "elsewhere")).toMatchObject({ stale: false, why: expect.stringMatching(/host elsewhere/) });
+  });
+
+  it("removes a dead run's lock and clears pending creates, leaving updates and deletes for a refresh", async () => {
+    const { project, backend, lockDir } = crafted([lock(100)]);
+    const pulumi = fakePulumi([
+      { type: "creating", urn: "urn:a" },
+      { type: "creating", urn: "urn:a" },
+      { type: "updating", urn: "urn:b" },
+      { type: "deleting", urn: "urn:c" },
+    ]);
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}?no_tmp_dir=true` }, pulumi: pulumi.runner, probe });
+    expect(fs.readdirSync(lockDir)).toEqual([]);
+    expect(report.locksRemoved.map((l) => l.pid)).toEqual([100]);
+    expect(report.pendingCleared).toEqual([{ type: "creating", urn: "urn:a" }, { type: "creating", urn: "urn:a" }]);
+    expect(report.pendingLeft.map((o) => o.type)).toEqual(["updating", "deleting"]);
+    expect(report.problems).toEqual([]);
+    expect(pulumi.imported).toEqual([
+      { version: 3, deployment: { resources: [{ urn: "urn:stack" }], pending_operations: [{ type: "updating", resource: { urn: "urn:b" } }, { type: "deleting", resource: { urn: "urn:c" } }] } },
+    ]);
+    const text = formatReport(report);
+    expect(text).toMatch(/removed the lock of pid 100 \(ops@here, since 2026-12-01T10:00:00Z\): the process is gone/);
+    expect(text).toMatch(/cleared 2 pending creates/);
+    expect(text).toMatch(/pulumi refresh --stack dev --yes/);
+  });
+
+  it("leaves a live run's lock and the checkpoint alone, and fails", async () => {
+    const { project, backend, lockDir } = crafted([lock(200)]);
+    const pulumi = fakePulumi([{ type: "creating", urn: "urn:a" }]);
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
+    expect(fs.readdirSync(lockDir)).toEqual(["lock-0.json"]);
+    expect(report.problems).toHaveLength(1);
+    expect(pulumi.calls).toEqual([]);
+  });
+
+  it("says there is nothing to recover on a clean stack, without importing", async () => {
+    const { project, backend } = crafted([]);
+    const pulumi = fakePulumi([]);
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
+    expect(formatReport(report)).toBe("nothing to recover on stack dev");
+    expect(pulumi.calls.map((c) => c[1])).toEqual(["export"]);
+  });
+
+  it("exits 2 on a usage error", async () => {
+    const outcome = await capture(run, []);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(/--stack/);
+  });
+});
