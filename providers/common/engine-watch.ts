@@ -9,7 +9,9 @@
  * no longer records them. This watch notices that the engine is gone and then:
  *
  * 1. refuses every new HTTPS request of the process at once (in-flight operations fail
- *    instead of sending their next request), except the shutdown's own;
+ *    instead of sending their next request), except the shutdown's own (with
+ *    SMARTFLEET_ENGINE_WATCH_LOG=FILE it appends a line saying when it noticed, when the
+ *    last request before went out, and how many it refused);
  * 2. logs the pooled sessions out, bounded as on SIGTERM ({@link LOGOUT_MS});
  * 3. exits.
  *
@@ -84,6 +86,7 @@ export function watchEngine(opts: EngineWatchOptions = {}): void {
   }, opts.intervalMs ?? CHECK_INTERVAL_MS);
   timer.unref();
 
+  guardRequests();
   const stdin = opts.stdin ?? (isPipe(0) ? process.stdin : undefined);
   if (stdin) {
     const closed = (): void => stop("stdin closed");
@@ -100,24 +103,49 @@ export function watchEngine(opts: EngineWatchOptions = {}): void {
     clearInterval(timer);
     // Nobody reads our output any more: a write must not throw EPIPE on the way out.
     for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-    refuseRequests();
-    const done = (): void => exit(1);
+    detectedAt = Date.now();
+    const done = (): void => {
+      record(reason);
+      exit(1);
+    };
     setTimeout(done, LOGOUT_MS).unref();
     void shutdownContext.run(true, () => closeAllClients()).finally(done);
   }
 }
 
-/** From now on, https.request and https.get fail unless called by the shutdown itself. */
-function refuseRequests(): void {
+let detectedAt: number | undefined;
+/** When the process last started a management request outside the shutdown (ms since the epoch). */
+let lastRequestAt: number | undefined;
+let refused = 0;
+let loggedOut = 0;
+
+/**
+ * Wraps https.request and https.get: once the engine is gone they fail unless called by
+ * the shutdown itself; until then they only note the time of the last request.
+ */
+function guardRequests(): void {
   for (const name of ["request", "get"] as const) {
     const original = https[name] as (...args: unknown[]) => unknown;
     const guarded = (...args: unknown[]): unknown => {
-      if (!shutdownContext.getStore()) {
+      if (shutdownContext.getStore()) loggedOut += 1;
+      else if (gone) {
+        refused += 1;
         throw new Error(`smartfleet: the Pulumi engine that started this provider is gone (${gone}); no further management requests are sent`);
-      }
+      } else lastRequestAt = Date.now();
       return original(...args);
     };
     Object.defineProperty(https, name, { value: guarded, configurable: true, writable: true, enumerable: true });
+  }
+}
+
+/** With SMARTFLEET_ENGINE_WATCH_LOG set, appends one JSON line on the way out: what happened when. */
+function record(reason: string): void {
+  const file = process.env.SMARTFLEET_ENGINE_WATCH_LOG;
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, JSON.stringify({ pid: process.pid, reason, detectedAt, lastRequestAt, refused, shutdownRequests: loggedOut, exitAt: Date.now() }) + "\n");
+  } catch {
+    // a diagnostic only
   }
 }
 
