@@ -1,0 +1,102 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
+import type { AcquireRequest } from "../../providers/rollout/store";
+
+describe("rollout lease store (SQLite)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-rollout-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const fresh = () => new SqliteLeaseStore(path.join(dir, `s${n++}.db`));
+  const ask = (host: string, extra: Partial<AcquireRequest> = {}): AcquireRequest => ({
+    run: "r1",
+    holder: `r1/${host}/${Math.random()}`,
+    host,
+    group: "cluster:east",
+    groupSize: 4,
+    canary: 0,
+    slots: [{ scope: "group:cluster:east", limit: 2 }],
+    ttlMs: 60_000,
+    now: Date.now(),
+    ...extra,
+  });
+
+  it("grants distinct hosts up to the budget; another resource of a host already in counts once", async () => {
+    const store = fresh();
+    expect(await store.acquire(ask("a"))).toMatchObject({ granted: true });
+    expect(await store.acquire(ask("a"))).toMatchObject({ granted: true });
+    expect(await store.acquire(ask("b"))).toMatchObject({ granted: true });
+    expect(await store.acquire(ask("c"))).toMatchObject({ granted: false, waitingFor: expect.stringContaining("2 of 2 held: a, b") });
+    store.close();
+  });
+
+  it("takes every slot or none, and frees them on release", async () => {
+    const store = fresh();
+    const pair = { scope: "pair:p1", limit: 1 };
+    const a = ask("a", { slots: [{ scope: "group:cluster:east", limit: 2 }, pair] });
+    expect(await store.acquire(a)).toMatchObject({ granted: true });
+    const b = ask("b", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 2 }, pair] });
+    expect(await store.acquire(b)).toMatchObject({ granted: false, waitingFor: expect.stringContaining("pair:p1") });
+    // Nothing of b was taken: its group slot is free for another host.
+    expect(await store.acquire(ask("c", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }] }))).toMatchObject({ granted: true });
+    await store.release(a.holder);
+    expect(await store.acquire({ ...b, slots: [pair] })).toMatchObject({ granted: true });
+    store.close();
+  });
+
+  it("drops an expired lease (a dead run's) at the next acquire; renew keeps a live one", async () => {
+    const store = fresh();
+    const now = Date.now();
+    const dead = ask("a", { run: "dead", slots: [{ scope: "group:cluster:east", limit: 1 }], ttlMs: 1_000, now: now - 5_000 });
+    expect(await store.acquire(dead)).toMatchObject({ granted: true });
+    expect(await store.renew(dead.holder, 1_000, now)).toBe(false);
+    const live = ask("b", { slots: [{ scope: "group:cluster:east", limit: 1 }], ttlMs: 1_000, now });
+    expect(await store.acquire(live)).toMatchObject({ granted: true });
+    expect(await store.renew(live.holder, 60_000, now + 500)).toBe(true);
+    expect(await store.acquire(ask("c", { slots: [{ scope: "group:cluster:east", limit: 1 }], now: now + 2_000 }))).toMatchObject({ granted: false });
+    expect(await store.liveRuns(now)).toEqual(["r1"]);
+    store.close();
+  });
+
+  it("canaries: the first go alone, the rest wait until they finished, per run", async () => {
+    const store = fresh();
+    const canary = { canary: 1, slots: [{ scope: "group:cluster:east", limit: 3 }] };
+    const a = ask("a", canary);
+    expect(await store.acquire(a)).toEqual({ granted: true, canary: true });
+    expect(await store.acquire(ask("b", canary))).toMatchObject({ granted: false, waitingFor: expect.stringMatching(/canaries of cluster:east \(a\)/) });
+    await store.release(a.holder);
+    expect(await store.acquire(ask("b", canary))).toMatchObject({ granted: false });
+    await store.finish("r1", "cluster:east", "a", "passed");
+    expect(await store.passed("r1", "cluster:east")).toEqual(["a"]);
+    expect(await store.acquire(ask("b", canary))).toEqual({ granted: true, canary: false });
+    expect(await store.acquire(ask("c", canary))).toEqual({ granted: true, canary: false });
+    // Another run starts with its own canary.
+    expect(await store.acquire(ask("d", { ...canary, run: "r2" }))).toMatchObject({ granted: false, waitingFor: expect.stringContaining("a canary goes alone") });
+    store.close();
+  });
+
+  it("a halt refuses its group in its run only", async () => {
+    const store = fresh();
+    await store.halt("r1", "cluster:east", "a: health gate failed", Date.now());
+    expect(await store.acquire(ask("b"))).toEqual({ granted: false, halted: "a: health gate failed" });
+    expect(await store.acquire(ask("b", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }] }))).toMatchObject({ granted: true });
+    expect(await store.acquire(ask("b", { run: "r2" }))).toMatchObject({ granted: true });
+    expect(await store.isHalted("r2", "cluster:east")).toBeUndefined();
+    store.close();
+  });
+
+  it("is shared between processes: two stores on one file never both take the last slot", async () => {
+    const file = path.join(dir, "shared.db");
+    const one = new SqliteLeaseStore(file);
+    const two = new SqliteLeaseStore(file);
+    const slots = [{ scope: "group:cluster:east", limit: 1 }];
+    const answers = await Promise.all([one.acquire(ask("a", { slots })), two.acquire(ask("b", { slots }))]);
+    expect(answers.filter((x) => x.granted)).toHaveLength(1);
+    await one.markMaintenance("a", { run: "r1", since: 1, note: "" });
+    expect(await two.maintenance()).toEqual([{ host: "a", run: "r1", since: 1, note: "" }]);
+    one.close();
+    two.close();
+  });
+});
