@@ -10,7 +10,7 @@ import { Router, type Params } from "./redfish/router";
 import type { DriftChange, Simulation } from "./simulation";
 import type { DpuState } from "./model";
 
-type AdminHandler = (params: Params, body: Record<string, unknown>) => { status: number; body?: unknown };
+type AdminHandler = (params: Params, body: Record<string, unknown>, query: URLSearchParams) => { status: number; body?: unknown };
 
 /** A running admin API. */
 export interface AdminServer {
@@ -70,6 +70,15 @@ function driftChange(body: Record<string, unknown>): DriftChange {
   }
 }
 
+/** The `since` query parameter (clock ms), if given. */
+function sinceOf(query: URLSearchParams): number | undefined {
+  const raw = query.get("since");
+  if (raw === null) return undefined;
+  const since = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(since)) throw new ServiceError(400, "QueryParameterValueFormatError", [raw, "since"], "since must be a time in clock milliseconds");
+  return since;
+}
+
 /**
  * A DPU document as the admin API shows it: no credential material. Accounts lose their
  * password hash; sessions show `fingerprint` (the SHA-256 of the token, in hex) instead of
@@ -86,6 +95,13 @@ export function publicState(doc: DpuState): Record<string, unknown> {
 
 /** Builds the admin route table. */
 function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandler> {
+  const disruptionLog: Partial<Record<"GET" | "DELETE", AdminHandler>> = {
+    GET: (_p, _b, query) => ({ status: 200, body: sim.disruptions.list(sinceOf(query)) }),
+    DELETE: () => {
+      sim.disruptions.clear();
+      return { status: 204 };
+    },
+  };
   const dump = (serial: string): unknown => ({
     serial,
     placement: { host: sim.placement(serial).host.name, nic: sim.placement(serial).nic.name },
@@ -130,6 +146,18 @@ function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandl
         return { status: 200, body: dump(p.serial) };
       },
     })
+    .on("/admin/v1/dpus/{serial}/faults/services-fail-after-reboot", {
+      POST: (p) => {
+        sim.faults.failServicesAfterReboot(p.serial);
+        return { status: 200, body: dump(p.serial) };
+      },
+      DELETE: (p) => {
+        sim.faults.clearServicesFailAfterReboot(p.serial);
+        return { status: 200, body: dump(p.serial) };
+      },
+    })
+    .on("/admin/v1/disruptions", disruptionLog)
+    .on("/admin/disruptions", disruptionLog)
     .on("/admin/v1/counters", {
       GET: () => ({ status: 200, body: ports.countersSnapshot() }),
       DELETE: () => {
@@ -167,7 +195,7 @@ export async function startAdminServer(sim: Simulation, ports: ManagementPorts, 
             throw new ServiceError(400, "MalformedJSON", [], "the body is not valid JSON");
           }
         }
-        ({ status, body } = match.handler(match.params, parsed ?? {}));
+        ({ status, body } = match.handler(match.params, parsed ?? {}, url.searchParams));
       } catch (err) {
         status = err instanceof ServiceError ? err.status : 500;
         body = { error: { code: err instanceof ServiceError ? err.messageKey : "InternalError", message: err instanceof Error ? err.message : String(err) } };

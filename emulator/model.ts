@@ -94,6 +94,12 @@ export interface ServicePairState extends ServiceState {
   secondarySerial: string;
   /** Which side serves. */
   activeSide: "primary" | "secondary";
+  /**
+   * True after an unplanned move of the active side (a crash failover, an out-of-band
+   * failover): the pair is unprotected until a planned move (SwitchOver or PATCH
+   * ActiveSide) clears it. Absent in documents written before it existed (false).
+   */
+  failedOver?: boolean;
 }
 
 /** The secondary side's record of a pair (reserves its capacity there). */
@@ -174,7 +180,14 @@ export interface DpuState {
     powerState: "On" | "Off";
     bootOverride: { enabled: "Disabled" | "Once"; target: "None" | "Cd" | "Pxe" | "Hdd" };
     os: { image: string; version: string } | null;
+    /**
+     * Host maintenance (the same on every DPU of the host): `entering` while its workloads
+     * are evacuated, `on` once they are; and how many of the inventory's workloads run.
+     */
+    maintenance: HostMaintenanceState;
   };
+  /** Faults the admin API armed on this DPU (beyond the port's network faults). */
+  faults: { servicesFailAfterReboot: boolean };
   /** The manager's virtual CD. */
   virtualMedia: { image: string | null; inserted: boolean };
   /** Services. */
@@ -189,6 +202,36 @@ export interface DpuState {
   acceleratorShares: AcceleratorShareState[];
   /** Id counters. */
   nextId: { task: number; session: number; service: number; device: number; pair: number; share: number; pci: number };
+}
+
+/** A host's maintenance and the workloads it runs. */
+export interface HostMaintenanceState {
+  /** off: workloads run; entering: being evacuated (a task); on: evacuated. */
+  state: "off" | "entering" | "on";
+  /** Workloads running on the host now. */
+  workloadsRunning: number;
+}
+
+/** What the disruption log records (the kinds of `model/disruption.ts` and its outcomes). */
+export type DisruptionLogKind = "dpu-reboot" | "host-power-cycle" | "host-os-install" | "service-restart" | "pair-unprotected" | "workload-outage" | "maintenance";
+
+/** One interval of the disruption log, in clock milliseconds. */
+export interface DisruptionRecord {
+  /** Sequence number (creation order); not shown by the admin API. */
+  id: number;
+  kind: DisruptionLogKind;
+  /** The host disrupted (for a pair: its primary's host). */
+  host: string;
+  /** The DPU it happened on, when one did. */
+  dpu?: string;
+  /** The service pair (its Id), for pair-unprotected. */
+  pair?: string;
+  /** The service (its Id), for service-restart. */
+  service?: string;
+  /** Clock ms when it began. */
+  start: number;
+  /** Clock ms when it ended; null while it goes on. */
+  end: number | null;
 }
 
 /** Redfish task states. */
@@ -211,7 +254,8 @@ export type TaskKind =
   | { type: "dpu-reset"; resetType: string }
   | { type: "host-reset"; resetType: string; install: { image: string; version: string; uri: string } | null; installError: string | null }
   | { type: "firmware-update"; target: "os" | "nic" | "bmc"; imageUri: string }
-  | { type: "service-deploy"; serviceId: string }
+  | { type: "service-deploy"; serviceId: string; restart?: boolean }
+  | { type: "host-evacuate" }
   | { type: "pair-deploy"; pairId: string };
 
 /** The final HTTP answer of a task monitor. */

@@ -1,7 +1,7 @@
 /**
- * Persistence in SQLite (`node:sqlite`): one document per DPU and one per task, every
- * change written in one transaction before the emulator answers, in WAL mode so a
- * kill -9 loses nothing that was acknowledged.
+ * Persistence in SQLite (`node:sqlite`): one document per DPU, one per task and one per
+ * disruption log interval, every change written in one transaction before the emulator
+ * answers, in WAL mode so a kill -9 loses nothing that was acknowledged.
  *
  * The state dir is owner-only (0700) and the database files (`state.db`, `-wal`, `-shm`)
  * 0600, set again at every open. Documents hold password hashes and token hashes only
@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DatabaseSync as DatabaseSyncType, StatementSync } from "node:sqlite";
-import type { DpuState, TaskRecord } from "./model";
+import type { DisruptionRecord, DpuState, TaskRecord } from "./model";
 import { hashPassword, tokenHash } from "./secrets";
 
 const DB_FILES = ["state.db", "state.db-wal", "state.db-shm"];
@@ -61,6 +61,10 @@ export interface StateChange {
   tasks?: TaskRecord[];
   /** Tasks to forget. */
   deletedTasks?: Array<{ serial: string; id: string }>;
+  /** Disruption log records to write. */
+  disruptions?: DisruptionRecord[];
+  /** Disruption log records to forget, by id. */
+  deletedDisruptions?: number[];
 }
 
 /** Everything stored. */
@@ -71,6 +75,8 @@ export interface StoredState {
   tasks: TaskRecord[];
   /** Metadata (fleet name...). */
   meta: Map<string, string>;
+  /** The disruption log, oldest first. */
+  disruptions: DisruptionRecord[];
 }
 
 function loadSqlite(): typeof import("node:sqlite") {
@@ -95,6 +101,8 @@ export class StateStore {
   private readonly putTask: StatementSync;
   private readonly putMeta: StatementSync;
   private readonly deleteTask: StatementSync;
+  private readonly putDisruption: StatementSync;
+  private readonly deleteDisruption: StatementSync;
 
   /** Opens (creating if needed) `DIR/state.db`. */
   constructor(stateDir: string) {
@@ -112,11 +120,14 @@ export class StateStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS dpus (serial TEXT PRIMARY KEY, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tasks (serial TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (serial, id));
+      CREATE TABLE IF NOT EXISTS disruptions (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
     `);
     this.putDpu = this.db.prepare("INSERT OR REPLACE INTO dpus (serial, doc) VALUES (?, ?)");
     this.putTask = this.db.prepare("INSERT OR REPLACE INTO tasks (serial, id, doc) VALUES (?, ?, ?)");
     this.putMeta = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     this.deleteTask = this.db.prepare("DELETE FROM tasks WHERE serial = ? AND id = ?");
+    this.putDisruption = this.db.prepare("INSERT OR REPLACE INTO disruptions (id, doc) VALUES (?, ?)");
+    this.deleteDisruption = this.db.prepare("DELETE FROM disruptions WHERE id = ?");
     restrictModes(stateDir);
   }
 
@@ -136,7 +147,11 @@ export class StateStore {
       .map((row) => JSON.parse(String(row.doc)) as TaskRecord);
     const meta = new Map<string, string>();
     for (const row of this.db.prepare("SELECT key, value FROM meta").all()) meta.set(String(row.key), String(row.value));
-    return { dpus, tasks, meta };
+    const disruptions = this.db
+      .prepare("SELECT doc FROM disruptions ORDER BY id")
+      .all()
+      .map((row) => JSON.parse(String(row.doc)) as DisruptionRecord);
+    return { dpus, tasks, meta, disruptions };
   }
 
   /** Writes one change in one transaction. */
@@ -146,6 +161,8 @@ export class StateStore {
       for (const dpu of change.dpus ?? []) this.putDpu.run(dpu.serial, JSON.stringify(dpu));
       for (const task of change.tasks ?? []) this.putTask.run(task.serial, task.id, JSON.stringify(task));
       for (const task of change.deletedTasks ?? []) this.deleteTask.run(task.serial, task.id);
+      for (const record of change.disruptions ?? []) this.putDisruption.run(record.id, JSON.stringify(record));
+      for (const id of change.deletedDisruptions ?? []) this.deleteDisruption.run(id);
       for (const [k, v] of Object.entries(meta ?? {})) this.putMeta.run(k, v);
       this.db.exec("COMMIT");
     } catch (cause) {

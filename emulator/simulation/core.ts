@@ -6,7 +6,8 @@
 import type { Clock } from "../clock";
 import type { FleetImage, PlacedDpu, ValidFleet } from "../../model/inventory";
 import { placedDpus } from "../../model/inventory";
-import type { DpuState, TaskRecord } from "../model";
+import { DisruptionTable } from "../disruption-table";
+import type { DisruptionRecord, DpuState, TaskRecord } from "../model";
 import { notFound } from "../service-error";
 import type { StateStore } from "../store";
 import { TaskTable } from "../task-table";
@@ -44,6 +45,9 @@ export class Transaction {
   readonly dpus = new Map<string, { doc: DpuState; snapshot: string }>();
   readonly tasks = new Map<string, { task: TaskRecord; snapshot: string | null }>();
   readonly deletedTasks: TaskRecord[] = [];
+  /** Disruption log records written, with their snapshots (null for new ones). */
+  readonly disruptions = new Map<number, { record: DisruptionRecord; snapshot: string | null }>();
+  readonly deletedDisruptions: DisruptionRecord[] = [];
   /** Side effects (timers) that must only happen once the change is on disk. */
   readonly after: Array<() => void> = [];
 
@@ -63,6 +67,11 @@ export class Transaction {
     const key = `${task.serial}/${task.id}`;
     if (!this.tasks.has(key)) this.tasks.set(key, { task, snapshot: isNew ? null : JSON.stringify(task) });
   }
+
+  /** Marks a disruption log record for writing; call before changing it (`isNew` for one just opened). */
+  disruption(record: DisruptionRecord, isNew = false): void {
+    if (!this.disruptions.has(record.id)) this.disruptions.set(record.id, { record, snapshot: isNew ? null : JSON.stringify(record) });
+  }
 }
 
 /** State, time and transactions of the simulated fleet; the domains add the rules. */
@@ -70,10 +79,14 @@ export class SimulationCore {
   private readonly docs = new Map<string, DpuState>();
   private readonly placed = new Map<string, PlacedDpu>();
   private readonly listeners: Array<(serials: string[]) => void> = [];
+  private readonly checkpoints: Array<(txn: Transaction) => void> = [];
+  private readonly hosts = new Map<string, string[]>();
   private readonly inventory: ValidFleet;
   private readonly store: StateStore;
   /** Every task, by DPU; the task lifecycle owns the records, the core only holds and restores them. */
   readonly taskTable = new TaskTable();
+  /** The disruption log (`disruptions.ts` keeps it). */
+  readonly disruptionTable = new DisruptionTable();
   /** The clock everything runs on. */
   readonly clock: Clock;
   /** Multiplier for operation durations. */
@@ -84,7 +97,10 @@ export class SimulationCore {
     this.store = opts.store;
     this.clock = opts.clock;
     this.timeScale = opts.timeScale;
-    for (const p of placedDpus(opts.inventory)) this.placed.set(p.nic.serial, p);
+    for (const p of placedDpus(opts.inventory)) {
+      this.placed.set(p.nic.serial, p);
+      this.hosts.set(p.host.name, [...(this.hosts.get(p.host.name) ?? []), p.nic.serial]);
+    }
   }
 
   /** Loads stored state and creates DPUs new to the inventory; tasks are loaded, not yet resumed. */
@@ -93,7 +109,7 @@ export class SimulationCore {
     const fresh: DpuState[] = [];
     for (const [serial, p] of this.placed) {
       const doc = stored.dpus.get(serial);
-      if (doc) this.docs.set(serial, doc);
+      if (doc) this.docs.set(serial, withCurrentFields(doc, p));
       else {
         const created = factoryState(p);
         this.docs.set(serial, created);
@@ -104,6 +120,31 @@ export class SimulationCore {
     for (const task of stored.tasks.sort((a, b) => Number(a.id) - Number(b.id))) {
       if (this.placed.has(task.serial)) this.taskTable.set(task);
     }
+    for (const record of stored.disruptions) this.disruptionTable.set(record);
+  }
+
+  /**
+   * Adds a check that runs inside every transaction before it is written, and where a task
+   * starts that ends at once (time scale 0), so that what the check derives from the state
+   * sees the in-between state too (the disruption log).
+   */
+  onCheckpoint(fn: (txn: Transaction) => void): void {
+    this.checkpoints.push(fn);
+  }
+
+  /** Runs the checkpoint checks on the transaction so far. */
+  checkpoint(txn: Transaction): void {
+    for (const fn of this.checkpoints) fn(txn);
+  }
+
+  /** The host names, in inventory order. */
+  hostNames(): string[] {
+    return [...this.hosts.keys()];
+  }
+
+  /** The serials of the DPUs in a host, in inventory order. */
+  serialsOfHost(host: string): string[] {
+    return this.hosts.get(host) ?? [];
   }
 
   /** Calls `fn` with the serials changed by every committed transaction. */
@@ -170,17 +211,30 @@ export class SimulationCore {
     return !d.dpu.crashed && d.dpu.powerState === "On";
   }
 
+  /**
+   * True while the DPU restarts, or an install rewrites its OS or NIC firmware (the card
+   * restarts to run it): the DPU, and the host network and storage it carries, are down.
+   */
+  rebooting(serial: string): boolean {
+    return this.tasksOf(serial).some(
+      (t) => (t.state === "Running" || t.state === "New") && (t.kind.type === "dpu-reset" || (t.kind.type === "firmware-update" && t.kind.target !== "bmc")),
+    );
+  }
+
   /** Runs `fn` as one change: committed in one SQLite transaction, rolled back in memory on error. */
   transact<T>(fn: (txn: Transaction) => T): T {
     const txn = new Transaction(this);
     let result: T;
     try {
       result = fn(txn);
+      this.checkpoint(txn);
       for (const { doc } of txn.dpus.values()) doc.generation++;
       this.store.commit({
         dpus: [...txn.dpus.values()].map((d) => d.doc),
         tasks: [...txn.tasks.values()].map((t) => t.task),
         deletedTasks: txn.deletedTasks.map((t) => ({ serial: t.serial, id: t.id })),
+        disruptions: [...txn.disruptions.values()].map((d) => d.record),
+        deletedDisruptions: txn.deletedDisruptions.map((d) => d.id),
       });
     } catch (err) {
       this.rollback(txn);
@@ -199,5 +253,17 @@ export class SimulationCore {
       else Object.assign(task, JSON.parse(snapshot) as TaskRecord);
     }
     for (const task of txn.deletedTasks) this.taskTable.set(task);
+    for (const { record, snapshot } of txn.disruptions.values()) {
+      if (snapshot === null) this.disruptionTable.delete(record.id);
+      else this.disruptionTable.set(JSON.parse(snapshot) as DisruptionRecord);
+    }
+    for (const record of txn.deletedDisruptions) this.disruptionTable.set(record);
   }
+}
+
+/** A stored document with the fields later emulators added (host maintenance, armed faults) filled in. */
+function withCurrentFields(doc: DpuState, p: PlacedDpu): DpuState {
+  doc.host.maintenance ??= { state: "off", workloadsRunning: p.host.workloads?.count ?? 0 };
+  doc.faults ??= { servicesFailAfterReboot: false };
+  return doc;
 }

@@ -50,6 +50,7 @@ const DRIFTS: { [K in DriftChange["kind"]]: (d: DpuState, change: DriftOf<K>) =>
     const p = d.servicePairs.find((x) => x.id === c.id);
     if (!p) throw notFound("ServicePair", c.id);
     p.activeSide = p.activeSide === "primary" ? "secondary" : "primary";
+    p.failedOver = true;
   },
 };
 
@@ -82,7 +83,29 @@ export class Faults {
       const d = txn.dpu(serial);
       d.dpu.crashed = false;
       d.dpu.powerState = "On";
+      if (d.faults.servicesFailAfterReboot) return;
       for (const s of d.services) if (s.state === "Failed" && d.bios.mode === "dpu") s.state = "Enabled";
+    });
+  }
+
+  /**
+   * Arms a failing health gate: from the DPU's next boot (restart, OS or NIC firmware
+   * install, recovery from a crash) on, its services come up Failed, until cleared.
+   */
+  failServicesAfterReboot(serial: string): void {
+    this.core.transact((txn) => {
+      txn.dpu(serial).faults.servicesFailAfterReboot = true;
+    });
+  }
+
+  /** Disarms it, and brings Failed services back as an operator fixing them would (on a running DPU in DPU mode with its OS). */
+  clearServicesFailAfterReboot(serial: string): void {
+    this.core.transact((txn) => {
+      const d = txn.dpu(serial);
+      d.faults.servicesFailAfterReboot = false;
+      if (this.core.healthy(serial) && !this.core.rebooting(serial) && d.bios.mode === "dpu" && d.dpuOs.state === "Enabled") {
+        for (const s of d.services) if (s.state === "Failed") s.state = "Enabled";
+      }
     });
   }
 
@@ -96,10 +119,18 @@ export class Faults {
 
   /** Pairs led by the crashed DPU move to a healthy secondary; pairs it was standing in for go back to a healthy primary. */
   private failOver(txn: Transaction, d: DpuState): void {
-    for (const p of d.servicePairs) if (p.activeSide === "primary" && this.core.healthy(p.secondarySerial)) p.activeSide = "secondary";
+    for (const p of d.servicePairs) {
+      if (p.activeSide === "primary" && this.core.healthy(p.secondarySerial)) {
+        p.activeSide = "secondary";
+        p.failedOver = true;
+      }
+    }
     for (const m of d.pairMemberships) {
       const primary = txn.dpu(m.primarySerial).servicePairs.find((p) => p.id === m.pairId);
-      if (primary && primary.activeSide === "secondary" && this.core.healthy(m.primarySerial)) primary.activeSide = "primary";
+      if (primary && primary.activeSide === "secondary" && this.core.healthy(m.primarySerial)) {
+        primary.activeSide = "primary";
+        primary.failedOver = false;
+      }
     }
   }
 }

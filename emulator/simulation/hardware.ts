@@ -21,6 +21,20 @@ export function abandonOsInstall(d: DpuState): void {
   d.dpuOs.state = d.dpuOs.version ? "Enabled" : "Absent";
 }
 
+/**
+ * The services of a DPU that has just booted: back to Enabled if it runs in DPU mode with
+ * its OS, unless the admin API armed `servicesFailAfterReboot`, which leaves them Failed.
+ */
+export function servicesAfterBoot(d: DpuState, running: boolean): void {
+  if (d.faults.servicesFailAfterReboot) {
+    for (const s of d.services) s.state = "Failed";
+    return;
+  }
+  if (running && d.bios.mode === "dpu" && d.dpuOs.state === "Enabled") {
+    for (const s of d.services) if (s.state === "Failed") s.state = "Enabled";
+  }
+}
+
 /** BIOS, power, firmware and boot of every DPU and its host. */
 export class Hardware {
   constructor(
@@ -154,9 +168,7 @@ export class Hardware {
     // A forced restart is how an operator gets a crashed DPU back; a graceful one cannot reach it.
     if (kind.resetType === "ForceRestart") d.dpu.crashed = false;
     d.dpu.powerState = d.dpu.crashed ? "Off" : "On";
-    if (!d.dpu.crashed && d.bios.mode === "dpu" && d.dpuOs.state === "Enabled") {
-      for (const s of d.services) if (s.state === "Failed") s.state = "Enabled";
-    }
+    servicesAfterBoot(d, !d.dpu.crashed);
     applyPendingBios(d);
     const awaiting = d.bios.modeAwaitingHostCycle;
     this.tasks.end(txn, task, "Completed", awaiting ? `DPU restarted; mode '${awaiting}' applies at the next host power cycle` : "DPU restarted");
@@ -179,7 +191,7 @@ export class Hardware {
     d.bios.mode = d.bios.modeAwaitingHostCycle ?? d.bios.mode;
     d.bios.modeAwaitingHostCycle = null;
     for (const s of d.services) {
-      s.state = d.bios.mode === "dpu" && s.state === "Failed" && this.core.healthy(d.serial) ? "Enabled" : d.bios.mode === "nic" ? "Failed" : s.state;
+      s.state = d.bios.mode === "dpu" && s.state === "Failed" && this.core.healthy(d.serial) && !d.faults.servicesFailAfterReboot ? "Enabled" : d.bios.mode === "nic" ? "Failed" : s.state;
     }
   }
 
@@ -197,6 +209,8 @@ export class Hardware {
       d.dpuOs = { ...d.dpuOs, image: img.name, version: img.version, state: "Enabled" };
     } else if (kind.target === "nic") d.firmware.nic = img.version;
     else d.firmware.bmc = img.version;
+    // The card restarts into what was written.
+    if (kind.target !== "bmc" && d.faults.servicesFailAfterReboot) servicesAfterBoot(d, this.core.healthy(d.serial));
     this.tasks.end(txn, task, "Completed", `installed ${img.name} ${img.version}`);
   }
 }

@@ -6,13 +6,16 @@
  */
 import { Accounts } from "./accounts";
 import { SimulationCore } from "./core";
+import { Disruptions } from "./disruptions";
 import { Faults } from "./faults";
 import { Hardware } from "./hardware";
+import { Maintenance } from "./maintenance";
 import { Offloads } from "./offloads";
 import { TaskEngine } from "./tasks";
 
 export { LOCKOUT, SESSION_TIMEOUT_MS } from "./accounts";
 export { DURATIONS_MS, type SimulationOptions, type Transaction } from "./core";
+export type { PublicDisruption } from "./disruptions";
 export type { DriftChange } from "./faults";
 export { OS_RESERVE } from "./offloads";
 export { MAX_TASKS_PER_DPU } from "./tasks";
@@ -28,11 +31,16 @@ export class Simulation extends SimulationCore {
   readonly offloads = new Offloads(this, this.lifecycle);
   /** Crashes, recovery and drift (the admin API). */
   readonly faults = new Faults(this, this.lifecycle);
+  /** Host maintenance and workloads. */
+  readonly maintenance = new Maintenance(this, this.lifecycle);
+  /** The disruption log, kept from the state at every change. */
+  readonly disruptions = new Disruptions(this, this.offloads);
 
-  /** Loads stored state, creates DPUs new to the inventory, and resumes or ends tasks left in flight. */
+  /** Loads stored state, creates DPUs new to the inventory, resumes or ends tasks left in flight, and brings the disruption log in line. */
   start(): void {
     this.load();
     this.lifecycle.recoverInFlight();
+    this.disruptions.reconcileAll();
   }
 
   /** Cancels timers (state is already on disk). */

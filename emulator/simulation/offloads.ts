@@ -74,7 +74,10 @@ export class Offloads {
     private readonly tasks: TaskEngine,
   ) {
     tasks.register("service-deploy", {
-      finish: (txn, task, kind) => this.finishDeploy(txn, task, "service", txn.dpu(task.serial).services.find((x) => x.id === kind.serviceId)),
+      finish: (txn, task, kind) =>
+        kind.restart
+          ? this.finishRestart(txn, task, txn.dpu(task.serial).services.find((x) => x.id === kind.serviceId))
+          : this.finishDeploy(txn, task, "service", txn.dpu(task.serial).services.find((x) => x.id === kind.serviceId)),
     });
     tasks.register("pair-deploy", {
       finish: (txn, task, kind) => this.finishDeploy(txn, task, "pair", txn.dpu(task.serial).servicePairs.find((x) => x.id === kind.pairId)),
@@ -94,11 +97,15 @@ export class Offloads {
     return { cores, memoryGiB };
   }
 
-  /** A pair is protected when it runs on its primary and both DPUs are healthy. */
+  /**
+   * A pair is protected when it is deployed, both DPUs run (none down, restarting or
+   * installing), and its active side is where it was put on purpose (not failed over).
+   */
   pairProtected(primarySerial: string, pairId: string): boolean {
     const pair = this.core.docOf(primarySerial).servicePairs.find((p) => p.id === pairId);
     if (!pair) return false;
-    return pair.state === "Enabled" && pair.activeSide === "primary" && this.core.healthy(primarySerial) && this.core.has(pair.secondarySerial) && this.core.healthy(pair.secondarySerial);
+    const runs = (serial: string): boolean => this.core.has(serial) && this.core.healthy(serial) && !this.core.rebooting(serial);
+    return pair.state === "Enabled" && !pair.failedOver && runs(primarySerial) && runs(pair.secondarySerial);
   }
 
   // ---------------------------------------------------------------- services
@@ -128,12 +135,26 @@ export class Offloads {
       const memoryGiB = patch.MemoryGiB === undefined ? service.memoryGiB : requireInt("MemoryGiB", patch.MemoryGiB, 1);
       // Only growth needs free capacity; the service's own reservation is already counted.
       this.requireCapacity(serial, cores - service.cores, memoryGiB - service.memoryGiB);
+      const before = JSON.stringify([service.version, service.cores, service.memoryGiB, service.config]);
       service.cores = cores;
       service.memoryGiB = memoryGiB;
       if (patch.Version !== undefined) service.version = requireString("Version", patch.Version);
       if (patch.Name !== undefined) service.name = requireString("Name", patch.Name);
       if (patch.Config !== undefined) service.config = checkConfig(service.serviceType, patch.Config);
+      if (service.state === "Enabled" && JSON.stringify([service.version, service.cores, service.memoryGiB, service.config]) !== before) this.restartService(txn, serial, service);
     });
+  }
+
+  /** A running service takes a new version, size or config by restarting: Deploying (a task) until Enabled again. */
+  private restartService(txn: Transaction, serial: string, service: ServiceState): void {
+    service.state = "Deploying";
+    this.tasks.start(txn, serial, `Restart service ${service.id}`, { type: "service-deploy", serviceId: service.id, restart: true }, DURATIONS_MS.serviceDeploy);
+  }
+
+  private finishRestart(txn: Transaction, task: TaskRecord, service: ServiceState | undefined): void {
+    if (!service) return this.tasks.end(txn, task, "Killed", "the service was deleted");
+    if (service.state === "Deploying") service.state = "Enabled";
+    this.tasks.end(txn, task, "Completed", `service ${service.id} restarted`);
   }
 
   /** Removes a service (refused while host devices are backed by it). */
@@ -231,10 +252,30 @@ export class Offloads {
         const target = side === "primary" ? serial : pair.secondarySerial;
         if (!this.core.healthy(target)) throw notAllowed(`the ${side} DPU ${target} is not running`);
         pair.activeSide = side;
+        pair.failedOver = false;
       }
       if (patch.Version !== undefined) pair.version = requireString("Version", patch.Version);
       if (patch.Name !== undefined) pair.name = requireString("Name", patch.Name);
       if (patch.Config !== undefined) pair.config = checkConfig(pair.serviceType, patch.Config);
+    });
+  }
+
+  /**
+   * A planned switch-over: the active side moves to `side` (the other DPU keeps its side, so
+   * the pair stays protected while both run); refused while that side's DPU is down.
+   */
+  switchOver(serial: string, id: string, side: unknown): void {
+    this.core.transact((txn) => {
+      const pair = txn.dpu(serial).servicePairs.find((p) => p.id === id);
+      if (!pair) throw notFound("ServicePair", id);
+      const to = requireEnum("ActiveSide", side, ["primary", "secondary"] as const);
+      const target = to === "primary" ? serial : pair.secondarySerial;
+      if (pair.state !== "Enabled") throw notAllowed(`service pair '${id}' is ${pair.state}; switch it over once it is deployed`);
+      if (!this.core.healthy(target) || this.core.rebooting(target)) {
+        throw notAllowed(`cannot switch service pair '${id}' over to its ${to}: DPU ${target} is ${this.core.rebooting(target) ? "restarting" : "not running"}; the active side stays ${pair.activeSide}`);
+      }
+      pair.activeSide = to;
+      pair.failedOver = false;
     });
   }
 

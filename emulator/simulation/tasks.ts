@@ -65,7 +65,11 @@ export class TaskEngine {
     txn.task(task, true);
     this.core.taskTable.set(task);
     this.pruneEnded(txn, serial);
-    if (duration <= 0) this.finish(txn, task);
+    if (duration <= 0) {
+      // What the task began is seen (and logged) before it ends in the same change.
+      this.core.checkpoint(txn);
+      this.finish(txn, task);
+    }
     // The timer starts only once the task is on disk: a refused change leaves no timer behind.
     else txn.after.push(() => this.arm(task));
     return task;
