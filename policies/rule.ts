@@ -27,6 +27,27 @@ export interface PolicyModel {
   acceleratorShares: LoadedStack["acceleratorShares"];
   /** The expanded stack document (scanned for secrets; maintenance settings). */
   stack: LoadedStack["stack"];
+  /**
+   * What the fleet holds now and what the rollout will do, when known: `smartfleet plan`
+   * fills it from the management ports and the preview. Offline (`smartfleet check`, the
+   * Pulumi program, CrossGuard) it is absent and rules fall back to the inventory's
+   * factory state.
+   */
+  live?: LiveContext;
+}
+
+/** The live state and the planned rollout, as `smartfleet plan` knows them. */
+export interface LiveContext {
+  /** Each managed DPU's mode now, by `host/nic`, as its port (or the refreshed state) reports it; absent when unknown. */
+  modes: Record<string, "dpu" | "nic" | undefined>;
+  /** The hosts the planned rollout disrupts (DPU reboot, host power cycle, OS install), with their window in seconds from the start. */
+  disruptions: Array<{ host: string; start: number; end: number }>;
+}
+
+/** The mode a DPU is in now: the live one when known, else the inventory's factory state. */
+export function currentMode(model: PolicyModel, nic: PolicySmartNic): { mode: "dpu" | "nic"; source: "live" | "factory" } {
+  const live = model.live?.modes[nic.id];
+  return live ? { mode: live, source: "live" } : { mode: nic.hardware.factoryState.mode, source: "factory" };
 }
 
 /** Reference data the rules read (kept in files under `policies/data/`, not in code). */

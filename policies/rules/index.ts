@@ -7,6 +7,7 @@ import { dpuMode } from "./dpu-mode";
 import { hardwareCompatibility } from "./hardware-compatibility";
 import { modeChangeDisruption } from "./mode-change-disruption";
 import { noSecrets } from "./no-secrets";
+import { rolloutSafety } from "./rollout-safety";
 import { securityIsolation } from "./security-isolation";
 import { servicePairAntiAffinity } from "./service-pair-anti-affinity";
 import { versionLockstep } from "./version-lockstep";
@@ -23,4 +24,5 @@ export const RULES: readonly PolicyRule[] = [
   modeChangeDisruption,
   noSecrets,
   acceleratorSingleConsumer,
+  rolloutSafety,
 ];

@@ -1,7 +1,11 @@
 import { childPointer } from "../../schemas/source-index";
-import type { PolicyRule, Violation } from "../rule";
+import { currentMode, type PolicyRule, type Violation } from "../rule";
 
-/** SF008: changing a DPU's mode needs a host power cycle, which the stack must allow. */
+/**
+ * SF008: changing a DPU's mode needs a host power cycle, which the stack must allow. "The
+ * current mode" is the live one when `smartfleet plan` read it (`model.live`), else the
+ * inventory's factory state (`smartfleet check`, the program and CrossGuard, offline).
+ */
 export const modeChangeDisruption: PolicyRule = {
   id: "SF008",
   name: "mode-change-disruption",
@@ -12,11 +16,12 @@ export const modeChangeDisruption: PolicyRule = {
     if (model.stack.maintenance.allowHostPowerCycle) return [];
     const violations: Violation[] = [];
     for (const nic of model.smartnics) {
-      const current = nic.hardware.factoryState.mode;
+      const { mode: current, source } = currentMode(model, nic);
       if (nic.spec.mode !== current) {
+        const seen = source === "live" ? ` (its port reports ${current} now)` : "";
         violations.push({
           pointer: childPointer(nic.pointer, "mode"),
-          message: `${nic.id} changes mode ${current} → ${nic.spec.mode}, which power-cycles host ${nic.host}, but maintenance.allowHostPowerCycle is false`,
+          message: `${nic.id} changes mode ${current} → ${nic.spec.mode}${seen}, which power-cycles host ${nic.host}, but maintenance.allowHostPowerCycle is false`,
         });
       }
     }
