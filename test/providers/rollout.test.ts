@@ -1,0 +1,214 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { HostRollout } from "../../model/rollout";
+import { implementation as dpuOs, type DpuOsArgs, type DpuOsOutputs } from "../../providers/dpu-os";
+import { implementation as dpuService } from "../../providers/dpu-service";
+import { implementation as servicePair } from "../../providers/service-pair";
+import { implementation as smartNic } from "../../providers/smart-nic";
+import { setRolloutTimings, startNewRun, storeFor } from "../../providers/rollout/run";
+import { admin, credentials, dump, image, rolloutOf, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
+
+/** An OS install as the emulator ran it: clock ms. */
+interface Interval {
+  serial: string;
+  start: number;
+  end: number;
+}
+
+const overlap = (a: Interval, b: Interval) => a.start < b.end && b.start < a.end;
+
+describe("rollout enforcement during up (DpuOs upgrades against the emulated fleet)", () => {
+  let fleet: Fleet;
+  const hosts = ["h1", "h2", "h4"];
+  const version = new Map<string, string>();
+  const outs = new Map<string, DpuOsOutputs>();
+  const serial = (host: string) => target(fleet.inventory, host).serial;
+  const args = (host: string, v: string, rollout?: HostRollout): DpuOsArgs => ({
+    target: target(fleet.inventory, host),
+    image: "esxi-arm",
+    version: v,
+    ...image(fleet.inventory, "esxi-arm", v),
+    ntp: [],
+    ...credentials(fleet.inventory, host),
+    ...(rollout ? { rollout } : {}),
+  });
+  const other = (v: string | undefined) => (v === "8.0.3" ? "8.0.2" : "8.0.3");
+  /** Upgrades (or downgrades) `host` to the other image version under `rollout`. */
+  const flip = async (host: string, rollout: HostRollout) => {
+    const next = other(version.get(host));
+    const result = await dpuOs.update(`${serial(host)}/os`, outs.get(host) as DpuOsOutputs, args(host, next, rollout));
+    version.set(host, next);
+    outs.set(host, result.outs as DpuOsOutputs);
+  };
+  /** OS installs the emulator ran on `host` since `t0`. */
+  const installs = async (host: string, t0: number): Promise<Interval[]> => {
+    const state = await admin<{ tasks: Array<{ kind: { type: string; target?: string }; startTime: number; endTime: number | null }> }>(fleet, "GET", `/admin/v1/dpus/${serial(host)}/state`);
+    return state.tasks
+      .filter((t) => t.kind.type === "firmware-update" && t.kind.target === "os" && t.startTime >= t0)
+      .map((t) => ({ serial: serial(host), start: t.startTime, end: t.endTime ?? Number.POSITIVE_INFINITY }));
+  };
+  const group = (name: string, extra: Partial<HostRollout> = {}) => (host: string) =>
+    rolloutOf(host, { group: name, groupSize: hosts.length, healthGate: { settleSeconds: 0, timeoutSeconds: 10 }, ...extra });
+
+  beforeAll(async () => {
+    // 480 s installs take about 1 s.
+    fleet = await startFleet(undefined, { timeScale: 0.002 });
+    setRolloutTimings({ pollMs: 50, gatePollMs: 100 });
+    await Promise.all(
+      hosts.map(async (h) => {
+        await smartNic.create(smartNicArgs(fleet.inventory, h));
+        const created = await dpuOs.create(args(h, "8.0.2"));
+        version.set(h, "8.0.2");
+        outs.set(h, created.outs as DpuOsOutputs);
+      }),
+    );
+  });
+  afterAll(() => fleet?.stop());
+
+  it("budget 1: two hosts of one group started together upgrade one after the other", async () => {
+    const t0 = Date.now();
+    const rollout = group("cluster:one", { budget: 1 });
+    await Promise.all(["h1", "h2"].map((h) => flip(h, rollout(h))));
+    const [a, b] = [...(await installs("h1", t0)), ...(await installs("h2", t0))];
+    expect(a && b).toBeTruthy();
+    expect(overlap(a, b)).toBe(false);
+  });
+
+  it("budget 2: they upgrade together", async () => {
+    const t0 = Date.now();
+    const rollout = group("cluster:two", { budget: 2 });
+    await Promise.all(["h1", "h2"].map((h) => flip(h, rollout(h))));
+    const [a, b] = [...(await installs("h1", t0)), ...(await installs("h2", t0))];
+    expect(overlap(a, b)).toBe(true);
+  });
+
+  it("a service pair with a side on each host: never both at once even with budget 2; the active side switches over and back", async () => {
+    await servicePair.create({
+      name: "p1",
+      service: { type: "vsan-witness", version: "8.0.3", cores: 2, memoryGiB: 4, config: {} },
+      primary: target(fleet.inventory, "h1"),
+      secondary: target(fleet.inventory, "h2"),
+      ...credentials(fleet.inventory, "h1"),
+      peerUsername: credentials(fleet.inventory, "h2").username,
+    });
+    const logged = vi.spyOn(console, "error");
+    try {
+      const t0 = Date.now();
+      const rollout = group("cluster:pair", { budget: 2, pairs: ["p1"] });
+      await Promise.all(["h1", "h2"].map((h) => flip(h, rollout(h))));
+      const [a, b] = [...(await installs("h1", t0)), ...(await installs("h2", t0))];
+      expect(overlap(a, b)).toBe(false);
+      const lines = logged.mock.calls.map((c) => String(c[0]));
+      expect(lines.some((l) => /pair p1: switching over to its secondary before h1\/nic1/.test(l))).toBe(true);
+      expect(lines.some((l) => /pair p1: switching over to its primary now that host h1 passed/.test(l))).toBe(true);
+    } finally {
+      logged.mockRestore();
+    }
+    expect((await dump(fleet, serial("h1"))).servicePairs).toMatchObject([{ id: "p1", activeSide: "primary" }]);
+  });
+
+  it("canary: the first host of the group goes alone and the rest start once it passed its gate, then together", async () => {
+    const t0 = Date.now();
+    const rollout = group("cluster:canary", { budget: 3, canary: 1 });
+    await Promise.all(hosts.map((h) => flip(h, rollout(h))));
+    const all = (await Promise.all(hosts.map((h) => installs(h, t0)))).flat().sort((x, y) => x.start - y.start);
+    expect(all).toHaveLength(3);
+    const [first, ...rest] = all;
+    for (const later of rest) expect(later.start).toBeGreaterThanOrEqual(first.end);
+    expect(overlap(rest[0], rest[1])).toBe(true);
+  });
+
+  it("halt: a failed health gate fails the host naming what is unhealthy; the next host of the group is refused at once; a new run goes on", async () => {
+    await dpuService.create({
+      target: target(fleet.inventory, "h1"),
+      name: "dfw",
+      service: { type: "nsx-dfw", version: "4.2.1", cores: 1, memoryGiB: 2, config: {} },
+      ...credentials(fleet.inventory, "h1"),
+    });
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    const rollout = group("cluster:halt", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } });
+    await expect(flip("h1", rollout("h1"))).rejects.toThrow(
+      /h1: health gate failed after 1 s: service nic1\/dfw is Failed; no further host of cluster:halt starts in this run/,
+    );
+    // The install itself happened: the provider's next read shows the new version.
+    version.set("h1", other(version.get("h1")));
+    outs.set("h1", (await dpuOs.read(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs)).props as DpuOsOutputs);
+    const t0 = Date.now();
+    await expect(flip("h2", rollout("h2"))).rejects.toThrow(/h2: not started .*: h1: health gate failed after 1 s: service nic1\/dfw is Failed/);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(await installs("h2", t0)).toHaveLength(0);
+    // Fixing the fault and running up again completes.
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+    startNewRun();
+    await flip("h2", rollout("h2"));
+    await flip("h1", rollout("h1"));
+  });
+
+  it("onFailure continue: a failed gate fails only that host", async () => {
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    const rollout = group("cluster:continue", { budget: 1, onFailure: "continue", healthGate: { settleSeconds: 0, timeoutSeconds: 1 } });
+    const [h1, h2] = await Promise.allSettled(["h1", "h2"].map((h) => flip(h, rollout(h))));
+    expect(h1.status).toBe("rejected");
+    expect(String((h1 as PromiseRejectedResult).reason)).not.toMatch(/no further host/);
+    expect(h2.status).toBe("fulfilled");
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+    version.set("h1", other(version.get("h1")));
+    outs.set("h1", (await dpuOs.read(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs)).props as DpuOsOutputs);
+  });
+
+  it("a lease of a dead holder blocks the slot until it expires, then the waiter starts", async () => {
+    const store = storeFor("test");
+    const now = Date.now();
+    await store.acquire({ run: "dead-run", holder: "dead-run/h9/x", host: "h9", group: "cluster:stale", groupSize: 2, canary: 0, slots: [{ scope: "group:cluster:stale", limit: 1 }], ttlMs: 800, now });
+    await flip("h1", group("cluster:stale", { budget: 1 })("h1"));
+    const [install] = await installs("h1", now);
+    expect(install.start).toBeGreaterThanOrEqual(now + 800);
+  });
+
+  describe("host maintenance by command", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-maint-"));
+    const logFile = path.join(dir, "maintenance.log");
+    const script = path.join(dir, "maintenance.sh");
+    fs.writeFileSync(script, `echo "$1 $SMARTFLEET_HOST $SMARTFLEET_SERIAL" >> ${logFile}\n`);
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const withCommands = (enter: string) => group("cluster:maint", { budget: 1, hostMaintenance: { mode: "command", enter, exit: `sh ${script} exit` } });
+    const lines = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").trim().split("\n") : []);
+
+    it("runs enter before and exit after the disruption with the host's name and serial", async () => {
+      fs.rmSync(logFile, { force: true });
+      await flip("h1", withCommands(`sh ${script} enter`)("h1"));
+      expect(lines()).toEqual(["enter h1 H1", "exit h1 H1"]);
+    });
+
+    it("a failing enter fails the host with the command's stderr, disrupts nothing and frees the slot", async () => {
+      const t0 = Date.now();
+      await expect(flip("h2", withCommands("echo 'vcenter: host has running VMs' >&2; exit 3")("h2"))).rejects.toThrow(
+        /host h2: the maintenance enter command .* exited 3: vcenter: host has running VMs/,
+      );
+      expect(await installs("h2", t0)).toHaveLength(0);
+      startNewRun();
+      fs.rmSync(logFile, { force: true });
+      await flip("h1", withCommands(`sh ${script} enter`)("h1"));
+      expect(lines()).toEqual(["enter h1 H1", "exit h1 H1"]);
+    });
+
+    it("a host an interrupted run left in maintenance is reported, and its next disruption continues from there", async () => {
+      const since = Date.now() - 60_000;
+      await storeFor("test").markMaintenance("h2", { run: "killed-run", since, note: "" });
+      startNewRun();
+      fs.rmSync(logFile, { force: true });
+      const logged = vi.spyOn(console, "error");
+      try {
+        await flip("h2", withCommands(`sh ${script} enter`)("h2"));
+        const text = logged.mock.calls.map((c) => String(c[0])).join("\n");
+        expect(text).toContain(`host h2 is in maintenance since ${new Date(since).toISOString()}, left there by an interrupted or failed run`);
+      } finally {
+        logged.mockRestore();
+      }
+      expect(lines()).toEqual(["exit h2 H2"]);
+      expect(await storeFor("test").maintenance()).toEqual([]);
+    });
+  });
+});
