@@ -86,7 +86,11 @@ describe("admin API", () => {
     monitorOf(await f.call("AMD1", "POST", "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate", { ImageURI: (testImages() ?? [])[0].uri }));
     await f.advance(DURATIONS_MS.dpuOsInstall);
     await admin(f.emu, "POST", "/admin/v1/dpus/NV1/drift", { kind: "mode", value: "dpu" });
-    monitorOf(await f.call("NV1", "POST", "/redfish/v1/Oem/SmartFleet/ServicePairs", { Id: "p", ServiceType: "nsx-controller", Version: "4.2", Cores: 1, MemoryGiB: 1, Secondary: { Serial: "AMD1" } }));
+    // The secondary's port consents first, with its own credentials.
+    const consent = await f.call("AMD1", "POST", "/redfish/v1/Oem/SmartFleet/Consents", { Purpose: "ServicePairSecondary", Requester: { Serial: "NV1" }, ResourceId: "p", ServiceType: "nsx-controller", Cores: 1, MemoryGiB: 1 });
+    monitorOf(
+      await f.call("NV1", "POST", "/redfish/v1/Oem/SmartFleet/ServicePairs", { Id: "p", ServiceType: "nsx-controller", Version: "4.2", Cores: 1, MemoryGiB: 1, Secondary: { Serial: "AMD1" }, ConsentToken: consent.body.Token }),
+    );
     await f.advance(DURATIONS_MS.pairDeploy);
     await admin(f.emu, "POST", "/admin/v1/dpus/NV1/drift", { kind: "failover", id: "p" });
     expect((await f.call("NV1", "GET", "/redfish/v1/Oem/SmartFleet/ServicePairs/p")).body).toMatchObject({ ActiveSide: "secondary", Protected: false });
