@@ -154,9 +154,16 @@ export function nvidiaSystemOem(c: RenderContext): Resource {
   };
 }
 
+/** The OEM actions of the host system: maintenance (standard Redfish has none). */
+export const HOST_MAINTENANCE_ACTIONS = {
+  enter: "SmartFleetComputerSystem.EnterMaintenance",
+  exit: "SmartFleetComputerSystem.ExitMaintenance",
+} as const;
+
 /** The host the DPU sits in. */
 export function hostSystem(c: RenderContext): Resource {
   const d = c.sim.docOf(c.serial);
+  const maintenance = d.host.maintenance;
   const { host } = c.sim.placement(c.serial);
   const uri = `${V1}/Systems/Host`;
   return {
@@ -184,12 +191,19 @@ export function hostSystem(c: RenderContext): Resource {
         target: `${uri}/Actions/ComputerSystem.Reset`,
         "ResetType@Redfish.AllowableValues": ["On", "ForceOff", "GracefulShutdown", "PowerCycle", "ForceRestart", "GracefulRestart"],
       },
+      Oem: {
+        [`#${HOST_MAINTENANCE_ACTIONS.enter}`]: { target: `${uri}/Actions/Oem/${HOST_MAINTENANCE_ACTIONS.enter}` },
+        [`#${HOST_MAINTENANCE_ACTIONS.exit}`]: { target: `${uri}/Actions/Oem/${HOST_MAINTENANCE_ACTIONS.exit}` },
+      },
     },
     Links: { ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)] },
     Oem: {
       SmartFleet: {
         "@odata.type": "#SmartFleetHost.v1_0_0.SmartFleetHost",
         OperatingSystem: d.host.os ? { Image: d.host.os.image, Version: d.host.os.version } : null,
+        Maintenance: maintenance.state === "on",
+        MaintenanceState: { off: "Off", entering: "Entering", on: "On" }[maintenance.state],
+        WorkloadsRunning: maintenance.workloadsRunning,
       },
     },
   };
@@ -609,6 +623,12 @@ export const MEMBERS = {
       ActiveSide: p.activeSide,
       Protected: c.sim.offloads.pairProtected(c.serial, p.id),
       State: p.state,
+      Actions: {
+        "#SmartFleetServicePair.SwitchOver": {
+          target: `${OEM}/ServicePairs/${encodeURIComponent(p.id)}/Actions/SmartFleetServicePair.SwitchOver`,
+          "ActiveSide@Redfish.AllowableValues": ["primary", "secondary"],
+        },
+      },
     }),
   }),
   /** Served by the port of the DPU whose host has the accelerator. */

@@ -208,6 +208,7 @@ export function buildRouter(): Router<Handler> {
     })
     .on(`${V1}/Systems/{system}`, { GET: (c) => ok(requireSystem(c) === "dpu" ? r.dpuSystem(c) : r.hostSystem(c)), PATCH: (c) => patchSystem(c) })
     .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, { POST: (c) => resetSystem(c) })
+    .on(`${V1}/Systems/{system}/Actions/Oem/{action}`, { POST: (c) => hostMaintenance(c) })
     .on(`${V1}/Systems/{system}/Bios`, { GET: dpuOnly("Bios", "Host", (c) => ok(r.bios(c))) })
     .on(`${V1}/Systems/{system}/Bios/Settings`, {
       GET: dpuOnly("Bios", "Host", (c) => ok(r.biosSettings(c))),
@@ -318,6 +319,13 @@ export function buildRouter(): Router<Handler> {
         remove: (c) => c.sim.offloads.deleteServicePair(c.serial, c.params.id),
       }),
     )
+    .on(`${servicePairs.collection}/{id}/Actions/SmartFleetServicePair.SwitchOver`, {
+      POST: (c) => {
+        onlyActionParameters(c.body, "SmartFleetServicePair.SwitchOver", ["ActiveSide"]);
+        c.sim.offloads.switchOver(c.serial, c.params.id, actionParameter(c.body, "SmartFleetServicePair.SwitchOver", "ActiveSide"));
+        return ok(r.member(c, servicePairs, c.params.id));
+      },
+    })
     .on(acceleratorShares.collection, {
       GET: (c) => ok(r.members(c, acceleratorShares)),
       POST: (c) => {
@@ -356,6 +364,23 @@ function resetSystem(c: RouteContext): Reply {
   const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
   if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
   return accepted(c, which === "dpu" ? c.sim.hardware.resetDpu(c.serial, resetType) : c.sim.hardware.resetHost(c.serial, resetType));
+}
+
+/** 400 ActionParameterUnknown for a body property the action does not take. */
+function onlyActionParameters(body: Record<string, unknown>, action: string, allowed: string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!key.startsWith("@") && !allowed.includes(key)) throw new ServiceError(400, "ActionParameterUnknown", [action, key], `${action} has no parameter ${key}`);
+  }
+}
+
+/** The host's OEM maintenance actions: Enter evacuates its workloads (a task), Exit brings them back (200). */
+function hostMaintenance(c: RouteContext): Reply {
+  const { enter, exit } = r.HOST_MAINTENANCE_ACTIONS;
+  if (requireSystem(c) !== "host" || (c.params.action !== enter && c.params.action !== exit)) throw notFound("Action", c.params.action);
+  onlyActionParameters(c.body, c.params.action, []);
+  if (c.params.action === enter) return accepted(c, c.sim.maintenance.enter(c.serial));
+  c.sim.maintenance.exit(c.serial);
+  return ok({ "@Message.ExtendedInfo": [baseMessage("Success")] });
 }
 
 function patchBiosSettings(c: RouteContext): Reply {
