@@ -83,7 +83,14 @@ class Wiring {
 
   /** The rollout a disruptive resource on `host` is held to (context for its provider, never diffed). */
   rollout(host: string): HostRollout {
-    return this.rollouts.get(host) as HostRollout;
+    const rollout = this.rollouts.get(host) as HostRollout;
+    // The rollout names the DPUs it gates and switches over; they are reached where this stack routes them.
+    const routed = (dpu: HostRollout["dpus"][number]) => ({ ...dpu, target: this.target(this.nic(`${dpu.target.host}/${dpu.target.smartnic}`)) });
+    return {
+      ...rollout,
+      dpus: rollout.dpus.map(routed),
+      pairSides: rollout.pairSides.map((side) => ({ ...side, primary: routed(side.primary), secondary: routed(side.secondary) })),
+    };
   }
 
   /** The managed DPU `host/nic`. */

@@ -49,12 +49,17 @@ export function budgetOf(maxUnavailable: number | string, size: number): number 
 
 /** Every managed host's rollout, by host name. */
 export function hostRollouts(stack: LoadedStack): Map<string, HostRollout> {
+  const access = (id: string) => {
+    const nic = stack.smartnics.find((n) => n.id === id);
+    if (!nic) throw new Error(`internal: ${id} was resolved by the loader but is not a managed DPU`);
+    const { serial, management, factoryCredentials } = nic.hardware;
+    return { target: { host: nic.host, smartnic: nic.name, serial, address: management.address, port: management.port }, username: factoryCredentials.username };
+  };
   const rollout = stack.stack.rollout ?? DEFAULT_ROLLOUT;
   const groups = new Map(stack.hosts.map((h) => [h.name, groupOf(stack, h, rollout.groupBy)]));
   const sizes = new Map<string, number>();
   for (const group of groups.values()) sizes.set(group, (sizes.get(group) ?? 0) + 1);
-  const pairsOf = (host: string) =>
-    stack.servicePairs.filter((p) => [p.primary, p.secondary].some((side) => side.startsWith(`${host}/`))).map((p) => p.name);
+  const pairsOn = (host: string) => stack.servicePairs.filter((p) => [p.primary, p.secondary].some((side) => side.startsWith(`${host}/`)));
   return new Map(
     stack.hosts.map((h) => {
       const group = groups.get(h.name) as string;
@@ -69,7 +74,9 @@ export function hostRollouts(stack: LoadedStack): Map<string, HostRollout> {
           groupSize,
           budget: budgetOf(rollout.maxUnavailable, groupSize),
           canary: rollout.canary,
-          pairs: pairsOf(h.name),
+          pairs: pairsOn(h.name).map((p) => p.name),
+          dpus: h.smartnics.map(access),
+          pairSides: pairsOn(h.name).map((p) => ({ pair: p.name, primary: access(p.primary), secondary: access(p.secondary) })),
           hostMaintenance: rollout.hostMaintenance,
           healthGate: rollout.healthGate,
           onFailure: rollout.onFailure,

@@ -6,7 +6,7 @@
  * over for the disruption are switched back to their primary as soon as the DPUs are
  * healthy, and must then show protected too.
  */
-import type { HealthGate } from "../../schemas/generated/stack";
+import type { HealthGate } from "../../schemas/generated/common";
 import { asRecord, fromFreshSnapshot } from "../redfish";
 import type { DpuConnection } from "../common/dpu";
 import { livePair, switchPair, type LivePair } from "./pairs";

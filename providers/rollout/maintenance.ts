@@ -6,7 +6,7 @@
  * operator's own commands (e.g. `govc host.maintenance.enter`), `none` not at all.
  */
 import { spawn } from "node:child_process";
-import type { HostMaintenance } from "../../schemas/generated/stack";
+import type { HostMaintenance } from "../../schemas/generated/common";
 import { asRecord } from "../redfish";
 import { followTask, type DpuConnection } from "../common/dpu";
 import { providerSettings } from "../common/settings";

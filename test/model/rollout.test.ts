@@ -23,6 +23,8 @@ function rollouts(n: number, opts: { budget?: number; canary?: number; groupOf?:
         budget: opts.budget ?? 1,
         canary: opts.canary ?? 0,
         pairs: opts.pairs?.[i] ?? [],
+        dpus: [],
+        pairSides: [],
         hostMaintenance: { mode: "none" as const },
         healthGate: { settleSeconds: opts.settle ?? 0, timeoutSeconds: 600 },
         onFailure: "halt" as const,

@@ -163,6 +163,8 @@ export function rolloutOf(host: string, overrides: Partial<HostRollout> = {}): H
     budget: 1,
     canary: 0,
     pairs: [],
+    dpus: [],
+    pairSides: [],
     hostMaintenance: { mode: "none" },
     healthGate: { settleSeconds: 0, timeoutSeconds: 60 },
     onFailure: "halt",
