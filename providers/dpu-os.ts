@@ -5,10 +5,11 @@
  * resource. A task cut short is kept as `pendingTask` and resumed by the next run.
  */
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
-import { asRecord, fromRecentSnapshot } from "./redfish";
+import { asRecord, fromFreshSnapshot, fromRecentSnapshot } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
+import { providerSettings } from "./common/settings";
 import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 
 /** DpuOs inputs: the kind schema's properties plus the account credentials. */
@@ -70,12 +71,12 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
   const connection = await connect(inputs.target, inputs);
   await resumeTask(connection, pendingTask);
   let live = await readOs(connection);
-  if (live.state === "Installing") {
-    throw new Error(`an OS install is already running on ${connection.label} and this stack holds no task for it; run again when it ends`);
-  }
+  // An install this stack holds no task for: a run killed between starting it and writing
+  // its state. Wait for it to end, then converge from what it left.
+  if (live.state === "Installing") live = await waitForRunningInstall(connection);
   if (live.state !== "Enabled" || live.image !== inputs.image || live.version !== inputs.version) {
     // Installing restarts the DPU: held to the host's rollout (budget, pairs, maintenance, health gate).
-    await holdForDisruption({ connection, restartsDpu: true }, rolloutOrLegacy(inputs.rollout, inputs.target.host), `installing ${inputs.image} ${inputs.version} on ${connection.label}`, () =>
+    await holdForDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true }, rolloutOrLegacy(inputs.rollout, inputs.target.host), `installing ${inputs.image} ${inputs.version} on ${connection.label}`, () =>
       install(connection, id, inputs),
     );
     live = await readOs(connection);
@@ -96,6 +97,21 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
   }
   return outputsFrom(inputs, live, null);
 }
+
+/** Polls the DPU OS until it is no longer installing, within the operation timeout. */
+async function waitForRunningInstall(connection: DpuConnection): Promise<LiveOs> {
+  console.error(`smartfleet: ${connection.label}: an OS install started by an earlier run is still running; waiting for it to end`);
+  const deadline = Date.now() + providerSettings().operationTimeoutMs;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, INSTALL_POLL_MS));
+    const live = await fromFreshSnapshot(() => readOs(connection));
+    if (live.state !== "Installing") return live;
+    if (Date.now() > deadline) throw new Error(`an OS install on ${connection.label} that this stack holds no task for is still running after the operation timeout; run again when it ends`);
+  }
+}
+
+/** How often a running install the stack holds no task for is looked at. */
+const INSTALL_POLL_MS = 1_000;
 
 async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs): Promise<void> {
   const { client, where, label } = connection;

@@ -64,7 +64,7 @@ async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: stri
       );
     }
     // Installing resets the host: held to its rollout (budget, pairs, maintenance, health gate).
-    await holdForDisruption({ connection, restartsDpu: false }, rolloutOrLegacy(inputs.rollout, inputs.host, inputs.hostSerial), `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, () =>
+    await holdForDisruption({ connection, serial: inputs.via.serial, password: inputs.password, restartsDpu: false }, rolloutOrLegacy(inputs.rollout, inputs.host, inputs.hostSerial), `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, () =>
       install(connection, id, inputs, facts),
     );
     facts = await readHostSystem(connection);

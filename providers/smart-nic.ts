@@ -99,7 +99,7 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
   if (disruptsHost(disruption)) {
     // A DPU reboot (and, for a mode change, a host power cycle): held to the host's rollout.
     await holdForDisruption(
-      { connection, restartsDpu: true },
+      { connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true },
       rolloutOrLegacy(inputs.rollout, inputs.target.host),
       `${modeChange ? `changing the mode of ${connection.label} to ${inputs.mode}` : `setting host privilege ${inputs.hostPrivilege} on ${connection.label}`} (${disruption})`,
       () => applyBiosSettings(connection, inputs, facts, modeChange),

@@ -17,7 +17,7 @@
  * whatever happens.
  */
 import type { HostRollout } from "../../model/rollout";
-import type { DpuConnection } from "../common/dpu";
+import { connect, type DpuConnection } from "../common/dpu";
 import { UnfinishedOperationError } from "../common/errors";
 import { passGate } from "./health-gate";
 import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
@@ -30,10 +30,12 @@ import type { LeaseStore } from "./store";
 export interface DisruptionTargets {
   /** The DPU the work goes through: its port reaches the host system (maintenance) and is gated. */
   connection: DpuConnection;
+  /** That DPU's serial. */
+  serial: string;
+  /** The stack's management password: reaches the host's other DPUs and its pairs' primaries. */
+  password: string;
   /** Whether the work restarts that DPU's Arm system (pairs active on it switch over first). */
   restartsDpu: boolean;
-  /** Other DPUs of the host, or pair primaries, to gate and to look for the host's pairs on. */
-  others?: readonly DpuConnection[];
 }
 
 /** The rollout a resource is held to: its own, or for state that predates rollouts, its host alone, one at a time. */
@@ -71,13 +73,14 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
     throw error;
   }
   if (held.canary) log(`${rollout.host}: goes first in ${rollout.group} as a canary; the rest of the group waits for its health gate`);
-  const connections = [targets.connection, ...(targets.others ?? [])];
+  const peers = await peersOf(targets, rollout);
+  const connections = [targets.connection, ...peers.map((p) => p.connection)];
   const mHost: MaintenanceHost = { host: rollout.host, hostSerial: rollout.hostSerial, stack: rollout.stack, group: rollout.group };
   let workDone = false;
   let inMaintenance = false;
   try {
     inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
-    const switched = targets.restartsDpu ? await switchOverActive(targets.connection, rollout) : [];
+    const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : [];
     const result = await work();
     workDone = true;
     const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host);
@@ -184,17 +187,45 @@ function stillInMaintenance(host: string): void {
 }
 
 /** Switches every protected pair of the host whose active side is the DPU behind `connection` to its other side. */
-async function switchOverActive(connection: DpuConnection, rollout: HostRollout): Promise<LivePair[]> {
+/**
+ * Switches every protected pair whose active side is the DPU about to restart over to its
+ * other side. A pair lives on its primary's port, which may be another host's DPU.
+ */
+async function switchOverActive(targets: DisruptionTargets, peers: readonly Peer[], rollout: HostRollout): Promise<LivePair[]> {
   const switched: LivePair[] = [];
-  for (const pair of await pairsOn([connection], rollout.pairs)) {
-    if (pair.activeSide !== "primary") continue;
+  const ports = [targets.connection, ...peers.map((p) => p.connection)];
+  for (const pair of await pairsOn(ports, rollout.pairs)) {
+    const sides = rollout.pairSides.find((s) => s.pair === pair.name);
+    const activeSerial = pair.activeSide === "secondary" ? sides?.secondary.target.serial : sides?.primary.target.serial;
+    // Without the sides (state from an older version) only the port's own pairs are known: their primary is this DPU.
+    const activeHere = sides ? activeSerial === targets.serial : pair.activeSide === "primary" && pair.connection === targets.connection;
+    if (!activeHere) continue;
     if (!pair.protected) {
-      log(`${rollout.host}: pair ${pair.name} is not protected (${pair.state}); restarting its active side ${connection.label} interrupts it`);
+      log(`${rollout.host}: pair ${pair.name} is not protected (${pair.state}); restarting its active side ${targets.connection.label} interrupts it`);
       continue;
     }
-    switched.push(await switchPair(pair, "secondary", `before ${connection.label} restarts`));
+    switched.push(await switchPair(pair, pair.activeSide === "secondary" ? "primary" : "secondary", `before ${targets.connection.label} restarts`));
   }
   return switched;
+}
+
+/** Another DPU the disruption involves: one of the host's, or a pair's primary. */
+interface Peer {
+  serial: string;
+  connection: DpuConnection;
+}
+
+/** Connects to the host's other DPUs and to the primaries of its pairs (each once). */
+async function peersOf(targets: DisruptionTargets, rollout: HostRollout): Promise<Peer[]> {
+  const wanted = [...rollout.dpus, ...rollout.pairSides.map((s) => s.primary)];
+  const seen = new Set([targets.serial]);
+  const peers: Peer[] = [];
+  for (const access of wanted) {
+    if (seen.has(access.target.serial)) continue;
+    seen.add(access.target.serial);
+    peers.push({ serial: access.target.serial, connection: await connect(access.target, { username: access.username, password: targets.password }) });
+  }
+  return peers;
 }
 
 /** Stores whose interrupted runs were reported by this run. */

@@ -35,8 +35,9 @@ describe("an unfinished DPU OS install", () => {
   });
 
   it("resumes the same task on the next run and converges without a second install", async () => {
-    // Without the recorded task a new create refuses to start a second install.
-    await expect(dpuOs.create(args)).rejects.toThrow(/already running .* holds no task/);
+    // Without the recorded task a new create waits for the running install (here until its
+    // short operation timeout) instead of starting a second one.
+    await expect(dpuOs.create(args)).rejects.toThrow(/holds no task for is still running after the operation timeout/);
     clock.advance(3_600_000);
     const recorded = unfinished.properties as unknown as DpuOsOutputs;
     const outs = (await dpuOs.update(unfinished.id, recorded, args)).outs as DpuOsOutputs;
