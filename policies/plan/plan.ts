@@ -265,7 +265,11 @@ function dpuOf(decl: ResourceDeclaration): string | undefined {
  */
 function changesOf(decl: ResourceDeclaration, step: PreviewStep, live: Record<string, LiveDpu>, stack: LoadedStack): PropertyChange[] {
   const shown = step.changes.filter((c) => !HIDDEN.has(c.property));
-  if (step.step !== "create") return shown;
+  if (step.step !== "create") {
+    // A property the state does not hold (e.g. firmware the stack did not manage before): the port's value.
+    const known = liveValues(decl, live);
+    return shown.map((c) => (c.from === undefined && known[c.property] !== undefined ? { ...c, from: known[c.property] } : c));
+  }
   const differ = (c: PropertyChange) => c.from === undefined || c.from === null || JSON.stringify(c.from) !== JSON.stringify(c.to);
   switch (decl.kind) {
     case "SmartNic": {
@@ -297,6 +301,29 @@ function changesOf(decl: ResourceDeclaration, step: PreviewStep, live: Record<st
     default:
       return [];
   }
+}
+
+/** What the port said (one snapshot read) for the properties of a resource that the live read covers. */
+function liveValues(decl: ResourceDeclaration, live: Record<string, LiveDpu>): Record<string, unknown> {
+  const at = (t: { host: string; smartnic: string }) => live[`${t.host}/${t.smartnic}`];
+  const l = decl.kind === "HostOsInstall" ? at(decl.inputs.via) : "target" in decl.inputs ? at(decl.inputs.target as { host: string; smartnic: string }) : undefined;
+  if (!l || l.source !== "port") return {};
+  const out: Record<string, unknown> = {};
+  const put = (k: string, v: unknown) => {
+    if (v !== undefined && v !== null) out[k] = v;
+  };
+  if (decl.kind === "SmartNic") {
+    put("mode", l.mode);
+    put("hostPrivilege", l.hostPrivilege);
+    put("firmware", l.firmware);
+  } else if (decl.kind === "DpuOs") {
+    put("image", l.dpuOs?.image);
+    put("version", l.dpuOs?.version);
+  } else if (decl.kind === "HostOsInstall") {
+    put("image", l.hostOs?.image);
+    put("version", l.hostOs?.version);
+  }
+  return out;
 }
 
 /** One operation per changed property that matters (an OS's image/version/URI/checksum as one `os`). */

@@ -6,16 +6,20 @@ import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync, type LoadedStack } from "../../model/load";
 import { buildPlan, failOnHits, planExitCode, type PlanInput, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
-import { StepCollector } from "../../cli/plan/collect";
+import { changedKeys, StepCollector } from "../../cli/plan/collect";
 
 const root = path.resolve(__dirname, "..", "..");
 const golden = path.join(root, "test", "fixtures", "plan");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sf-plan-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** stacks/lab.yaml with `edit` applied to its text, loaded (the inventory is the lab's own). */
+/** The rollout the golden plans are computed with, given explicitly so that they do not move with the lab stack's own rollout settings. */
+const ROLLOUT = "rollout: { maxUnavailable: 1, groupBy: cluster, healthGate: { settleSeconds: 30, timeoutSeconds: 600 } }\n";
+
+/** stacks/lab.yaml with its rollout replaced by ROLLOUT and `edit` applied to its text, loaded (the inventory is the lab's own). */
 function labStack(edit: (text: string) => string = (t) => t, name = "lab.yaml"): LoadedStack {
-  const text = fs.readFileSync(path.join(root, "stacks", "lab.yaml"), "utf8").replace("inventory: ../examples/lab/fleet.yaml", `inventory: ${path.join(root, "examples", "lab", "fleet.yaml")}`);
+  const lab = fs.readFileSync(path.join(root, "stacks", "lab.yaml"), "utf8").replace("inventory: ../examples/lab/fleet.yaml", `inventory: ${path.join(root, "examples", "lab", "fleet.yaml")}`);
+  const text = lab.replace(/^rollout:.*(\n[ #].*)*\n?/m, "") + ROLLOUT;
   const file = path.join(tmp, name);
   fs.writeFileSync(file, edit(text));
   return loadStackSync(file);
@@ -140,6 +144,13 @@ describe("smartfleet plan: policies against the live state", () => {
     expect(plan.hosts.find((h) => h.host === "esx-04")?.operations).toEqual([{ resource: "esx-04-nic1", resourceKind: "SmartNic", step: "create", property: "mode", kind: "host-power-cycle", from: "nic", to: "dpu" }]);
   });
 
+  it("an update of a property the state does not hold (firmware not managed before) takes its `from` from the port", () => {
+    const stack = labStack((t) => t.replace(/(  esx-03:\n    smartnics:\n      nic1:\n        mode: dpu\n)/, '$1        firmware: "1.72.0-E-3"\n'), "fw.yaml");
+    const steps = afterUp(stack).map((s) => (s.name === "esx-03-nic1" ? { ...s, step: "update" as const, changes: [{ property: "firmware", to: "1.72.0-E-3" }] } : s));
+    const plan = buildPlan({ stack, steps, live: { "esx-03/nic1": { source: "port", mode: "dpu", hostPrivilege: "restricted", firmware: "1.70.0-E-1" } } });
+    expect(plan.hosts.find((h) => h.host === "esx-03")?.operations).toMatchObject([{ resource: "esx-03-nic1", property: "firmware", kind: "dpu-reboot", from: "1.70.0-E-1", to: "1.72.0-E-3" }]);
+  });
+
   it("SF011: a pair with both sides in a host the rollout disrupts is an error; same group with a budget of 2 a warning", () => {
     const sameHost = labStack((t) => t.replace("secondary: esx-02/nic1", "secondary: esx-01/nic2").replace('version: "8.0.3", hostname: esx-01-nic2', 'version: "8.0.3", hostname: esx-01-nic2x'), "sf011.yaml");
     const steps = afterUp(sameHost).map((s) => (s.name === "esx-01-nic2-os" ? { ...s, step: "update" as const, changes: [{ property: "hostname", from: "esx-01-nic2", to: "esx-01-nic2x" }, { property: "version", from: "8.0.2", to: "8.0.3" }] } : s));
@@ -150,7 +161,7 @@ describe("smartfleet plan: policies against the live state", () => {
     expect(planExitCode(plan, [])).toBe(1);
     expect(failOnHits(plan, ["workload-outage"])).toHaveLength(1);
 
-    const budget = labStack((t) => `${t}rollout: { maxUnavailable: 2 }\n`, "sf011b.yaml");
+    const budget = labStack((t) => t.replace("maxUnavailable: 1", "maxUnavailable: 2"), "sf011b.yaml");
     const warned = buildPlan({ stack: budget, steps: afterUp(budget), live: {} });
     expect(warned.violations).toEqual([{ rule: "SF011", severity: "warning", message: expect.stringContaining("both in rollout group cluster:east whose budget lets 2 hosts down at once") }]);
     expect(planExitCode(warned, [])).toBe(0);
@@ -158,6 +169,11 @@ describe("smartfleet plan: policies against the live state", () => {
 });
 
 describe("smartfleet plan: folding engine events", () => {
+  it("finds the changed keys a dynamic provider's diff does not name: new inputs against the refreshed outputs", () => {
+    const old = { inputs: { mode: "dpu", firmware: "1", rollout: { group: "a" }, __provider: "x", password: "[secret]" }, outputs: { mode: "nic", firmware: "1", claim: "already-claimed" } };
+    expect(changedKeys({ old: old as never, new: { inputs: { mode: "dpu", firmware: "1", rollout: { group: "b" }, __provider: "y", password: "[secret]" } } as never })).toEqual(["mode"]);
+  });
+
   it("takes a replacement's events as one replace with the changed keys, old values from the refreshed outputs", () => {
     const c = new StepCollector();
     const urn = "urn:pulumi:lab::smartfleet::pulumi-nodejs:dynamic/smartfleet:ServicePair::pair-witness";

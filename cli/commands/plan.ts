@@ -1,0 +1,159 @@
+/**
+ * `smartfleet plan --stack NAME`: what a `pulumi up` would do to the fleet, before
+ * anything is touched. A preview with a refresh (each port read once by the providers;
+ * nothing changed, no state written), one more snapshot read per port only for resources
+ * not yet in state, then per host: the operations with their disruption, the rollout
+ * group and slot the budget gives, pair switch-overs and the estimated duration, and the
+ * policy rules that need the live state (SF008 against the live mode, SF011 against the
+ * schedule). The pure half is `policies/plan/`; `cli/plan/` collects its input.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { readEndpointsFile, routesOf } from "../../model/endpoints";
+import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
+import { DISRUPTION_KINDS, OUTCOME_KINDS } from "../../model/disruption";
+import { loadStackSync } from "../../model/load";
+import { buildPlan, failOnHits, planExitCode, type PreviewStep } from "../../policies/plan/plan";
+import { renderPlan } from "../../policies/plan/render";
+import { projectRoot } from "../../providers/common/settings";
+import { InputError } from "../../schemas/diagnostics";
+import { defineCommand, EXIT, parseCommand, usageError } from "../args";
+import { previewErrors, previewSteps } from "../plan/collect";
+import { PortUnreachableError, readLive, unreachablePorts, type LiveTarget } from "../plan/live";
+
+/** One line for `smartfleet help`. */
+export const summary = "show what an up would do to each host (operations, disruption, rollout order, duration) and check the policies that need the live state";
+
+/** What `--fail-on` accepts. */
+export const FAIL_ON_KINDS = [...DISRUPTION_KINDS, ...OUTCOME_KINDS] as const;
+
+const SPEC = defineCommand({
+  name: "smartfleet plan",
+  summary: `${summary}. Exit 0: nothing to object to; 1: a policy error (e.g. SF008, SF011) or a kind named in --fail-on; 2: usage or input error (a missing stack, an unreadable stack file, an unreachable management port)`,
+  options: {
+    stack: { type: "string", required: true, valueName: "NAME", description: "the Pulumi stack to plan" },
+    cwd: { type: "string", valueName: "DIR", description: "the Pulumi project directory (default: the working directory)" },
+    format: { type: "string", short: "f", choices: ["text", "markdown", "json", "svg"], default: "text", description: "output format" },
+    "fail-on": { type: "string", valueName: "KIND,...", multiple: true, description: `exit 1 when the plan contains one of these (${FAIL_ON_KINDS.join(", ")})` },
+    out: { type: "string", short: "o", valueName: "FILE", description: "write the plan to FILE instead of stdout" },
+  },
+});
+
+/** A problem with the input, reported with exit code 2. */
+class PlanInputError extends Error {}
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(SPEC, args);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  const failOn = values["fail-on"].flatMap((v) => v.split(",")).map((k) => k.trim()).filter(Boolean);
+  const unknown = failOn.filter((k) => !(FAIL_ON_KINDS as readonly string[]).includes(k));
+  if (unknown.length) return usageError(SPEC, `unknown --fail-on kind '${unknown[0]}' (kinds: ${FAIL_ON_KINDS.join(", ")})`);
+  try {
+    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()));
+    const plan = buildPlan(input);
+    const text = renderPlan(plan, values.format);
+    if (values.out) fs.writeFileSync(values.out, text);
+    else process.stdout.write(text);
+    const hits = failOnHits(plan, failOn);
+    for (const hit of hits) console.error(`smartfleet plan: --fail-on ${hit}`);
+    for (const v of plan.violations.filter((x) => x.severity === "error")) console.error(`smartfleet plan: policy error ${v.rule}: ${v.message}`);
+    return planExitCode(plan, failOn);
+  } catch (error) {
+    if (error instanceof PlanInputError || error instanceof InputError || error instanceof PortUnreachableError) {
+      console.error(`smartfleet plan: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+/** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads for creates. */
+async function collect(stackName: string, cwd: string) {
+  const root = projectRoot(cwd);
+  if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
+  let stack: Stack;
+  try {
+    stack = await LocalWorkspace.selectStack({ stackName, workDir: root });
+  } catch (error) {
+    throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
+  }
+  const config = await stack.getAllConfig();
+  const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
+  const stackFile = path.resolve(root, get("stackFile") ?? path.join("stacks", `${stackName}.yaml`));
+  const loaded = loadStackSync(stackFile);
+  const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
+  const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
+  const caPem = readCa(root, get("caFile"), endpointsFile);
+  const declarations = resourceDeclarations(loaded, { routes });
+  const dpus = managedDpus(declarations);
+
+  let steps: PreviewStep[];
+  try {
+    steps = await previewSteps(stack);
+  } catch (error) {
+    const down = caPem ? await unreachablePorts(dpus, caPem) : [];
+    if (down.length) throw new PlanInputError(`the preview could not read the fleet:\n  ${down.join("\n  ")}`);
+    const lines = previewErrors(String((error as Error).message ?? error));
+    throw new PlanInputError(`the preview failed:\n  ${(lines.length ? lines : [firstLine(error)]).join("\n  ")}`);
+  }
+
+  const password = get("managementPassword");
+  const creates = liveTargets(steps, declarations, password);
+  if (creates.length && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
+  const { live } = creates.length ? await readLive(creates, caPem as string) : { live: {} };
+  return { stack: loaded, steps, live };
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+}
+
+function readEndpoints(file: string) {
+  try {
+    return readEndpointsFile(file);
+  } catch (error) {
+    throw new PlanInputError(`cannot read the endpoints file ${file} (smartfleet:endpoints): ${firstLine(error)}`);
+  }
+}
+
+/** The CA of the management ports: `smartfleet:caFile`, else the endpoints file's `caFile`. */
+function readCa(root: string, caFile: string | undefined, endpointsFile: string | undefined): string | undefined {
+  let file = caFile ? path.resolve(root, caFile) : undefined;
+  if (!file && endpointsFile) {
+    const named = (JSON.parse(fs.readFileSync(endpointsFile, "utf8")) as { caFile?: unknown }).caFile;
+    if (typeof named === "string") file = path.resolve(path.dirname(endpointsFile), named);
+  }
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new PlanInputError(`cannot read the management ports' CA ${file}: ${firstLine(error)}`);
+  }
+}
+
+/** Every managed DPU's port, from the SmartNic declarations. */
+function managedDpus(declarations: ResourceDeclaration[]) {
+  return declarations.flatMap((d) => (d.kind === "SmartNic" ? [{ id: `${d.inputs.target.host}/${d.inputs.target.smartnic}`, target: d.inputs.target, username: d.account.username, factoryPassword: d.account.factoryPassword }] : []));
+}
+
+/** The DPUs to read live (one read per port): those behind a SmartNic, DpuOs or HostOsInstall that is created, or changes a property the state does not hold. */
+function liveTargets(steps: PreviewStep[], declarations: ResourceDeclaration[], password: string | undefined): LiveTarget[] {
+  const byName = new Map(declarations.map((d) => [d.name, d]));
+  const dpus = new Map(managedDpus(declarations).map((d) => [d.id, d]));
+  const wanted = new Set<string>();
+  for (const step of steps) {
+    // A create adopts hardware that may differ; an update may change a property the state does not hold (e.g. firmware the stack did not manage before).
+    if (step.step !== "create" && !step.changes.some((c) => c.from === undefined && ["mode", "hostPrivilege", "firmware", "image", "version"].includes(c.property))) continue;
+    const d = byName.get(step.name);
+    if (d?.kind === "SmartNic" || d?.kind === "DpuOs") wanted.add(`${d.inputs.target.host}/${d.inputs.target.smartnic}`);
+    if (d?.kind === "HostOsInstall") wanted.add(`${d.inputs.via.host}/${d.inputs.via.smartnic}`);
+  }
+  return [...wanted].flatMap((id) => {
+    const dpu = dpus.get(id);
+    if (!dpu) return [];
+    const passwords = [password, dpu.factoryPassword].filter((p): p is string => typeof p === "string" && p !== "");
+    return [{ id, target: dpu.target, username: dpu.username, passwords }];
+  });
+}
