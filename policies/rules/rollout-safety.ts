@@ -1,5 +1,5 @@
 import type { LoadedStack } from "../../model/load";
-import { hostRollouts } from "../../model/rollout";
+import { budgetOf, DEFAULT_ROLLOUT, groupOf } from "../../model/rollout";
 import { childPointer } from "../../schemas/source-index";
 import type { PolicyRule, Violation } from "../rule";
 
@@ -28,8 +28,11 @@ export const rolloutSafety: PolicyRule = {
     "Move the pair's secondary to a host in another rollout group, or set rollout.maxUnavailable: 1 (or a groupBy that separates the sides); for a pair in one host, move a side to another host before the rollout.",
   check(model) {
     const violations: Violation[] = [];
-    // hostRollouts reads only hosts, smartnics, servicePairs and the stack document, which a PolicyModel has.
-    const rollouts = hostRollouts(model as unknown as LoadedStack);
+    // Groups and budgets as model/rollout.ts gives them (groupOf reads only the hosts and their DPUs' OS clusters and slots, which a PolicyModel has).
+    const rollout = model.stack.rollout ?? DEFAULT_ROLLOUT;
+    const groups = new Map(model.hosts.map((h) => [h.name, groupOf(model as unknown as LoadedStack, h, rollout.groupBy)]));
+    const sizes = new Map<string, number>();
+    for (const g of groups.values()) sizes.set(g, (sizes.get(g) ?? 0) + 1);
     const windows = new Map((model.live?.disruptions ?? []).map((d) => [d.host, d]));
     for (const pair of model.servicePairs) {
       const at = childPointer(pair.pointer, "secondary");
@@ -51,12 +54,13 @@ export const rolloutSafety: PolicyRule = {
           message: `the rollout disrupts hosts ${a} and ${b} at the same time (${Math.max(wa.start, wb.start)} s to ${Math.min(wa.end, wb.end)} s): both sides of service pair ${pair.name} go down together`,
         });
       }
-      const [ra, rb] = [rollouts.get(a), rollouts.get(b)];
-      if (ra && rb && ra.group === rb.group && ra.budget >= 2) {
+      const [ga, gb] = [groups.get(a), groups.get(b)];
+      const budget = ga ? budgetOf(rollout.maxUnavailable, sizes.get(ga) ?? 1) : 0;
+      if (ga && ga === gb && budget >= 2) {
         violations.push({
           pointer: at,
           severity: "warning",
-          message: `service pair ${pair.name} has its sides on hosts ${a} and ${b}, both in rollout group ${ra.group} whose budget lets ${ra.budget} hosts down at once: only the pair rule keeps both sides from going down together`,
+          message: `service pair ${pair.name} has its sides on hosts ${a} and ${b}, both in rollout group ${ga} whose budget lets ${budget} hosts down at once: only the pair rule keeps both sides from going down together`,
         });
       }
     }
