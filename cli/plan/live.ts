@@ -12,7 +12,7 @@ import * as https from "node:https";
 import type { DpuTarget } from "../../schemas/generated/common";
 import type { LiveDpu } from "../../policies/plan/plan";
 import { endpointUrl } from "../../providers/common/dpu";
-import { asRecord, duringReadPass, locate, readDpu, RedfishClient, RedfishError } from "../../providers/redfish";
+import { asRecord, ConnectionError, duringReadPass, locate, OperationTimeoutError, readDpu, RedfishClient, RedfishError } from "../../providers/redfish";
 
 /** One DPU to read. */
 export interface LiveTarget {
@@ -41,6 +41,9 @@ export async function readLive(targets: LiveTarget[], caPem: string, opts: { cal
           live[t.id] = await duringReadPass(() => readOne(client));
           return;
         } catch (error) {
+          if (error instanceof ConnectionError || error instanceof OperationTimeoutError || (error instanceof RedfishError && error.status === undefined)) {
+            throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url} is unreachable: ${(error as Error).message}`);
+          }
           if (error instanceof RedfishError && error.status === 401 && i < t.passwords.length - 1) continue;
           if (error instanceof RedfishError && error.status === 403) {
             live[t.id] = { source: "factory" };
