@@ -41,6 +41,23 @@ export function currentRun(): string {
   return runId;
 }
 
+/**
+ * True when `run` was started by a process of this machine that no longer exists (a
+ * `pulumi up` killed with -9): its leases need not wait for their expiry. A run of another
+ * machine, or whose pid is alive (even reused), is never declared dead here.
+ */
+export function isDeadRun(run: string): boolean {
+  const [host, pidText] = run.split(":");
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 /** Starts a new run in this process (tests: "a new `pulumi up`"); answers its id. */
 export function startNewRun(): string {
   runId = newRunId();

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { engineGone } from "../common/engine-watch";
-import { currentRun, rolloutTimings } from "./run";
+import { currentRun, isDeadRun, rolloutTimings } from "./run";
 import type { LeaseStore, SlotRequest } from "./store";
 
 /** What a host is held to (the parts of its `HostRollout` the slots need). */
@@ -58,7 +58,7 @@ export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: st
   const since = Date.now();
   for (;;) {
     const { leaseTtlMs, pollMs } = rolloutTimings();
-    const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now() });
+    const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now(), isDeadRun });
     if (answer.granted) {
       if (waitingFor !== undefined) log(`${needs.host}: slot free after ${Math.round((Date.now() - since) / 1000)} s; ${what}`);
       return hold(store, holder, run, answer.canary);

@@ -41,6 +41,8 @@ export class SqliteLeaseStore implements LeaseStore {
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
     return this.transaction(() => {
       this.db.prepare("DELETE FROM leases WHERE expires_at <= ?").run(r.now);
+      const runs = this.db.prepare("SELECT DISTINCT run FROM leases WHERE run <> ?").all(r.run) as Array<{ run: string }>;
+      for (const { run } of runs) if (r.isDeadRun?.(run)) this.db.prepare("DELETE FROM leases WHERE run = ?").run(run);
       const halted = this.db.prepare("SELECT reason FROM halts WHERE run = ? AND grp = ?").get(r.run, r.group) as { reason: string } | undefined;
       if (halted) return { granted: false, halted: halted.reason };
       const groupScope = `group:${r.group}`;

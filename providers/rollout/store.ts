@@ -49,6 +49,8 @@ export interface AcquireRequest {
   ttlMs: number;
   /** Now, epoch ms. */
   now: number;
+  /** True for a run known to be over (its process gone): its leases free at once instead of at expiry. */
+  isDeadRun?(run: string): boolean;
 }
 
 /** What an acquire answers. */

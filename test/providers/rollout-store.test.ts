@@ -1,8 +1,10 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
+import { isDeadRun } from "../../providers/rollout/run";
 import type { AcquireRequest } from "../../providers/rollout/store";
 
 describe("rollout lease store (SQLite)", () => {
@@ -58,6 +60,25 @@ describe("rollout lease store (SQLite)", () => {
     expect(await store.acquire(ask("c", { slots: [{ scope: "group:cluster:east", limit: 1 }], now: now + 2_000 }))).toMatchObject({ granted: false });
     expect(await store.liveRuns(now)).toEqual(["r1"]);
     store.close();
+  });
+
+  it("frees at once the leases of a run whose process is gone, not those of a live or unknown one", async () => {
+    const store = fresh();
+    const now = Date.now();
+    const slot = [{ scope: "group:cluster:east", limit: 1 }];
+    await store.acquire(ask("a", { run: "dead-run", slots: slot, now }));
+    const dead = (run: string) => run === "dead-run";
+    expect(await store.acquire(ask("b", { slots: slot, now, isDeadRun: () => false }))).toMatchObject({ granted: false });
+    expect(await store.acquire(ask("b", { slots: slot, now, isDeadRun: dead }))).toMatchObject({ granted: true });
+    store.close();
+  });
+
+  it("declares dead only a run of this machine whose pid no longer exists", () => {
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+    expect(isDeadRun(`${os.hostname()}:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(true);
+    expect(isDeadRun(`${os.hostname()}:${process.ppid}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
+    expect(isDeadRun(`another-machine:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
+    expect(isDeadRun("dead-run")).toBe(false);
   });
 
   it("canaries: the first go alone, the rest wait until they finished, per run", async () => {
