@@ -4,7 +4,10 @@
  * installed is `Enabled`, every offloaded service is `Enabled` and every service pair of
  * the host found on those ports is protected, or `timeoutSeconds` pass. Pairs switched
  * over for the disruption are switched back to their primary as soon as the DPUs are
- * healthy, and must then show protected too.
+ * healthy, and must then show protected too. What was already unhealthy before the
+ * disruption (a pair whose other side is down, a service an operator left failed) does
+ * not hold the gate: the gate asks that the disruption broke nothing, not that the fleet
+ * be perfect.
  */
 import type { HealthGate } from "../../schemas/generated/common";
 import { asRecord, fromFreshSnapshot } from "../redfish";
@@ -14,6 +17,9 @@ import { rolloutTimings } from "./run";
 
 /** What the gate found wrong on its last read; empty when healthy. */
 export type Problems = string[];
+
+/** What is unhealthy, by what it is about (`os:nic1`, `service:nic1/dfw`, `pair:witness`, `dpu:nic1`). */
+export type ProblemsByKey = Map<string, string>;
 
 /** The gate's answer. */
 export interface GateResult {
@@ -30,8 +36,8 @@ function dpuName(connection: DpuConnection): string {
 }
 
 /** One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now. */
-export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: Problems; pairs: LivePair[] }> {
-  const problems: Problems = [];
+export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: ProblemsByKey; pairs: LivePair[] }> {
+  const problems: ProblemsByKey = new Map();
   const pairs: LivePair[] = [];
   for (const connection of connections) {
     const nic = dpuName(connection);
@@ -42,12 +48,13 @@ export async function readHealth(connections: readonly DpuConnection[], pairName
           const os = asRecord((await connection.client.get<Record<string, unknown>>(dpuOs)).body);
           const state = typeof os.State === "string" ? os.State : "Absent";
           // A DPU with no OS installed has none to check (the stack declares none for it).
-          if (state !== "Enabled" && state !== "Absent") problems.push(`the OS of ${nic} is ${state}`);
+          if (state !== "Enabled" && state !== "Absent") problems.set(`os:${nic}`, `the OS of ${nic} is ${state}`);
         }
         if (services) {
           for (const m of await connection.client.getCollection<Record<string, unknown>>(services)) {
             const b = asRecord(m.body);
-            if (b.State !== "Enabled") problems.push(`service ${nic}/${String(b.Id ?? m.uri.split("/").pop())} is ${String(b.State ?? "unknown")}`);
+            const service = `${nic}/${String(b.Id ?? m.uri.split("/").pop())}`;
+            if (b.State !== "Enabled") problems.set(`service:${service}`, `service ${service} is ${String(b.State ?? "unknown")}`);
           }
         }
         if (servicePairs && pairNames.length > 0) {
@@ -58,10 +65,16 @@ export async function readHealth(connections: readonly DpuConnection[], pairName
         }
       });
     } catch (error) {
-      problems.push(`${nic} does not answer: ${(error as Error).message}`);
+      problems.set(`dpu:${nic}`, `${nic} does not answer: ${(error as Error).message}`);
     }
   }
   return { problems, pairs };
+}
+
+/** What is unhealthy on the host's DPUs right now, pairs included: the baseline a disruption must not make worse. */
+export async function healthBefore(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<ReadonlySet<string>> {
+  const { problems, pairs } = await readHealth(connections, pairNames);
+  return new Set([...problems.keys(), ...pairs.filter((p) => !p.protected).map((p) => `pair:${p.name}`)]);
 }
 
 /** A pair's trouble in words, or undefined when it is protected. */
@@ -75,14 +88,21 @@ function pairProblem(pair: LivePair): string | undefined {
  * up. `switchBack` are the pairs the disruption switched over: they move back to their
  * primary once the DPUs are healthy.
  */
-export async function passGate(gate: HealthGate, connections: readonly DpuConnection[], pairNames: readonly string[], switchBack: readonly string[], host: string): Promise<GateResult> {
+export async function passGate(
+  gate: HealthGate,
+  connections: readonly DpuConnection[],
+  pairNames: readonly string[],
+  switchBack: readonly string[],
+  host: string,
+  baseline: ReadonlySet<string> = new Set(),
+): Promise<GateResult> {
   if (gate.settleSeconds > 0) await sleep(gate.settleSeconds * 1000);
   const deadline = Date.now() + gate.timeoutSeconds * 1000;
   const pending = new Set(switchBack);
   let problems: Problems = [];
   for (;;) {
     const health = await readHealth(connections, pairNames);
-    problems = health.problems;
+    problems = [...health.problems].filter(([key]) => !baseline.has(key)).map(([, text]) => text);
     if (problems.length === 0 && pending.size > 0) {
       for (const name of [...pending]) {
         const pair = health.pairs.find((p) => p.name === name);
@@ -98,7 +118,7 @@ export async function passGate(gate: HealthGate, connections: readonly DpuConnec
       if (problems.length === 0) continue;
     }
     for (const pair of health.pairs) {
-      const problem = pairProblem(pair);
+      const problem = baseline.has(`pair:${pair.name}`) ? undefined : pairProblem(pair);
       if (problem) problems.push(problem);
     }
     if (problems.length === 0) return { passed: true, problems };

@@ -19,7 +19,7 @@
 import type { HostRollout } from "../../model/rollout";
 import { connect, type DpuConnection } from "../common/dpu";
 import { UnfinishedOperationError } from "../common/errors";
-import { passGate } from "./health-gate";
+import { healthBefore, passGate } from "./health-gate";
 import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
 import { pairsOn, switchPair, type LivePair } from "./pairs";
 import { currentRun, storeFile, storeFor } from "./run";
@@ -80,10 +80,11 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
   let inMaintenance = false;
   try {
     inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
+    const baseline = await healthBefore(connections, rollout.pairs);
     const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : [];
     const result = await work();
     workDone = true;
-    const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host);
+    const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host, baseline);
     if (!gate.passed) {
       const halting = rollout.onFailure === "halt";
       const reason = `${rollout.host}: health gate failed after ${rollout.healthGate.timeoutSeconds} s: ${gate.problems.join("; ")}${halting ? `; no further host of ${rollout.group} starts in this run` : ""}`;

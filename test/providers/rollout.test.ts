@@ -127,7 +127,8 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
       service: { type: "nsx-dfw", version: "4.2.1", cores: 1, memoryGiB: 2, config: {} },
       ...credentials(fleet.inventory, "h1"),
     });
-    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    // The reboot breaks the service (a service already broken before would not hold the gate).
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
     const rollout = group("cluster:halt", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } });
     await expect(flip("h1", rollout("h1"))).rejects.toThrow(
       /h1: health gate failed after 1 s: service nic1\/dfw is Failed; no further host of cluster:halt starts in this run/,
@@ -140,20 +141,26 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(await installs("h2", t0)).toHaveLength(0);
     // Fixing the fault and running up again completes.
-    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+    await admin(fleet, "DELETE", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
     startNewRun();
     await flip("h2", rollout("h2"));
     await flip("h1", rollout("h1"));
   });
 
-  it("onFailure continue: a failed gate fails only that host", async () => {
+  it("a service already broken before the disruption does not hold the gate: the disruption must break nothing new", async () => {
     await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    await flip("h1", group("cluster:baseline", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } })("h1"));
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+  });
+
+  it("onFailure continue: a failed gate fails only that host", async () => {
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
     const rollout = group("cluster:continue", { budget: 1, onFailure: "continue", healthGate: { settleSeconds: 0, timeoutSeconds: 1 } });
     const [h1, h2] = await Promise.allSettled(["h1", "h2"].map((h) => flip(h, rollout(h))));
     expect(h1.status).toBe("rejected");
     expect(String((h1 as PromiseRejectedResult).reason)).not.toMatch(/no further host/);
     expect(h2.status).toBe("fulfilled");
-    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+    await admin(fleet, "DELETE", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
     version.set("h1", other(version.get("h1")));
     outs.set("h1", (await dpuOs.read(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs)).props as DpuOsOutputs);
   });
