@@ -70,6 +70,8 @@ export interface InventoryOptions {
    * serves (`servedSha256`); the benchmark passes the one of the build it measures.
    */
   sha256?: (uri: string) => string;
+  /** Workloads (VMs) every host carries: entering maintenance evacuates them, a disruption outside it is an outage. Unset: none. */
+  workloads?: { count: number; evacuationSeconds?: number };
 }
 
 /** What the stack declares on every managed DPU and around it. */
@@ -90,6 +92,11 @@ export interface StackOptions {
   devices?: Record<string, GeneratedDevice>;
   /** A vSAN witness pair between nic1 of host h and of host h+1 for every h that is a multiple of this; 0 for none. Default 4. */
   pairEvery?: number;
+  /**
+   * More vSAN witness pairs, one per `[a, b]` of 0-based host indices: primary nic1 of host
+   * a, secondary nic1 of host b, named `witness-<a>-<b>` (e.g. across clusters). Default none.
+   */
+  pairsBetween?: ReadonlyArray<readonly [number, number]>;
   /** The `security-edge@^1` component over the first this many hosts (it restricts their nic1 itself); 0 for none. Default 0. */
   edgeHosts?: number;
   /** `maintenance.allowHostPowerCycle`; unset leaves `maintenance` out. */
@@ -208,6 +215,7 @@ export function generateInventory(opts: InventoryOptions): FleetInventory {
       cpus: 64,
       memoryGiB: 512,
       accelerators: fpgaEvery > 0 && h % fpgaEvery === 0 ? [{ name: "fpga0", model: "alveo-u55c", slot: 10 }] : [],
+      ...(opts.workloads ? { workloads: { ...opts.workloads } } : {}),
       smartnics,
     });
   }
@@ -273,6 +281,12 @@ export function generateStack(opts: FleetGeneratorOptions): GeneratedStack {
     for (let h = 0, k = 0; h + 1 < count; h += pairEvery, k++) {
       pairs[`witness-${k}`] = { service: { ...WITNESS }, primary: `${hostName(h)}/nic1`, secondary: `${hostName(h + 1)}/nic1` };
     }
+  }
+  for (const [a, b] of opts.pairsBetween ?? []) {
+    if (![a, b].every((h) => Number.isInteger(h) && h >= 0 && h < count) || a === b) throw new Error(`a pair joins two different hosts among 0..${count - 1}, got [${a}, ${b}]`);
+    const name = `witness-${a}-${b}`;
+    if (pairs[name]) throw new Error(`pair ${name} is asked for twice`);
+    pairs[name] = { service: { ...WITNESS }, primary: `${hostName(a)}/nic1`, secondary: `${hostName(b)}/nic1` };
   }
   if (Object.keys(pairs).length > 0) stack.servicePairs = pairs;
   if (edgeHosts > 0) {

@@ -46,6 +46,35 @@ describe("the fleet generator", () => {
     expect(text).not.toMatch(/restricted/);
   });
 
+  it("gives every host the workloads asked for and adds pairs between the hosts named, across clusters too; stays policy-clean", () => {
+    const files = writeFleetFiles(`${tmp.dir}/rollout`, {
+      name: "rollout",
+      dpus: 8,
+      nicsPerHost: 1,
+      vendors: ["nvidia"],
+      fpgaEvery: 0,
+      clusterHosts: 4,
+      pairEvery: 2,
+      pairsBetween: [[1, 6], [3, 4]],
+      workloads: { count: 3, evacuationSeconds: 60 },
+    });
+    const fleet = loadInventory(files.fleetFile);
+    expect(fleet.hosts.map((h) => h.workloads)).toEqual(Array(8).fill({ count: 3, evacuationSeconds: 60 }));
+    const stack = loadStackSync(files.stackFile);
+    const cluster = (ref: string) => stack.smartnics.find((n) => `${n.host}/${n.name}` === ref)?.spec.os?.cluster;
+    expect(stack.servicePairs.map((p) => [p.name, cluster(p.primary), cluster(p.secondary)])).toEqual([
+      ["witness-0", "c0", "c0"],
+      ["witness-1", "c0", "c0"],
+      ["witness-2", "c1", "c1"],
+      ["witness-3", "c1", "c1"],
+      ["witness-1-6", "c0", "c1"],
+      ["witness-3-4", "c0", "c1"],
+    ]);
+    expect(checkStack(stack).findings).toEqual([]);
+    expect(generateFleet({ name: "none", dpus: 2 }).inventory.hosts[0]).not.toHaveProperty("workloads");
+    expect(() => generateFleet({ name: "bad", dpus: 2, nicsPerHost: 1, pairsBetween: [[0, 2]] })).toThrow(/a pair joins two different hosts among 0\.\.1, got \[0, 2\]/);
+  });
+
   it("allocates management addresses 250 per /24 from the caller's block, never .0 or .255, and fails past its blocks", () => {
     expect(managementAddress(0)).toBe("127.1.0.1");
     expect(managementAddress(249)).toBe("127.1.0.250");
