@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import type { HostPrivilege, Service } from "../schemas/generated/common";
-import type { ComponentUse, DeviceSpec, HostOsSpec, Stack } from "../schemas/generated/stack";
+import type { ComponentUse, DeviceSpec, HostOsSpec, Stack, StackRollout } from "../schemas/generated/stack";
 import type { FleetHost, FleetImage, FleetInventory, FleetSmartNic } from "./inventory";
 import { servedSha256 } from "./images";
 
@@ -101,7 +101,15 @@ export interface StackOptions {
   edgeHosts?: number;
   /** `maintenance.allowHostPowerCycle`; unset leaves `maintenance` out. */
   allowHostPowerCycle?: boolean;
+  /** The stack's `rollout` (as written: defaults may be left out); unset leaves it out (one host at a time per cluster). */
+  rollout?: GeneratedRollout;
 }
+
+/** A stack's `rollout` as written (every field has a default). */
+export type GeneratedRollout = Partial<Omit<StackRollout, "healthGate" | "hostMaintenance">> & {
+  healthGate?: Partial<StackRollout["healthGate"]>;
+  hostMaintenance?: Partial<StackRollout["hostMaintenance"]>;
+};
 
 /** Everything a generated fleet is made from. */
 export type FleetGeneratorOptions = InventoryOptions & StackOptions;
@@ -131,6 +139,7 @@ export interface GeneratedStack {
   servicePairs?: Record<string, { service: GeneratedService; primary: string; secondary: string }>;
   components?: Array<Omit<ComponentUse, "with"> & { with?: Record<string, unknown> }>;
   maintenance?: Stack["maintenance"];
+  rollout?: GeneratedRollout;
 }
 
 /** A generated fleet: the inventory and the stack over all of it. */
@@ -294,6 +303,7 @@ export function generateStack(opts: FleetGeneratorOptions): GeneratedStack {
     stack.components = [{ use: "security-edge@^1", with: { hosts: edge } }];
   }
   if (opts.allowHostPowerCycle !== undefined) stack.maintenance = { allowHostPowerCycle: opts.allowHostPowerCycle };
+  if (opts.rollout !== undefined) stack.rollout = structuredClone(opts.rollout);
   return stack;
 }
 

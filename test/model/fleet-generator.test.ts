@@ -3,6 +3,7 @@ import { checkStack } from "../../policies/check";
 import { generateFleet, managementAddress, writeFleetFiles } from "../../model/fleet-generator";
 import { loadInventory } from "../../model/inventory";
 import { loadStackSync } from "../../model/load";
+import { hostRollouts } from "../../model/rollout";
 import { verifyImage } from "../../emulator/images";
 import { tempDir } from "../support/stack-fixtures";
 
@@ -73,6 +74,19 @@ describe("the fleet generator", () => {
     expect(checkStack(stack).findings).toEqual([]);
     expect(generateFleet({ name: "none", dpus: 2 }).inventory.hosts[0]).not.toHaveProperty("workloads");
     expect(() => generateFleet({ name: "bad", dpus: 2, nicsPerHost: 1, pairsBetween: [[0, 2]] })).toThrow(/a pair joins two different hosts among 0\.\.1, got \[0, 2\]/);
+  });
+
+  it("writes the rollout it is given (defaults left to the loader) and none when given none", () => {
+    const rollout = { maxUnavailable: "10%", groupBy: "cluster", healthGate: { settleSeconds: 0 } };
+    const files = writeFleetFiles(`${tmp.dir}/rollout`, { name: "rolling", dpus: 100, vendors: ["nvidia"], clusterHosts: 20, rollout });
+    const stack = loadStackSync(files.stackFile);
+    expect(stack.stack.rollout).toMatchObject({ maxUnavailable: "10%", groupBy: "cluster", canary: 0, healthGate: { settleSeconds: 0, timeoutSeconds: 600 }, onFailure: "halt" });
+    // 50 hosts in clusters of 20: budgets count hosts, 10% of 20 is 2, of the last 10 it is 1.
+    const budgets = [...hostRollouts(stack).values()].map((r) => `${r.group}:${r.groupSize}:${r.budget}`);
+    expect(new Set(budgets)).toEqual(new Set(["cluster:c0:20:2", "cluster:c1:20:2", "cluster:c2:10:1"]));
+    const fleetWide = loadStackSync(writeFleetFiles(`${tmp.dir}/fleet-wide`, { name: "wide", dpus: 10, vendors: ["nvidia"], rollout: { maxUnavailable: "100%", groupBy: "fleet" } }).stackFile);
+    expect(new Set([...hostRollouts(fleetWide).values()].map((r) => `${r.group}:${r.budget}`))).toEqual(new Set(["fleet:5"]));
+    expect(generateFleet({ name: "none", dpus: 2 }).stack.rollout).toBeUndefined();
   });
 
   it("allocates management addresses 250 per /24 from the caller's block, never .0 or .255, and fails past its blocks", () => {
