@@ -13,6 +13,7 @@ import * as path from "node:path";
 import type { DatabaseSync as DatabaseSyncType, StatementSync } from "node:sqlite";
 import type { DisruptionRecord, DpuState, TaskRecord } from "./model";
 import { hashPassword, tokenHash } from "./secrets";
+import { loadSqlite } from "../model/sqlite";
 
 const DB_FILES = ["state.db", "state.db-wal", "state.db-shm"];
 
@@ -79,20 +80,6 @@ export interface StoredState {
   disruptions: DisruptionRecord[];
 }
 
-function loadSqlite(): typeof import("node:sqlite") {
-  // node:sqlite warns once that it is experimental; that line would pollute every CLI run.
-  const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === "string" ? warning : warning.message;
-    if (/SQLite is an experimental feature/.test(text)) return;
-    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    return require("node:sqlite") as typeof import("node:sqlite");
-  } finally {
-    process.emitWarning = emit;
-  }
-}
 
 /** The SQLite state store of one emulator state dir. */
 export class StateStore {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DatabaseSync as DatabaseSyncType } from "node:sqlite";
 import type { AcquireRequest, AcquireResult, LeaseStore, MaintenanceRecord } from "./store";
+import { loadSqlite } from "../../model/sqlite";
 
 /** How long a writer waits for another process's transaction before failing. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -135,20 +136,5 @@ export class SqliteLeaseStore implements LeaseStore {
 
   close(): void {
     this.db.close();
-  }
-}
-
-function loadSqlite(): typeof import("node:sqlite") {
-  // node:sqlite warns once that it is experimental; that line would land in every provider log.
-  const emit = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === "string" ? warning : warning.message;
-    if (/SQLite is an experimental feature/.test(text)) return;
-    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    return require("node:sqlite") as typeof import("node:sqlite");
-  } finally {
-    process.emitWarning = emit;
   }
 }

@@ -4,20 +4,10 @@ import { implementation as dpuOs, type DpuOsArgs, type DpuOsOutputs } from "../.
 import { implementation as dpuService } from "../../providers/dpu-service";
 import { implementation as smartNic } from "../../providers/smart-nic";
 import { setRolloutTimings, startNewRun } from "../../providers/rollout/run";
+import type { LoggedDisruption } from "../support/disruptions";
 import { admin, credentials, dump, image, rolloutOf, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
-/** One interval of the emulator's disruption log. */
-interface Disruption {
-  kind: string;
-  host: string;
-  dpu?: string;
-  pair?: string;
-  service?: string;
-  start: number;
-  end: number | null;
-}
-
-const overlap = (a: Disruption, b: Disruption) => a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity);
+const overlap = (a: LoggedDisruption, b: LoggedDisruption) => a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity);
 
 /** What the emulated fleet itself records: reboots, maintenance, outages, faults that fail a health gate. */
 describe("rollout enforcement, scored by the emulator's disruption log", () => {
@@ -41,7 +31,7 @@ describe("rollout enforcement, scored by the emulator's disruption log", () => {
     version.set(host, next);
     outs.set(host, result.outs as DpuOsOutputs);
   };
-  const log = async (since: number) => (await admin<Disruption[]>(fleet, "GET", `/admin/v1/disruptions?since=${since}`)).filter((d) => d.start >= since);
+  const log = async (since: number) => (await admin<LoggedDisruption[]>(fleet, "GET", `/admin/v1/disruptions?since=${since}`)).filter((d) => d.start >= since);
   const group = (name: string, extra: Partial<HostRollout> = {}) => (host: string) =>
     rolloutOf(host, { group: name, groupSize: hosts.length, healthGate: { settleSeconds: 0, timeoutSeconds: 10 }, ...extra });
 

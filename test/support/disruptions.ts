@@ -2,18 +2,11 @@
  * Reading the emulated fleet's disruption log (`GET /admin/v1/disruptions`) the way a
  * rollout is judged: how many hosts of each group were down at the same time.
  */
+import type { DisruptionRecord } from "../../emulator/model";
 import { DISRUPTION_KINDS, disruptsHost } from "../../model/disruption";
 
-/** One interval of the log, as the admin API answers it. */
-export interface LoggedDisruption {
-  kind: string;
-  host: string;
-  dpu?: string;
-  pair?: string;
-  service?: string;
-  start: number;
-  end: number | null;
-}
+/** One interval of the log, as the admin API answers it (without the emulator's sequence number). */
+export type LoggedDisruption = Omit<DisruptionRecord, "id" | "kind"> & { kind: string };
 
 /** What counts as a host being unavailable by default: what takes it down, and maintenance. */
 export const HOST_UNAVAILABLE_KINDS: readonly string[] = [...DISRUPTION_KINDS.filter(disruptsHost), "maintenance"];

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { startEmulator, type Clock, type FleetInventory, type RunningEmulator } from "../../emulator";
 import type { DpuTarget } from "../../schemas/generated/common";
 import type { HostRollout } from "../../model/rollout";
+import { rolloutOrLegacy } from "../../providers/rollout/hold";
 import { closeAllClients } from "../../providers/redfish";
 import { setProviderSettings } from "../../providers/common/settings";
 import { closeRolloutStores } from "../../providers/rollout/run";
@@ -152,23 +153,8 @@ export async function startClaimedFleet(hosts: string[] = ["h1", "h2"]): Promise
   return fleet;
 }
 
-/** The rollout context of a host on its own (its own group, one at a time), as declarations give it. */
+/** The rollout context of a host on its own (its own group, one at a time, no settle wait), as declarations give it. */
 export function rolloutOf(host: string, overrides: Partial<HostRollout> = {}): HostRollout {
-  return {
-    stack: "test",
-    host,
-    hostSerial: host.toUpperCase(),
-    group: `host:${host}`,
-    groupSize: 1,
-    budget: 1,
-    canary: 0,
-    pairs: [],
-    dpus: [],
-    pairSides: [],
-    hostMaintenance: { mode: "none" },
-    healthGate: { settleSeconds: 0, timeoutSeconds: 60 },
-    onFailure: "halt",
-    allowHostPowerCycle: false,
-    ...overrides,
-  };
+  const alone = rolloutOrLegacy(undefined, host, host.toUpperCase());
+  return { ...alone, stack: "test", onFailure: "halt", healthGate: { settleSeconds: 0, timeoutSeconds: 60 }, ...overrides };
 }
