@@ -37,6 +37,10 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
   replaces: (changed, olds, news) => movedTargets(changed, olds, news, ["target"]),
   deleteBeforeReplace: () => false,
   describe: (inputs) => targetLabel(inputs.target),
+  refuseChange: (olds, news) =>
+    olds.mode && olds.mode !== news.mode && !news.rollout?.allowHostPowerCycle
+      ? `the DPU is in ${olds.mode} mode and the stack asks for ${news.mode} mode; a mode change reboots the DPU and power-cycles its host: set maintenance.allowHostPowerCycle: true in the stack to allow it`
+      : undefined,
   async create(inputs) {
     // The pooled client makes the claim's logins and keeps its session for converging.
     const claim = await claimAccount(

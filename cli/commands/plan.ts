@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { PLANNING_ENV } from "../../providers/common/kind";
 import { readEndpointsFile, routesOf } from "../../model/endpoints";
 import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
 import { DISRUPTION_KINDS, OUTCOME_KINDS } from "../../model/disruption";
@@ -75,7 +76,9 @@ async function collect(stackName: string, cwd: string) {
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
   let stack: Stack;
   try {
-    stack = await LocalWorkspace.selectStack({ stackName, workDir: root });
+    // The providers refuse a change they must not apply at diff time, which would end the
+    // preview; plan reports such changes itself, with the rest of the plan (PLANNING_ENV).
+    stack = await LocalWorkspace.selectStack({ stackName, workDir: root }, { envVars: { [PLANNING_ENV]: "1" } });
   } catch (error) {
     throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
   }

@@ -20,6 +20,12 @@ export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
 /** The name Pulumi's engine uses for the value of an input that is not known during preview. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+/**
+ * Set by `smartfleet plan` for its preview: providers then do not refuse changes at diff
+ * time (`refuseChange`), because plan reports them itself next to the rest of the plan.
+ */
+export const PLANNING_ENV = "SMARTFLEET_PLANNING";
+
 /** The property the dynamic-provider host reserves for the serialized provider. */
 const PROVIDER_KEY = "__provider";
 
@@ -54,6 +60,12 @@ export interface KindSpec<I extends object, O extends I> {
   drifted?(olds: O): boolean;
   /** Human name of the resource in messages, e.g. `esx-01/nic1`. */
   describe(inputs: I): string;
+  /**
+   * Why the change from `olds` (the live state after a refresh) to `news` must not be
+   * applied, when it must not: `pulumi preview` then fails naming it, before any resource
+   * of the run is touched, instead of the update failing mid-apply.
+   */
+  refuseChange?(olds: O, news: I): string | undefined;
   /** Checks beyond the schema (cross-field rules); every violation, never throws. */
   validate?(inputs: I): CheckFailure[];
   /** Takes the resource under management and converges it; returns its id and outputs. */
@@ -106,7 +118,10 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
       return { inputs, failures: checkInputs(spec, inputs) };
     },
     async diff(_id, olds, news) {
-      return diffInputs(spec, olds, withoutProvider(news) as I);
+      const wanted = withoutProvider(news) as I;
+      const refused = process.env[PLANNING_ENV] === "1" ? undefined : spec.refuseChange?.(olds, wanted);
+      if (refused) throw new ProviderError(spec.kind, safeDescribe(spec, wanted), "diff", refused);
+      return diffInputs(spec, olds, wanted);
     },
     async create(inputs) {
       try {

@@ -127,6 +127,12 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     ]);
     expect(json.hosts.find((h: { host: string }) => h.host === "esx-03")).toMatchObject({ disruption: "host-power-cycle", operations: expect.arrayContaining([expect.objectContaining({ resource: "esx-03-nic1", kind: "host-power-cycle", from: "dpu", to: "nic" })]) });
     expect(run.stderr).toContain("policy error SF008: esx-03/nic1 changes mode dpu → nic");
+    // A plain preview (what `pulumi up` runs first) fails too: the provider refuses the change at diff time.
+    const preview = await stack.preview({ refresh: true }).then(
+      () => "succeeded",
+      (error: Error) => error.message,
+    );
+    expect(preview).toMatch(/SmartNic esx-03\/nic1 .*diff failed: the DPU is in dpu mode and the stack asks for nic mode.*allowHostPowerCycle: true/);
     // The DPU is still in DPU mode, nothing pending: no reboot, no power cycle happened.
     expect((await fleetState(emulator))[project.serials["esx-03/nic1"]].bios).toMatchObject({ mode: "dpu", pending: {}, modeAwaitingHostCycle: null });
   });

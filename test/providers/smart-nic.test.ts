@@ -71,6 +71,13 @@ describe("SmartNic provider against the emulated fleet", () => {
     expect((await dump(fleet, "NV2")).bios.mode).toBe("nic");
   });
 
+  it("fails the diff (so pulumi preview fails before anything is touched) if the live mode differs and the stack does not allow a host power cycle", async () => {
+    const live = { ...(smartNicArgs(fleet.inventory, "h3") as SmartNicOutputs), mode: "nic" as const };
+    await expect(smartNic.diff("NV2", live, smartNicArgs(fleet.inventory, "h3"))).rejects.toThrow(/diff failed: the DPU is in nic mode .* asks for dpu mode.*allowHostPowerCycle: true/);
+    const allowed = smartNicArgs(fleet.inventory, "h3", "nic1", { rollout: rolloutOf("h3", { allowHostPowerCycle: true }) });
+    expect(await smartNic.diff("NV2", live, allowed)).toMatchObject({ changes: true, replaces: [] });
+  });
+
   it("changes the mode with a DPU reboot and a host power cycle when the stack allows it", async () => {
     const result = await smartNic.create(smartNicArgs(fleet.inventory, "h3", "nic1", { rollout: rolloutOf("h3", { allowHostPowerCycle: true }) }));
     expect((result.outs as SmartNicOutputs).mode).toBe("dpu");
