@@ -17,7 +17,8 @@
  * whatever happens.
  */
 import type { HostRollout } from "../../model/rollout";
-import { connect, type DpuConnection } from "../common/dpu";
+import { connect, targetLabel, type DpuConnection } from "../common/dpu";
+import { RedfishError } from "../redfish";
 import { UnfinishedOperationError } from "../common/errors";
 import { healthBefore, passGate } from "./health-gate";
 import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
@@ -73,12 +74,13 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
     throw error;
   }
   if (held.canary) log(`${rollout.host}: goes first in ${rollout.group} as a canary; the rest of the group waits for its health gate`);
-  const peers = await peersOf(targets, rollout);
-  const connections = [targets.connection, ...peers.map((p) => p.connection)];
   const mHost: MaintenanceHost = { host: rollout.host, hostSerial: rollout.hostSerial, stack: rollout.stack, group: rollout.group };
   let workDone = false;
   let inMaintenance = false;
   try {
+    // Inside the try: a peer that cannot be reached fails this host and frees its slots.
+    const peers = await peersOf(targets, rollout);
+    const connections = [targets.connection, ...peers.map((p) => p.connection)];
     inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
     const baseline = await healthBefore(connections, rollout.pairs);
     const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : [];
@@ -216,7 +218,12 @@ interface Peer {
   connection: DpuConnection;
 }
 
-/** Connects to the host's other DPUs and to the primaries of its pairs (each once). */
+/**
+ * Connects to the host's other DPUs and to the primaries of its pairs (each once). A port
+ * that refuses the stack's management password (401) is a DPU this stack has not claimed
+ * yet (a bring-up, where a pair's secondary may be claimed before its primary): it can
+ * hold none of the stack's pairs yet, so it is left out, said once. Any other failure fails.
+ */
 async function peersOf(targets: DisruptionTargets, rollout: HostRollout): Promise<Peer[]> {
   const wanted = [...rollout.dpus, ...rollout.pairSides.map((s) => s.primary)];
   const seen = new Set([targets.serial]);
@@ -224,7 +231,12 @@ async function peersOf(targets: DisruptionTargets, rollout: HostRollout): Promis
   for (const access of wanted) {
     if (seen.has(access.target.serial)) continue;
     seen.add(access.target.serial);
-    peers.push({ serial: access.target.serial, connection: await connect(access.target, { username: access.username, password: targets.password }) });
+    try {
+      peers.push({ serial: access.target.serial, connection: await connect(access.target, { username: access.username, password: targets.password }) });
+    } catch (error) {
+      if (!(error instanceof RedfishError && error.status === 401)) throw error;
+      log(`${rollout.host}: ${targetLabel(access.target)} refuses the management password (not claimed yet); the disruption goes on without reading or switching it`);
+    }
   }
   return peers;
 }

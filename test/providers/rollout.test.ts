@@ -165,6 +165,35 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
     outs.set("h1", (await dpuOs.read(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs)).props as DpuOsOutputs);
   });
 
+  it("a pair whose other side is not claimed yet (it refuses the management password, as in a bring-up) does not stop the disruption, which frees its slots", async () => {
+    // h3 still has its factory password: the stack's management password is refused there.
+    const side = (host: string) => ({ target: target(fleet.inventory, host), username: credentials(fleet.inventory, host).username });
+    const rollout = group("cluster:bringup", { budget: 1, pairs: ["px"], pairSides: [{ pair: "px", primary: side("h3"), secondary: side("h1") }] })("h1");
+    const logged = vi.spyOn(console, "error");
+    try {
+      await flip("h1", rollout);
+      expect(logged.mock.calls.map((c) => String(c[0])).join("\n")).toMatch(/h1: h3\/nic1 \(NV2\) refuses the management password \(not claimed yet\)/);
+    } finally {
+      logged.mockRestore();
+    }
+    expect(await storeFor("test").liveRuns(Date.now())).toEqual([]);
+  });
+
+  it("a peer port that does not answer fails the host before anything is disrupted and frees its slots", async () => {
+    const t0 = Date.now();
+    const side = (host: string) => ({ target: target(fleet.inventory, host), username: credentials(fleet.inventory, host).username });
+    const rollout = group("cluster:peerdown", { budget: 1, onFailure: "continue", pairs: ["py"], pairSides: [{ pair: "py", primary: side("h2"), secondary: side("h1") }] })("h1");
+    await admin(fleet, "PATCH", `/admin/v1/dpus/${serial("h2")}/faults`, { portDown: true });
+    try {
+      await expect(flip("h1", rollout)).rejects.toThrow(/dropped the connection|refused|ECONNRESET|socket/);
+    } finally {
+      await admin(fleet, "DELETE", `/admin/v1/dpus/${serial("h2")}/faults`);
+    }
+    expect(await installs("h1", t0)).toHaveLength(0);
+    expect(await storeFor("test").liveRuns(Date.now())).toEqual([]);
+    await flip("h1", rollout);
+  });
+
   it("a lease of a dead holder blocks the slot until it expires, then the waiter starts", async () => {
     const store = storeFor("test");
     const now = Date.now();
