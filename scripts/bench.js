@@ -37,9 +37,10 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
                      [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
   --dpus              fleet sizes, even numbers (default 10); N@s1+s2 measures only those scenarios at N
   --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
+                      (plan brings the no-change preview it is compared with; change-rolling runs on a fleet of its own)
   --runs              repetitions of every figure (default 3)
   --tools             ${TOOLS.join(", ")} (default all three)
-  --time-scale        emulator time scale of the change-timed scenario (default 0.2: a DPU reboot takes 18 s)
+  --time-scale        emulator time scale of the change-timed and change-rolling scenarios (default 0.2: a DPU reboot takes 18 s)
   --parallel          pulumi --parallel (default 32)
   --checkpoints       also run up once per size with checkpoints on, to show what they cost
   --trace-requests    log every management request smartfleet makes and break them down per scenario

@@ -104,3 +104,13 @@ export async function totalRequests(emulator: BenchEmulator): Promise<{ requests
 export async function dpuState(emulator: BenchEmulator, serial: string): Promise<DpuStateDump> {
   return (await admin(emulator, "GET", `/admin/v1/dpus/${encodeURIComponent(serial)}/state`)) as DpuStateDump;
 }
+
+/** The emulator's disruption log (DPU reboots, power cycles... with start and end in clock ms). */
+export async function disruptions(emulator: BenchEmulator): Promise<Array<{ kind: string; host: string; dpu?: string; start: number; end: number | null }>> {
+  return (await admin(emulator, "GET", "/admin/v1/disruptions")) as Array<{ kind: string; host: string; dpu?: string; start: number; end: number | null }>;
+}
+
+/** Empties the disruption log. */
+export async function clearDisruptions(emulator: BenchEmulator): Promise<void> {
+  await admin(emulator, "DELETE", "/admin/v1/disruptions");
+}

@@ -104,8 +104,25 @@ export class PulumiRunner {
     } as Record<string, string[] | undefined>)[operation];
     if (!args) throw new Error(`unknown pulumi operation ${operation}`);
     const full = [...args, ...extra, "--stack", this.stack, "--non-interactive", "--parallel", String(this.parallel)];
+    return this.timedCommand("pulumi", full, `pulumi ${operation}`, logFile, extraEnv);
+  }
+
+  /**
+   * Runs `smartfleet plan --stack <stack> --format json` of the project's build (which
+   * runs its preview through the Automation API with this runner's backend and
+   * passphrase), timed like `timed`; the plan goes to `outFile`. `accept` lists the exit
+   * codes that are not failures (plan exits 1 for a policy error, with the plan written).
+   */
+  async timedPlan(outFile: string, logFile: string, extraEnv: Record<string, string> = {}, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
+    const main = `${this.cwd}/dist/cli/main.js`;
+    const args = [main, "plan", "--stack", this.stack, "--cwd", this.cwd, "--format", "json", "--out", outFile];
+    return this.timedCommand(process.execPath, args, "smartfleet plan", logFile, extraEnv, accept);
+  }
+
+  /** Spawns `command` in the project, timed from spawn to exit, sampling the provider processes it starts. */
+  private async timedCommand(command: string, full: string[], what: string, logFile: string, extraEnv: Record<string, string>, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
     const out = fs.openSync(logFile, "a");
-    fs.writeSync(out, `\n$ pulumi ${full.join(" ")}\n`);
+    fs.writeSync(out, `\n$ ${command === "pulumi" ? "pulumi" : "node"} ${full.join(" ")}\n`);
     const peaks = new Map<string, { rssMiB: number; cpuSeconds: number }>();
     const sample = () => {
       for (const [pid, seen] of providerPeaks(this.cwd)) {
@@ -114,7 +131,7 @@ export class PulumiRunner {
       }
     };
     const started = process.hrtime.bigint();
-    const child = spawn("pulumi", full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
+    const child = spawn(command, full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     const sampler = setInterval(sample, 200);
     const code = await new Promise<number | NodeJS.Signals | null>((resolve, reject) => {
@@ -123,14 +140,14 @@ export class PulumiRunner {
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
-    if (code !== 0) {
+    if (typeof code !== "number" || !accept.includes(code)) {
       const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-40).join("\n");
-      throw new Error(`pulumi ${operation} exited with ${code} (log ${logFile}):\n${tail}`);
+      throw new Error(`${what} exited with ${code} (log ${logFile}):\n${tail}`);
     }
     // Several provider processes at once (one per plugin instance) add up; take the largest sum seen.
     const providerPeakRssMiB = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.rssMiB, 0) * 10) / 10;
     // CPU up to the last sample (at most 200 ms before the provider exited).
     const providerCpuSeconds = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.cpuSeconds, 0) * 100) / 100;
-    return { seconds, providerPeakRssMiB, providerCpuSeconds };
+    return { seconds, providerPeakRssMiB, providerCpuSeconds, code };
   }
 }

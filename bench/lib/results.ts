@@ -86,6 +86,8 @@ export function targetsOf(rows: readonly Row[], counterList: readonly Counter[],
     add("up at time scale 0, smartfleet / floor", 1.3, ratio(medianOf(rows, "up", dpus, "smartfleet"), medianOf(rows, "up", dpus, "floor")), "lower");
     add("no-change preview, smartfleet / floor", 1.15, ratio(medianOf(rows, "preview", dpus, "smartfleet"), medianOf(rows, "preview", dpus, "floor")), "lower");
     add("fleet-wide change with durations, smartfleet / critical path", 1.5, ratio(medianOf(rows, "change-timed", dpus, "smartfleet"), medianOf(rows, "change-timed", dpus, "critical-path")), "lower");
+    add("rolling change under a 10 % budget, smartfleet / budget-bound critical path", 1.15, ratio(medianOf(rows, "change-rolling", dpus, "smartfleet"), medianOf(rows, "change-rolling", dpus, "critical-path")), "lower");
+    add("plan with a pending change, smartfleet plan / no-change preview", 1.1, ratio(medianOf(rows, "plan", dpus, "smartfleet"), medianOf(rows, "preview", dpus, "smartfleet")), "lower");
     add("same change, Ansible (default forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks5"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
     add("same change, Ansible (32 forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks32"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
     const refresh = counterList.find((c) => c.scenario === "refresh" && c.dpus === dpus);

@@ -1,11 +1,13 @@
 // One benchmark run: for each fleet size and each repetition, the smartfleet cycle
-// (up → preview → refresh → change → [Ansible peer] → change-timed → destroy) against a
-// fresh emulated fleet, then the same cycle on the floor project; figures collected
-// per (scenario, dpus, tool) and counters per (scenario, dpus).
+// (up → preview → refresh → plan → change → [Ansible peer] → change-timed → destroy)
+// against a fresh emulated fleet, then the same cycle on the floor project, then the
+// rolling change on a fleet of its own; figures collected per (scenario, dpus, tool) and
+// counters per (scenario, dpus).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeBenchFleet, writeBenchStack, type BenchFleet } from "./fleet";
-import { startEmulator, resetCounters, totalRequests, dpuState, type BenchEmulator } from "./emulator";
+import { writeBenchFleet, writeBenchStack, ROLLING_CLUSTER_HOSTS, ROLLING_ROLLOUT, type BenchFleet } from "./fleet";
+import { startEmulator, resetCounters, totalRequests, dpuState, disruptions, clearDisruptions, type BenchEmulator } from "./emulator";
+import { budgetBoundCriticalPath, readRollingLog, rolloutModelOf } from "./rolling";
 import { PulumiRunner, cpuSecondsOf, type PulumiOperation } from "./pulumi";
 import { writePlaybook, runChange } from "./ansible";
 import { summariseDir } from "./profile";
@@ -45,7 +47,7 @@ interface Cycle {
 const messageOf = (err: unknown): string => String((err as Error)?.message ?? err);
 
 /** Scenarios in the order a cycle runs them. */
-export const SCENARIOS: Scenario[] = ["up", "preview", "refresh", "change", "change-timed", "destroy"];
+export const SCENARIOS: Scenario[] = ["up", "preview", "refresh", "plan", "change", "change-timed", "change-rolling", "destroy"];
 
 const PASSWORD = "Bench-Mgmt-Pass-1";
 
@@ -66,6 +68,12 @@ function checkpointSize(backendDir: string, stack: string): { bytes: number; res
 /** The scenarios measured at `dpus`: the size's own list (`--dpus 500@preview`) or `--scenario`'s. */
 function scenariosAt(opts: BenchOptions, dpus: number): Set<string> {
   return opts.scenariosBySize?.get(dpus) ?? opts.scenarios;
+}
+
+/** Whether `scenario` is measured at `dpus`: `plan` brings the no-change `preview` it is compared with. */
+function wantedAt(opts: BenchOptions, dpus: number, scenario: string): boolean {
+  const set = scenariosAt(opts, dpus);
+  return set.has(scenario) || (scenario === "preview" && set.has("plan"));
 }
 
 /** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
@@ -140,7 +148,7 @@ export async function runSuite(opts: BenchOptions, env: BenchEnv): Promise<RawRe
     const started = Date.now();
     const cycle: Cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
     // A failed cycle is reported and the run goes on: one timeout at 500 DPUs must not discard the other figures.
-    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle]] as const) {
+    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle], ["smartfleet", rollingCycle]] as const) {
       if (!opts.tools.has(tool)) continue;
       try {
         await runCycle(cycle);
@@ -190,7 +198,7 @@ function runnerFor(env: BenchEnv, project: string, backendDir: string, stack: st
 
 /** One smartfleet cycle on a fresh emulated fleet. */
 async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }: Cycle): Promise<void> {
-  const wanted = (s: string) => scenariosAt(opts, dpus).has(s);
+  const wanted = (s: string) => wantedAt(opts, dpus, s);
   const stateDir = path.join(sizeDir, `emulator-${run}`);
   fs.rmSync(stateDir, { recursive: true, force: true });
   let emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
@@ -228,6 +236,12 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
     await verifyUp(emulator);
     if (wanted("preview")) await measured("preview", "preview");
     if (wanted("refresh")) await measured("refresh", "refresh");
+    if (wanted("plan")) {
+      // The same stack with a change pending (every DPU's host privilege: a reboot each), planned; nothing is changed.
+      writeBenchStack(fleet.stackFile, dpus, "privileged");
+      await measuredPlan({ env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile });
+      writeBenchStack(fleet.stackFile, dpus, "restricted");
+    }
     let privilege: Privilege = "restricted";
     if (wanted("change")) {
       privilege = "privileged";
@@ -258,6 +272,86 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
 }
 
 /**
+ * `smartfleet plan --format json` of the project's build on the converged fleet whose stack
+ * now asks for every DPU's host privilege to flip: the plan's preview with a refresh (each
+ * port read once), then the per-host plan. Checks that every host is planned a DPU reboot
+ * and that nothing on the fleet changed.
+ */
+async function measuredPlan({ env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile }: Pick<Cycle, "env" | "out" | "record" | "dpus" | "run" | "sizeDir"> & { emulator: BenchEmulator; pulumi: PulumiRunner; logFile: string }): Promise<void> {
+  await resetCounters(emulator);
+  const planFile = path.join(sizeDir, `plan-${run}.json`);
+  fs.rmSync(planFile, { force: true });
+  const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
+  // Exit 1 is a policy error in the plan (written all the same): recorded in the notes, not a failure.
+  const { seconds, providerPeakRssMiB, providerCpuSeconds, code } = await pulumi.timedPlan(planFile, logFile, {}, [0, 1]);
+  const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
+  const { requests, byStatus } = await totalRequests(emulator);
+  const plan = JSON.parse(fs.readFileSync(planFile, "utf8")) as { hosts: Array<{ host: string; disruption: string }>; estimateSeconds: number; violations: Array<{ rule: string; severity: string; message: string }> };
+  const rebooting = plan.hosts.filter((h) => h.disruption === "dpu-reboot").length;
+  if (rebooting !== plan.hosts.length || plan.hosts.length !== dpus / 2) throw new Error(`smartfleet plan planned a DPU reboot on ${rebooting} of ${plan.hosts.length} hosts; expected all ${dpus / 2}`);
+  if (code !== 0) out.notes.push(`plan at ${dpus} DPUs, run ${run + 1}: smartfleet plan exited ${code}: ${plan.violations.filter((v) => v.severity === "error").map((v) => `${v.rule} ${v.message}`).slice(0, 2).join("; ")}`);
+  await verifyPrivilege(emulator, "restricted");
+  record("plan", dpus, "smartfleet", seconds, run);
+  out.counters.push({ scenario: "plan", dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: null, stateBytes: null, providerPeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
+  env.log(`  plan: ${plan.hosts.length} hosts, estimate ${plan.estimateSeconds} s, ${requests} management requests`);
+}
+
+/**
+ * `change-rolling`: a fleet of its own (DPU OS clusters of ROLLING_CLUSTER_HOSTS hosts)
+ * brought up under the fleet-wide budget at time scale 0 (not a figure), then, with the
+ * emulator at `--time-scale`, every DPU's host privilege flipped under ROLLING_ROLLOUT
+ * (10 % of each cluster's hosts at once). Records the `up`'s wall time and the
+ * budget-bound critical path (model/rollout.ts `schedule` of the measured build, each
+ * host's work one DPU reboot, `DURATIONS_MS.dpuReset` × the time scale), and notes what the
+ * emulator's disruption log shows (reboot durations, most hosts of a group down at once).
+ */
+async function rollingCycle({ opts, env, out, record, dpus, run, sizeDir }: Cycle): Promise<void> {
+  if (!scenariosAt(opts, dpus).has("change-rolling")) return;
+  const dir = path.join(sizeDir, "rolling");
+  const layout = { clusterHosts: ROLLING_CLUSTER_HOSTS };
+  const fleet = writeBenchFleet(dir, dpus, env.servedSha256, "restricted", layout);
+  const stateDir = path.join(dir, `emulator-${run}`);
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  let emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, 0, env.log);
+  const backendDir = backendFor(env, dir, `smartfleet-${run}`);
+  const pulumi = runnerFor(env, env.projects.smartfleet, backendDir, `bench-${dpus}-rolling`);
+  const logFile = path.join(dir, `smartfleet-${run}.log`);
+  try {
+    pulumi.configure({ stackFile: fleet.stackFile, endpointsFile: emulator.endpointsFile, caFile: emulator.endpoints.caFile, password: PASSWORD });
+    const bringUp = await pulumi.timed("up", logFile);
+    await verifyUp(emulator);
+    env.log(`  change-rolling: fleet of ${fleet.hosts} hosts in clusters of ${ROLLING_CLUSTER_HOSTS} brought up in ${bringUp.seconds.toFixed(2)} s (not a figure)`);
+    await emulator.stop();
+    emulator = await startEmulator(env.buildDir, fleet.fleetFile, stateDir, opts.timeScale, env.log);
+    writeBenchStack(fleet.stackFile, dpus, "privileged", { ...layout, rollout: ROLLING_ROLLOUT });
+    await clearDisruptions(emulator);
+    await resetCounters(emulator);
+    const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
+    const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed("up", logFile);
+    const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
+    const { requests, byStatus } = await totalRequests(emulator);
+    await verifyPrivilege(emulator, "privileged");
+    record("change-rolling", dpus, "smartfleet", seconds, run);
+    out.counters.push({ scenario: "change-rolling", dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: null, stateBytes: null, providerPeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
+    // The yardstick from the same durations and the same budget, by the measured build's own schedule.
+    const rebootSeconds = (env.durationsMs.dpuReset * opts.timeScale) / 1000;
+    const critical = budgetBoundCriticalPath(rolloutModelOf(path.join(env.projects.smartfleet, "dist")), fleet.stackFile, rebootSeconds);
+    record("change-rolling", dpus, "critical-path", critical.seconds, run);
+    const seen = readRollingLog(await disruptions(emulator), (host) => critical.groupOf.get(host) ?? "(none)");
+    const budgets = Object.entries(critical.groups).map(([g, x]) => `${g}: ${x.hosts} hosts, budget ${x.budget}, at most ${seen.peakHostsByGroup[g] ?? 0} down at once`);
+    out.notes.push(
+      `change-rolling at ${dpus} DPUs, run ${run + 1}, time scale ${opts.timeScale}, --parallel ${env.parallel}: critical path ${critical.seconds} s from schedule() with ${rebootSeconds} s per host (DURATIONS_MS.dpuReset × time scale); ` +
+        `the emulator's disruption log: ${seen.reboots} DPU reboots of ${seen.medianRebootSeconds} s (median), first start to last end ${seen.spanSeconds} s; ${budgets.join("; ")}.`,
+    );
+    env.log(`  ${out.notes[out.notes.length - 1]}`);
+    if (env.parallel < dpus) out.notes.push(`change-rolling at ${dpus} DPUs ran with --parallel ${env.parallel}, below the DPUs it changes: Pulumi's parallelism may be the limit, not the budget.`);
+    // No destroy: the next run starts on a fresh emulator state and backend.
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/**
  * The peer on the fleet smartfleet just changed (accounts claimed, every DPU at
  * `current`): default forks flips every DPU's host privilege back, 32 forks flips it
  * again, so the fleet ends where smartfleet's state says it is.
@@ -279,7 +373,7 @@ async function ansiblePeer({ env, out, record, dpus, run, sizeDir, emulator, cur
 
 /** One floor cycle: the same program and graph with the do-nothing provider (no emulator involved). */
 async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }: Cycle): Promise<void> {
-  const wanted = (s: string) => scenariosAt(opts, dpus).has(s);
+  const wanted = (s: string) => wantedAt(opts, dpus, s);
   const backendDir = backendFor(env, sizeDir, `floor-${run}`);
   const stack = `bench-${dpus}-floor`;
   const pulumi = runnerFor(env, env.projects.floor, backendDir, stack);

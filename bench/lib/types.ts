@@ -2,7 +2,7 @@
 // what a run measures (raw), and the results file written to bench/results/.
 
 /** A benchmark scenario, in the order a cycle runs them (`SCENARIOS` in suite.ts). */
-export type Scenario = "up" | "preview" | "refresh" | "change" | "change-timed" | "destroy";
+export type Scenario = "up" | "preview" | "refresh" | "plan" | "change" | "change-timed" | "change-rolling" | "destroy";
 
 /** A tool the command line selects. */
 export type ToolOption = "smartfleet" | "floor" | "ansible";

@@ -4,7 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { benchAddress, writeBenchFleet, writeBenchStack } from "../../bench/lib/fleet";
+import { benchAddress, writeBenchFleet, writeBenchStack, ROLLING_CLUSTER_HOSTS, ROLLING_ROLLOUT } from "../../bench/lib/fleet";
+import { budgetBoundCriticalPath, readRollingLog } from "../../bench/lib/rolling";
+import { loadStackSync } from "../../model/load";
+import { hostRollouts, schedule } from "../../model/rollout";
 import { implementation as floor } from "../../bench/lib/floor-provider";
 import { buildResults } from "../../bench/lib/results";
 import { renderChart } from "../../bench/lib/chart";
@@ -70,6 +73,36 @@ describe("benchmark fleets", () => {
     });
   });
 
+  it("every bench stack declares the fleet-wide bring-up rollout; the rolling layout 10 % per cluster of 20 hosts", () => {
+    inTempDir((dir) => {
+      const { stackFile } = writeBenchFleet(dir, 100, () => "a".repeat(64));
+      const wide = loadStackSync(stackFile);
+      expect(wide.stack.rollout).toMatchObject({ maxUnavailable: "100%", groupBy: "fleet", canary: 0, healthGate: { settleSeconds: 0 } });
+      expect(new Set([...hostRollouts(wide).values()].map((r) => `${r.group}/${r.groupSize}/${r.budget}`))).toEqual(new Set(["fleet/50/50"]));
+      writeBenchStack(stackFile, 100, "privileged", { clusterHosts: ROLLING_CLUSTER_HOSTS, rollout: ROLLING_ROLLOUT });
+      const rolling = loadStackSync(stackFile);
+      expect(rolling.stack.rollout).toMatchObject({ maxUnavailable: "10%", groupBy: "cluster", healthGate: { settleSeconds: 0 } });
+      expect(new Set([...hostRollouts(rolling).values()].map((r) => `${r.group}/${r.groupSize}/${r.budget}`))).toEqual(new Set(["cluster:c0/20/2", "cluster:c1/20/2", "cluster:c2/10/1"]));
+    });
+  });
+
+  it("the budget-bound critical path of the rolling change: ten 90 s waves in each group (pairs fit in), the log read per group", () => {
+    inTempDir((dir) => {
+      const { stackFile } = writeBenchFleet(dir, 100, () => "a".repeat(64), "privileged", { clusterHosts: ROLLING_CLUSTER_HOSTS, rollout: ROLLING_ROLLOUT });
+      const critical = budgetBoundCriticalPath({ loadStackSync, hostRollouts, schedule } as never, stackFile, 90);
+      expect(critical.seconds).toBe(900);
+      expect(critical.groups).toEqual({ "cluster:c0": { hosts: 20, budget: 2 }, "cluster:c1": { hosts: 20, budget: 2 }, "cluster:c2": { hosts: 10, budget: 1 } });
+      const log = [
+        { kind: "dpu-reboot", host: "esx-0001", dpu: "a", start: 0, end: 90_000 },
+        { kind: "dpu-reboot", host: "esx-0001", dpu: "b", start: 100, end: 90_200 },
+        { kind: "dpu-reboot", host: "esx-0003", dpu: "c", start: 50, end: 90_050 },
+        { kind: "dpu-reboot", host: "esx-0002", dpu: "d", start: 90_200, end: 180_000 },
+        { kind: "service-restart", host: "esx-0004", start: 0, end: 1 },
+      ];
+      expect(readRollingLog(log, (h) => critical.groupOf.get(h) ?? "")).toEqual({ reboots: 4, medianRebootSeconds: 90, peakHostsByGroup: { "cluster:c0": 2 }, spanSeconds: 180 });
+    });
+  });
+
   it("fails if the fleet size is odd: hosts carry two DPUs", () => {
     inTempDir((dir) => expect(() => writeBenchFleet(dir, 7, () => "")).toThrow(/even number/));
   });
@@ -120,6 +153,22 @@ describe("results", () => {
     expect(svg).toMatch(/^<\?xml/);
     expect(count(svg, /<circle /g)).toBe(results.rows.length);
     expect(renderSummary(results)).toMatch(/\| up \| 100 \| 13 \(12–14\) \| 11 \(10–12\)/);
+  });
+
+  it("compare the rolling change with its critical path and plan with the no-change preview of the same run", () => {
+    const raw = sampleRaw();
+    raw.measurements.push(
+      { scenario: "change-rolling", dpus: 100, tool: "smartfleet", seconds: 990, run: 0 },
+      { scenario: "change-rolling", dpus: 100, tool: "critical-path", seconds: 900, run: 0 },
+      { scenario: "preview", dpus: 100, tool: "smartfleet", seconds: 10, run: 0 },
+      { scenario: "plan", dpus: 100, tool: "smartfleet", seconds: 11.5, run: 0 },
+    );
+    const opts = { dpus: [100], runs: 1, scenarios: new Set(["up", "preview", "plan", "change-rolling"]), tools: new Set(["smartfleet"]), parallel: 128, timeScale: 1 };
+    const results = buildResults({ raw, opts, versions: {}, startedAt: new Date(), finishedAt: new Date(), scenarios: ["up", "preview", "refresh", "plan", "change", "change-timed", "change-rolling", "destroy"], notes: [] });
+    const byName = Object.fromEntries(results.targets.map((t) => [t.target, t]));
+    expect(byName["rolling change under a 10 % budget, smartfleet / budget-bound critical path"]).toMatchObject({ reached: 1.1, limit: 1.15, met: true });
+    expect(byName["plan with a pending change, smartfleet plan / no-change preview"]).toMatchObject({ reached: 1.15, limit: 1.1, met: false });
+    expect(results.rows.map((r) => r.scenario)).toEqual(["up", "up", "preview", "plan", "change", "change", "change-rolling", "change-rolling"]);
   });
 
   it("the request breakdown masks member ids and counts by method and path", () => {
