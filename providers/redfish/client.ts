@@ -114,6 +114,8 @@ export class RedfishClient {
   private expandIgnored = false;
   /** The port snapshot being read or held for read passes (see `snapshot.ts`). */
   private snapshot: Promise<PortSnapshot | undefined> | undefined;
+  /** The snapshot each pass (a fresh read, the refresh) read from last: passes on one port at once must not retake each other's. */
+  private readonly passSnapshots = new WeakMap<object, Promise<PortSnapshot | undefined>>();
   private snapshotUnsupported = false;
   /** GETs in flight by URI, shared by concurrent readers. */
   private readonly reading = new Map<string, Promise<{ body: unknown; etag?: string }>>();
@@ -329,6 +331,12 @@ export class RedfishClient {
   private async portSnapshot(): Promise<PortSnapshot | undefined> {
     const rules = readPassRules();
     if (!rules || this.snapshotUnsupported) return undefined;
+    // The pass's own snapshot first: the client holds one snapshot, and two passes reading
+    // one port at once (health gates of a host's DPUs, read-backs) would otherwise replace
+    // each other's and take a new one on every read. Still only while nothing was written.
+    const own = rules.pass ? this.passSnapshots.get(rules.pass) : undefined;
+    const ownHeld = own && (await own.catch(() => undefined));
+    if (ownHeld?.serves({ ...rules, pass: undefined }, this.clock.now())) return ownHeld;
     const pending = this.snapshot;
     const held = pending && (await pending);
     if (held?.serves(rules, this.clock.now())) return held;
@@ -342,6 +350,8 @@ export class RedfishClient {
         if (this.snapshot === taking) this.snapshot = undefined;
       });
     }
+    // Taken for this pass, or by another reader while this one waited (so after the pass began).
+    if (rules.pass && this.snapshot) this.passSnapshots.set(rules.pass, this.snapshot);
     return this.snapshot;
   }
 

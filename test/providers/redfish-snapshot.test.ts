@@ -133,6 +133,29 @@ describe("reading a port from one snapshot during a read pass", () => {
     await client.close();
   });
 
+  it("keeps each fresh read's own snapshot while another fresh read of the same port runs (no retaking each other's)", async () => {
+    const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: MANAGED_PASSWORD }, { clock: new InstantClock(Date.now()) });
+    const bios = "/redfish/v1/Systems/Bluefield/Bios";
+    let releaseA!: () => void;
+    const afterB = new Promise<void>((resolve) => (releaseA = resolve));
+    const before = client.requestCount;
+    await Promise.all([
+      fromFreshSnapshot(async () => {
+        await client.get(bios);
+        await afterB;
+        await client.get(`${bios}/Settings`);
+      }),
+      fromFreshSnapshot(async () => {
+        await client.get(bios);
+        releaseA();
+        await client.get(`${bios}/Settings`);
+      }),
+    ]);
+    // One snapshot per read, taken when it began; before, each replaced the other's and every read took a new one.
+    expect(client.requestCount - before).toBe(2);
+    await client.close();
+  });
+
   it("fails with the port's 401 when the password is wrong, naming the account and no secret", async () => {
     const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: "Wrong-Pa55word!" });
     const error = await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield")).catch((e: unknown) => e);
