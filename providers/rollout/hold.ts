@@ -113,7 +113,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
       }
     } else if (inMaintenance) {
       stillInMaintenance(rollout.host);
-      await store.markMaintenance(rollout.host, { run: held.run, since: maintenanceSince.get(rollout.host) ?? Date.now(), note: `${what} failed` });
+      await store.markMaintenance(rollout.host, { run: held.run, since: maintenanceSince.get(rollout.host) ?? Date.now(), note: `${what} failed`, group: rollout.group });
       if (error instanceof UnfinishedOperationError) {
         // Kept as it is: the task lands in state and the next run resumes it, in maintenance still.
         log(`${rollout.host}: left in maintenance while ${what} is unfinished`);
@@ -151,16 +151,28 @@ async function enterMaintenance(store: LeaseStore, rollout: HostRollout, host: M
   }
   const entering = (async () => {
     const left = (await store.maintenance()).find((m) => m.host === rollout.host);
-    const already = left !== undefined || (rollout.hostMaintenance.mode === "redfish" && (await hostInMaintenance(connection)) === true);
+    // Over Redfish the host says whether it is in maintenance (a record of a run killed while
+    // entering does not make it so); a command's host has only the record to go by.
+    const live = rollout.hostMaintenance.mode === "redfish" ? await hostInMaintenance(connection) : undefined;
+    const already = live ?? left !== undefined;
     if (already) {
       const since = left ? ` since ${new Date(left.since).toISOString()}` : "";
       log(`${rollout.host}: already in maintenance${since}${left && left.run !== currentRun() ? " (left there by an earlier run)" : ""}; continuing from there`);
       maintenanceSince.set(rollout.host, left?.since ?? Date.now());
     } else {
-      await maintenanceStep(rollout.hostMaintenance, "enter", host, connection);
-      maintenanceSince.set(rollout.host, Date.now());
+      // Recorded before the hardware is asked: a run killed during the evacuation leaves the
+      // host counted against its group's budget by the next run.
+      const since = left?.since ?? Date.now();
+      await store.markMaintenance(rollout.host, { run: currentRun(), since, note: "entering", group: rollout.group });
+      try {
+        await maintenanceStep(rollout.hostMaintenance, "enter", host, connection);
+      } catch (error) {
+        if (left === undefined) await store.markMaintenance(rollout.host, undefined);
+        throw error;
+      }
+      maintenanceSince.set(rollout.host, since);
     }
-    await store.markMaintenance(rollout.host, { run: currentRun(), since: maintenanceSince.get(rollout.host) as number, note: "" });
+    await store.markMaintenance(rollout.host, { run: currentRun(), since: maintenanceSince.get(rollout.host) as number, note: "", group: rollout.group });
   })();
   const entry = { count: 1, entering };
   maintenanceUsers.set(rollout.host, entry);

@@ -23,7 +23,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS progress (
     run TEXT NOT NULL, grp TEXT NOT NULL, host TEXT NOT NULL, started_at INTEGER NOT NULL, outcome TEXT,
     PRIMARY KEY (run, grp, host));
-  CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, run TEXT NOT NULL, since INTEGER NOT NULL, note TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, run TEXT NOT NULL, since INTEGER NOT NULL, note TEXT NOT NULL, grp TEXT);
 `;
 
 /** The SQLite rollout store of one file (created with its folder, mode 0700/0600). */
@@ -37,6 +37,9 @@ export class SqliteLeaseStore implements LeaseStore {
     this.db = new DatabaseSync(file);
     this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`);
     this.db.exec(SCHEMA);
+    // Files of older versions: maintenance records without their group.
+    const columns = this.db.prepare("PRAGMA table_info(maintenance)").all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === "grp")) this.db.exec("ALTER TABLE maintenance ADD COLUMN grp TEXT");
   }
 
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
@@ -47,8 +50,14 @@ export class SqliteLeaseStore implements LeaseStore {
       const halted = this.db.prepare("SELECT reason FROM halts WHERE run = ? AND grp = ?").get(r.run, r.group) as { reason: string } | undefined;
       if (halted) return { granted: false, halted: halted.reason };
       const groupScope = `group:${r.group}`;
-      const othersIn = (scope: string): string[] =>
-        (this.db.prepare("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ? ORDER BY host").all(scope, r.host) as Array<{ host: string }>).map((x) => x.host);
+      // A host of the group another run left in maintenance (a killed up: its install may
+      // have ended, its workloads are still away) is unavailable: it holds a slot of the
+      // group until a run takes it out, whatever became of that run's leases.
+      const leftIn = (this.db.prepare("SELECT host FROM maintenance WHERE grp = ? AND host <> ? AND run <> ?").all(r.group, r.host, r.run) as Array<{ host: string }>).map((x) => x.host);
+      const othersIn = (scope: string): string[] => {
+        const holders = (this.db.prepare("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ?").all(scope, r.host) as Array<{ host: string }>).map((x) => x.host);
+        return [...new Set(scope === groupScope ? [...holders, ...leftIn] : holders)].sort();
+      };
       // Canaries: counted per run among the hosts that started; a host already started goes on.
       const rows = this.db.prepare("SELECT host, outcome FROM progress WHERE run = ? AND grp = ?").all(r.run, r.group) as Array<{ host: string; outcome: string | null }>;
       const started = rows.some((x) => x.host === r.host);
@@ -68,7 +77,11 @@ export class SqliteLeaseStore implements LeaseStore {
       }
       for (const slot of r.slots) {
         const holders = othersIn(slot.scope);
-        if (holders.length >= slot.limit) return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")})` };
+        if (holders.length >= slot.limit) {
+          const left = holders.filter((h) => leftIn.includes(h));
+          const why = left.length > 0 ? `; in maintenance, left there by another run: ${left.join(", ")}` : "";
+          return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why})` };
+        }
       }
       const insert = this.db.prepare("INSERT OR REPLACE INTO leases (scope, holder, host, run, expires_at) VALUES (?, ?, ?, ?, ?)");
       for (const slot of r.slots) insert.run(slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs);
@@ -110,11 +123,12 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async markMaintenance(host: string, record: Omit<MaintenanceRecord, "host"> | undefined): Promise<void> {
     if (record === undefined) this.db.prepare("DELETE FROM maintenance WHERE host = ?").run(host);
-    else this.db.prepare("INSERT OR REPLACE INTO maintenance (host, run, since, note) VALUES (?, ?, ?, ?)").run(host, record.run, record.since, record.note);
+    else this.db.prepare("INSERT OR REPLACE INTO maintenance (host, run, since, note, grp) VALUES (?, ?, ?, ?, ?)").run(host, record.run, record.since, record.note, record.group ?? null);
   }
 
   async maintenance(): Promise<MaintenanceRecord[]> {
-    return this.db.prepare("SELECT host, run, since, note FROM maintenance ORDER BY since, host").all() as unknown as MaintenanceRecord[];
+    const rows = this.db.prepare("SELECT host, run, since, note, grp FROM maintenance ORDER BY since, host").all() as Array<Omit<MaintenanceRecord, "group"> & { grp: string | null }>;
+    return rows.map(({ grp, ...record }) => (grp === null ? record : { ...record, group: grp }));
   }
 
   async liveRuns(now: number): Promise<string[]> {

@@ -72,13 +72,19 @@ export interface MaintenanceRecord {
   since: number;
   /** Why it is still there (e.g. the work failed), or empty. */
   note: string;
+  /**
+   * Its rollout group. A host another run left in maintenance counts against this group's
+   * budget until it is out (records written before groups were kept have none).
+   */
+  group?: string;
 }
 
 /** The rollout store. */
 export interface LeaseStore {
   /**
    * In one transaction: drop expired leases; refuse when the group is halted in this run;
-   * apply the canary rule; count the distinct other hosts holding each scope; take every
+   * apply the canary rule; count the distinct other hosts holding each scope (for the
+   * group's, also the hosts of the group another run left in maintenance); take every
    * slot or none.
    */
   acquire(request: AcquireRequest): Promise<AcquireResult>;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
 import { isDeadRun } from "../../providers/rollout/run";
 import type { AcquireRequest } from "../../providers/rollout/store";
+import { loadSqlite } from "../../model/sqlite";
 
 describe("rollout lease store (SQLite)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-rollout-"));
@@ -105,6 +106,35 @@ describe("rollout lease store (SQLite)", () => {
     expect(await store.acquire(ask("b", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }] }))).toMatchObject({ granted: true });
     expect(await store.acquire(ask("b", { run: "r2" }))).toMatchObject({ granted: true });
     expect(await store.isHalted("r2", "cluster:east")).toBeUndefined();
+    store.close();
+  });
+
+  it("a host another run left in maintenance holds a slot of its group until it is out; it may go itself; this run's own and other groups' do not count", async () => {
+    const store = fresh();
+    const slots = [{ scope: "group:cluster:east", limit: 1 }];
+    await store.markMaintenance("a", { run: "killed", since: 1, note: "", group: "cluster:east" });
+    expect(await store.maintenance()).toEqual([{ host: "a", run: "killed", since: 1, note: "", group: "cluster:east" }]);
+    expect(await store.acquire(ask("b", { slots }))).toMatchObject({ granted: false, waitingFor: expect.stringContaining("1 of 1 held: a; in maintenance, left there by another run: a") });
+    expect(await store.acquire(ask("w", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }] }))).toMatchObject({ granted: true });
+    expect(await store.acquire(ask("a", { slots, holder: "r1/a/1" }))).toMatchObject({ granted: true });
+    await store.markMaintenance("a", undefined);
+    await store.release("r1/a/1");
+    expect(await store.acquire(ask("b", { slots, holder: "r1/b/1" }))).toMatchObject({ granted: true });
+    await store.release("r1/b/1");
+    // This run's own host left in maintenance (its work failed, onFailure continue) holds no slot once released.
+    await store.markMaintenance("c", { run: "r1", since: 2, note: "failed", group: "cluster:east" });
+    expect(await store.acquire(ask("b", { slots }))).toMatchObject({ granted: true });
+    store.close();
+  });
+
+  it("opens a file of an older version, whose maintenance records have no group", async () => {
+    const file = path.join(dir, "old.db");
+    const old = new (loadSqlite().DatabaseSync)(file);
+    old.exec("CREATE TABLE maintenance (host TEXT PRIMARY KEY, run TEXT NOT NULL, since INTEGER NOT NULL, note TEXT NOT NULL); INSERT INTO maintenance VALUES ('a', 'r0', 1, '')");
+    old.close();
+    const store = new SqliteLeaseStore(file);
+    expect(await store.maintenance()).toEqual([{ host: "a", run: "r0", since: 1, note: "" }]);
+    expect(await store.acquire(ask("b", { slots: [{ scope: "group:cluster:east", limit: 1 }] }))).toMatchObject({ granted: true });
     store.close();
   });
 
