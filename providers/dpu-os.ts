@@ -10,7 +10,7 @@ import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuCo
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
 import { providerSettings } from "./common/settings";
-import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
+import { finishInterruptedDisruption, holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 
 /** DpuOs inputs: the kind schema's properties plus the account credentials. */
 export interface DpuOsArgs extends DpuOsInputs, ManagementCredentials {}
@@ -85,6 +85,9 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
         `${connection.label} reports OS ${live.image ?? "(none)"} ${live.version ?? ""} (${live.state}) after installing ${inputs.image} ${inputs.version}`,
       );
     }
+  } else if (inputs.rollout) {
+    // Installed already, e.g. by a killed run whose install went on: its host may still be in maintenance.
+    await finishInterruptedDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true }, inputs.rollout, `installing ${inputs.image} ${inputs.version} on ${connection.label}`);
   }
   const patch: Record<string, unknown> = {};
   if (inputs.hostname !== undefined && live.hostname !== inputs.hostname) patch.Hostname = inputs.hostname;

@@ -63,7 +63,7 @@ export function rolloutOrLegacy(rollout: HostRollout | undefined, host: string, 
 const log = (line: string): void => console.error(`smartfleet: ${line}`);
 
 /** Runs `work` holding `rollout`'s budget for its host; see the file comment. */
-export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: HostRollout, what: string, work: () => Promise<T>): Promise<T> {
+export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: HostRollout, what: string, work: () => Promise<T>, resuming = false): Promise<T> {
   const store = storeFor(rollout.stack);
   await reportInterruptedRuns(store, rollout.stack);
   let held;
@@ -83,7 +83,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
     const connections = [targets.connection, ...peers.map((p) => p.connection)];
     inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
     const baseline = await healthBefore(connections, rollout.pairs);
-    const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : [];
+    const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : resuming ? await leftOnSecondary(targets, peers, rollout) : [];
     const result = await work();
     workDone = true;
     const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host, baseline);
@@ -125,6 +125,34 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
   } finally {
     await held.release();
   }
+}
+
+/**
+ * For a resource with nothing left to disrupt on its host: when another run left the host
+ * in maintenance (a killed `up` whose install has ended since), takes it out as that
+ * disruption would have: holding its slots, through the health gate. Until then the host
+ * counts against its group's budget. Nothing to do without maintenance, or when no other
+ * run left the host there.
+ */
+export async function finishInterruptedDisruption(targets: DisruptionTargets, rollout: HostRollout, what: string): Promise<void> {
+  if (rollout.hostMaintenance.mode === "none") return;
+  const left = (await storeFor(rollout.stack).maintenance()).find((m) => m.host === rollout.host);
+  if (left === undefined || left.run === currentRun()) return;
+  await holdForDisruption({ ...targets, restartsDpu: false }, rollout, `${what}, done already: taking host ${rollout.host} out of maintenance`, async () => undefined, true);
+}
+
+/**
+ * Pairs whose primary is one of the host's DPUs left serving on their secondary: what an
+ * interrupted disruption of the host switched over and never switched back. The gate
+ * switches them back once the host is healthy.
+ */
+async function leftOnSecondary(targets: DisruptionTargets, peers: readonly Peer[], rollout: HostRollout): Promise<LivePair[]> {
+  const hostDpus = new Set([targets.serial, ...rollout.dpus.map((d) => d.target.serial)]);
+  const ports = [targets.connection, ...peers.map((p) => p.connection)];
+  return (await pairsOn(ports, rollout.pairs)).filter((pair) => {
+    const sides = rollout.pairSides.find((side) => side.pair === pair.name);
+    return pair.activeSide === "secondary" && sides !== undefined && hostDpus.has(sides.primary.target.serial);
+  });
 }
 
 /** A failed health gate (already recorded). */

@@ -8,6 +8,8 @@ import { implementation as dpuService } from "../../providers/dpu-service";
 import { implementation as servicePair } from "../../providers/service-pair";
 import { implementation as smartNic } from "../../providers/smart-nic";
 import { setRolloutTimings, startNewRun, storeFor } from "../../providers/rollout/run";
+import { pairsOn, switchPair } from "../../providers/rollout/pairs";
+import { connect } from "../../providers/common/dpu";
 import { admin, credentials, dump, image, rolloutOf, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 /** An OS install as the emulator ran it: clock ms. */
@@ -245,6 +247,24 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
       }
       expect(lines()).toEqual(["exit h2 H2"]);
       expect(await storeFor("test").maintenance()).toEqual([]);
+    });
+
+    it("a host a killed run left in maintenance after its install ended, its pair on the secondary: with nothing left to install, the next run switches the pair back and takes the host out through the gate", async () => {
+      // As the killed run left them: h1 in maintenance, pair p1 (primary h1) switched over to h2.
+      await storeFor("test").markMaintenance("h1", { run: "killed-run", since: Date.now() - 1_000, note: "", group: "cluster:maint" });
+      const [p1] = await pairsOn([await connect(target(fleet.inventory, "h1"), credentials(fleet.inventory, "h1"))], ["p1"]);
+      await switchPair(p1, "secondary", "as a killed run left it");
+      startNewRun();
+      fs.rmSync(logFile, { force: true });
+      const t0 = Date.now();
+      const side = (host: string) => ({ target: target(fleet.inventory, host), username: credentials(fleet.inventory, host).username });
+      const rollout = { ...withCommands(`sh ${script} enter`)("h1"), pairs: ["p1"], pairSides: [{ pair: "p1", primary: side("h1"), secondary: side("h2") }] };
+      const same = await dpuOs.update(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs, args("h1", version.get("h1") as string, rollout));
+      outs.set("h1", same.outs as DpuOsOutputs);
+      expect(await installs("h1", t0)).toHaveLength(0);
+      expect(lines()).toEqual(["exit h1 H1"]);
+      expect(await storeFor("test").maintenance()).toEqual([]);
+      expect((await dump(fleet, serial("h1"))).servicePairs).toMatchObject([{ id: "p1", activeSide: "primary" }]);
     });
   });
 });
