@@ -239,7 +239,7 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
     if (wanted("plan")) {
       // The same stack with a change pending (every DPU's host privilege: a reboot each), planned; nothing is changed.
       writeBenchStack(fleet.stackFile, dpus, "privileged");
-      await measuredPlan({ env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile });
+      await measuredPlan({ opts, env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile });
       writeBenchStack(fleet.stackFile, dpus, "restricted");
     }
     let privilege: Privilege = "restricted";
@@ -277,13 +277,18 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
  * port read once), then the per-host plan. Checks that every host is planned a DPU reboot
  * and that nothing on the fleet changed.
  */
-async function measuredPlan({ env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile }: Pick<Cycle, "env" | "out" | "record" | "dpus" | "run" | "sizeDir"> & { emulator: BenchEmulator; pulumi: PulumiRunner; logFile: string }): Promise<void> {
+async function measuredPlan({ opts, env, out, record, dpus, run, sizeDir, emulator, pulumi, logFile }: Pick<Cycle, "opts" | "env" | "out" | "record" | "dpus" | "run" | "sizeDir"> & { emulator: BenchEmulator; pulumi: PulumiRunner; logFile: string }): Promise<void> {
   await resetCounters(emulator);
+  // --cpu-profile: the plan process too (its Automation API preview, the plan itself), beside the program and provider.
+  const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-${run}`, "plan") : undefined;
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
   const planFile = path.join(sizeDir, `plan-${run}.json`);
   fs.rmSync(planFile, { force: true });
   const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
   // Exit 1 is a policy error in the plan (written all the same): recorded in the notes, not a failure.
-  const { seconds, providerPeakRssMiB, providerCpuSeconds, code } = await pulumi.timedPlan(planFile, logFile, {}, [0, 1]);
+  const { seconds, providerPeakRssMiB, providerCpuSeconds, code } = await pulumi.timedPlan(planFile, logFile, profileEnv, [0, 1]);
+  if (profileDir) out.cpuProfiles.push({ scenario: "plan", dpus, run, tool: "smartfleet", processes: summariseDir(profileDir) });
   const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
   const { requests, byStatus } = await totalRequests(emulator);
   const plan = JSON.parse(fs.readFileSync(planFile, "utf8")) as { hosts: Array<{ host: string; disruption: string }>; estimateSeconds: number; violations: Array<{ rule: string; severity: string; message: string }> };
