@@ -1,19 +1,10 @@
 /** Claiming a DPU's management account (`accounts.ts`): factory password rotated once, then already claimed. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimAccount, InstantClock, RedfishError, type ClientClock } from "../../providers/redfish";
 import { request, startTestFleet, type TestFleet } from "../emulator/helpers";
-import { basicPort, makePki, redfishError, SESSIONS, startScriptedServer, type Handler, type ScriptedServer, type TestPki } from "../support/redfish-ports";
+import { basicPort, redfishError, scriptedPortFixture, SESSIONS, startScriptedServer, type Handler } from "../support/redfish-ports";
 
-let pki: TestPki;
-let server: ScriptedServer;
-
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-afterEach(async () => {
-  await server?.close();
-});
+const port = scriptedPortFixture();
 
 describe("claiming an account", () => {
   const account = "/redfish/v1/AccountService/Accounts/root";
@@ -48,36 +39,36 @@ describe("claiming an account", () => {
   }
 
   it("rotates the factory password and then logs in with the new one", async () => {
-    server = await startScriptedServer(pki, factoryPort());
-    const ep = { url: server.url, caPem: pki.caPem, username: "root" };
+    port.server = await startScriptedServer(port.pki, factoryPort());
+    const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
     await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() })).resolves.toBe("rotated");
-    const patch = server.seen.find((r) => r.method === "PATCH");
+    const patch = port.server.seen.find((r) => r.method === "PATCH");
     expect(patch).toMatchObject({ url: account, body: { Password: NEW } });
     expect(patch?.headers["if-match"]).toBe('"acc-1"');
-    const logins = server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
+    const logins = port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
     expect(logins).toEqual([NEW, "0penBmc", NEW]);
   });
 
   it("reports already-claimed when the managed password works, spending no failed login", async () => {
-    server = await startScriptedServer(pki, factoryPort());
-    const ep = { url: server.url, caPem: pki.caPem, username: "root" };
+    port.server = await startScriptedServer(port.pki, factoryPort());
+    const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
     await claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() });
-    const before = server.seen.length;
+    const before = port.server.seen.length;
     await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() })).resolves.toBe("already-claimed");
-    const again = server.seen.slice(before).filter((r) => r.method === "POST" && r.url === SESSIONS);
+    const again = port.server.seen.slice(before).filter((r) => r.method === "POST" && r.url === SESSIONS);
     expect(again.map((r) => (r.body as { Password: string }).Password)).toEqual([NEW]);
   });
 
   it("fails if neither the managed nor the factory password is accepted", async () => {
-    server = await startScriptedServer(pki, basicPort({ passwords: { root: "someone-elses" } }));
+    port.server = await startScriptedServer(port.pki, basicPort({ passwords: { root: "someone-elses" } }));
     const clock = new InstantClock();
-    const err = (await claimAccount({ url: server.url, caPem: pki.caPem, username: "root" }, "0penBmc", NEW, { clock }).catch((e: unknown) => e)) as RedfishError;
+    const err = (await claimAccount({ url: port.server.url, caPem: port.pki.caPem, username: "root" }, "0penBmc", NEW, { clock }).catch((e: unknown) => e)) as RedfishError;
     expect(err).toBeInstanceOf(RedfishError);
     // A lockout answers like a wrong password: one wait of the lockout duration, one more round, then the error says so.
     expect(clock.sleeps).toEqual([60_000]);
     expect(err.message).toMatch(/also after waiting 60 s for a lockout to pass.*locked/);
     expect(err.status).toBe(401);
-    expect(err.message).toContain(server.url);
+    expect(err.message).toContain(port.server.url);
     expect(err.message).not.toContain(NEW);
     expect(err.message).not.toContain("0penBmc");
   });

@@ -1,51 +1,37 @@
 /** The client's sessions (`sessions.ts`): one shared login, re-login on 401, Basic when no slot is left, logout on close. */
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { InstantClock, RedfishClient, RedfishError, type ClientOptions } from "../../providers/redfish";
-import { authedGet, basicPort, makePki, PASSWORD, redfishError, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
+import { describe, expect, it } from "vitest";
+import { RedfishError } from "../../providers/redfish";
+import { authedGet, basicPort, PASSWORD, redfishError, SESSIONS, scriptedPortFixture, startScriptedServer } from "../support/redfish-ports";
 
-let pki: TestPki;
-let server: ScriptedServer;
+const port = scriptedPortFixture();
 
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-afterEach(async () => {
-  await server?.close();
-});
-
-function open(overrides: ClientOptions = {}, password = PASSWORD): RedfishClient {
-  return RedfishClient.open(
-    { url: server.url, caPem: pki.caPem, username: "root", password },
-    { clock: new InstantClock(), random: () => 0.5, callTimeoutMs: 10_000, ...overrides },
-  );
-}
+const open = port.open;
 
 describe("sessions", () => {
   it("logs in once through the SessionService and reuses the session token", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
+    port.server = await startScriptedServer(port.pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
     const client = open();
     await client.get("/redfish/v1/Systems");
     await client.get("/redfish/v1/Systems");
     await Promise.all([client.get("/redfish/v1/Systems"), client.get("/redfish/v1/Systems")]);
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
-    const gets = server.seen.filter((r) => r.url === "/redfish/v1/Systems");
+    expect(port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
+    const gets = port.server.seen.filter((r) => r.url === "/redfish/v1/Systems");
     // The two concurrent reads of one URI share a request.
     expect(gets.map((r) => r.headers["x-auth-token"])).toEqual(["tok-1", "tok-1", "tok-1"]);
     await client.close();
   });
 
   it("shares one login between concurrent first requests", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
+    port.server = await startScriptedServer(port.pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
     const client = open();
     await Promise.all(Array.from({ length: 5 }, () => client.get("/redfish/v1/Systems")));
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
+    expect(port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
     await client.close();
   });
 
   it("logs in again once when the session is rejected with 401", async () => {
     let rejectedOnce = false;
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => {
         if (req.url !== "/redfish/v1/Systems") return undefined;
@@ -59,25 +45,25 @@ describe("sessions", () => {
     const client = open();
     const { body } = await client.get<{ token: string }>("/redfish/v1/Systems");
     expect(body.token).toBe("tok-2");
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
+    expect(port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
     await client.close();
   });
 
   it("fails if the session is rejected again right after a fresh login", async () => {
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => (req.url === "/redfish/v1/Systems" ? { status: 401, body: redfishError("Base.1.18.NoValidSession", "No valid session.") } : undefined),
     ]);
     const client = open();
     const err = await client.get("/redfish/v1/Systems").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RedfishError);
-    expect(err).toMatchObject({ status: 401, messageId: "Base.1.18.NoValidSession", endpoint: server.url });
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
+    expect(err).toMatchObject({ status: 401, messageId: "Base.1.18.NoValidSession", endpoint: port.server.url });
+    expect(port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
     await client.close();
   });
 
   it("falls back to Basic authentication when the port has no session slot left", async () => {
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       (req) => (req.method === "POST" && req.url === SESSIONS ? { status: 503, body: redfishError("Base.1.18.SessionLimitExceeded", "too many sessions; delete one first") } : undefined),
       ...basicPort(),
       (req) => (req.url === "/redfish/v1/Systems" ? { status: 200, body: { auth: req.headers.authorization } } : undefined),
@@ -85,29 +71,29 @@ describe("sessions", () => {
     const client = open();
     const { body } = await client.get<{ auth: string }>("/redfish/v1/Systems");
     expect(body.auth).toBe(`Basic ${Buffer.from(`root:${PASSWORD}`).toString("base64")}`);
-    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
+    expect(port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(1);
     await client.close();
-    expect(server.seen.filter((r) => r.method === "DELETE")).toHaveLength(0);
+    expect(port.server.seen.filter((r) => r.method === "DELETE")).toHaveLength(0);
   });
 
   it("logs out by deleting its session on close", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
+    port.server = await startScriptedServer(port.pki, [...basicPort(), authedGet("/redfish/v1/Systems", { Members: [] })]);
     const client = open();
     await client.get("/redfish/v1/Systems");
     await client.close();
-    const logout = server.seen.find((r) => r.method === "DELETE");
+    const logout = port.server.seen.find((r) => r.method === "DELETE");
     expect(logout).toMatchObject({ url: `${SESSIONS}/s1` });
     expect(logout?.headers["x-auth-token"]).toBe("tok-1");
   });
 
   it("fails if the password is wrong, without the password in the error", async () => {
-    server = await startScriptedServer(pki, basicPort());
+    port.server = await startScriptedServer(port.pki, basicPort());
     const client = open({}, "wrong-Passw0rd");
     const err = (await client.login().catch((e: unknown) => e)) as RedfishError;
     expect(err).toBeInstanceOf(RedfishError);
     expect(err.status).toBe(401);
     expect(err.messageId).toBe("Base.1.18.ResourceAtUriUnauthorized");
-    expect(err.message).toContain(server.url);
+    expect(err.message).toContain(port.server.url);
     expect(err.message).not.toContain("wrong-Passw0rd");
     expect(JSON.stringify(err)).not.toContain("wrong-Passw0rd");
     await client.close();

@@ -1,25 +1,11 @@
 /** Waiting for Redfish tasks (`tasks.ts`): monitors, task URIs kept across runs, progress, failures, time limits. */
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { InstantClock, OperationTimeoutError, RedfishClient, RedfishError, TaskFailedError, taskReference, type ClientOptions } from "../../providers/redfish";
-import { authedGet, basicPort, makePki, PASSWORD, SESSIONS, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
+import { describe, expect, it } from "vitest";
+import { InstantClock, OperationTimeoutError, RedfishError, TaskFailedError, taskReference } from "../../providers/redfish";
+import { authedGet, basicPort, SESSIONS, scriptedPortFixture, startScriptedServer } from "../support/redfish-ports";
 
-let pki: TestPki;
-let server: ScriptedServer;
+const port = scriptedPortFixture();
 
-beforeAll(async () => {
-  pki = await makePki();
-});
-
-afterEach(async () => {
-  await server?.close();
-});
-
-function open(overrides: ClientOptions = {}, password = PASSWORD): RedfishClient {
-  return RedfishClient.open(
-    { url: server.url, caPem: pki.caPem, username: "root", password },
-    { clock: new InstantClock(), random: () => 0.5, callTimeoutMs: 10_000, ...overrides },
-  );
-}
+const open = port.open;
 
 describe("tasks", () => {
   const monitor = "/redfish/v1/TaskService/TaskMonitors/7";
@@ -28,7 +14,7 @@ describe("tasks", () => {
 
   it("follows a task monitor to Completed and reports progress", async () => {
     const states = [task("Running", 10), task("Running", 60)];
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => (req.url === monitor ? (states.length ? { status: 202, body: states.shift(), headers: { Location: monitor } } : { status: 200, body: task("Completed", 100) }) : undefined),
     ]);
@@ -44,7 +30,7 @@ describe("tasks", () => {
   });
 
   it("names the task a 202 started, so it can be kept and waited on later", async () => {
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => (req.method === "POST" && req.url === "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate" ? { status: 202, headers: { Location: monitor }, body: task("New", 0) } : undefined),
       (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
@@ -61,7 +47,7 @@ describe("tasks", () => {
   it("returns what a create task made: the monitor's final 201 with its Location", async () => {
     const service = "/redfish/v1/Oem/SmartFleet/Services/dfw";
     let polls = 0;
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => (req.url === monitor ? (polls++ === 0 ? { status: 202, body: task("Running", 50) } : { status: 201, headers: { Location: service }, body: { "@odata.id": service, Id: "dfw" } }) : undefined),
       (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
@@ -74,16 +60,16 @@ describe("tasks", () => {
 
   it("resumes waiting from a task URI kept by an earlier run", async () => {
     const states = ["Running", "Completed"];
-    server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === taskUri ? { status: 200, body: task(states.shift() ?? "Completed", 100) } : undefined)]);
+    port.server = await startScriptedServer(port.pki, [...basicPort(), (req) => (req.url === taskUri ? { status: 200, body: task(states.shift() ?? "Completed", 100) } : undefined)]);
     const client = open();
     expect(await client.waitForTask(taskUri)).toMatchObject({ state: "Completed", uri: taskUri });
     await client.close();
   });
 
   it("reads the task resource when the monitor has already gone", async () => {
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
-      (req) => (req.url === monitor && server.seen.filter((r) => r.url === monitor).length === 1 ? { status: 202, body: task("Running", 5) } : undefined),
+      (req) => (req.url === monitor && port.server.seen.filter((r) => r.url === monitor).length === 1 ? { status: 202, body: task("Running", 5) } : undefined),
       (req) => (req.url === taskUri ? { status: 200, body: task("Completed", 100) } : undefined),
     ]);
     const client = open();
@@ -92,7 +78,7 @@ describe("tasks", () => {
   });
 
   it("finds the task through the TaskService when a kept monitor has expired", async () => {
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       (req) => (req.url === "/redfish/v1" ? { status: 200, body: { Links: { Sessions: { "@odata.id": SESSIONS } }, Tasks: { "@odata.id": "/redfish/v1/TaskService" } } } : undefined),
       ...basicPort().slice(1),
       authedGet("/redfish/v1/TaskService", { Tasks: { "@odata.id": "/redfish/v1/TaskService/Tasks" } }),
@@ -107,7 +93,7 @@ describe("tasks", () => {
 
   it("fails if the task ends Exception, with the task's MessageId", async () => {
     const failure = { MessageId: "Update.1.1.TransferFailed", Message: "Transfer of image 'http://images.lab/x.bfb' failed: checksum mismatch.", Resolution: "Check the image checksum.", MessageSeverity: "Critical" };
-    server = await startScriptedServer(pki, [
+    port.server = await startScriptedServer(port.pki, [
       ...basicPort(),
       (req) => (req.url === monitor ? { status: 200, body: task("Exception", 40, [{ MessageId: "TaskEvent.1.0.TaskStarted", Message: "started", MessageSeverity: "OK" }, failure]) } : undefined),
     ]);
@@ -117,18 +103,18 @@ describe("tasks", () => {
     expect(err).toBeInstanceOf(RedfishError);
     expect(err.messageId).toBe("Update.1.1.TransferFailed");
     expect(err.message).toContain("checksum mismatch");
-    expect(err.message).toContain(server.url);
+    expect(err.message).toContain(port.server.url);
     expect(err.task.state).toBe("Exception");
     expect(err.uri).toBe(taskUri);
     await client.close();
   });
 
   it("fails if a task outlives the operation timeout", async () => {
-    server = await startScriptedServer(pki, [...basicPort(), (req) => (req.url === monitor ? { status: 202, body: task("Running", 1) } : undefined)]);
+    port.server = await startScriptedServer(port.pki, [...basicPort(), (req) => (req.url === monitor ? { status: 202, body: task("Running", 1) } : undefined)]);
     const client = open({ operationTimeoutMs: 60_000 });
     const err = await client.waitForTask(monitor).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OperationTimeoutError);
-    expect((err as Error).message).toContain(server.url);
+    expect((err as Error).message).toContain(port.server.url);
     await client.close();
   });
 });

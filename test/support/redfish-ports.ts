@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
+import { afterEach, beforeAll } from "vitest";
+import { InstantClock, RedfishClient, type ClientOptions } from "../../providers/redfish";
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -199,3 +201,42 @@ export function basicPort(opts: { expand?: boolean; passwords?: Record<string, s
 /** Answers GET `uri` only to requests carrying a session token. */
 export const authedGet = (uri: string, body: unknown, etag = 'W/"1"'): Handler => (req) =>
   req.method === "GET" && req.url === uri && req.headers["x-auth-token"] ? { status: 200, body, headers: { ETag: etag } } : undefined;
+
+/** A scripted port per test in a file: the test CA made once, the port closed after each test, clients that trust it. */
+export interface ScriptedPortFixture {
+  /** The test CA (set before the first test). */
+  readonly pki: TestPki;
+  /** The port of the running test; assign the one the test starts. */
+  server: ScriptedServer;
+  /** A client of the test's port, with an instant clock and no jitter. */
+  open(overrides?: ClientOptions, password?: string): RedfishClient;
+}
+
+/** Registers the file's hooks and answers the fixture; call at the top of a test file. */
+export function scriptedPortFixture(): ScriptedPortFixture {
+  let pki: TestPki | undefined;
+  let server: ScriptedServer | undefined;
+  beforeAll(async () => {
+    pki = await makePki();
+  });
+  afterEach(async () => {
+    await server?.close();
+  });
+  return {
+    get pki() {
+      return pki as TestPki;
+    },
+    get server() {
+      return server as ScriptedServer;
+    },
+    set server(value: ScriptedServer) {
+      server = value;
+    },
+    open(overrides: ClientOptions = {}, password = PASSWORD): RedfishClient {
+      return RedfishClient.open(
+        { url: (server as ScriptedServer).url, caPem: (pki as TestPki).caPem, username: "root", password },
+        { clock: new InstantClock(), random: () => 0.5, callTimeoutMs: 10_000, ...overrides },
+      );
+    },
+  };
+}
