@@ -125,6 +125,8 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
       report.problems.push(`the stack is locked by ${report.locksHeld.length === 1 ? "a process" : "processes"} recover cannot clear; the pending operations were not touched`);
       return report;
     }
+    const repaired = repairCheckpoint(backend, project.name, stackName);
+    if (repaired) report.notes.push(repaired);
   }
 
   let exported: string;
@@ -153,6 +155,32 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
     }
   }
   return report;
+}
+
+/**
+ * A checkpoint the dead run left unreadable (empty or cut short by the kill) is put back
+ * from the backend's copy of the one before it (`<stack>.json.bak`, which the backend
+ * writes before every save); the unreadable file is kept beside it. Answers what was done.
+ */
+export function repairCheckpoint(backendDir: string, project: string, stack: string): string | undefined {
+  const candidates = [path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`), path.join(backendDir, ".pulumi", "stacks", `${stack}.json`)];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file || readsAsJson(file)) return undefined;
+  const backup = `${file}.bak`;
+  if (!readsAsJson(backup)) return `the checkpoint ${file} is unreadable and has no readable backup: restore it from .pulumi/backups by hand`;
+  const kept = `${file}.unreadable-${Date.now()}`;
+  fs.renameSync(file, kept);
+  fs.copyFileSync(backup, file);
+  return `the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept)}`;
+}
+
+function readsAsJson(file: string): boolean {
+  try {
+    JSON.parse(fs.readFileSync(file, "utf8"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The report as lines for a terminal. */

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { findLocks, judgeLock, recoverStack, formatReport, run, type ProcessProbe, type PulumiRunner } from "../../cli/commands/recover";
+import { findLocks, judgeLock, recoverStack, formatReport, repairCheckpoint, run, type ProcessProbe, type PulumiRunner } from "../../cli/commands/recover";
 import { capture } from "./capture";
 
 const dirs: string[] = [];
@@ -115,5 +115,20 @@ describe("smartfleet recover", () => {
     const outcome = await capture(run, []);
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toMatch(/--stack/);
+  });
+});
+
+describe("a checkpoint the kill cut short", () => {
+  it("is restored from the backend's backup of the one before, keeping the unreadable file", () => {
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "sf-recover-ckpt-"));
+    const dir = path.join(backend, ".pulumi", "stacks", "smartfleet");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "crash.json"), '{"version": 3, "checkpoint": {');
+    fs.writeFileSync(path.join(dir, "crash.json.bak"), '{"version": 3, "checkpoint": {}}');
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toMatch(/restored the one before it from crash.json.bak/);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "crash.json"), "utf8"))).toEqual({ version: 3, checkpoint: {} });
+    expect(fs.readdirSync(dir).some((f) => f.startsWith("crash.json.unreadable-"))).toBe(true);
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toBeUndefined();
+    fs.rmSync(backend, { recursive: true, force: true });
   });
 });
