@@ -7,7 +7,7 @@ import { repoRoot } from "../support/pulumi";
 import { request, testInventory } from "./helpers";
 
 /**
- * A user's clone has no DMTF reference bundle beside it (`../shared` exists only on our
+ * A user's clone has no DMTF reference bundle beside it (the bundle exists only on our
  * build machines): the emulator must serve everything, error bodies and $metadata
  * included, from its own tree.
  */
