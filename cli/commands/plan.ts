@@ -1,11 +1,14 @@
 /**
  * `smartfleet plan --stack NAME`: what a `pulumi up` would do to the fleet, before
- * anything is touched. A preview with a refresh (each port read once by the providers;
- * nothing changed, no state written), one more snapshot read per port only for resources
- * not yet in state, then per host: the operations with their disruption, the rollout
- * group and slot the budget gives, pair switch-overs and the estimated duration, and the
- * policy rules that need the live state (SF008 against the live mode, SF011 against the
- * schedule). The pure half is `policies/plan/`; `cli/plan/` collects its input.
+ * anything is touched. A preview (nothing changed, no state written) and, at the same
+ * time, one snapshot read of every managed DPU's port for the properties that decide a
+ * disruption (mode, host privilege, NIC firmware, DPU OS, host OS), which stand in for a
+ * refresh of them: the engine's refresh of every resource costs more than the rest of the
+ * plan at 500 DPUs. `--refresh` runs that refresh instead (exact for every property,
+ * e.g. a pair's active side). Then per host: the operations with their disruption, the
+ * rollout group and slot the budget gives, pair switch-overs and the estimated duration,
+ * and the policy rules that need the live state (SF008 against the live mode, SF011
+ * against the schedule). The pure half is `policies/plan/`; `cli/plan/` collects its input.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -38,6 +41,7 @@ const SPEC = defineCommand({
     format: { type: "string", short: "f", choices: ["text", "markdown", "json", "svg"], default: "text", description: "output format" },
     "fail-on": { type: "string", valueName: "KIND,...", multiple: true, description: `exit 1 when the plan contains one of these (${FAIL_ON_KINDS.join(", ")})` },
     out: { type: "string", short: "o", valueName: "FILE", description: "write the plan to FILE instead of stdout" },
+    refresh: { type: "boolean", description: "refresh every resource through the engine first (exact for every property; slower) instead of reading only what decides a disruption" },
   },
 });
 
@@ -52,7 +56,7 @@ export async function run(args: string[]): Promise<number> {
   const unknown = failOn.filter((k) => !(FAIL_ON_KINDS as readonly string[]).includes(k));
   if (unknown.length) return usageError(SPEC, `unknown --fail-on kind '${unknown[0]}' (kinds: ${FAIL_ON_KINDS.join(", ")})`);
   try {
-    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()));
+    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()), values.refresh === true);
     const plan = buildPlan(input);
     const text = renderPlan(plan, values.format);
     if (values.out) fs.writeFileSync(values.out, text);
@@ -70,8 +74,8 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-/** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads for creates. */
-async function collect(stackName: string, cwd: string) {
+/** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads. */
+async function collect(stackName: string, cwd: string, refresh: boolean) {
   const root = projectRoot(cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
   let stack: Stack;
@@ -92,18 +96,25 @@ async function collect(stackName: string, cwd: string) {
   const declarations = resourceDeclarations(loaded, { routes });
   const dpus = managedDpus(declarations);
 
+  const password = get("managementPassword");
+  if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
+  // Without the engine's refresh the ports are read here, while the preview runs.
+  const reading = refresh ? undefined : readLive(liveTargets(dpus, password), caPem as string);
+  reading?.catch(() => undefined);
   let steps: PreviewStep[];
   try {
-    steps = await previewSteps(stack);
+    steps = await previewSteps(stack, { refresh });
   } catch (error) {
     const down = caPem ? await unreachablePorts(dpus, caPem) : [];
     if (down.length) throw new PlanInputError(`the preview could not read the fleet:\n  ${down.join("\n  ")}`);
     const lines = previewErrors(String((error as Error).message ?? error));
     throw new PlanInputError(`the preview failed:\n  ${(lines.length ? lines : [firstLine(error)]).join("\n  ")}`);
   }
+  if (reading) return { stack: loaded, steps, live: (await reading).live };
 
-  const password = get("managementPassword");
-  const creates = liveTargets(steps, declarations, password);
+  // After a refresh only resources not in state yet need the port (a create adopts hardware that may differ).
+  const created = createdOn(steps, declarations);
+  const creates = liveTargets(dpus.filter((d) => created.has(d.id)), password);
   if (creates.length && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
   const { live } = creates.length ? await readLive(creates, caPem as string) : { live: {} };
   return { stack: loaded, steps, live };
@@ -141,22 +152,26 @@ function managedDpus(declarations: ResourceDeclaration[]) {
   return declarations.flatMap((d) => (d.kind === "SmartNic" ? [{ id: `${d.inputs.target.host}/${d.inputs.target.smartnic}`, target: d.inputs.target, username: d.account.username, factoryPassword: d.account.factoryPassword }] : []));
 }
 
-/** The DPUs to read live (one read per port): those behind a SmartNic, DpuOs or HostOsInstall that is created, or changes a property the state does not hold. */
-function liveTargets(steps: PreviewStep[], declarations: ResourceDeclaration[], password: string | undefined): LiveTarget[] {
+/** The DPUs (`host/nic`) behind a SmartNic, DpuOs or HostOsInstall that is created, or changes a property the state does not hold. */
+function createdOn(steps: PreviewStep[], declarations: ResourceDeclaration[]): Set<string> {
   const byName = new Map(declarations.map((d) => [d.name, d]));
-  const dpus = new Map(managedDpus(declarations).map((d) => [d.id, d]));
   const wanted = new Set<string>();
   for (const step of steps) {
-    // A create adopts hardware that may differ; an update may change a property the state does not hold (e.g. firmware the stack did not manage before).
+    // An update may change a property the state does not hold (e.g. firmware the stack did not manage before).
     if (step.step !== "create" && !step.changes.some((c) => c.from === undefined && ["mode", "hostPrivilege", "firmware", "image", "version"].includes(c.property))) continue;
     const d = byName.get(step.name);
     if (d?.kind === "SmartNic" || d?.kind === "DpuOs") wanted.add(`${d.inputs.target.host}/${d.inputs.target.smartnic}`);
     if (d?.kind === "HostOsInstall") wanted.add(`${d.inputs.via.host}/${d.inputs.via.smartnic}`);
   }
-  return [...wanted].flatMap((id) => {
-    const dpu = dpus.get(id);
-    if (!dpu) return [];
-    const passwords = [password, dpu.factoryPassword].filter((p): p is string => typeof p === "string" && p !== "");
-    return [{ id, target: dpu.target, username: dpu.username, passwords }];
-  });
+  return wanted;
+}
+
+/** How to read each DPU: the stack's management password, then its factory one. */
+function liveTargets(dpus: ReturnType<typeof managedDpus>, password: string | undefined): LiveTarget[] {
+  return dpus.map((dpu) => ({
+    id: dpu.id,
+    target: dpu.target,
+    username: dpu.username,
+    passwords: [password, dpu.factoryPassword].filter((p): p is string => typeof p === "string" && p !== ""),
+  }));
 }

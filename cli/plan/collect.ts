@@ -1,9 +1,9 @@
 /**
- * The preview half of `smartfleet plan`: runs `pulumi preview --refresh` through the
- * Automation API (the providers read each port once, as a refresh does; nothing is
- * changed and no state is written) and turns the engine's step events into one
- * `PreviewStep` per resource: its step and its changed properties with the refreshed
- * state's value and the wanted one.
+ * The preview half of `smartfleet plan`: runs `pulumi preview` through the Automation API
+ * (nothing is changed and no state is written; with `refresh`, the providers first read
+ * each port once, as `pulumi refresh` does) and turns the engine's step events into one
+ * `PreviewStep` per resource: its step and its changed properties with the state's value
+ * and the wanted one.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { EngineEvent, OpType, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
@@ -83,10 +83,10 @@ export function changedKeys(meta: Pick<StepEventMetadata, "old" | "new">): strin
   return [...keys].filter((k) => !isDeepStrictEqual(news[k], olds[k]));
 }
 
-/** Runs the preview (with a refresh of every resource first) and collects the steps. */
-export async function previewSteps(stack: Stack, opts: { parallel?: number } = {}): Promise<PreviewStep[]> {
+/** Runs the preview (with `refresh`, after a refresh of every resource) and collects the steps. */
+export async function previewSteps(stack: Stack, opts: { refresh: boolean; parallel?: number }): Promise<PreviewStep[]> {
   const collector = new StepCollector();
-  await stack.preview({ refresh: true, parallel: opts.parallel ?? 32, onEvent: (e) => collector.add(e) });
+  await stack.preview({ refresh: opts.refresh, parallel: opts.parallel ?? 32, onEvent: (e) => collector.add(e) });
   return collector.result();
 }
 

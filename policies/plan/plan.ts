@@ -31,7 +31,7 @@ export interface PreviewStep {
   olds?: Record<string, unknown>;
 }
 
-/** What one DPU's port holds, for resources that are not in state yet (read once per port). */
+/** What one DPU's port holds for the properties that decide a disruption (read once per port). */
 export interface LiveDpu {
   /** `port`: read from the management port; `factory`: the port shows nothing before its factory password is changed, so the inventory's factory state stands in. */
   source: "port" | "factory";
@@ -51,7 +51,7 @@ export interface PlanInput {
   stack: LoadedStack;
   /** Every resource the preview reported. */
   steps: PreviewStep[];
-  /** Live reads by DPU id (`host/nic`), for creates. */
+  /** Live reads by DPU id (`host/nic`): every managed DPU, or after a refresh those of creates. */
   live: Record<string, LiveDpu>;
 }
 
@@ -136,19 +136,21 @@ export function buildPlan(input: PlanInput, data: PolicyData = loadPolicyData())
     if (decl.kind === "SmartNic") {
       const id = `${decl.inputs.target.host}/${decl.inputs.target.smartnic}`;
       const live = input.live[id];
-      const mode = step.olds?.mode ?? (live?.source === "port" ? live.mode : undefined);
+      const mode = (live?.source === "port" ? live.mode : undefined) ?? step.olds?.mode;
       if (mode === "dpu" || mode === "nic") modes[id] = mode;
     }
-    if (step.step === "same") continue;
     const changes = changesOf(decl, step, input.live, stack);
+    // A resource the state calls unchanged whose port differs (drift the preview did not refresh) is updated.
+    const kind = step.step === "same" ? "update" : step.step;
+    if (step.step === "same" && changes.length === 0) continue;
     const host = hostOf(decl);
-    const ops = operationsOf(decl, step.step, changes);
+    const ops = operationsOf(decl, kind, changes);
     if (ops.length === 0) continue;
     operationsByHost.get(host)?.push(...ops);
-    const seconds = estimateSeconds(decl.kind, step.step, changes);
+    const seconds = estimateSeconds(decl.kind, kind, changes);
     const w = work.get(host);
     if (!w || seconds === 0) continue;
-    if (!disruptsHost(classify(decl.kind, step.step, changes))) w.other = Math.max(w.other, seconds);
+    if (!disruptsHost(classify(decl.kind, kind, changes))) w.other = Math.max(w.other, seconds);
     else if (decl.kind === "HostOsInstall" || decl.kind === "Host") w.host += seconds;
     else {
       const dpu = dpuOf(decl) ?? "";
@@ -259,16 +261,24 @@ function dpuOf(decl: ResourceDeclaration): string | undefined {
 }
 
 /**
- * The changes that matter: the preview's for steps on resources in state; for a create,
- * the wanted values against what the port holds (or, for an unclaimed DPU, its factory
- * state), keeping only those that differ.
+ * The changes that matter: for resources in state, the preview's, except that a property
+ * the port was read for is the wanted value against the port's (a refresh of it: drift
+ * shows, a change already made out of band does not); for a create, the wanted values
+ * against what the port holds (or, for an unclaimed DPU, its factory state), keeping only
+ * those that differ.
  */
 function changesOf(decl: ResourceDeclaration, step: PreviewStep, live: Record<string, LiveDpu>, stack: LoadedStack): PropertyChange[] {
   const shown = step.changes.filter((c) => !HIDDEN.has(c.property));
+  if (step.step === "delete" || step.step === "replace") return shown;
   if (step.step !== "create") {
-    // A property the state does not hold (e.g. firmware the stack did not manage before): the port's value.
     const known = liveValues(decl, live);
-    return shown.map((c) => (c.from === undefined && known[c.property] !== undefined ? { ...c, from: known[c.property] } : c));
+    const wanted = decl.inputs as unknown as Record<string, unknown>;
+    const fromPort = Object.keys(known)
+      .filter((p) => wanted[p] !== undefined && JSON.stringify(known[p]) !== JSON.stringify(wanted[p]))
+      .map((p) => ({ property: p, from: known[p], to: wanted[p] }));
+    // An OS is installed when the port runs another image or version; a new URI or checksum alone installs nothing.
+    const decidedByPort = (c: PropertyChange) => c.property in known || ("version" in known && "image" in known && (c.property === "uri" || c.property === "sha256"));
+    return [...shown.filter((c) => !decidedByPort(c)), ...fromPort];
   }
   const differ = (c: PropertyChange) => c.from === undefined || c.from === null || JSON.stringify(c.from) !== JSON.stringify(c.to);
   switch (decl.kind) {

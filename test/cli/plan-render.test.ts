@@ -151,6 +151,22 @@ describe("smartfleet plan: policies against the live state", () => {
     expect(plan.hosts.find((h) => h.host === "esx-03")?.operations).toMatchObject([{ resource: "esx-03-nic1", property: "firmware", kind: "dpu-reboot", from: "1.70.0-E-1", to: "1.72.0-E-3" }]);
   });
 
+  it("the port overrides the state for what it was read for: drift the state does not show is planned, a change already made is not", () => {
+    const stack = labRolloutInput().stack;
+    const steps = labRolloutInput().steps;
+    const live = {
+      // Unchanged in state; someone flipped its host privilege: the up puts it back (a reboot).
+      "esx-04/nic1": { source: "port" as const, mode: "dpu" as const, hostPrivilege: "privileged" as const, firmware: null, dpuOs: { image: "esxi-arm", version: "8.0.4-rc1" } },
+      // The state says 32.41.1000; the port runs the wanted 32.43.1014 already: no firmware operation.
+      "esx-01/nic1": { source: "port" as const, mode: "dpu" as const, hostPrivilege: "restricted" as const, firmware: "32.43.1014" },
+    };
+    const plan = buildPlan({ stack, steps, live });
+    const ops = (host: string) => plan.hosts.find((h) => h.host === host)?.operations;
+    expect(ops("esx-04")).toEqual([{ resource: "esx-04-nic1", resourceKind: "SmartNic", step: "update", property: "hostPrivilege", kind: "dpu-reboot", from: "privileged", to: "restricted" }]);
+    expect(ops("esx-01")).toEqual([]);
+    expect(ops("esx-02")).toMatchObject([{ resource: "esx-02-nic1", property: "firmware", from: "32.41.1000", to: "32.43.1014" }]);
+  });
+
   it("SF011: a pair with both sides in a host the rollout disrupts is an error; same group with a budget of 2 a warning", () => {
     const sameHost = labStack((t) => t.replace("secondary: esx-02/nic1", "secondary: esx-01/nic2").replace('version: "8.0.3", hostname: esx-01-nic2', 'version: "8.0.3", hostname: esx-01-nic2x'), "sf011.yaml");
     const steps = afterUp(sameHost).map((s) => (s.name === "esx-01-nic2-os" ? { ...s, step: "update" as const, changes: [{ property: "hostname", from: "esx-01-nic2", to: "esx-01-nic2x" }, { property: "version", from: "8.0.2", to: "8.0.3" }] } : s));

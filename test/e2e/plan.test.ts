@@ -6,7 +6,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import type { DpuState } from "../../emulator/model";
 import { repoRoot } from "../support/pulumi";
-import { admin, editStackFile, endpointsFileOf, fleetState, labStack, makeLabProject, setFaults, clearFaults, startLabEmulator, type LabProject } from "./lab";
+import { admin, drift, editStackFile, endpointsFileOf, fleetState, labStack, makeLabProject, setFaults, clearFaults, startLabEmulator, type LabProject } from "./lab";
 
 /** What a plan run printed and returned. */
 interface PlanRun {
@@ -108,6 +108,24 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     expect(hit.stdout).toMatch(/^total: .* \(\d+ s\)$/m);
     const clear = await plan(["--fail-on", "host-power-cycle,host-os-install,workload-outage"]);
     expect(clear.code).toBe(0);
+  });
+
+  it("sees drift the state does not hold (the port is read while the preview runs), as --refresh does through the engine", async () => {
+    fs.writeFileSync(project.stackFile, original());
+    const serial = project.serials["esx-04/nic1"];
+    await drift(emulator, serial, { kind: "hostPrivilege", value: "privileged" });
+    try {
+      const expected = [{ resource: "esx-04-nic1", resourceKind: "SmartNic", step: "update", property: "hostPrivilege", kind: "dpu-reboot", from: "privileged", to: "restricted" }];
+      for (const args of [[], ["--refresh"]]) {
+        const run = await changesNothing(() => plan(["--format", "json", ...args]));
+        expect(run.code, `${args.join(" ")}: ${run.stderr}`).toBe(0);
+        const hosts = JSON.parse(run.stdout).hosts as Array<{ host: string; operations: unknown[] }>;
+        expect(hosts.find((h) => h.host === "esx-04")?.operations, args.join(" ")).toEqual(expected);
+        expect(hosts.filter((h) => h.host !== "esx-04").flatMap((h) => h.operations), args.join(" ")).toEqual([]);
+      }
+    } finally {
+      await drift(emulator, serial, { kind: "hostPrivilege", value: "restricted" });
+    }
   });
 
   it("reports SF008 before anything is touched: a DPU put back to its factory mode with allowHostPowerCycle false", async () => {
