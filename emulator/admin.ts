@@ -50,8 +50,10 @@ function driftChange(body: Record<string, unknown>): DriftChange {
     case "mode":
     case "hostPrivilege":
     case "hostname":
+    case "osVersion":
       return { kind, value: body.value };
     case "deleteService":
+    case "deleteDevice":
       return { kind, id: id() };
     case "failover":
       return { kind, id: id() };
@@ -66,8 +68,15 @@ function driftChange(body: Record<string, unknown>): DriftChange {
         state: body.state as "Deploying" | "Enabled" | "Failed" | undefined,
       };
     default:
-      throw new ServiceError(400, "PropertyValueNotInList", [String(kind), "kind"], "kind must be one of mode, hostPrivilege, hostname, deleteService, changeService, failover");
+      throw new ServiceError(400, "PropertyValueNotInList", [String(kind), "kind"], "kind must be one of mode, hostPrivilege, hostname, osVersion, deleteService, deleteDevice, changeService, failover");
   }
+}
+
+/** The body of `PUT /admin/v1/oem-view`: `{ hidden: boolean }` and nothing else. */
+function oemHiddenOf(body: Record<string, unknown>): boolean {
+  for (const key of Object.keys(body)) if (key !== "hidden") throw new ServiceError(400, "PropertyUnknown", [key], `unknown property '${key}'; the OEM view takes only hidden`);
+  if (typeof body.hidden !== "boolean") throw new ServiceError(400, "PropertyValueTypeError", [String(body.hidden), "hidden"], "hidden must be true or false");
+  return body.hidden;
 }
 
 /** The `since` query parameter (clock ms), if given. */
@@ -116,6 +125,10 @@ function adminRouter(sim: Simulation, ports: ManagementPorts): Router<AdminHandl
       GET: () => ({ status: 200, body: sim.serials().map((serial) => ({ serial, host: sim.placement(serial).host.name, nic: sim.placement(serial).nic.name, healthy: sim.healthy(serial) })) }),
     })
     .on("/admin/v1/dpus/{serial}/state", { GET: (p) => ({ status: 200, body: dump(p.serial) }) })
+    .on("/admin/v1/oem-view", {
+      GET: () => ({ status: 200, body: ports.oemView() }),
+      PUT: (_p, b) => ({ status: 200, body: ports.setOemHidden(oemHiddenOf(b)) }),
+    })
     .on("/admin/v1/dpus/{serial}/faults", {
       GET: (p) => {
         sim.placement(p.serial);

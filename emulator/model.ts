@@ -84,6 +84,8 @@ export interface HostDeviceState {
   backingService: string | null;
   /** Host-side PCI address. */
   hostPciAddress: string;
+  /** Capacity of an nvme or virtio-blk device in GiB (shown as its Volume's CapacityBytes); null for other kinds, absent in older state files. */
+  sizeGiB?: number | null;
   /** For fpga devices: the accelerator share that created it (source serial + share id). */
   share: { sourceSerial: string; shareId: string } | null;
 }

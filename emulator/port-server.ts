@@ -14,6 +14,7 @@ import type { FleetPki } from "./certs";
 import type { AccountState } from "./model";
 import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
 import { expandResource, parseExpand, type ExpandRequest } from "./redfish/expand";
+import { isOemPath, withoutSmartFleet } from "./redfish/oem-view";
 import { errorBody } from "./redfish/registry";
 import { renderContext, type RenderContext } from "./redfish/resources";
 import { buildRouter, OPEN_PATHS, passwordChangeInfo, type Handler, type Reply, type RouteContext } from "./redfish/routes";
@@ -108,6 +109,8 @@ export class ManagementPorts {
   private readonly counters = new Map<string, PortCounters>();
   private readonly router: Router<Handler> = buildRouter();
   private readonly random: () => number;
+  /** Hides the Oem/SmartFleet tree from reads (see redfish/oem-view.ts). */
+  private oemHidden = false;
   /** The connection limits every port applies. */
   readonly limits: Readonly<PortLimits>;
 
@@ -218,6 +221,17 @@ export class ManagementPorts {
     return next;
   }
 
+  /** Whether reads show the Oem/SmartFleet tree (every port of the fleet). */
+  oemView(): { hidden: boolean } {
+    return { hidden: this.oemHidden };
+  }
+
+  /** Hides the Oem/SmartFleet tree from reads, or shows it again. */
+  setOemHidden(hidden: boolean): { hidden: boolean } {
+    this.oemHidden = hidden;
+    return this.oemView();
+  }
+
   /** Clears all faults of a DPU. */
   clearFaults(serial: string): void {
     this.sim.placement(serial);
@@ -294,7 +308,8 @@ export class ManagementPorts {
     // DSP0266: a POST to a collection's Members property URI creates a member, like a POST to the collection.
     if (method === "POST" && pathname.endsWith("/Members")) pathname = pathname.slice(0, -"/Members".length);
     const match = this.router.match(method, pathname);
-    if (match.kind === "not-found") throw new ServiceError(404, "ResourceMissingAtURI", [pathname], `no resource at ${pathname}`);
+    const hidden = this.oemHidden && (method === "GET" || method === "HEAD") && isOemPath(pathname);
+    if (match.kind === "not-found" || hidden) throw new ServiceError(404, "ResourceMissingAtURI", [pathname], `no resource at ${pathname}`);
     if (match.kind === "method-not-allowed") throw methodNotAllowed(match.allow);
     if (!accepts(req, "application/json")) throw notAcceptable();
     const isLogin = method === "POST" && pathname === "/redfish/v1/SessionService/Sessions";
@@ -318,6 +333,7 @@ export class ManagementPorts {
     const reply = match.handler(ctx);
     if (method === "GET" || method === "HEAD") {
       if (expand && reply.body) reply.body = this.expand(ctx, reply.body as Record<string, unknown>, expand);
+      if (this.oemHidden && reply.body) reply.body = withoutSmartFleet(reply.body);
       const etag = etagOf(reply.body);
       if (reply.body && typeof reply.body === "object" && (reply.body as Record<string, unknown>)["@odata.id"]) {
         reply.body = { ...(reply.body as Record<string, unknown>), "@odata.etag": etag };
@@ -335,7 +351,7 @@ export class ManagementPorts {
     return expandResource(body, request, (uri) => {
       const path = uri.replace(/\/+$/, "") || "/";
       const found = this.router.match("GET", path);
-      if (found.kind !== "found") return undefined;
+      if (found.kind !== "found" || (this.oemHidden && isOemPath(path))) return undefined;
       try {
         if (!OPEN_PATHS.has(path)) {
           if (!ctx.account) return undefined;

@@ -29,6 +29,9 @@ const CSDL_FILES = [
   "UpdateService", "SoftwareInventoryCollection", "SoftwareInventory", "TaskService", "TaskCollection", "Task",
   "SessionService", "SessionCollection", "Session", "AccountService", "ManagerAccountCollection", "ManagerAccount",
   "RoleCollection", "Role", "Message", "Resource", "RedfishExtensions", "Privileges",
+  // The standard view of the DPU OS, its services and the devices it presents (emulator/redfish/operating-system.ts, device-functions.ts).
+  "OperatingSystem", "ApplicationCollection", "Application", "StorageCollection", "Storage", "VolumeCollection", "Volume",
+  "PCIeDevice", "PCIeFunctionCollection", "PCIeFunction", "NetworkDeviceFunctionCollection", "NetworkDeviceFunction",
 ];
 
 /**

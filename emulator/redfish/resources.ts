@@ -7,6 +7,8 @@ import type { Consent } from "../simulation/offloads";
 import type { AcceleratorShareState, AccountState, DpuState, HostDeviceState, ServicePairState, ServiceState, SessionState, TaskRecord } from "../model";
 import { MODEL_NAMES, vendorIds, type VendorIds } from "./vendor";
 import { MAX_EXPAND_LEVELS } from "./expand";
+import { hostSystemPcie, networkDeviceFunctionsUri, offloadedFunctions } from "./device-functions";
+import { operatingSystemUri, osSoftwareId } from "./operating-system";
 
 /** A JSON resource body. */
 export type Resource = Record<string, unknown>;
@@ -74,6 +76,7 @@ export function serviceRoot(c: RenderContext): Resource {
     Tasks: link(`${V1}/TaskService`),
     SessionService: link(`${V1}/SessionService`),
     AccountService: link(`${V1}/AccountService`),
+    Storage: link(`${V1}/Storage`),
     Links: { Sessions: link(`${V1}/SessionService/Sessions`) },
     Oem: {
       SmartFleet: {
@@ -123,13 +126,14 @@ export function dpuSystem(c: RenderContext): Resource {
     MemorySummary: { TotalSystemMemoryGiB: nic.memoryGiB },
     HostName: d.dpuOs.hostname ?? "",
     Bios: link(`${uri}/Bios`),
+    OperatingSystem: link(operatingSystemUri(c)),
     Actions: {
       "#ComputerSystem.Reset": {
         target: `${uri}/Actions/ComputerSystem.Reset`,
         "ResetType@Redfish.AllowableValues": ["GracefulRestart", "ForceRestart"],
       },
     },
-    Links: { Chassis: [link(`${V1}/Chassis/${c.ids.chassis}`)], ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)] },
+    Links: { Chassis: [link(`${V1}/Chassis/${c.ids.chassis}`)], ManagedBy: [link(`${V1}/Managers/${c.ids.manager}`)], ...offloadedFunctions(c) },
   };
   if (nic.vendor === "nvidia") body.Oem = { Nvidia: link(`${uri}/Oem/Nvidia`) };
   return body;
@@ -180,6 +184,7 @@ export function hostSystem(c: RenderContext): Resource {
     Status: status(d.host.powerState === "On"),
     ProcessorSummary: { CoreCount: host.cpus },
     MemorySummary: { TotalSystemMemoryGiB: host.memoryGiB },
+    ...hostSystemPcie(c),
     Boot: {
       BootSourceOverrideEnabled: d.host.bootOverride.enabled,
       "BootSourceOverrideEnabled@Redfish.AllowableValues": ["Disabled", "Once"],
@@ -318,6 +323,7 @@ export function networkAdapter(c: RenderContext): Resource {
     PartNumber: nic.model.toUpperCase(),
     Status: status(true),
     Controllers: [{ FirmwarePackageVersion: d.firmware.nic }],
+    NetworkDeviceFunctions: link(networkDeviceFunctionsUri(c)),
   };
 }
 
@@ -336,6 +342,7 @@ export function firmwareItem(c: RenderContext, which: "os" | "nic" | "bmc"): Res
     Updateable: true,
     Manufacturer: c.ids.manufacturer,
     Status: installing ? { State: "Updating", Health: "OK" } : status(true),
+    ...(which === "os" && osSoftwareId(c) !== null ? { SoftwareId: osSoftwareId(c) } : {}),
   };
 }
 
@@ -605,7 +612,7 @@ export const MEMBERS = {
     errorName: "HostDevice",
     list: (d) => d.hostDevices,
     name: (h) => h.name,
-    body: (_c, h) => ({ Kind: h.kind, Function: h.function, BackingService: h.backingService, HostPciAddress: h.hostPciAddress, SourceSerial: h.share?.sourceSerial ?? null }),
+    body: (_c, h) => ({ Kind: h.kind, Function: h.function, BackingService: h.backingService, HostPciAddress: h.hostPciAddress, SizeGiB: h.sizeGiB ?? null, SourceSerial: h.share?.sourceSerial ?? null }),
   }),
   /** Served by the primary's port. */
   servicePairs: memberKind<ServicePairState>({

@@ -11,6 +11,7 @@ import * as r from "./resources";
 import type { MemberKind, RenderContext, Resource } from "./resources";
 import { baseMessage } from "./registry";
 import { Router, type Params } from "./router";
+import { standardRoutes } from "./standard-routes";
 
 /** Everything a handler sees. */
 export interface RouteContext extends RenderContext {
@@ -295,14 +296,14 @@ export function buildRouter(): Router<Handler> {
     .on(hostDevices.collection, {
       GET: (c) => ok(r.members(c, hostDevices)),
       POST: (c) => {
-        onlyProperties(c.body, ["Id", "Name", "Kind", "Function", "BackingService"], ["HostPciAddress"]);
+        onlyProperties(c.body, ["Id", "Name", "Kind", "Function", "BackingService", "SizeGiB"], ["HostPciAddress"]);
         return createdMember(c, hostDevices, c.sim.offloads.createHostDevice(c.serial, c.body).id);
       },
     })
     .on(
       `${hostDevices.collection}/{id}`,
       memberRoutes(hostDevices, {
-        patch: { writable: ["Name", "BackingService"], readOnly: ["Id", "Kind", "Function", "HostPciAddress"], apply: (c) => c.sim.offloads.patchHostDevice(c.serial, c.params.id, c.body) },
+        patch: { writable: ["Name", "BackingService"], readOnly: ["Id", "Kind", "Function", "HostPciAddress", "SizeGiB"], apply: (c) => c.sim.offloads.patchHostDevice(c.serial, c.params.id, c.body) },
         remove: (c) => c.sim.offloads.deleteHostDevice(c.serial, c.params.id),
       }),
     )
@@ -340,6 +341,7 @@ export function buildRouter(): Router<Handler> {
         remove: (c) => c.sim.offloads.deleteAcceleratorShare(c.serial, c.params.id),
       }),
     );
+  for (const [template, handlers] of standardRoutes()) router.on(template, handlers);
   return router;
 }
 

@@ -17,7 +17,9 @@ export type DriftChange =
   | { kind: "hostname"; value: unknown }
   | { kind: "deleteService"; id: string }
   | { kind: "changeService"; id: string; version?: string; cores?: number; memoryGiB?: number; config?: Record<string, unknown>; state?: ServiceState["state"] }
-  | { kind: "failover"; id: string };
+  | { kind: "failover"; id: string }
+  | { kind: "osVersion"; value: unknown }
+  | { kind: "deleteDevice"; id: string };
 
 type DriftOf<K extends DriftChange["kind"]> = Extract<DriftChange, { kind: K }>;
 
@@ -45,6 +47,16 @@ const DRIFTS: { [K in DriftChange["kind"]]: (d: DpuState, change: DriftOf<K>) =>
     if (c.memoryGiB !== undefined) s.memoryGiB = c.memoryGiB;
     if (c.config !== undefined) s.config = c.config;
     if (c.state !== undefined) s.state = c.state;
+  },
+  osVersion: (d, c) => {
+    // Someone reinstalled the DPU OS from the console: another version of the same image.
+    const version = requireString("value", c.value);
+    d.dpuOs.version = version;
+    d.firmware.os = version;
+  },
+  deleteDevice: (d, c) => {
+    if (!d.hostDevices.some((h) => h.id === c.id)) throw notFound("HostDevice", c.id);
+    d.hostDevices = d.hostDevices.filter((h) => h.id !== c.id);
   },
   failover: (d, c) => {
     const p = d.servicePairs.find((x) => x.id === c.id);

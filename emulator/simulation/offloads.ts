@@ -182,7 +182,8 @@ export class Offloads {
       const id = spec.Id === undefined ? String(d.nextId.device++) : requireName("Id", spec.Id);
       if (d.hostDevices.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["HostDevice", "Id", id], `host device '${id}' exists`);
       const name = spec.Name === undefined ? id : requireString("Name", spec.Name);
-      const device: HostDeviceState = { id, name, kind, function: fn, backingService: backing, hostPciAddress: this.nextPciAddress(d), share: null };
+      const sizeGiB = deviceSize(kind, spec.SizeGiB);
+      const device: HostDeviceState = { id, name, kind, function: fn, backingService: backing, hostPciAddress: this.nextPciAddress(d), sizeGiB, share: null };
       d.hostDevices.push(device);
       return { ...device };
     });
@@ -493,6 +494,13 @@ export class Offloads {
     const label = what === "service" ? "service" : "service pair";
     this.tasks.end(txn, task, "Completed", `${label} ${target.id} deployed`, { status: 201, headers: { Location: uri }, body: { "@odata.id": uri } });
   }
+}
+
+/** The capacity of a new device: a whole number of GiB for block devices (optional: null), refused for other kinds. */
+function deviceSize(kind: HostDeviceKind, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (kind !== "nvme" && kind !== "virtio-blk") throw new ServiceError(400, "PropertyValueConflict", ["SizeGiB", "Kind"], `SizeGiB is for nvme and virtio-blk devices; this one is ${kind}`);
+  return requireInt("SizeGiB", value, 1);
 }
 
 /** Whether a host device may be backed by `value`: a service of the same DPU. */
