@@ -171,8 +171,8 @@ export interface DpuState {
     /** A mode applied by a DPU reboot that takes effect at the next host power cycle. */
     modeAwaitingHostCycle: DpuMode | null;
   };
-  /** The DPU's Arm system. */
-  dpu: { powerState: "On" | "Off"; crashed: boolean };
+  /** The DPU's Arm system; `bootOverride` absent in documents written before it existed (none). */
+  dpu: { powerState: "On" | "Off"; crashed: boolean; bootOverride?: BootOverrideState };
   /** Firmware versions. */
   firmware: { os: string; nic: string; bmc: string };
   /** DPU OS. */
@@ -180,7 +180,7 @@ export interface DpuState {
   /** The host the DPU sits in. */
   host: {
     powerState: "On" | "Off";
-    bootOverride: { enabled: "Disabled" | "Once"; target: "None" | "Cd" | "Pxe" | "Hdd" };
+    bootOverride: BootOverrideState;
     os: { image: string; version: string } | null;
     /**
      * Host maintenance (the same on every DPU of the host): `entering` while its workloads
@@ -204,6 +204,19 @@ export interface DpuState {
   acceleratorShares: AcceleratorShareState[];
   /** Id counters. */
   nextId: { task: number; session: number; service: number; device: number; pair: number; share: number; pci: number };
+}
+
+/** Boot source override targets a system may boot from (the union of what the DPU and host offer). */
+export type BootTarget = "None" | "Pxe" | "Hdd" | "Cd" | "Usb" | "BiosSetup" | "Diags";
+
+/** A system's boot source override (ComputerSystem `Boot`); `mode` absent in older documents (UEFI). */
+export interface BootOverrideState {
+  /** Once is cleared by the next boot; Continuous stays. */
+  enabled: "Disabled" | "Once" | "Continuous";
+  /** Where the next boot goes. */
+  target: BootTarget;
+  /** Firmware interface the override boots through. */
+  mode?: "UEFI" | "Legacy";
 }
 
 /** A host's maintenance and the workloads it runs. */

@@ -13,8 +13,9 @@ import type { TLSSocket } from "node:tls";
 import type { FleetPki } from "./certs";
 import type { AccountState } from "./model";
 import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
-import { expandResource, parseExpand, type ExpandRequest } from "./redfish/expand";
+import { expandResource, type ExpandRequest } from "./redfish/expand";
 import { isOemPath, withoutSmartFleet } from "./redfish/oem-view";
+import { onlyMember, parseQuery, selectProperties } from "./redfish/query";
 import { errorBody } from "./redfish/registry";
 import { renderContext, type RenderContext } from "./redfish/resources";
 import { buildRouter, OPEN_PATHS, passwordChangeInfo, type Handler, type Reply, type RouteContext } from "./redfish/routes";
@@ -304,7 +305,8 @@ export class ManagementPorts {
     if (odataVersion !== undefined && odataVersion !== "4.0") {
       throw new ServiceError(412, "PreconditionFailed", [], `OData-Version ${String(odataVersion)} is not supported; this service speaks 4.0`);
     }
-    const expand = checkQuery(url.searchParams);
+    const query = parseQuery(url.searchParams);
+    const expand = query.expand;
     // DSP0266: a POST to a collection's Members property URI creates a member, like a POST to the collection.
     if (method === "POST" && pathname.endsWith("/Members")) pathname = pathname.slice(0, -"/Members".length);
     const match = this.router.match(method, pathname);
@@ -330,9 +332,11 @@ export class ManagementPorts {
         }
       }
     }
-    const reply = match.handler(ctx);
+    let reply = match.handler(ctx);
     if (method === "GET" || method === "HEAD") {
+      if (query.only && reply.body) reply = this.onlyMemberOf(ctx, reply);
       if (expand && reply.body) reply.body = this.expand(ctx, reply.body as Record<string, unknown>, expand);
+      if (query.select && reply.body) reply.body = selectProperties(reply.body as Record<string, unknown>, query.select);
       if (this.oemHidden && reply.body) reply.body = withoutSmartFleet(reply.body);
       const etag = etagOf(reply.body);
       if (reply.body && typeof reply.body === "object" && (reply.body as Record<string, unknown>)["@odata.id"]) {
@@ -344,6 +348,17 @@ export class ManagementPorts {
     }
     reply.headers = { Allow: match.allow.join(", "), ...reply.headers };
     return reply;
+  }
+
+  /** `?only`: the one member of a collection, read as the account would GET it; else the collection. */
+  private onlyMemberOf(ctx: RouteContext, reply: Reply): Reply {
+    const uri = onlyMember(reply.body as Record<string, unknown>);
+    if (uri === undefined) return reply;
+    const path = uri.replace(/\/+$/, "") || "/";
+    const found = this.router.match("GET", path);
+    if (found.kind !== "found") return reply;
+    if (ctx.account) checkPrivilege(ctx.account, "GET", path, ctx.sessionId);
+    return found.handler({ ...ctx, params: found.params, query: new URLSearchParams() });
   }
 
   /** Inlines the hyperlinks `request` selects, each as the account would GET it. */
@@ -453,17 +468,6 @@ function checkPrivilege(account: AccountState, method: string, pathname: string,
   if (account.roleId === "Operator" && pathname.startsWith("/redfish/v1/AccountService")) {
     throw new ServiceError(403, "InsufficientPrivilege", [], `role Operator cannot manage accounts`);
   }
-}
-
-/** The `$expand` of a request, if any; any other `$` query answers 501 `QueryNotSupported`, as the ProtocolFeaturesSupported of the service root advertises. */
-function checkQuery(query: URLSearchParams): ExpandRequest | undefined {
-  let expand: ExpandRequest | undefined;
-  for (const [key, value] of query) {
-    if (!key.startsWith("$")) continue;
-    if (key !== "$expand") throw new ServiceError(501, "QueryNotSupported", [], `query parameter ${key} is not supported`);
-    expand = parseExpand(value);
-  }
-  return expand;
 }
 
 function hasCredentials(req: IncomingMessage): boolean {

@@ -63,9 +63,9 @@ export function serviceRoot(c: RenderContext): Resource {
     Product: MODEL_NAMES[nic.model] ?? nic.model,
     ProtocolFeaturesSupported: {
       ExpandQuery: { ExpandAll: true, Levels: true, MaxLevels: MAX_EXPAND_LEVELS, Links: true, NoLinks: true },
-      SelectQuery: false,
+      SelectQuery: true,
       FilterQuery: false,
-      OnlyMemberQuery: false,
+      OnlyMemberQuery: true,
       ExcerptQuery: false,
       TopSkipQuery: false,
     },

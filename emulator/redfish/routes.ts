@@ -11,6 +11,10 @@ import * as r from "./resources";
 import type { MemberKind, RenderContext, Resource } from "./resources";
 import { baseMessage } from "./registry";
 import { Router, type Params } from "./router";
+import { withBmc, managerRoutes } from "./manager";
+import { logServiceRoutes } from "./log-service";
+import { chassisRoutes, withPorts, withSubsystems } from "./chassis";
+import { patchBoot, resetSystem as resetWithBoot, systemBootRoutes, withBoot } from "./system-boot";
 import { standardRoutes } from "./standard-routes";
 
 /** Everything a handler sees. */
@@ -207,8 +211,8 @@ export function buildRouter(): Router<Handler> {
     .on(`${V1}/Systems`, {
       GET: (c) => ok(r.collection(`${V1}/Systems`, "ComputerSystemCollection", "Computer Systems", [`${V1}/Systems/${c.ids.system}`, `${V1}/Systems/Host`])),
     })
-    .on(`${V1}/Systems/{system}`, { GET: (c) => ok(requireSystem(c) === "dpu" ? r.dpuSystem(c) : r.hostSystem(c)), PATCH: (c) => patchSystem(c) })
-    .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, { POST: (c) => resetSystem(c) })
+    .on(`${V1}/Systems/{system}`, { GET: (c) => ok(system(c)), PATCH: (c) => patchSystem(c) })
+    .on(`${V1}/Systems/{system}/Actions/ComputerSystem.Reset`, { POST: (c) => resetWithBoot(c, (t) => accepted(c, t)) })
     .on(`${V1}/Systems/{system}/Actions/Oem/{action}`, { POST: (c) => hostMaintenance(c) })
     .on(`${V1}/Systems/{system}/Bios`, { GET: dpuOnly("Bios", "Host", (c) => ok(r.bios(c))) })
     .on(`${V1}/Systems/{system}/Bios/Settings`, {
@@ -220,7 +224,7 @@ export function buildRouter(): Router<Handler> {
 
     // managers and virtual media
     .on(`${V1}/Managers`, { GET: (c) => ok(r.collection(`${V1}/Managers`, "ManagerCollection", "Managers", [`${V1}/Managers/${c.ids.manager}`])) })
-    .on(`${V1}/Managers/{manager}`, { GET: within([MANAGER], (c) => ok(r.manager(c))) })
+    .on(`${V1}/Managers/{manager}`, { GET: within([MANAGER], (c) => ok(withBmc(c, r.manager(c)))) })
     .on(`${V1}/Managers/{manager}/VirtualMedia`, {
       GET: within([MANAGER], (c) => ok(r.collection(`${V1}/Managers/${c.ids.manager}/VirtualMedia`, "VirtualMediaCollection", "Virtual Media", [`${V1}/Managers/${c.ids.manager}/VirtualMedia/CD`]))),
     })
@@ -240,14 +244,14 @@ export function buildRouter(): Router<Handler> {
 
     // chassis
     .on(`${V1}/Chassis`, { GET: (c) => ok(r.collection(`${V1}/Chassis`, "ChassisCollection", "Chassis", [`${V1}/Chassis/${c.ids.chassis}`])) })
-    .on(`${V1}/Chassis/{chassis}`, { GET: within([CHASSIS], (c) => ok(r.chassis(c))) })
+    .on(`${V1}/Chassis/{chassis}`, { GET: within([CHASSIS], (c) => ok(withSubsystems(c, r.chassis(c)))) })
     .on(`${V1}/Chassis/{chassis}/NetworkAdapters`, {
       GET: within([CHASSIS], (c) => {
         const base = `${V1}/Chassis/${c.ids.chassis}/NetworkAdapters`;
         return ok(r.collection(base, "NetworkAdapterCollection", "Network Adapters", [`${base}/${c.ids.adapter}`]));
       }),
     })
-    .on(`${V1}/Chassis/{chassis}/NetworkAdapters/{adapter}`, { GET: within([CHASSIS, ADAPTER], (c) => ok(r.networkAdapter(c))) })
+    .on(`${V1}/Chassis/{chassis}/NetworkAdapters/{adapter}`, { GET: within([CHASSIS, ADAPTER], (c) => ok(withPorts(c, r.networkAdapter(c)))) })
 
     // updates and tasks
     .on(`${V1}/UpdateService`, { GET: (c) => ok(r.updateService(c)) })
@@ -342,30 +346,23 @@ export function buildRouter(): Router<Handler> {
       }),
     );
   for (const [template, handlers] of standardRoutes()) router.on(template, handlers);
+  // The baseboard-management resources (boot, manager, event log, chassis subsystems): their own files.
+  for (const [template, handlers] of [...systemBootRoutes(), ...managerRoutes(), ...logServiceRoutes(), ...chassisRoutes()]) router.on(template, handlers);
   return router;
 }
 
-/** PATCH of a system: the DPU's has nothing writable; the host's takes its boot override. */
-function patchSystem(c: RouteContext): Reply {
-  if (requireSystem(c) === "dpu") {
-    onlyProperties(c.body, [], ["PowerState", "SystemType", "SerialNumber", "HostName"]);
-    return ok(r.dpuSystem(c));
-  }
-  onlyProperties(c.body, ["Boot"], ["PowerState", "SystemType", "SerialNumber"]);
-  const boot = c.body.Boot as Record<string, unknown> | undefined;
-  if (boot !== undefined) {
-    if (boot === null || typeof boot !== "object") throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(boot), "Boot"], "Boot must be an object");
-    onlyProperties(boot, ["BootSourceOverrideEnabled", "BootSourceOverrideTarget"]);
-    c.sim.hardware.setBootOverride(c.serial, boot.BootSourceOverrideEnabled as string | undefined, boot.BootSourceOverrideTarget as string | undefined);
-  }
-  return ok(r.hostSystem(c));
+/** A system as its GET answers it, with its boot and reset properties. */
+function system(c: RouteContext): Resource {
+  const which = requireSystem(c);
+  return withBoot(c, which, which === "dpu" ? r.dpuSystem(c) : r.hostSystem(c));
 }
 
-function resetSystem(c: RouteContext): Reply {
+/** PATCH of a system: either takes its boot override (`Boot`), nothing else. */
+function patchSystem(c: RouteContext): Reply {
   const which = requireSystem(c);
-  const resetType = actionParameter(c.body, "ComputerSystem.Reset", "ResetType");
-  if (typeof resetType !== "string") throw new ServiceError(400, "ActionParameterValueFormatError", [String(resetType), "ResetType", "ComputerSystem.Reset"], "ResetType must be a string");
-  return accepted(c, which === "dpu" ? c.sim.hardware.resetDpu(c.serial, resetType) : c.sim.hardware.resetHost(c.serial, resetType));
+  onlyProperties(c.body, ["Boot"], ["PowerState", "SystemType", "SerialNumber", "HostName"]);
+  patchBoot(c, which);
+  return ok(system(c));
 }
 
 /** 400 ActionParameterUnknown for a body property the action does not take. */
@@ -423,7 +420,7 @@ function login(c: RouteContext): Reply {
   if (typeof user !== "string") throw missing("UserName");
   if (typeof password !== "string") throw missing("Password");
   const account = c.sim.accounts.authenticate(c.serial, user, password, `${V1}/SessionService/Sessions`, c.source);
-  const s = c.sim.accounts.createSession(c.serial, account.id);
+  const s = c.sim.accounts.createSession(c.serial, account.id, c.source);
   const uri = r.memberUri(sessions, s.id);
   const body: Resource = { ...(r.member(c, sessions, s.id) ?? {}) };
   if (account.passwordChangeRequired) {

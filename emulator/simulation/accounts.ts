@@ -77,6 +77,7 @@ export class Accounts {
       if (record) records.delete(key);
       return account;
     }
+    this.core.eventLog.record(serial, { severity: "Warning", messageId: "Base.1.22.1.AccessDenied", args: [where], message: `failed login as '${userName}' from ${source}` });
     this.countFailure(serial, records, key, record, account, now);
     throw refused();
   }
@@ -87,7 +88,7 @@ export class Accounts {
   }
 
   /** Opens a session for an authenticated account; 503 SessionLimitExceeded when the port or the account is full. */
-  createSession(serial: string, accountId: string): SessionState & { token: string } {
+  createSession(serial: string, accountId: string, source = "unknown"): SessionState & { token: string } {
     return this.core.transact((txn) => {
       const d = txn.dpu(serial);
       const now = this.core.clock.now();
@@ -101,6 +102,8 @@ export class Accounts {
       const token = randomBytes(24).toString("hex");
       const session: SessionState = { id: String(d.nextId.session++), tokenHash: tokenHash(token), accountId, lastUsed: now };
       d.sessions.push(session);
+      const uri = `/redfish/v1/SessionService/Sessions/${session.id}`;
+      this.core.eventLog.afterCommit(txn, serial, { severity: "OK", messageId: "ResourceEvent.1.4.3.ResourceCreated", args: [], message: `login: session ${session.id} opened for '${accountId}' from ${source}`, origin: uri });
       return { ...session, token };
     });
   }
@@ -153,6 +156,8 @@ export class Accounts {
     if (record.failures.length < LOCKOUT.attempts) return;
     record.failures = [];
     record.lockedUntil = now + LOCKOUT.durationMs;
+    const [userName, source] = key.split("\0");
+    this.core.eventLog.record(serial, { severity: "Warning", messageId: "ResourceEvent.1.4.3.ResourceStateChanged", args: [userName, "Locked"], message: `'${userName}' locked out from ${source} for ${LOCKOUT.durationMs / 1000} s after ${LOCKOUT.attempts} failed logins` });
     if (!account) return;
     const until = record.lockedUntil;
     this.core.transact((txn) => {

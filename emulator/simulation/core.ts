@@ -11,6 +11,7 @@ import type { DisruptionRecord, DpuState, TaskRecord } from "../model";
 import { notFound } from "../service-error";
 import type { StateStore } from "../store";
 import { TaskTable } from "../task-table";
+import { EventLog } from "./event-log";
 import { factoryState } from "./factory";
 
 /** How long operations take on hardware (ms), before `timeScale`. */
@@ -89,6 +90,8 @@ export class SimulationCore {
   readonly disruptionTable = new DisruptionTable();
   /** The clock everything runs on. */
   readonly clock: Clock;
+  /** The management controllers' event logs (what the Manager's EventLog shows). */
+  readonly eventLog: EventLog;
   /** Multiplier for operation durations. */
   readonly timeScale: number;
 
@@ -96,6 +99,7 @@ export class SimulationCore {
     this.inventory = opts.inventory;
     this.store = opts.store;
     this.clock = opts.clock;
+    this.eventLog = new EventLog(opts.clock);
     this.timeScale = opts.timeScale;
     for (const p of placedDpus(opts.inventory)) {
       this.placed.set(p.nic.serial, p);
@@ -265,5 +269,6 @@ export class SimulationCore {
 function withCurrentFields(doc: DpuState, p: PlacedDpu): DpuState {
   doc.host.maintenance ??= { state: "off", workloadsRunning: p.host.workloads?.count ?? 0 };
   doc.faults ??= { servicesFailAfterReboot: false };
+  doc.dpu.bootOverride ??= { enabled: "Disabled", target: "None", mode: "UEFI" };
   return doc;
 }

@@ -79,6 +79,7 @@ export class Faults {
       const d = txn.dpu(serial);
       d.dpu.crashed = true;
       d.dpu.powerState = "Off";
+      this.core.eventLog.afterCommit(txn, serial, { severity: "Critical", messageId: "ResourceEvent.1.4.3.ResourceStatusChangedCritical", args: ["DPU Arm system", "Critical"], message: "the DPU's Arm system crashed; its services failed" });
       for (const s of d.services) s.state = "Failed";
       this.failOver(txn, d);
       // A host power action does not need the Arm system, so it runs on.
@@ -95,6 +96,7 @@ export class Faults {
       const d = txn.dpu(serial);
       d.dpu.crashed = false;
       d.dpu.powerState = "On";
+      this.core.eventLog.afterCommit(txn, serial, { severity: "OK", messageId: "ResourceEvent.1.4.3.ResourceStatusChangedOK", args: ["DPU Arm system", "OK"], message: "the DPU's Arm system booted again after a crash" });
       if (d.faults.servicesFailAfterReboot) return;
       for (const s of d.services) if (s.state === "Failed" && d.bios.mode === "dpu") s.state = "Enabled";
     });

@@ -4,7 +4,7 @@
  * mode change needs a DPU restart and then a host power cycle, as on real cards.
  */
 import { verifyImage } from "../images";
-import type { DpuMode, DpuState, HostPrivilege, TaskKind, TaskRecord } from "../model";
+import type { BootOverrideState, BootTarget, DpuMode, DpuState, HostPrivilege, TaskKind, TaskRecord } from "../model";
 import { badValue, notAllowed, ServiceError } from "../service-error";
 import { requireEnum, requireString } from "./checks";
 import type { SimulationCore, Transaction } from "./core";
@@ -14,7 +14,25 @@ import type { TaskEngine } from "./tasks";
 type Kind<T extends TaskKind["type"]> = Extract<TaskKind, { type: T }>;
 type HostInstall = Pick<Kind<"host-reset">, "install" | "installError">;
 
-const HOST_RESET_TYPES = ["On", "ForceOff", "GracefulShutdown", "PowerCycle", "ForceRestart", "GracefulRestart"] as const;
+/** The reset types of the host system. */
+export const HOST_RESET_TYPES = ["On", "ForceOff", "GracefulShutdown", "PowerCycle", "ForceRestart", "GracefulRestart"] as const;
+
+/** The reset types of the DPU's Arm system: those a BlueField-3 BMC offers (its ResetActionInfo). */
+export const DPU_RESET_TYPES = ["On", "ForceOff", "ForceOn", "ForceRestart", "GracefulRestart", "GracefulShutdown", "PowerCycle", "Nmi"] as const;
+
+/** Boot override values each system takes (the DPU's as a BlueField BMC lists them; the host's what its virtual media flow needs). */
+export const BOOT_ALLOWABLE = {
+  dpu: {
+    enabled: ["Once", "Continuous", "Disabled"],
+    target: ["None", "Pxe", "Hdd", "Cd", "Diags", "BiosSetup", "Usb"],
+    mode: ["Legacy", "UEFI"],
+  },
+  host: {
+    enabled: ["Disabled", "Once", "Continuous"],
+    target: ["None", "Cd", "Pxe", "Hdd", "Usb", "BiosSetup"],
+    mode: ["Legacy", "UEFI"],
+  },
+} as const satisfies Record<"dpu" | "host", { enabled: readonly BootOverrideState["enabled"][]; target: readonly BootTarget[]; mode: readonly string[] }>;
 
 /** An OS install that did not finish leaves the OS that was there before (or none). */
 export function abandonOsInstall(d: DpuState): void {
@@ -64,26 +82,44 @@ export class Hardware {
     });
   }
 
-  /** Restarts the DPU's Arm system (a task). */
-  resetDpu(serial: string, resetType: string): TaskRecord {
-    requireEnum("ResetType", resetType, ["GracefulRestart", "ForceRestart"] as const);
+  /**
+   * A power action on the DPU's Arm system (a task), with the reset types a BlueField BMC
+   * offers. Null when there is nothing to do (`On` of a running DPU, an off action of one
+   * that is off): the action is already done. A hung DPU is reached only by the forced or
+   * power-removing types; `Nmi` is delivered at once (no task) to a running OS.
+   */
+  resetDpu(serial: string, resetType: string): TaskRecord | null {
+    const type = requireEnum("ResetType", resetType, DPU_RESET_TYPES);
     return this.core.transact((txn) => {
       const d = txn.dpu(serial);
       if (this.isRunning(serial, "dpu-reset")) throw new ServiceError(409, "ResourceInUse", [], "the DPU is already restarting");
       if (this.isRunning(serial, "firmware-update")) throw notAllowed("a firmware update is in progress; restart after it ends");
+      const hung = d.dpu.crashed;
+      const off = d.dpu.powerState === "Off" && !hung;
+      if (hung && (type === "On" || type === "ForceOn" || type === "GracefulShutdown" || type === "GracefulRestart" || type === "Nmi")) {
+        throw notAllowed(`the DPU's Arm system is hung, so ${type} cannot reach it; use ForceRestart, PowerCycle or ForceOff`);
+      }
+      if ((type === "On" || type === "ForceOn") && !off) return null;
+      if ((type === "ForceOff" || type === "GracefulShutdown") && off) return null;
+      if (type === "Nmi") {
+        if (off) throw notAllowed("the DPU is powered off; an NMI needs a running system");
+        this.core.eventLog.afterCommit(txn, serial, { severity: "Warning", messageId: "ResourceEvent.1.4.3.ResourceErrorsDetected", args: ["PowerState", "NMI"], message: "a diagnostic interrupt (NMI) was delivered to the DPU's Arm system" });
+        return null;
+      }
       d.dpu.powerState = "Off";
-      return this.tasks.start(txn, serial, `DPU ${resetType}`, { type: "dpu-reset", resetType }, DURATIONS_MS.dpuReset);
+      return this.tasks.start(txn, serial, `DPU ${type}`, { type: "dpu-reset", resetType: type }, type === "ForceOff" || type === "GracefulShutdown" ? DURATIONS_MS.hostPowerOff : DURATIONS_MS.dpuReset);
     });
   }
 
-  /** Power action on the host (a task); booting from an inserted CD installs its image. */
-  resetHost(serial: string, resetType: string): TaskRecord {
+  /** Power action on the host (a task); booting from an inserted CD installs its image. Null when already done (`On` of a host that is on, an off action of one that is off). */
+  resetHost(serial: string, resetType: string): TaskRecord | null {
     requireEnum("ResetType", resetType, HOST_RESET_TYPES);
     return this.core.transact((txn) => {
       const d = txn.dpu(serial);
       if (this.isRunning(serial, "host-reset")) throw new ServiceError(409, "ResourceInUse", [], "a host power action is in progress");
-      if (resetType === "On" && d.host.powerState === "On") throw notAllowed("the host is already powered on");
       const boots = resetType !== "ForceOff" && resetType !== "GracefulShutdown";
+      if (resetType === "On" && d.host.powerState === "On") return null;
+      if (!boots && d.host.powerState === "Off") return null;
       const power = resetType === "PowerCycle" ? DURATIONS_MS.hostPowerCycle : boots ? DURATIONS_MS.hostPowerOn : DURATIONS_MS.hostPowerOff;
       const cd = boots ? this.cdInstall(d) : { install: null, installError: null, ms: 0 };
       const kind = { type: "host-reset" as const, resetType, install: cd.install, installError: cd.installError };
@@ -91,12 +127,15 @@ export class Hardware {
     });
   }
 
-  /** Sets the host's boot override. */
-  setBootOverride(serial: string, enabled: string | undefined, target: string | undefined): void {
+  /** Sets a system's boot override (any of enabled, target, mode); each value must be one `BOOT_ALLOWABLE` lists for the system. */
+  setBootOverride(serial: string, system: "dpu" | "host", patch: { enabled?: unknown; target?: unknown; mode?: unknown }): void {
+    const allowed = BOOT_ALLOWABLE[system];
     this.core.transact((txn) => {
       const d = txn.dpu(serial);
-      if (enabled !== undefined) d.host.bootOverride.enabled = requireEnum("Boot/BootSourceOverrideEnabled", enabled, ["Disabled", "Once"] as const);
-      if (target !== undefined) d.host.bootOverride.target = requireEnum("Boot/BootSourceOverrideTarget", target, ["None", "Cd", "Pxe", "Hdd"] as const);
+      const current = system === "dpu" ? (d.dpu.bootOverride ??= { enabled: "Disabled", target: "None", mode: "UEFI" }) : d.host.bootOverride;
+      if (patch.enabled !== undefined) current.enabled = requireEnum("Boot/BootSourceOverrideEnabled", patch.enabled, allowed.enabled);
+      if (patch.target !== undefined) current.target = requireEnum("Boot/BootSourceOverrideTarget", patch.target, allowed.target);
+      if (patch.mode !== undefined) current.mode = requireEnum("Boot/BootSourceOverrideMode", patch.mode, allowed.mode);
     });
   }
 
@@ -155,7 +194,7 @@ export class Hardware {
   /** The install a boot would run from the virtual CD (boot override Once to Cd, media inserted), and its extra time. */
   private cdInstall(d: DpuState): HostInstall & { ms: number } {
     const none = { install: null, installError: null, ms: 0 };
-    const fromCd = d.host.bootOverride.enabled === "Once" && d.host.bootOverride.target === "Cd" && d.virtualMedia.inserted && d.virtualMedia.image;
+    const fromCd = d.host.bootOverride.enabled !== "Disabled" && d.host.bootOverride.target === "Cd" && d.virtualMedia.inserted && d.virtualMedia.image;
     if (!fromCd || !d.virtualMedia.image) return none;
     const check = verifyImage(this.core.images(), d.virtualMedia.image);
     if (check.error) return { install: null, installError: check.error, ms: check.image ? DURATIONS_MS.hostOsInstall : DURATIONS_MS.imageNotFound };
@@ -165,9 +204,16 @@ export class Hardware {
 
   private finishDpuReset(txn: Transaction, task: TaskRecord, kind: Kind<"dpu-reset">): void {
     const d = txn.dpu(task.serial);
-    // A forced restart is how an operator gets a crashed DPU back; a graceful one cannot reach it.
-    if (kind.resetType === "ForceRestart") d.dpu.crashed = false;
+    if (kind.resetType === "ForceOff" || kind.resetType === "GracefulShutdown") {
+      d.dpu.crashed = false;
+      d.dpu.powerState = "Off";
+      return this.tasks.end(txn, task, "Completed", "DPU powered off");
+    }
+    // A forced restart or a power cycle is how an operator gets a crashed DPU back; a graceful one cannot reach it.
+    if (kind.resetType === "ForceRestart" || kind.resetType === "PowerCycle") d.dpu.crashed = false;
     d.dpu.powerState = d.dpu.crashed ? "Off" : "On";
+    const override = d.dpu.bootOverride;
+    if (override?.enabled === "Once") d.dpu.bootOverride = { ...override, enabled: "Disabled", target: "None" };
     servicesAfterBoot(d, !d.dpu.crashed);
     applyPendingBios(d);
     const awaiting = d.bios.modeAwaitingHostCycle;
@@ -180,7 +226,7 @@ export class Hardware {
     const fullCycle = kind.resetType === "PowerCycle" || (kind.resetType === "On" && d.host.powerState === "Off");
     d.host.powerState = boots ? "On" : "Off";
     if (boots && fullCycle && d.bios.modeAwaitingHostCycle) this.applyAwaitedMode(d);
-    if (boots && d.host.bootOverride.enabled === "Once") d.host.bootOverride = { enabled: "Disabled", target: "None" };
+    if (boots && d.host.bootOverride.enabled === "Once") d.host.bootOverride = { ...d.host.bootOverride, enabled: "Disabled", target: "None" };
     if (kind.installError) return this.tasks.end(txn, task, "Exception", `host OS install failed: ${kind.installError}`);
     if (kind.install) d.host.os = { image: kind.install.image, version: kind.install.version };
     this.tasks.end(txn, task, "Completed", kind.install ? `host booted from CD and installed ${kind.install.image} ${kind.install.version}` : `host ${kind.resetType} done`);

@@ -5,6 +5,7 @@
  * the task lifecycle runs the long operations whose ends the domains define.
  */
 import { Accounts } from "./accounts";
+import { Bmc } from "./bmc";
 import { SimulationCore } from "./core";
 import { Disruptions } from "./disruptions";
 import { Faults } from "./faults";
@@ -33,6 +34,8 @@ export class Simulation extends SimulationCore {
   readonly faults = new Faults(this, this.lifecycle);
   /** Host maintenance and workloads. */
   readonly maintenance = new Maintenance(this, this.lifecycle);
+  /** The management controller: its restarts and uptime. */
+  readonly bmc = new Bmc(this);
   /** The disruption log, kept from the state at every change. */
   readonly disruptions = new Disruptions(this, this.offloads);
 

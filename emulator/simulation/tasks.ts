@@ -64,6 +64,7 @@ export class TaskEngine {
     };
     txn.task(task, true);
     this.core.taskTable.set(task);
+    this.core.eventLog.afterCommit(txn, serial, { severity: "OK", messageId: "TaskEvent.1.0.TaskStarted", args: [id], message: `${name}: started (task ${id})`, origin: taskUri(id) });
     this.pruneEnded(txn, serial);
     if (duration <= 0) {
       // What the task began is seen (and logged) before it ends in the same change.
@@ -81,7 +82,10 @@ export class TaskEngine {
     task.state = state;
     task.endTime = this.core.clock.now();
     const ok = state === "Completed";
-    task.messages.push(endMessage(task.id, state));
+    const ended = endMessage(task.id, state);
+    task.messages.push(ended);
+    const outcome = ok ? "completed" : state === "Killed" ? "cancelled" : "failed";
+    this.core.eventLog.afterCommit(txn, task.serial, { severity: ended.severity, messageId: ended.messageId, args: [task.id], message: `${task.name}: ${outcome}${why ? `: ${why}` : ""}`, origin: taskUri(task.id) });
     if (why) task.messages.push(message(ok ? "Base.1.22.1.Success" : "Base.1.22.1.GeneralError", why, ok ? "OK" : "Critical", []));
     task.result = result ?? { status: ok ? 200 : 500, headers: {}, body: null };
     // Touching the DPU bumps its generation, so the task's end shows in the DPU's ETags.
@@ -152,6 +156,11 @@ export class TaskEngine {
       this.end(txn, task, "Exception", "the emulator restarted while the install ran; the image was not applied; run the update again");
     });
   }
+}
+
+/** The URI a task's log entries point at. */
+function taskUri(id: string): string {
+  return `/redfish/v1/TaskService/Tasks/${id}`;
 }
 
 function timerKey(task: TaskRecord): string {
