@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `smartfleet` command. smartfleet needs Node.js >= 22 (node:sqlite,
-// current @pulumi/pulumi); when started by an older node (e.g. `npx smartfleet` on a
-// machine with Node 20), it asks scripts/toolchain.sh for the toolchain and re-executes
-// itself there. Plain JavaScript so that any node can run this much.
+// Entry point of the `smartfleet` command. The commands that only read files (check,
+// render, graph, help, --version) run on the node that started this one (>= 20, the
+// package's engines): a CI job checking stacks needs neither Go nor Pulumi. The others need
+// Node.js >= 22 (node:sqlite, current @pulumi/pulumi) and the Pulumi CLI; for those,
+// when not started inside the toolchain (e.g. `npx smartfleet` on a machine with Node 20),
+// it asks scripts/toolchain.sh for the toolchain and re-executes itself there. Plain
+// JavaScript so that any node can run this much.
 "use strict";
 const path = require("node:path");
 const fs = require("node:fs");
@@ -10,15 +13,34 @@ const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..", "..");
 const major = Number(process.versions.node.split(".")[0]);
+const args = process.argv.slice(2);
 
-if (major < 22 || !process.env.SMARTFLEET_ROOT) {
+/** Commands that read files and print: no Pulumi, no node:sqlite, any Node.js >= 20. */
+const FILE_ONLY = new Set(["check", "render", "graph", "help"]);
+
+/** The command name: the first argument that is not an option (none: the help). */
+function commandOf(argv) {
+  return argv.find((a) => !a.startsWith("-"));
+}
+
+function needsToolchain(argv) {
+  const name = commandOf(argv);
+  return name !== undefined && !FILE_ONLY.has(name);
+}
+
+if (major < 20) {
+  console.error(`smartfleet: Node.js ${process.versions.node} is too old; install Node.js 20 or newer`);
+  process.exit(2);
+}
+
+if (needsToolchain(args) && (major < 22 || !process.env.SMARTFLEET_ROOT)) {
   if (process.env.SMARTFLEET_REEXEC) {
     console.error(`smartfleet: still on Node ${process.versions.node} after bootstrapping; see scripts/toolchain.sh`);
     process.exit(2);
   }
   const result = spawnSync(
     path.join(root, "scripts", "with-toolchain.sh"),
-    ["node", __filename, ...process.argv.slice(2)],
+    ["node", __filename, ...args],
     { stdio: "inherit", env: { ...process.env, SMARTFLEET_REEXEC: "1" } },
   );
   if (result.error) {
@@ -34,7 +56,7 @@ if (!fs.existsSync(compiled)) {
   process.exit(2);
 }
 require(compiled)
-  .main(process.argv.slice(2))
+  .main(args)
   .then(
     (code) => {
       process.exitCode = code;

@@ -1,7 +1,10 @@
 /**
- * `smartfleet check STACK... [--format text|json|sarif|markdown] [--output FILE]`: loads,
- * expands and validates each stack, runs the policy rules and reports. Exit 0 when clean
- * (warnings allowed), 1 on policy errors, 2 on invalid input or usage.
+ * `smartfleet check STACK|DIR|GLOB... [--format text|json|sarif|markdown] [--output FILE]
+ * [--max-errors N]`: loads, expands and validates each stack, runs the policy rules and
+ * reports. Directories and globs name their stack files (`cli/stack-files.ts`; Pulumi's
+ * settings files are left out); an empty, non-text or wrong-kind file is named as such
+ * (`cli/file-content.ts`). Exit 0 when clean (warnings allowed), 1 on policy errors, 2 on
+ * invalid input or usage. Reads files only: runs on plain Node.js >= 20, no Pulumi.
  */
 import * as fs from "node:fs";
 import { checkStack, exitCodeOf, type StackReport } from "../../policies/check";
@@ -12,7 +15,10 @@ import { renderSarif } from "../../policies/report/sarif";
 import { renderText } from "../../policies/report/text";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
-import { defineCommand, packageVersion, parseCommand } from "../args";
+import { defineCommand, packageVersion, parseCommand, usageError } from "../args";
+import { stackFileProblem } from "../file-content";
+import { expandStackArgs } from "../stack-files";
+import { colourFor } from "../terminal";
 
 /** One line for `smartfleet help`. */
 export const summary = "check stack files against the schemas and policy rules (text, json, sarif, markdown)";
@@ -23,10 +29,17 @@ type Format = (typeof FORMATS)[number];
 const SPEC = defineCommand({
   name: "smartfleet check",
   summary,
-  positionals: { name: "STACK", description: "stack files to check", min: 1 },
+  positionals: { name: "STACK", description: "stack files, directories (their *.yaml) or quoted globs; Pulumi.*.yaml is skipped", min: 1 },
   options: {
     format: { type: "string", short: "f", choices: FORMATS, default: "text", description: "report format" },
     output: { type: "string", short: "o", valueName: "FILE", description: "write the report to FILE instead of stdout" },
+    "max-errors": {
+      type: "number",
+      integer: true,
+      min: 0,
+      default: 50,
+      description: "list at most N problems in the text and markdown reports, then '… and N more' (0: all; json and sarif list all)",
+    },
   },
 });
 
@@ -34,6 +47,8 @@ const SPEC = defineCommand({
 export function checkFiles(files: string[]): StackReport[] {
   const data = loadPolicyData();
   return files.map((file) => {
+    const problem = stackFileProblem(file);
+    if (problem) return { file, findings: [], waived: [], inputErrors: [problem] };
     try {
       return checkStack(loadStackSync(file), data);
     } catch (err) {
@@ -43,17 +58,23 @@ export function checkFiles(files: string[]): StackReport[] {
   });
 }
 
+/** How a report is written: the problem cap of the human formats, and colour for a terminal. */
+export interface RenderOptions {
+  maxErrors?: number;
+  colour?: boolean;
+}
+
 /** Renders reports in a format. */
-export function render(reports: StackReport[], format: Format): string {
+export function render(reports: StackReport[], format: Format, options: RenderOptions = {}): string {
   switch (format) {
     case "json":
       return renderJson(reports);
     case "sarif":
       return renderSarif(reports, packageVersion());
     case "markdown":
-      return renderMarkdown(reports);
+      return renderMarkdown(reports, options.maxErrors ?? 0);
     default:
-      return renderText(reports);
+      return renderText(reports, { maxProblems: options.maxErrors ?? 0, colour: options.colour });
   }
 }
 
@@ -62,8 +83,13 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(SPEC, args);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  const reports = checkFiles(positionals);
-  const text = render(reports, values.format);
+  const { files, skipped, unmatched } = expandStackArgs(positionals);
+  for (const s of skipped) console.error(`smartfleet check: skipped ${s.file}: ${s.reason}`);
+  if (unmatched.length > 0) return usageError(SPEC, `no stack files in ${unmatched.map((u) => `'${u}'`).join(", ")}`);
+  if (files.length === 0) return usageError(SPEC, "no stack files left to check (every file given was skipped)");
+  const reports = checkFiles(files);
+  const colour = !values.output && values.format === "text" && colourFor(process.stdout, process.env);
+  const text = render(reports, values.format, { maxErrors: values["max-errors"], colour });
   if (values.output) fs.writeFileSync(values.output, text);
   else process.stdout.write(text);
   return exitCodeOf(reports);

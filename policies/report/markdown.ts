@@ -4,6 +4,7 @@ import Handlebars from "handlebars";
 import { sourcePath } from "../../schemas/paths";
 import type { Finding, StackReport } from "../check";
 import { RULES } from "../rules";
+import { limitProblems, omittedLine } from "./limit";
 import { count, summarize } from "./summary";
 
 /** The template (beside this file in the source tree, also when running from `dist/`). */
@@ -29,12 +30,14 @@ function withWhere(f: Finding) {
   return { ...f, where: where(f.location.file, f.location.line, f.location.column) };
 }
 
-/** Renders the reports as Markdown. */
-export function renderMarkdown(reports: StackReport[]): string {
+/** Renders the reports as Markdown, listing at most `maxProblems` problems (0: every one; the totals stay exact). */
+export function renderMarkdown(all: StackReport[], maxProblems = 0): string {
   compiled ??= environment().compile(fs.readFileSync(MARKDOWN_TEMPLATE, "utf8"), { strict: false, noEscape: true });
-  const s = summarize(reports);
-  const failing = new Set(reports.flatMap((r) => r.findings.map((f) => f.ruleId)));
+  const s = summarize(all);
+  const failing = new Set(all.flatMap((r) => r.findings.map((f) => f.ruleId)));
+  const { reports, omitted } = limitProblems(all, maxProblems);
   const text = compiled({
+    omitted: omitted > 0 ? omittedLine(omitted) : "",
     passed: s.errors === 0 && s.invalid === 0,
     summaryLine: `${count(s.stacks, "stack")} checked: ${count(s.errors, "error")}, ${count(s.warnings, "warning")}, ${s.waived} waived${s.invalid ? `, ${s.invalid} invalid` : ""}.`,
     stacks: reports.map((r) => ({
