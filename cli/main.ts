@@ -19,6 +19,7 @@ const commands: Record<string, () => Command> = {
   emulator: () => require("./commands/emulator"),
   check: () => require("./commands/check"),
   render: () => require("./commands/render"),
+  graph: () => require("./commands/graph"),
   plan: () => require("./commands/plan"),
   "generate-fleet": () => require("./commands/generate-fleet"),
   recover: () => require("./commands/recover"),
