@@ -7,6 +7,7 @@
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
 import { asRecord, fromFreshSnapshot, fromRecentSnapshot } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { readStandardOs } from "./common/standard-view";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
 import { providerSettings } from "./common/settings";
@@ -49,7 +50,7 @@ export const implementation = defineKind<DpuOsArgs, DpuOsOutputs>({
   },
   async read(_id, olds) {
     const connection = await connect(olds.target, olds);
-    return outputsFrom(olds, await readOs(connection), olds.pendingTask);
+    return outputsFrom(olds, await readOsStandardFirst(connection, olds), olds.pendingTask);
   },
   async update(id, olds, news) {
     return converge(id, news, olds.pendingTask);
@@ -76,7 +77,7 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
   if (live.state === "Installing") live = await waitForRunningInstall(connection);
   if (live.state !== "Enabled" || live.image !== inputs.image || live.version !== inputs.version) {
     // Installing restarts the DPU: held to the host's rollout (budget, pairs, maintenance, health gate).
-    await holdForDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true }, rolloutOrLegacy(inputs.rollout, inputs.target.host), `installing ${inputs.image} ${inputs.version} on ${connection.label}`, () =>
+    await holdForDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true, reach: "dpu" }, rolloutOrLegacy(inputs.rollout, inputs.target.host), `installing ${inputs.image} ${inputs.version} on ${connection.label}`, () =>
       install(connection, id, inputs),
     );
     live = await readOs(connection);
@@ -87,7 +88,7 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
     }
   } else if (inputs.rollout) {
     // Installed already, e.g. by a killed run whose install went on: its host may still be in maintenance.
-    await finishInterruptedDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true }, inputs.rollout, `installing ${inputs.image} ${inputs.version} on ${connection.label}`);
+    await finishInterruptedDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true, reach: "dpu" }, inputs.rollout, `installing ${inputs.image} ${inputs.version} on ${connection.label}`);
   }
   const patch: Record<string, unknown> = {};
   if (inputs.hostname !== undefined && live.hostname !== inputs.hostname) patch.Hostname = inputs.hostname;
@@ -133,6 +134,27 @@ async function readOs(connection: DpuConnection): Promise<LiveOs> {
   const uri = oemCollection(connection, "dpuOs");
   const read = await fromRecentSnapshot(() => connection.client.get<Record<string, unknown>>(uri));
   return liveOsFrom(uri, asRecord(read.body), read.etag);
+}
+
+/**
+ * The OS for a refresh: image, version, state and hostname from the standard view
+ * (`OperatingSystem`, its software image, the system's `HostName`) when the port has it;
+ * NTP servers and cluster, which DMTF does not describe, from `Oem/SmartFleet/DpuOs` when
+ * the port offers that, else as last known. A port without the standard view is read
+ * through the OEM resource alone.
+ */
+async function readOsStandardFirst(connection: DpuConnection, olds: DpuOsOutputs): Promise<LiveOs> {
+  const standard = await readStandardOs(connection);
+  if (!standard) return readOs(connection);
+  const oem = connection.where.oem.dpuOs ? await readOs(connection) : undefined;
+  return {
+    uri: oem?.uri ?? "",
+    ...standard,
+    // A port that names no image: the OEM resource's, else the one last known.
+    image: standard.image ?? (standard.state === "Absent" ? null : (oem?.image ?? (olds.image || null))),
+    ntp: oem ? oem.ntp : olds.ntp,
+    cluster: oem ? oem.cluster : (olds.cluster ?? null),
+  };
 }
 
 function liveOsFrom(uri: string, body: Record<string, unknown>, etag: string | undefined): LiveOs {

@@ -39,7 +39,8 @@ export const implementation = defineKind<HostOsInstallArgs, HostOsInstallOutputs
     const connection = await connect(olds.via, olds);
     const facts = await readHostSystem(connection);
     requireHostSerial(connection, facts, olds.hostSerial);
-    return outputsFrom(olds, facts, olds.pendingTask);
+    // A port that does not say which OS the host runs shows no drift of it: kept as last known.
+    return facts.osReported ? outputsFrom(olds, facts, olds.pendingTask) : olds;
   },
   async update(id, olds, news) {
     return converge(id, news, olds.pendingTask);
@@ -64,7 +65,7 @@ async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: stri
       );
     }
     // Installing resets the host: held to its rollout (budget, pairs, maintenance, health gate).
-    await holdForDisruption({ connection, serial: inputs.via.serial, password: inputs.password, restartsDpu: false }, rolloutOrLegacy(inputs.rollout, inputs.host, inputs.hostSerial), `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, () =>
+    await holdForDisruption({ connection, serial: inputs.via.serial, password: inputs.password, restartsDpu: false, reach: "host" }, rolloutOrLegacy(inputs.rollout, inputs.host, inputs.hostSerial), `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, () =>
       install(connection, id, inputs, facts),
     );
     facts = await readHostSystem(connection);

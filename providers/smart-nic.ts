@@ -103,7 +103,7 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
   if (disruptsHost(disruption)) {
     // A DPU reboot (and, for a mode change, a host power cycle): held to the host's rollout.
     await holdForDisruption(
-      { connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true },
+      { connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true, reach: modeChange ? "host" : "dpu" },
       rolloutOrLegacy(inputs.rollout, inputs.target.host),
       `${modeChange ? `changing the mode of ${connection.label} to ${inputs.mode}` : `setting host privilege ${inputs.hostPrivilege} on ${connection.label}`} (${disruption})`,
       () => applyBiosSettings(connection, inputs, facts, modeChange),

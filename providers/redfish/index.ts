@@ -17,4 +17,4 @@ export { asRecord, linkOf } from "./odata";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
-export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot } from "./snapshot";
+export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass } from "./snapshot";

@@ -19,9 +19,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 /**
  * How deep a snapshot reaches from the service root: Systems → system → Bios → Bios
  * settings, Managers → manager → VirtualMedia → CD, UpdateService → inventory → items,
- * the OEM collections' members. A port must advertise at least this `MaxLevels`.
+ * the OEM collections' members, and the standard view down to Systems → DPU system →
+ * OperatingSystem → Applications → each Application (the fifth level; volumes, network
+ * device functions and host PCIe functions are linked from shallower places). A port
+ * must advertise at least this `MaxLevels` (BlueField BMCs advertise 6).
  */
-export const SNAPSHOT_LEVELS = 4;
+export const SNAPSHOT_LEVELS = 5;
 /**
  * What one snapshot request asks for: every hyperlink (`*` includes `Links` and the
  * `@Redfish.Settings` annotation that leads to the pending Bios settings), that deep.
@@ -82,6 +85,11 @@ export function fromRecentSnapshot<T>(fn: () => Promise<T>, opts: { take?: boole
  */
 export function fromFreshSnapshot<T>(fn: () => Promise<T>): Promise<T> {
   return readPass.getStore() ? fn() : readPass.run({ take: true, maxAgeMs: SNAPSHOT_TTL_MS, pass: {} }, fn);
+}
+
+/** Runs `fn` with its GETs sent to the port, whatever pass the caller runs in: reads that must see the port now. */
+export function outsideReadPass<T>(fn: () => Promise<T>): Promise<T> {
+  return readPass.exit(fn);
 }
 
 /** The rules of the read pass the caller runs in, if any. */

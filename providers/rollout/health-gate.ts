@@ -1,8 +1,10 @@
 /**
  * The health gate a host passes before its rollout slot frees: after `settleSeconds`, the
- * host's DPUs are read (one fresh snapshot per DPU per poll) until every DPU OS that is
- * installed is `Enabled`, every offloaded service is `Enabled` and every service pair of
- * the host found on those ports is protected, or `timeoutSeconds` pass. Pairs switched
+ * DPUs the disruption could break are read until every DPU OS that is installed is
+ * `Enabled`, every offloaded service is `Enabled` and every service pair found on those
+ * ports is protected, or `timeoutSeconds` pass. Each poll reads only what it checks (the
+ * DPU OS, the services and the pairs, each collection in one expanded request), not the
+ * whole port: a port's full snapshot costs it and us several times as much. Pairs switched
  * over for the disruption are switched back to their primary as soon as the DPUs are
  * healthy, and must then show protected too. What was already unhealthy before the
  * disruption (a pair whose other side is down, a service an operator left failed) does
@@ -10,7 +12,7 @@
  * be perfect.
  */
 import type { HealthGate } from "../../schemas/generated/common";
-import { asRecord, fromFreshSnapshot } from "../redfish";
+import { asRecord, outsideReadPass } from "../redfish";
 import type { DpuConnection } from "../common/dpu";
 import { livePair, switchPair, type LivePair } from "./pairs";
 import { rolloutTimings } from "./run";
@@ -18,7 +20,7 @@ import { rolloutTimings } from "./run";
 /** What the gate found wrong on its last read; empty when healthy. */
 export type Problems = string[];
 
-/** What is unhealthy, by what it is about (`os:nic1`, `service:nic1/dfw`, `pair:witness`, `dpu:nic1`). */
+/** What is unhealthy, by what it is about (`os:<dpu label>`, `service:<dpu label>/dfw`, `pair:witness`, `dpu:<dpu label>`). */
 export type ProblemsByKey = Map<string, string>;
 
 /** The gate's answer. */
@@ -36,25 +38,26 @@ function dpuName(connection: DpuConnection): string {
 }
 
 /** One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now. */
-export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: ProblemsByKey; pairs: LivePair[] }> {
+export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: ProblemsByKey; pairs: LivePair[]; unreachable: string[] }> {
   const problems: ProblemsByKey = new Map();
   const pairs: LivePair[] = [];
+  const unreachable: string[] = [];
   for (const connection of connections) {
     const nic = dpuName(connection);
     try {
-      await fromFreshSnapshot(async () => {
+      await outsideReadPass(async () => {
         const { dpuOs, services, servicePairs } = connection.where.oem;
         if (dpuOs) {
           const os = asRecord((await connection.client.get<Record<string, unknown>>(dpuOs)).body);
           const state = typeof os.State === "string" ? os.State : "Absent";
           // A DPU with no OS installed has none to check (the stack declares none for it).
-          if (state !== "Enabled" && state !== "Absent") problems.set(`os:${nic}`, `the OS of ${nic} is ${state}`);
+          if (state !== "Enabled" && state !== "Absent") problems.set(`os:${connection.label}`, `the OS of ${nic} is ${state}`);
         }
         if (services) {
           for (const m of await connection.client.getCollection<Record<string, unknown>>(services)) {
             const b = asRecord(m.body);
-            const service = `${nic}/${String(b.Id ?? m.uri.split("/").pop())}`;
-            if (b.State !== "Enabled") problems.set(`service:${service}`, `service ${service} is ${String(b.State ?? "unknown")}`);
+            const id = String(b.Id ?? m.uri.split("/").pop());
+            if (b.State !== "Enabled") problems.set(`service:${connection.label}/${id}`, `service ${nic}/${id} is ${String(b.State ?? "unknown")}`);
           }
         }
         if (servicePairs && pairNames.length > 0) {
@@ -65,16 +68,23 @@ export async function readHealth(connections: readonly DpuConnection[], pairName
         }
       });
     } catch (error) {
-      problems.set(`dpu:${nic}`, `${nic} does not answer: ${(error as Error).message}`);
+      // Keyed by the whole label: a pair's primary on another host may have the same nic name.
+      problems.set(`dpu:${connection.label}`, `${nic} does not answer: ${(error as Error).message}`);
+      unreachable.push(`${connection.label} does not answer: ${(error as Error).message}`);
     }
   }
-  return { problems, pairs };
+  return { problems, pairs, unreachable };
 }
 
-/** What is unhealthy on the host's DPUs right now, pairs included: the baseline a disruption must not make worse. */
-export async function healthBefore(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<ReadonlySet<string>> {
-  const { problems, pairs } = await readHealth(connections, pairNames);
-  return new Set([...problems.keys(), ...pairs.filter((p) => !p.protected).map((p) => `pair:${p.name}`)]);
+/**
+ * What is unhealthy on the DPUs right now, pairs included: the baseline a disruption must
+ * not make worse; and the pairs as read (what the switch-over before the work acts on).
+ * Throws when a port does not answer: its pairs could be neither switched nor checked.
+ */
+export async function healthBefore(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ baseline: ReadonlySet<string>; pairs: LivePair[] }> {
+  const { problems, pairs, unreachable } = await readHealth(connections, pairNames);
+  if (unreachable.length) throw new Error(`${unreachable.join("; ")}; nothing was disrupted`);
+  return { baseline: new Set([...problems.keys(), ...pairs.filter((p) => !p.protected).map((p) => `pair:${p.name}`)]), pairs };
 }
 
 /** A pair's trouble in words, or undefined when it is protected. */

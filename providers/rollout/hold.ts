@@ -37,6 +37,30 @@ export interface DisruptionTargets {
   password: string;
   /** Whether the work restarts that DPU's Arm system (pairs active on it switch over first). */
   restartsDpu: boolean;
+  /**
+   * What the work can break. `dpu`: that DPU alone (a DPU reboot, a DPU OS install): it
+   * holds the slots of the pairs with a side on it, and the gate reads it and those pairs.
+   * `host`: the whole host (a power cycle, a host OS install): every DPU of the host and
+   * every pair with a side on one of them.
+   */
+  reach: "dpu" | "host";
+}
+
+/**
+ * The part of the host's rollout a disruption of `reach` touches: for `dpu`, the pairs
+ * with a side on that DPU (a pair without known sides, from older state, counts) and no
+ * other DPU of the host. Group, budget and maintenance stay the host's.
+ */
+export function rolloutReach(rollout: HostRollout, serial: string, reach: DisruptionTargets["reach"]): HostRollout {
+  if (reach === "host") return rollout;
+  const sides = rollout.pairSides.filter((s) => s.primary.target.serial === serial || s.secondary.target.serial === serial);
+  const known = new Set(rollout.pairSides.map((s) => s.pair));
+  return {
+    ...rollout,
+    pairs: rollout.pairs.filter((p) => !known.has(p) || sides.some((s) => s.pair === p)),
+    pairSides: sides,
+    dpus: rollout.dpus.filter((d) => d.target.serial === serial),
+  };
 }
 
 /** The rollout a resource is held to: its own, or for state that predates rollouts, its host alone, one at a time. */
@@ -63,7 +87,8 @@ export function rolloutOrLegacy(rollout: HostRollout | undefined, host: string, 
 const log = (line: string): void => console.error(`smartfleet: ${line}`);
 
 /** Runs `work` holding `rollout`'s budget for its host; see the file comment. */
-export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: HostRollout, what: string, work: () => Promise<T>, resuming = false): Promise<T> {
+export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollout: HostRollout, what: string, work: () => Promise<T>, resuming = false): Promise<T> {
+  const rollout = rolloutReach(hostRollout, targets.serial, targets.reach);
   const store = storeFor(rollout.stack);
   await reportInterruptedRuns(store, rollout.stack);
   let held;
@@ -82,11 +107,11 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, rollout: 
     const peers = await peersOf(targets, rollout);
     const connections = [targets.connection, ...peers.map((p) => p.connection)];
     inMaintenance = await enterMaintenance(store, rollout, mHost, targets.connection);
-    const baseline = await healthBefore(connections, rollout.pairs);
-    const switched = targets.restartsDpu ? await switchOverActive(targets, peers, rollout) : resuming ? await leftOnSecondary(targets, peers, rollout) : [];
+    const before = await healthBefore(connections, rollout.pairs);
+    const switched = targets.restartsDpu ? await switchOverActive(targets, before.pairs, rollout) : resuming ? await leftOnSecondary(targets, peers, rollout) : [];
     const result = await work();
     workDone = true;
-    const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host, baseline);
+    const gate = await passGate(rollout.healthGate, connections, rollout.pairs, switched.map((p) => p.name), rollout.host, before.baseline);
     if (!gate.passed) {
       const halting = rollout.onFailure === "halt";
       const reason = `${rollout.host}: health gate failed after ${rollout.healthGate.timeoutSeconds} s: ${gate.problems.join("; ")}${halting ? `; no further host of ${rollout.group} starts in this run` : ""}`;
@@ -138,7 +163,7 @@ export async function finishInterruptedDisruption(targets: DisruptionTargets, ro
   if (rollout.hostMaintenance.mode === "none") return;
   const left = (await storeFor(rollout.stack).maintenance()).find((m) => m.host === rollout.host);
   if (left === undefined || left.run === currentRun()) return;
-  await holdForDisruption({ ...targets, restartsDpu: false }, rollout, `${what}, done already: taking host ${rollout.host} out of maintenance`, async () => undefined, true);
+  await holdForDisruption({ ...targets, restartsDpu: false, reach: "host" }, rollout, `${what}, done already: taking host ${rollout.host} out of maintenance`, async () => undefined, true);
 }
 
 /**
@@ -229,15 +254,14 @@ function stillInMaintenance(host: string): void {
   if (users && users.count > 0) users.count--;
 }
 
-/** Switches every protected pair of the host whose active side is the DPU behind `connection` to its other side. */
 /**
- * Switches every protected pair whose active side is the DPU about to restart over to its
- * other side. A pair lives on its primary's port, which may be another host's DPU.
+ * Switches every protected pair (of `pairs`, as just read) whose active side is the DPU
+ * about to restart over to its other side. A pair lives on its primary's port, which may
+ * be another host's DPU.
  */
-async function switchOverActive(targets: DisruptionTargets, peers: readonly Peer[], rollout: HostRollout): Promise<LivePair[]> {
+async function switchOverActive(targets: DisruptionTargets, pairs: readonly LivePair[], rollout: HostRollout): Promise<LivePair[]> {
   const switched: LivePair[] = [];
-  const ports = [targets.connection, ...peers.map((p) => p.connection)];
-  for (const pair of await pairsOn(ports, rollout.pairs)) {
+  for (const pair of pairs) {
     const sides = rollout.pairSides.find((s) => s.pair === pair.name);
     const activeSerial = pair.activeSide === "secondary" ? sides?.secondary.target.serial : sides?.primary.target.serial;
     // Without the sides (state from an older version) only the port's own pairs are known: their primary is this DPU.

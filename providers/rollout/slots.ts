@@ -1,8 +1,8 @@
 /**
  * Holding a host's rollout slots while it is disrupted: its group's slot (the group's
  * budget of hosts at once, canaries alone) and one slot per service pair it has a side
- * in (one side at a time). A waiter asks again every `pollMs` and starts the moment a
- * slot frees (no fixed waves); a held lease is renewed every `heartbeatMs` on an unref'd
+ * in (one side at a time). A waiter asks again every `pollMs`, and at once when a slot of
+ * this process frees, so it starts the moment a slot frees (no fixed waves); a held lease is renewed every `heartbeatMs` on an unref'd
  * timer and lapses `leaseTtlMs` after its process dies, so a killed run frees its slots.
  */
 import { randomBytes } from "node:crypto";
@@ -70,8 +70,23 @@ export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: st
       waitingFor = answer.waitingFor;
       log(`${needs.host}: waiting for ${waitingFor} before ${what}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await napUntilRelease(pollMs);
   }
+}
+
+/** Waiters of this process, woken when one of its slots frees (another run's frees show at the next poll). */
+const wakers = new Set<() => void>();
+
+function napUntilRelease(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      wakers.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    wakers.add(wake);
+  });
 }
 
 function hold(store: LeaseStore, holder: string, run: string, canary: boolean): HeldSlots {
@@ -95,6 +110,7 @@ function hold(store: LeaseStore, holder: string, run: string, canary: boolean): 
       released = true;
       clearInterval(beat);
       await store.release(holder);
+      for (const wake of [...wakers]) wake();
     },
   };
 }
