@@ -11,7 +11,9 @@
  *   6 emulator/   the emulated fleet, a test double of hardware: imports schemas/, model/ only.
  *                 Inside: core files (model, simulation, store, ...) < emulator/redfish/
  *                 renderers < the servers that wire them (index, admin, port-server)
- *   7 cli/        the `smartfleet` command; may import 1-6 except stacks/ (run by Pulumi)
+ *   7 cli/        the `smartfleet` command; may import 1-6 except stacks/ (run by Pulumi).
+ *                 cli/graph/ (topology renderers and layout, shared by `graph` and the
+ *                 dashboard) is a lower sub-layer: it never imports the commands nor policies/, emulator/
  *   8 bench/ scripts/ examples/ test/   top: may import anything; nothing below imports
  *                 them, and nothing outside test/ imports test/
  * No import cycles anywhere, type-only imports included (tsPreCompilationDeps).
@@ -97,6 +99,13 @@ module.exports = {
       "emulator/redfish/ renderers never import the servers that mount them (index, admin, port-server).",
       "^emulator/redfish/",
       EMULATOR_SERVERS,
+    ),
+    layer(
+      "cli-graph-below-commands",
+      "cli/graph/ draws topologies for more than one command: it never imports cli/commands/, " +
+        "cli/main.ts or cli/args.ts, nor policies/ or emulator/.",
+      "^cli/graph/",
+      "^(cli/(commands/|main\\.ts$|args\\.ts$)|policies/|emulator/)",
     ),
     layer(
       "cli-not-stacks",
