@@ -23,6 +23,11 @@ const commands: Record<string, () => Command> = {
   plan: () => require("./commands/plan"),
   "generate-fleet": () => require("./commands/generate-fleet"),
   recover: () => require("./commands/recover"),
+  db: () => require("./commands/db"),
+  up: () => require("./commands/up").commands.up,
+  preview: () => require("./commands/up").commands.preview,
+  refresh: () => require("./commands/up").commands.refresh,
+  destroy: () => require("./commands/up").commands.destroy,
 };
 
 function spec() {

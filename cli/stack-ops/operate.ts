@@ -1,0 +1,110 @@
+/**
+ * One Pulumi operation (up, preview, refresh, destroy) on one stack through the Automation
+ * API: progress lines from the engine's events (`progress.ts`), and an outcome that says
+ * what changed, how long it took and, on failure, why in one message. The unit a shard
+ * runner schedules: it prints nothing itself, every line goes to `emit`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { explainFailure, type Backend, type Explained } from "./backend";
+import { Progress } from "./progress";
+
+/** The operations of the front door. */
+export const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** What one operation on one stack came to. */
+export interface Outcome {
+  stack: string;
+  operation: Operation;
+  ok: boolean;
+  /** Steps that changed (or, for a preview, would change) something. */
+  changed: number;
+  unchanged: number;
+  /** Resources whose step failed. */
+  failed: number;
+  seconds: number;
+  /** Why it failed, when it did. */
+  failure?: Explained;
+  /** Error diagnostics of resources and the program. */
+  errors: string[];
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Pulumi's parallel operations (`--parallel`). */
+  parallel?: number;
+  /** Receives every progress line. */
+  emit: (line: string) => void;
+  backend: Backend;
+}
+
+/** A stack that cannot be selected, explained. */
+export class StackSelectError extends Error {
+  constructor(
+    message: string,
+    readonly kind: Explained["kind"],
+  ) {
+    super(message);
+  }
+}
+
+/** Selects an existing stack of the project in `projectDir`. */
+export async function openStack(projectDir: string, stackName: string, backend: Backend): Promise<Stack> {
+  try {
+    return await LocalWorkspace.selectStack({ stackName, workDir: projectDir });
+  } catch (error) {
+    const text = String((error as Error).message ?? error);
+    const explained = explainFailure(text, stackName, backend);
+    if (explained.kind === "backend") throw new StackSelectError(explained.message, "backend");
+    if (/no stack named|stack .* not found/i.test(text)) {
+      throw new StackSelectError(`no stack '${stackName}' in the backend: create it with \`pulumi stack init ${stackName}\` and set its configuration (smartfleet:stackFile, smartfleet:managementPassword, smartfleet:endpoints)`, "failed");
+    }
+    throw new StackSelectError(`cannot select stack '${stackName}': ${explained.message}`, explained.kind);
+  }
+}
+
+/** The stack file a stack's program loads: `smartfleet:stackFile`, else stacks/<stack>.yaml. */
+export async function configuredStackFile(stack: Stack, projectDir: string): Promise<string> {
+  const config = await stack.getAllConfig();
+  return path.resolve(projectDir, config["smartfleet:stackFile"]?.value ?? path.join("stacks", `${stack.name.split("/").pop()}.yaml`));
+}
+
+/** Runs `operation` on `stack`; never throws for a failed operation, the outcome says it. */
+export async function runOperation(stack: Stack, operation: Operation, opts: RunOptions): Promise<Outcome> {
+  const progress = new Progress(opts.emit);
+  const common = { onEvent: (e: Parameters<Progress["onEvent"]>[0]) => progress.onEvent(e), color: "never" as const, parallel: opts.parallel };
+  const t0 = Date.now();
+  let failure: Explained | undefined;
+  try {
+    if (operation === "up") await stack.up(common);
+    else if (operation === "preview") await stack.preview(common);
+    else if (operation === "refresh") await stack.refresh(common);
+    else await stack.destroy(common);
+  } catch (error) {
+    failure = explainFailure(String((error as Error).message ?? error), stack.name, opts.backend);
+  }
+  const { tally } = progress;
+  if (failure?.kind === "failed" && tally.errors.length) failure = { kind: "failed", message: tally.errors[0] };
+  return {
+    stack: stack.name,
+    operation,
+    ok: failure === undefined,
+    changed: progress.changed(),
+    unchanged: progress.unchanged(),
+    failed: tally.failed,
+    seconds: (Date.now() - t0) / 1000,
+    failure,
+    errors: tally.errors,
+  };
+}
+
+/** Whether `file` exists as a regular file. */
+export function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The front door's parts without Pulumi: engine events as progress lines and counts, the
+ * backend of a project, and Pulumi's failures explained (lock, PostgreSQL login) with
+ * passwords kept out. The commands against the real CLI: test/e2e/postgres.test.ts.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
+import { Progress } from "../../cli/stack-ops/progress";
+import { run } from "../../cli/commands/up";
+import { capture } from "./capture";
+
+const TYPE = "pulumi-nodejs:dynamic/smartfleet:SmartNic";
+const urn = (name: string) => `urn:pulumi:lab::smartfleet::${TYPE}::${name}`;
+const step = (op: string, name: string, extra: Record<string, unknown> = {}) => ({ op, urn: urn(name), type: TYPE, provider: "", ...extra });
+const event = (e: Partial<EngineEvent>) => ({ sequence: 0, timestamp: 0, ...e }) as EngineEvent;
+
+describe("Progress", () => {
+  it("prints one line when a changing step starts and one when it ends; counts unchanged steps without lines", () => {
+    const lines: string[] = [];
+    const p = new Progress((l) => lines.push(l));
+    p.onEvent(event({ resourcePreEvent: { metadata: step("same", "a") as never } }));
+    p.onEvent(event({ resOutputsEvent: { metadata: step("same", "a") as never } }));
+    p.onEvent(event({ resourcePreEvent: { metadata: step("update", "b", { diffs: ["mode"] }) as never } }));
+    p.onEvent(event({ resOutputsEvent: { metadata: step("update", "b", { diffs: ["mode"] }) as never } }));
+    p.onEvent(event({ resourcePreEvent: { metadata: step("create", "c") as never } }));
+    p.onEvent(event({ resOpFailedEvent: { metadata: step("create", "c") as never, status: 1, steps: 1 } }));
+    p.onEvent(event({ diagnosticEvent: { urn: urn("c"), message: "port down\n", color: "never", severity: "error" } }));
+    p.onEvent(event({ resourcePreEvent: { metadata: { op: "same", urn: "urn:pulumi:lab::smartfleet::pulumi:pulumi:Stack::smartfleet-lab", type: "pulumi:pulumi:Stack", provider: "" } } }));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^\[\s*\d+\.\ds\] updating\s+b \(SmartNic\) \[mode\]$/);
+    expect(lines[1]).toMatch(/^\[\s*\d+\.\ds\] updated\s+b \(SmartNic\) \[mode\] in \d+\.\ds$/);
+    expect(lines[2]).toMatch(/^\[\s*\d+\.\ds\] creating\s+c \(SmartNic\)$/);
+    expect(lines[3]).toMatch(/^\[\s*\d+\.\ds\] failed\s+c \(SmartNic\) \(create\) in \d+\.\ds$/);
+    expect(p.changed()).toBe(1);
+    expect(p.unchanged()).toBe(1);
+    expect(p.tally).toMatchObject({ failed: 1, errors: ["c: port down"] });
+  });
+
+  it("prints a preview's planned changes once each, and a refresh only where the live state differs", () => {
+    const lines: string[] = [];
+    const p = new Progress((l) => lines.push(l));
+    p.onEvent(event({ resourcePreEvent: { metadata: step("create", "n") as never, planning: true } }));
+    p.onEvent(event({ resourcePreEvent: { metadata: step("same", "m") as never, planning: true } }));
+    p.onEvent(event({ resOutputsEvent: { metadata: step("create", "n") as never, planning: true } }));
+    expect(lines).toEqual(["+  create   n (SmartNic)"]);
+    const refresh: string[] = [];
+    const r = new Progress((l) => refresh.push(l));
+    for (const [name, diffs] of [["x", []], ["y", ["hostPrivilege"]]] as const) {
+      r.onEvent(event({ resourcePreEvent: { metadata: step("refresh", name) as never } }));
+      r.onEvent(event({ resOutputsEvent: { metadata: step("refresh", name, { diffs }) as never } }));
+    }
+    expect(refresh).toHaveLength(1);
+    expect(refresh[0]).toMatch(/refreshed\s+y \(SmartNic\) \[hostPrivilege\] in/);
+  });
+});
+
+describe("backend and failures", () => {
+  it("takes the backend from PULUMI_BACKEND_URL, else Pulumi.yaml", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-backend-"));
+    try {
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nbackend:\n  url: file://./state\n");
+      expect(backendOf(dir, {})).toEqual({ url: "file://./state", kind: "file" });
+      expect(backendOf(dir, { PULUMI_BACKEND_URL: "postgres://u:p@h:5/d" }).kind).toBe("postgres");
+      expect(redactUrl("postgres://u:secret@h:5/d?sslmode=disable")).toBe("postgres://u:****@h:5/d?sslmode=disable");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("explains a lock with its holder once, and what clears it on each backend", () => {
+    const text = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n  postgres://****:****@h:5/d/.pulumi/locks/x.json: created by ci@runner-3 (pid 4242) at 2026-12-01T10:00:00Z\n";
+    const pg = explainFailure(text + text, "lab", { url: "postgres://u:pw-7f3a@h:5/d", kind: "postgres" });
+    expect(pg).toEqual({ kind: "lock", message: "stack lab is locked by another update (ci@runner-3 (pid 4242) since 2026-12-01T10:00:00Z): wait for it to end; `pulumi cancel --stack lab` clears it if that process is gone" });
+    expect(explainFailure(text, "lab", { url: "file:///s", kind: "file" }).message).toContain("`smartfleet recover --stack lab` clears it");
+  });
+
+  it("says a PostgreSQL backend refused the password without printing it", () => {
+    const url = "postgres://smartfleet:hunter2-xyz@127.0.0.1:5999/pulumi?sslmode=disable";
+    const text = `error: unable to open state database "postgres://smartfleet:hunter2-xyz@127.0.0.1:5999/pulumi": failed to ping PostgreSQL: pq: password authentication failed for user "smartfleet" (28P01)`;
+    const explained = explainFailure(text, "lab", { url, kind: "postgres" });
+    expect(explained.kind).toBe("backend");
+    expect(explained.message).toBe(
+      "the state backend postgres://smartfleet:****@127.0.0.1:5999/pulumi?sslmode=disable cannot be used: the PostgreSQL server at 127.0.0.1:5999 refused the password of user 'smartfleet' (check the password in the URL, or `smartfleet db url` for a local cluster)",
+    );
+    expect(explainFailure("error: update failed\n  resource x: boom", "lab", { url, kind: "postgres" })).toEqual({ kind: "failed", message: "update failed" });
+  });
+});
+
+describe("smartfleet up (input errors before Pulumi)", () => {
+  it("refuses a missing stack file and an invalid one with exit 2", async () => {
+    const missing = await capture(run, ["stacks/no-such.yaml"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("smartfleet up: no stack file stacks/no-such.yaml");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-up-"));
+    try {
+      const bad = path.join(dir, "bad.yaml");
+      fs.writeFileSync(bad, "apiVersion: smartfleet.dev/v1\nkind: Stack\nhosts: 7\n");
+      const invalid = await capture(run, [bad]);
+      expect(invalid.code).toBe(2);
+      expect(invalid.stderr).toContain(`smartfleet up: ${bad} is invalid:`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
