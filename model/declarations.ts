@@ -10,6 +10,7 @@ import type { DpuTarget } from "../schemas/generated/common";
 import type { InputsByKind, ResourceKind } from "../schemas/kinds";
 import type { AcceleratorShareModel, HostModel, LoadedStack, ServicePairModel, SmartNicModel } from "./load";
 import { hostRollouts, type HostRollout } from "./rollout";
+import { factoryPassword } from "./credentials";
 
 /** Where a DPU's management port is reached, when it is not the inventory's address (an emulator, a jump host). */
 export interface Route {
@@ -174,7 +175,7 @@ function hostDeclarations(wiring: Wiring, host: HostModel): ResourceDeclaration[
 function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaration[] {
   const target = wiring.target(nic);
   const account = wiring.account(nic);
-  const { vendor, model, slot, armCores, memoryGiB, factoryCredentials, factoryState } = nic.hardware;
+  const { vendor, model, slot, armCores, memoryGiB, factoryState } = nic.hardware;
   const out: ResourceDeclaration[] = [
     {
       kind: "SmartNic",
@@ -195,7 +196,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
         ...(nic.spec.firmware ? { firmware: nic.spec.firmware } : {}),
         rollout: wiring.rollout(nic.host),
       },
-      account: { ...account, factoryPassword: factoryCredentials.password },
+      account: { ...account, factoryPassword: factoryPassword(nic.hardware) },
       dependsOn: [],
     },
   ];
@@ -234,7 +235,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
     });
   }
   for (const device of nic.devices) {
-    const { kind, function: fn, backing } = device.spec;
+    const { kind, function: fn, backing, sizeGiB } = device.spec;
     if (kind === "fpga") continue;
     const backingService = backing?.service ? names.onDpu(nic, backing.service) : undefined;
     out.push({
@@ -242,7 +243,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
       name: names.onDpu(nic, device.name),
       host: nic.host,
       pointer: device.pointer,
-      inputs: { target, name: device.name, kind, function: fn, ...(backing?.service ? { backingService: backing.service } : {}) },
+      inputs: { target, name: device.name, kind, function: fn, ...(sizeGiB !== undefined ? { sizeGiB } : {}), ...(backing?.service ? { backingService: backing.service } : {}) },
       account,
       dependsOn: [backingService ?? ready],
       // From the service resource, so a replacement of the service replaces the device too.

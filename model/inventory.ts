@@ -11,7 +11,8 @@ import * as path from "node:path";
 import type { Accelerator, Fleet, Host, Image, Smartnic, SmartnicFactoryState, SmartnicManagement } from "../schemas/generated/fleet";
 import { SourceIndex, type SourceLocation } from "../schemas/source-index";
 import { guardUnexpected, loadValidatedYamlWithSources, schemaPath, validateValue } from "../schemas/validate";
-import type { ParsedYaml, YamlLimits } from "../schemas/yaml-source";
+import { parseYamlFile, type ParsedYaml, type YamlLimits } from "../schemas/yaml-source";
+import { anchorPasswordFile } from "./credentials";
 import { describeValue, InputError, type StackError } from "../schemas/diagnostics";
 
 export { InputError, type StackError } from "../schemas/diagnostics";
@@ -116,6 +117,12 @@ export function fleetProblems(fleet: ValidFleet, locate: Locator): StackError[] 
         add(`${p}/model`, `model '${nic.model}' is made by ${MODEL_VENDOR[nic.model]}, not ${nic.vendor}`);
       }
       seen(ports, `${nic.management.address}:${nic.management.port ?? 8443}`, `${p}/management`, "management address:port");
+      const { password, passwordFrom } = nic.factoryCredentials;
+      if (password === undefined && passwordFrom === undefined) {
+        add(`${p}/factoryCredentials`, "no factory password: add passwordFrom (env:NAME or file:PATH, read when needed) or password");
+      } else if (password !== undefined && passwordFrom !== undefined) {
+        add(`${p}/factoryCredentials`, "both password and passwordFrom: keep one (passwordFrom keeps the secret out of the inventory)");
+      }
     });
   });
   return problems;
@@ -172,6 +179,7 @@ function check(fleet: FleetInventory, file: string, sources: SourceIndex, option
   const withAll = withDefaults(fleet);
   const problems = semanticProblems(withAll, (p) => sources.locate(p), options);
   if (problems.length) throw new InputError(problems, { summary: `${file}: ${plural(problems.length, "error")}` });
+  anchorPasswordFiles(withAll, file);
   return withAll;
 }
 
@@ -182,12 +190,33 @@ function check(fleet: FleetInventory, file: string, sources: SourceIndex, option
  */
 export function validateParsedInventory(parsed: ParsedYaml, options: InventoryRuleOptions = {}): ValidFleet {
   const { file, value, sources } = parsed;
+  refuseOtherKind(value, file, sources);
   const errors = guardUnexpected(file, () => validateValue(value, schemaPath("fleet"), sources));
   if (errors.length) throw new InputError(errors, { summary: `${file}: ${plural(errors.length, "error")}` });
   const fleet = value as ValidFleet;
   const problems = semanticProblems(fleet, (p) => sources.locate(p), options);
   if (problems.length) throw new InputError(problems, { summary: `${file}: ${plural(problems.length, "error")}` });
+  anchorPasswordFiles(fleet, file);
   return fleet;
+}
+
+/** What a document of another kind is, said when it is given where an inventory is expected. */
+const NOT_AN_INVENTORY: Record<string, string> = {
+  Stack: "this is a Stack, not a Fleet inventory: give the inventory file the stack names in `inventory:`",
+  Component: "this is a Component, not a Fleet inventory: a stack uses it under `components:`",
+};
+
+/** Refuses a Stack or Component given as an inventory, naming what it is instead of listing the schema's complaints. */
+function refuseOtherKind(value: unknown, file: string, sources: SourceIndex): void {
+  const kind = value && typeof value === "object" ? (value as { kind?: unknown }).kind : undefined;
+  if (typeof kind !== "string" || !NOT_AN_INVENTORY[kind]) return;
+  throw new InputError([{ ...sources.locate("/kind"), path: "/kind", message: NOT_AN_INVENTORY[kind], got: describeValue(kind) }], { summary: `${file}: not a Fleet inventory` });
+}
+
+/** Relative `passwordFrom: file:` references mean files beside the inventory, whoever reads them later. */
+function anchorPasswordFiles(fleet: FleetInventory, file: string): void {
+  if (file.startsWith("<")) return; // built in code: relative to the working directory, as given
+  for (const host of fleet.hosts) for (const nic of host.smartnics) anchorPasswordFile(nic.factoryCredentials, file);
 }
 
 /** Options of `validateInventory`: the name used in errors and the rules to apply. */
@@ -221,6 +250,8 @@ export interface LoadInventoryOptions extends YamlLimits, InventoryRuleOptions {
  * file:line:column. Throws `InputError` listing every problem.
  */
 export function loadInventory(file: string, options: LoadInventoryOptions = {}): ValidFleet {
+  const parsed = guardUnexpected(file, () => parseYamlFile(file, options));
+  refuseOtherKind(parsed.value, file, parsed.sources);
   const { value, sources } = loadValidatedYamlWithSources<FleetInventory>(file, schemaPath("fleet"), options);
   return check(value, file, sources, options);
 }

@@ -1,4 +1,5 @@
 /** The state a DPU leaves the factory in: what a DPU new to the inventory starts from. */
+import { factoryPassword } from "../../model/credentials";
 import type { PlacedDpu } from "../../model/inventory";
 import type { DpuState } from "../model";
 import { FACTORY_COST, hashPassword } from "../secrets";
@@ -16,7 +17,7 @@ export function factoryState(p: PlacedDpu): DpuState {
   return {
     serial: p.nic.serial,
     generation: 0,
-    accounts: [{ id: cred.username, userName: cred.username, passwordHash: hashPassword(cred.password, FACTORY_COST), roleId: "Administrator", passwordChangeRequired: true, enabled: true, lockedUntil: 0 }],
+    accounts: [{ id: cred.username, userName: cred.username, passwordHash: hashPassword(factoryPassword(p.nic), FACTORY_COST), roleId: "Administrator", passwordChangeRequired: true, enabled: true, lockedUntil: 0 }],
     sessions: [],
     bios: { mode: p.nic.factoryState?.mode ?? "dpu", hostPrivilege: p.nic.factoryState?.hostPrivilege ?? "privileged", pending: {}, modeAwaitingHostCycle: null },
     dpu: { powerState: "On", crashed: false, bootOverride: { enabled: "Disabled", target: "None", mode: "UEFI" } },

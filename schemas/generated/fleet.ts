@@ -157,8 +157,10 @@ export interface SmartnicManagement {
 export interface SmartnicFactoryCredentials {
   /** Factory account user name. */
   username: string;
-  /** Factory account password. */
-  password: string;
+  /** Factory account password, in plain text in the inventory; prefer passwordFrom. Exactly one of password and passwordFrom. */
+  password?: string;
+  /** Where the factory password is read when it is needed (an up, the emulator), so that the inventory holds no secret: env:NAME (an environment variable) or file:PATH (a file's first line; a relative PATH is relative to the inventory file). Exactly one of password and passwordFrom. */
+  passwordFrom?: string;
 }
 
 /**
