@@ -42,6 +42,8 @@ export const implementation = defineKind<AcceleratorShareArgs, AcceleratorShareO
   ...memberLifecycle<AcceleratorShareArgs, AcceleratorShareOutputs>({
     home: (inputs) => inputs.source,
     id: (inputs) => `${inputs.source.serial}/shares/${inputs.name}`,
+    // The consumer's device shows in the standard view (a host PCIeFunction); the share itself only in the OEM one.
+    oemOnly: "acceleratorShares",
     takeOver,
     outputsFrom,
   }),

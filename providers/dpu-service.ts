@@ -8,7 +8,8 @@ import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
+import { readApplication } from "./common/standard-view";
 
 /** DpuService inputs: the kind schema's properties plus the account credentials. */
 export interface DpuServiceArgs extends DpuServiceInputs, ManagementCredentials {}
@@ -41,7 +42,23 @@ export const implementation = defineKind<DpuServiceArgs, DpuServiceOutputs>({
     outputsFrom,
     converge: (connection, member, news) => patchMember(connection, member, desiredBody(news.service)),
   }),
+  read: readService,
 });
+
+/**
+ * A refresh: whether the service still runs, its version and state from its Application
+ * when the port has the standard view; cores, memory and config (DMTF has no property for
+ * them) from the OEM member when the port offers the OEM collection, else as last known.
+ */
+async function readService(_id: string, olds: DpuServiceOutputs): Promise<DpuServiceOutputs | undefined> {
+  const connection = await connect(olds.target, olds);
+  const app = await readApplication(connection, olds.name);
+  const member = app === undefined || connection.where.oem.services ? await readMemberAt(connection, olds.uri) : undefined;
+  if (app === undefined) return member ? outputsFrom(olds, member) : undefined;
+  if (app === null) return undefined;
+  const outs = member ? outputsFrom(olds, member) : { ...olds };
+  return { ...outs, service: { ...outs.service, version: app.version ?? outs.service.version }, state: app.state };
+}
 
 /** Adopts the service named like this one when it is of the same type, else deploys it. */
 async function takeOver(inputs: DpuServiceArgs): Promise<DpuServiceOutputs> {

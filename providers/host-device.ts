@@ -9,7 +9,8 @@ import { asRecord } from "./redfish";
 import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu, UNKNOWN_VALUE } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, patchMember, readMember, type LiveMember } from "./common/members";
+import { createMember, memberLifecycle, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { readStandardDevice } from "./common/standard-view";
 
 /** HostDevice inputs: the kind schema's properties plus the account credentials. */
 export interface HostDeviceArgs extends HostDeviceInputs, ManagementCredentials {}
@@ -55,7 +56,25 @@ export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
     converge: async (connection, member, news) => (news.kind === "fpga" ? member : patchMember(connection, member, { BackingService: news.backingService ?? null })),
     owns: (olds) => olds.kind !== "fpga",
   }),
+  read: readDevice,
 });
+
+/**
+ * A refresh: whether the device is still presented, and its host address, from the
+ * standard view (NetworkDeviceFunction, Volume, the host's PCIeFunction) when the port
+ * has it; the backing service (DMTF has no link for it) from the OEM member when the port
+ * offers the OEM collection, else as last known.
+ */
+async function readDevice(_id: string, olds: HostDeviceOutputs): Promise<HostDeviceOutputs | undefined> {
+  const connection = await connect(olds.target, olds);
+  const id = decodeURIComponent(olds.uri.split("/").pop() ?? olds.name);
+  const standard = await readStandardDevice(connection, id, olds.kind);
+  const member = standard === undefined || connection.where.oem.hostDevices ? await readMemberAt(connection, olds.uri) : undefined;
+  if (standard === undefined) return member ? outputsFrom(olds, member) : undefined;
+  if (standard === null) return undefined;
+  const outs = member ? outputsFrom(olds, member) : { ...olds };
+  return { ...outs, hostPciAddress: standard.hostPciAddress || outs.hostPciAddress };
+}
 
 /** Adopts the device of that name (same kind and function) or creates it; fpga devices are found by their share. */
 async function takeOver(inputs: HostDeviceArgs): Promise<HostDeviceOutputs> {

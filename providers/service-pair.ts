@@ -53,6 +53,8 @@ export const implementation = defineKind<ServicePairArgs, ServicePairOutputs>({
   ...memberLifecycle<ServicePairArgs, ServicePairOutputs>({
     home: (inputs) => inputs.primary,
     id: (inputs) => `${inputs.primary.serial}/pairs/${inputs.name}`,
+    // DMTF has no resource for a fault-tolerant pair across two DPUs.
+    oemOnly: "servicePairs",
     takeOver,
     outputsFrom,
     converge,

@@ -17,6 +17,11 @@ export interface HostSystemFacts {
   boot: { enabled: string; target: string };
   /** The installed OS, or null. */
   os: { image: string; version: string } | null;
+  /**
+   * False when the port does not say which OS the host runs (no `Oem.SmartFleet` on the
+   * host system: a BMC without our OEM view, or the OEM view hidden); `os` is then null.
+   */
+  osReported: boolean;
 }
 
 /** Reads the host system; fails clearly when the port exposes none. */
@@ -32,6 +37,7 @@ export async function readHostSystem(connection: DpuConnection): Promise<HostSys
     powerState: String(body.PowerState ?? ""),
     boot: { enabled: String(boot.BootSourceOverrideEnabled ?? "Disabled"), target: String(boot.BootSourceOverrideTarget ?? "None") },
     os: typeof os.Image === "string" && typeof os.Version === "string" ? { image: os.Image, version: os.Version } : null,
+    osReported: asRecord(body.Oem).SmartFleet !== undefined,
   };
 }
 

@@ -138,6 +138,12 @@ export interface MemberKind<I extends ManagementCredentials, O extends I & { uri
   converge?(connection: DpuConnection, member: LiveMember, news: I): Promise<LiveMember>;
   /** False when the member belongs to another resource, which removes it. */
   owns?(olds: O): boolean;
+  /**
+   * The OEM collection the member lives in, when no standard resource shows it: a refresh
+   * of a port that does not offer that collection (a BMC without our OEM view) cannot tell
+   * whether the member is there and keeps it as last known instead of calling it deleted.
+   */
+  oemOnly?: MemberCollection;
 }
 
 /**
@@ -151,7 +157,9 @@ export function memberLifecycle<I extends ManagementCredentials, O extends I & {
       return { id: kind.id(inputs), outs: await kind.takeOver(inputs) };
     },
     async read(_id: string, olds: O): Promise<O | undefined> {
-      const member = await readMemberAt(await connect(kind.home(olds), olds), olds.uri);
+      const connection = await connect(kind.home(olds), olds);
+      if (kind.oemOnly && !connection.where.oem[kind.oemOnly]) return olds;
+      const member = await readMemberAt(connection, olds.uri);
       return member ? kind.outputsFrom(olds, member) : undefined;
     },
     async update(_id: string, olds: O, news: I): Promise<O> {

@@ -356,7 +356,7 @@ export class RedfishClient {
   }
 
   /**
-   * `GET /redfish/v1?$expand=*($levels=4)` (see `snapshot.ts`), with the session when there is one, else
+   * `GET /redfish/v1?$expand=*($levels=5)` (see `snapshot.ts`), with the session when there is one, else
    * Basic authentication (a login would be a second request). A port that refuses the
    * query or answers without expanding is marked unsupported; a refused password fails.
    */

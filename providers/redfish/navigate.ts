@@ -34,6 +34,22 @@ export interface OemLocations {
   acceleratorShares?: string;
 }
 
+/**
+ * The DMTF resources that show what the OEM collections manage (PROTOCOL.md "Standard
+ * view"); each is absent on a port that does not implement it, and readers then fall back
+ * to the OEM collection.
+ */
+export interface StandardLocations {
+  /** The DPU system's `OperatingSystem` (the DPU OS). */
+  operatingSystem?: string;
+  /** Its `Applications` collection (the offloaded services). */
+  applications?: string;
+  /** The card adapter's `NetworkDeviceFunctions` collection (the vNICs). */
+  networkDeviceFunctions?: string;
+  /** The `Volumes` collections of the service root's `Storage` (the block devices), in order. */
+  volumes: string[];
+}
+
 /** `UpdateService.SimpleUpdate` as the port offers it. */
 export interface SimpleUpdateLocation {
   /** The action's target URI. */
@@ -84,6 +100,8 @@ export interface Locations {
   sessions?: string;
   /** The OEM collections. */
   oem: OemLocations;
+  /** The standard resources that mirror them. */
+  standard: StandardLocations;
 }
 
 type Body = Record<string, unknown>;
@@ -128,10 +146,12 @@ async function walk(client: RedfishClient): Promise<Locations> {
   }
   const host = systems.find((s) => s !== dpu && s.body.SystemType === "Physical");
   const manager = pickManager(root, managers, dpu.uri);
-  const [bios, media, firmware] = await Promise.all([
+  const cardChassis = (cards.find((c) => linksTo(asRecord(c.body.Links).ComputerSystems, dpu.uri)) ?? cards[0])?.uri;
+  const [bios, media, firmware, standard] = await Promise.all([
     readOptional(client, linkOf(dpu.body.Bios)),
     findCd(client, [manager?.body, host?.body, dpu.body]),
     locateFirmware(client, update?.body, manager?.body),
+    locateStandard(client, root, dpu.body, cards.find((c) => c.uri === cardChassis)?.body),
   ]);
   const oem = asRecord(asRecord(root.Oem).SmartFleet);
   return {
@@ -141,7 +161,7 @@ async function walk(client: RedfishClient): Promise<Locations> {
     dpuReset: actionTarget(dpu.body, "#ComputerSystem.Reset"),
     hostReset: host ? actionTarget(host.body, "#ComputerSystem.Reset") : undefined,
     manager: manager?.uri,
-    cardChassis: (cards.find((c) => linksTo(asRecord(c.body.Links).ComputerSystems, dpu.uri)) ?? cards[0])?.uri,
+    cardChassis,
     bios: bios?.uri,
     biosSettings: bios ? linkOf(asRecord(bios.body["@Redfish.Settings"]).SettingsObject) : undefined,
     nvidiaOem: linkOf(asRecord(dpu.body.Oem).Nvidia),
@@ -161,7 +181,38 @@ async function walk(client: RedfishClient): Promise<Locations> {
       servicePairs: linkOf(oem.ServicePairs),
       acceleratorShares: linkOf(oem.AcceleratorShares),
     },
+    standard,
   };
+}
+
+/**
+ * The standard view: the DPU system's OperatingSystem and its Applications, the card
+ * adapter's NetworkDeviceFunctions (the adapter with that collection, else the first),
+ * and the Volumes of every storage subsystem the service root lists.
+ */
+async function locateStandard(client: RedfishClient, root: Body, dpu: Body, card: Body | undefined): Promise<StandardLocations> {
+  // A port may link what it does not serve (a 404): that part of the view is absent, not an error.
+  const [os, adapters, storage] = await Promise.all([
+    absentOn404(readOptional(client, linkOf(dpu.OperatingSystem)), undefined),
+    absentOn404(members(client, linkOf(card?.NetworkAdapters)), []),
+    absentOn404(members(client, linkOf(root.Storage)), []),
+  ]);
+  const adapter = adapters.find((a) => linkOf(a.body.NetworkDeviceFunctions)) ?? adapters[0];
+  return {
+    operatingSystem: os?.uri,
+    applications: os ? linkOf(os.body.Applications) : undefined,
+    networkDeviceFunctions: adapter ? linkOf(adapter.body.NetworkDeviceFunctions) : undefined,
+    volumes: storage.map((s) => linkOf(s.body.Volumes)).filter((v): v is string => v !== undefined),
+  };
+}
+
+async function absentOn404<T>(read: Promise<T>, absent: T): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof RedfishError && error.status === 404) return absent;
+    throw error;
+  }
 }
 
 /**
