@@ -11,7 +11,7 @@ import { RefusedChangeError } from "./common/errors";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
+import { finishInterruptedDisruption, holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 
 /** HostOsInstall inputs: the kind schema's properties plus the DPU's account credentials. */
 export interface HostOsInstallArgs extends HostOsInstallInputs, ManagementCredentials {}
@@ -74,6 +74,9 @@ async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: stri
         `host ${inputs.host} reports ${facts.os ? `${facts.os.image} ${facts.os.version}` : "no OS"} after installing ${inputs.image} ${inputs.version}`,
       );
     }
+  } else if (inputs.rollout) {
+    // Installed already, e.g. by a killed run whose install went on: its host may still be in maintenance.
+    await finishInterruptedDisruption({ connection, serial: inputs.via.serial, password: inputs.password, restartsDpu: false, reach: "host" }, inputs.rollout, `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`);
   }
   await cleanUp(connection, facts);
   return outputsFrom(inputs, facts, null);

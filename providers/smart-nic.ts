@@ -11,7 +11,7 @@ import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
 import { providerSettings } from "./common/settings";
-import { holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
+import { finishInterruptedDisruption, holdForDisruption, rolloutOrLegacy } from "./rollout/hold";
 import { classify, disruptsHost } from "../model/disruption";
 
 /** SmartNic inputs: the kind schema's properties plus the account credentials. */
@@ -110,6 +110,9 @@ async function converge(inputs: SmartNicArgs): Promise<SmartNicOutputs> {
     );
   } else if (modeChange || privilegeChange) {
     await applyBiosSettings(connection, inputs, facts, modeChange);
+  } else if (inputs.rollout) {
+    // Nothing to change, e.g. a killed run's reboot went through: its host may still be in maintenance.
+    await finishInterruptedDisruption({ connection, serial: inputs.target.serial, password: inputs.password, restartsDpu: true, reach: "dpu" }, inputs.rollout, `setting mode ${inputs.mode}, host privilege ${inputs.hostPrivilege} on ${connection.label}`);
   }
   // Read back from one fresh snapshot: one request instead of one per resource.
   const after = modeChange || privilegeChange ? await fromFreshSnapshot(() => readDpu(connection.client)) : facts;

@@ -266,5 +266,19 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
       expect(await storeFor("test").maintenance()).toEqual([]);
       expect((await dump(fleet, serial("h1"))).servicePairs).toMatchObject([{ id: "p1", activeSide: "primary" }]);
     });
+
+    it("a SmartNic whose reboot a killed run finished takes the host that run left in maintenance out, without rebooting again", async () => {
+      await storeFor("test").markMaintenance("h2", { run: "killed-run", since: Date.now() - 1_000, note: "", group: "cluster:maint" });
+      startNewRun();
+      fs.rmSync(logFile, { force: true });
+      const t0 = Date.now();
+      const rollout = withCommands(`sh ${script} enter`)("h2");
+      const nic = smartNicArgs(fleet.inventory, "h2", "nic1", { rollout });
+      await smartNic.update(serial("h2"), { ...nic, claim: "already-claimed" } as never, nic);
+      expect(lines()).toEqual(["exit h2 H2"]);
+      expect(await storeFor("test").maintenance()).toEqual([]);
+      const reboots = (await admin<{ tasks: Array<{ kind: { type: string }; startTime: number }> }>(fleet, "GET", `/admin/v1/dpus/${serial("h2")}/state`)).tasks.filter((t) => t.startTime >= t0);
+      expect(reboots).toEqual([]);
+    });
   });
 });
