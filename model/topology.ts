@@ -31,7 +31,7 @@ export type TopologyEdgeKind =
  * A node's state. `declared` (the stack says so, nothing observed) and `unmanaged` (in the
  * inventory, not in the stack) come from files; the rest are observed on the ports.
  */
-export type TopologyState = "declared" | "unmanaged" | "converged" | "drifted" | "changing" | "failed" | "unreachable";
+export type TopologyState = "declared" | "unmanaged" | "converged" | "drifted" | "changing" | "failed" | "unprotected" | "unreachable";
 
 /** One box of the picture. */
 export interface TopologyNode {
@@ -272,4 +272,125 @@ export function childrenOf(topology: Topology): Map<string | undefined, Topology
   const children = new Map<string | undefined, TopologyNode[]>();
   for (const node of topology.nodes) children.set(node.parent, [...(children.get(node.parent) ?? []), node]);
   return children;
+}
+
+/** What one managed DPU's management port showed in one read. */
+export type DpuObservation =
+  | {
+      /** The port did not answer, or refused every password tried. */
+      reachable: false;
+      /** Why, for the picture. */
+      reason: string;
+    }
+  | {
+      reachable: true;
+      /** Current mode and host privilege; null when the port does not say. */
+      mode: string | null;
+      hostPrivilege: string | null;
+      /** The DPU's own power state (`On` while it runs). */
+      powerState: string | null;
+      /** The DPU OS resource; null when the port has none installed or shows none. */
+      dpuOs: { image: string | null; version: string | null; state: string | null } | null;
+      /** The host OS installed through this DPU; null when none. */
+      hostOs: { image: string; version: string } | null;
+      /** Services by name. */
+      services: Record<string, { state: string | null; version: string | null }>;
+      /** Host devices by name. */
+      devices: Record<string, { kind: string | null; function: string | null }>;
+      /** Service pairs this DPU is primary of, by name. */
+      pairs: Record<string, { state: string | null; protected: boolean }>;
+    };
+
+/** A node's observed state and what differs from the stack (shown as extra lines). */
+interface Verdict {
+  state: TopologyState;
+  notes: string[];
+}
+
+/** `declared → observed`, when they differ. */
+function differs(what: string, declared: unknown, observed: unknown): string[] {
+  return declared === observed ? [] : [`${what} ${String(observed ?? "none")}, not ${String(declared)}`];
+}
+
+/** Drifted when anything differs, else converged. */
+function verdict(notes: string[]): Verdict {
+  return { state: notes.length ? "drifted" : "converged", notes };
+}
+
+/**
+ * The topology with each managed node's observed state: `converged`, `drifted` (with what
+ * differs as extra detail lines), `changing` (a DPU OS installing, a service deploying),
+ * `failed` (a DPU off, a service failed), `unprotected` (a pair not protected) or
+ * `unreachable`. Declared values come from the same declarations the topology was drawn
+ * from; `observed` is keyed by DPU id (`host/nic`). Unmanaged DPUs, clusters and
+ * accelerators keep their state.
+ */
+export function observeTopology(stack: LoadedStack, topology: Topology, observed: Readonly<Record<string, DpuObservation>>): Topology {
+  const declarations = new Map(resourceDeclarations(stack).map((d) => [d.name, d]));
+  const judge = (node: TopologyNode): Verdict | undefined => {
+    const decls = node.resources.map((name) => declarations.get(name)).filter((d): d is ResourceDeclaration => d !== undefined);
+    const first = decls[0];
+    if (!first) return undefined;
+    const dpuOf = (target: { host: string; smartnic: string }) => observed[`${target.host}/${target.smartnic}`];
+    switch (first.kind) {
+      case "SmartNic":
+        return judgeDpu(first, decls.find((d): d is Decl<"DpuOs"> => d.kind === "DpuOs"), dpuOf(first.inputs.target));
+      case "Host":
+        return judgeHost(decls.find((d): d is Decl<"HostOsInstall"> => d.kind === "HostOsInstall"), dpuOf(first.inputs.via));
+      case "DpuService":
+        return judgeOn(dpuOf(first.inputs.target), (seen) => {
+          const service = seen.services[first.inputs.name];
+          if (!service) return { state: "drifted", notes: ["missing"] };
+          if (service.state === "Deploying") return { state: "changing", notes: ["deploying"] };
+          if (service.state === "Failed") return { state: "failed", notes: ["failed"] };
+          return verdict(differs("version", first.inputs.service.version, service.version));
+        });
+      case "HostDevice":
+        return judgeOn(dpuOf(first.inputs.target), (seen) => {
+          const device = seen.devices[first.inputs.name];
+          if (!device) return { state: "drifted", notes: ["missing"] };
+          return verdict([...differs("kind", first.inputs.kind, device.kind), ...differs("function", first.inputs.function, device.function)]);
+        });
+      case "ServicePair":
+        return judgeOn(dpuOf(first.inputs.primary), (seen) => {
+          const pair = seen.pairs[first.inputs.name];
+          if (!pair) return { state: "drifted", notes: ["missing"] };
+          if (pair.state === "Deploying") return { state: "changing", notes: ["deploying"] };
+          if (pair.state === "Failed") return { state: "failed", notes: ["failed"] };
+          return pair.protected ? { state: "converged", notes: [] } : { state: "unprotected", notes: ["not protected"] };
+        });
+      default:
+        return undefined;
+    }
+  };
+  const nodes = topology.nodes.map((node) => {
+    const found = node.state === "unmanaged" ? undefined : judge(node);
+    return found ? { ...node, state: found.state, details: [...node.details, ...found.notes] } : node;
+  });
+  return { ...topology, nodes };
+}
+
+/** A node on a DPU: unreachable with it, else what `judge` says of the DPU's observation. */
+function judgeOn(seen: DpuObservation | undefined, judge: (seen: Extract<DpuObservation, { reachable: true }>) => Verdict): Verdict {
+  if (!seen) return { state: "unreachable", notes: ["not read"] };
+  if (!seen.reachable) return { state: "unreachable", notes: [] };
+  return judge(seen);
+}
+
+function judgeDpu(nic: Decl<"SmartNic">, os: Decl<"DpuOs"> | undefined, seen: DpuObservation | undefined): Verdict {
+  if (seen && !seen.reachable) return { state: "unreachable", notes: [seen.reason] };
+  return judgeOn(seen, (dpu) => {
+    if (dpu.powerState !== null && dpu.powerState !== "On") return { state: "failed", notes: [`power ${dpu.powerState}`] };
+    if (dpu.dpuOs?.state === "Installing") return { state: "changing", notes: ["DPU OS installing"] };
+    const notes = [...differs("mode", nic.inputs.mode, dpu.mode), ...differs("privilege", nic.inputs.hostPrivilege, dpu.hostPrivilege)];
+    if (os) notes.push(...differs("DPU OS", `${os.inputs.image} ${os.inputs.version}`, dpu.dpuOs?.image ? `${dpu.dpuOs.image} ${dpu.dpuOs.version}` : null));
+    return verdict(notes);
+  });
+}
+
+function judgeHost(os: Decl<"HostOsInstall"> | undefined, seen: DpuObservation | undefined): Verdict {
+  return judgeOn(seen, (dpu) => {
+    if (!os) return verdict([]);
+    return verdict(differs("OS", `${os.inputs.image} ${os.inputs.version}`, dpu.hostOs ? `${dpu.hostOs.image} ${dpu.hostOs.version}` : null));
+  });
 }

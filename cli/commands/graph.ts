@@ -1,14 +1,18 @@
 /**
- * `smartfleet graph STACK [--format svg|dot|mermaid] [--out FILE]`: the fleet a stack
- * declares as a picture — hosts containing their DPUs (with DPU OS), DPUs containing their
- * services and host devices, pairs and accelerator shares as edges across hosts, unmanaged
- * DPUs dashed, hosts grouped by cluster. It reads files only: no Pulumi, no network.
+ * `smartfleet graph STACK [--format svg|dot|mermaid] [--out FILE] [--live --stack NAME]`:
+ * the fleet a stack declares as a picture — hosts containing their DPUs (with DPU OS), DPUs
+ * containing their services and host devices, pairs and accelerator shares as edges across
+ * hosts, unmanaged DPUs dashed, hosts grouped by cluster. It reads files only: no Pulumi,
+ * no network. With `--live`, each managed DPU's port is read once and every box shows
+ * what it found (converged, drifted and how, changing, failed, unprotected, unreachable);
+ * the ports, their CA and the management password come from Pulumi stack NAME's config.
  */
 import * as fs from "node:fs";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
-import { stackTopology, type Topology } from "../../model/topology";
-import { defineCommand, parseCommand } from "../args";
+import type { LoadedStack } from "../../model/load";
+import { observeTopology, stackTopology, type Topology } from "../../model/topology";
+import { defineCommand, parseCommand, usageError } from "../args";
 import { topologyToDot } from "../graph/dot";
 import { topologyToMermaid } from "../graph/mermaid";
 import { topologyToSvg } from "../graph/svg";
@@ -25,6 +29,8 @@ const SPEC = defineCommand({
   options: {
     format: { type: "string", short: "f", choices: FORMATS, default: "svg", description: "svg (laid out, standalone), dot (Graphviz) or mermaid (Markdown)" },
     out: { type: "string", short: "o", valueName: "FILE", description: "write the picture to FILE instead of stdout" },
+    live: { type: "boolean", description: "read each managed DPU's port once and show the state found (needs --stack and the Pulumi toolchain)" },
+    stack: { type: "string", valueName: "NAME", description: "with --live: the Pulumi stack whose endpoints, CA and management password reach the ports" },
   },
 });
 
@@ -39,14 +45,33 @@ export async function renderTopology(topology: Topology, format: (typeof FORMATS
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(SPEC, args);
   if (typeof parsed === "number") return parsed;
-  const { format, out } = parsed.values;
-  let topology: Topology;
+  const { format, out, live, stack } = parsed.values;
+  if (live && !stack) return usageError(SPEC, "--live needs --stack NAME: the Pulumi stack whose configuration reaches the ports");
+  if (stack && !live) return usageError(SPEC, "--stack is only read with --live");
+  let loaded: LoadedStack;
   try {
-    topology = stackTopology(loadStackSync(parsed.positionals[0]));
+    loaded = loadStackSync(parsed.positionals[0]);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     console.error(err.message);
     return 2;
+  }
+  let topology = stackTopology(loaded);
+  if (live && stack) {
+    // Loaded on demand: the static picture needs neither the Redfish client nor Pulumi.
+    const { liveTargets, observeDpus, LiveConfigError } = await import("../graph/live");
+    try {
+      const { targets, caPem } = await liveTargets(stack, loaded);
+      const { observed, requests } = await observeDpus(targets, caPem);
+      topology = observeTopology(loaded, topology, observed);
+      const down = Object.entries(observed).filter(([, o]) => !o.reachable).map(([id, o]) => `${id} (${o.reachable ? "" : o.reason})`);
+      const sent = Object.values(requests).reduce((a, b) => a + b, 0);
+      console.error(`smartfleet graph: read ${targets.length} DPUs with ${sent} requests${down.length ? `; not read: ${down.join(", ")}` : ""}`);
+    } catch (err) {
+      if (!(err instanceof LiveConfigError)) throw err;
+      console.error(`smartfleet graph: ${err.message}`);
+      return 2;
+    }
   }
   const picture = await renderTopology(topology, format);
   if (out === undefined) {

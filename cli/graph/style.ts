@@ -22,6 +22,7 @@ export const STATE_STROKE: Partial<Record<TopologyState, string>> = {
   drifted: "#bc4c00",
   changing: "#0969da",
   failed: "#cf222e",
+  unprotected: "#9a6700",
   unreachable: "#cf222e",
 };
 

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
-import { childrenOf, stackTopology } from "../../model/topology";
+import { childrenOf, observeTopology, stackTopology, type DpuObservation } from "../../model/topology";
 import { tempDir } from "../support/stack-fixtures";
 
 /** The topology of a stack: what `smartfleet graph` draws and the dashboard colours. */
@@ -86,5 +86,91 @@ describe("stackTopology", () => {
     const file = variant("share-no-device.yaml", (t) => t.replace(/        devices:\n          fpga0: .*\n/, ""));
     const shares = stackTopology(loadStackSync(file)).edges.filter((e) => e.kind === "share");
     expect(shares.map((e) => `${e.from} -> ${e.to}`)).toEqual(["accelerator:alpha/fpga0 -> dpu:beta/nic1"]);
+  });
+});
+
+describe("observeTopology", () => {
+  const loaded = loadStackSync(STACK);
+  const declared = stackTopology(loaded);
+  const privilege = loaded.smartnics[0].spec.hostPrivilege;
+  const seen = (over: Partial<Extract<DpuObservation, { reachable: true }>> = {}): DpuObservation => ({
+    reachable: true,
+    mode: "dpu",
+    hostPrivilege: privilege,
+    powerState: "On",
+    dpuOs: { image: "esxi-arm", version: "8.0.3", state: "Enabled" },
+    hostOs: null,
+    services: {},
+    devices: {},
+    pairs: {},
+    ...over,
+  });
+  const converged: Record<string, DpuObservation> = {
+    "alpha/nic1": seen({
+      services: { dfw: { state: "Enabled", version: "4.2.1" } },
+      devices: { vnic0: { kind: "vnic", function: "vf" } },
+      pairs: { witness: { state: "Enabled", protected: true } },
+    }),
+    "beta/nic1": seen({ devices: { fpga0: { kind: "fpga", function: "pf" } } }),
+    "gamma/nic1": seen({ dpuOs: null, services: { fw: { state: "Enabled", version: "2.1.0" } } }),
+  };
+  const states = (observed: Record<string, DpuObservation>) => Object.fromEntries(observeTopology(loaded, declared, observed).nodes.map((n) => [n.id, n.state]));
+
+  it("marks every managed box converged when the ports show what the stack says; the rest keep their state", () => {
+    expect(states(converged)).toEqual({
+      "cluster:blue": "declared",
+      "host:alpha": "converged",
+      "dpu:alpha/nic1": "converged",
+      "service:alpha/nic1/dfw": "converged",
+      "service:alpha/nic1/pair:witness": "converged",
+      "device:alpha/nic1/vnic0": "converged",
+      "accelerator:alpha/fpga0": "declared",
+      "host:beta": "converged",
+      "dpu:beta/nic1": "converged",
+      "service:beta/nic1/pair:witness": "converged",
+      "device:beta/nic1/fpga0": "converged",
+      "host:gamma": "converged",
+      "dpu:gamma/nic1": "converged",
+      "service:gamma/nic1/fw": "converged",
+      "dpu:gamma/nic2": "unmanaged",
+    });
+  });
+
+  it("says what drifted, field by field, under the box", () => {
+    const observed = { ...converged, "beta/nic1": seen({ mode: "nic", dpuOs: { image: "esxi-arm", version: "8.0.2", state: "Enabled" } }) };
+    const nodes = observeTopology(loaded, declared, observed).nodes;
+    const beta = nodes.find((n) => n.id === "dpu:beta/nic1");
+    expect(beta).toMatchObject({ state: "drifted", details: ["nvidia bluefield-3, dpu mode", "esxi-arm 8.0.3", "mode nic, not dpu", "DPU OS esxi-arm 8.0.2, not esxi-arm 8.0.3"] });
+    expect(nodes.find((n) => n.id === "device:beta/nic1/fpga0")).toMatchObject({ state: "drifted", details: ["fpga pf", "missing"] });
+  });
+
+  it("shows changing, failed and unprotected as the ports report them", () => {
+    const observed = {
+      ...converged,
+      "alpha/nic1": seen({
+        dpuOs: { image: "esxi-arm", version: "8.0.3", state: "Installing" },
+        services: { dfw: { state: "Deploying", version: "4.2.1" } },
+        devices: { vnic0: { kind: "vnic", function: "vf" } },
+        pairs: { witness: { state: "Enabled", protected: false } },
+      }),
+      "gamma/nic1": seen({ powerState: "Off", services: { fw: { state: "Failed", version: "2.1.0" } } }),
+    };
+    expect(states(observed)).toMatchObject({
+      "dpu:alpha/nic1": "changing",
+      "service:alpha/nic1/dfw": "changing",
+      "service:alpha/nic1/pair:witness": "unprotected",
+      "service:beta/nic1/pair:witness": "unprotected",
+      "dpu:gamma/nic1": "failed",
+      "service:gamma/nic1/fw": "failed",
+    });
+  });
+
+  it("marks a DPU that was not read, and everything on it and its host, unreachable, with the reason", () => {
+    const observed = { ...converged, "gamma/nic1": { reachable: false, reason: "password refused" } as const };
+    const nodes = observeTopology(loaded, declared, observed).nodes;
+    expect(nodes.find((n) => n.id === "dpu:gamma/nic1")).toMatchObject({ state: "unreachable", details: ["amd pensando-dsc2, dpu mode", "no DPU OS", "password refused"] });
+    expect(states(observed)).toMatchObject({ "service:gamma/nic1/fw": "unreachable", "host:gamma": "unreachable", "dpu:gamma/nic2": "unmanaged" });
+    const { "beta/nic1": _left, ...partial } = converged;
+    expect(states(partial)).toMatchObject({ "dpu:beta/nic1": "unreachable", "device:beta/nic1/fpga0": "unreachable", "service:alpha/nic1/pair:witness": "converged" });
   });
 });

@@ -1,0 +1,147 @@
+/**
+ * The observed half of a live topology: each managed DPU's port read once, in parallel,
+ * through the providers' Redfish client in a read pass (one `GET
+ * /redfish/v1?$expand=*($levels=5)` answers every read after it), with Basic
+ * authentication and nothing written. What the port shows becomes a `DpuObservation`;
+ * `observeTopology` (model/topology.ts) compares it with the stack.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { DpuTarget } from "../../schemas/generated/common";
+import { resourceDeclarations } from "../../model/declarations";
+import { caFileOf, readEndpointsFile, routesOf } from "../../model/endpoints";
+import type { LoadedStack } from "../../model/load";
+import type { DpuObservation } from "../../model/topology";
+import { endpointUrl } from "../../providers/common/dpu";
+import { projectRoot } from "../../providers/common/settings";
+import { asRecord, duringReadPass, locate, readDpu, RedfishClient, RedfishError, type Locations } from "../../providers/redfish";
+
+/** One DPU to read. */
+export interface ObservedTarget {
+  /** `host/nic`. */
+  id: string;
+  target: DpuTarget;
+  username: string;
+  /** Passwords to try in order (the stack's management password, then the factory one). */
+  passwords: string[];
+}
+
+type Body = Record<string, unknown>;
+
+/** A stack's configuration that --live cannot do without, named so the user can fix it. */
+export class LiveConfigError extends Error {}
+
+/**
+ * How to reach the DPUs of `loaded` as Pulumi stack `stackName` is configured: its
+ * endpoints file (routes and CA), `smartfleet:caFile`, and the management password (a
+ * secret, which is why this needs the Pulumi toolchain when nothing else in `graph` does).
+ */
+export async function liveTargets(stackName: string, loaded: LoadedStack, cwd = process.cwd()): Promise<{ targets: ObservedTarget[]; caPem: string }> {
+  const root = projectRoot(cwd);
+  if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new LiveConfigError(`no Pulumi.yaml in ${cwd} or above: --live reads the stack's configuration from the project`);
+  // Loaded here only: the static picture must not need @pulumi/pulumi.
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+  let config: Record<string, { value: string }>;
+  try {
+    config = await (await LocalWorkspace.selectStack({ stackName, workDir: root })).getAllConfig();
+  } catch (error) {
+    throw new LiveConfigError(`cannot read the configuration of stack '${stackName}' in ${root}: ${firstLine(error)}`);
+  }
+  const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
+  const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
+  const endpoints = endpointsFile ? readOr(`the endpoints file ${endpointsFile}`, () => readEndpointsFile(endpointsFile)) : undefined;
+  const caFile = get("caFile") ? path.resolve(root, get("caFile") as string) : endpointsFile && endpoints ? caFileOf(endpointsFile, endpoints) : undefined;
+  if (!caFile) throw new LiveConfigError(`stack '${stackName}' sets neither smartfleet:caFile nor smartfleet:endpoints: nothing says how to trust the management ports`);
+  const caPem = readOr(`the management ports' CA ${caFile}`, () => fs.readFileSync(caFile, "utf8"));
+  const password = get("managementPassword");
+  const targets = resourceDeclarations(loaded, { routes: endpoints ? routesOf(endpoints) : undefined }).flatMap((d) =>
+    d.kind === "SmartNic"
+      ? [
+          {
+            id: `${d.inputs.target.host}/${d.inputs.target.smartnic}`,
+            target: d.inputs.target,
+            username: d.account.username,
+            passwords: [password, d.account.factoryPassword].filter((p): p is string => typeof p === "string" && p !== ""),
+          },
+        ]
+      : [],
+  );
+  return { targets, caPem };
+}
+
+function readOr<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new LiveConfigError(`cannot read ${what}: ${firstLine(error)}`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+}
+
+const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** Reads every target once; observations by `host/nic`, and the requests each port got. */
+export async function observeDpus(
+  targets: ObservedTarget[],
+  caPem: string,
+  opts: { callTimeoutMs?: number } = {},
+): Promise<{ observed: Record<string, DpuObservation>; requests: Record<string, number> }> {
+  const observed: Record<string, DpuObservation> = {};
+  const requests: Record<string, number> = {};
+  await Promise.all(
+    targets.map(async (t) => {
+      requests[t.id] = 0;
+      observed[t.id] = { reachable: false, reason: "no password to read it with" };
+      for (const [i, password] of t.passwords.entries()) {
+        const client = RedfishClient.open({ url: endpointUrl(t.target), caPem, username: t.username, password }, { callTimeoutMs: opts.callTimeoutMs ?? 10_000, operationTimeoutMs: 20_000, retries: 0 });
+        try {
+          observed[t.id] = await duringReadPass(() => readOne(client));
+          return;
+        } catch (error) {
+          const status = error instanceof RedfishError ? error.status : undefined;
+          // 403: the port shows nothing but its own account until the factory password is changed.
+          const reason = status === 401 ? "password refused" : status === 403 ? "not claimed yet" : "unreachable";
+          observed[t.id] = { reachable: false, reason };
+          if (status !== 401 || i === t.passwords.length - 1) return;
+        } finally {
+          requests[t.id] += client.requestCount;
+          await client.close();
+        }
+      }
+    }),
+  );
+  return { observed, requests };
+}
+
+async function readOne(client: RedfishClient): Promise<DpuObservation> {
+  const facts = await readDpu(client);
+  const where = await locate(client);
+  const [dpuOs, services, devices, pairs] = await Promise.all([
+    where.oem.dpuOs ? client.get<Body>(where.oem.dpuOs).then((r) => asRecord(r.body)) : undefined,
+    members(client, where, "services"),
+    members(client, where, "hostDevices"),
+    members(client, where, "servicePairs"),
+  ]);
+  const byId = <T>(list: Body[], shape: (b: Body) => T): Record<string, T> => Object.fromEntries(list.map((b) => [String(b.Id ?? b.Name ?? ""), shape(b)]));
+  return {
+    reachable: true,
+    mode: facts.mode,
+    hostPrivilege: facts.hostPrivilege,
+    powerState: facts.dpuPowerState,
+    dpuOs: dpuOs && dpuOs.State !== "Absent" ? { image: text(dpuOs.Image), version: text(dpuOs.Version), state: text(dpuOs.State) } : null,
+    hostOs: facts.hostOs,
+    services: byId(services, (b) => ({ state: text(b.State), version: text(b.Version) })),
+    devices: byId(devices, (b) => ({ kind: text(b.Kind), function: text(b.Function) })),
+    pairs: byId(pairs, (b) => ({ state: text(b.State), protected: b.Protected === true })),
+  };
+}
+
+/** The members of one of the port's OEM collections; none when the port lacks it. */
+async function members(client: RedfishClient, where: Locations, collection: "services" | "hostDevices" | "servicePairs"): Promise<Body[]> {
+  const uri = where.oem[collection];
+  if (!uri) return [];
+  return (await client.getCollection<Body>(uri)).map((m) => asRecord(m.body));
+}
