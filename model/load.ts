@@ -313,11 +313,14 @@ class Joiner {
     return models;
   }
 
-  /** Device backings must name a service on the same DPU or a share consumed by it. */
+  /** Device backings must name a service on the same DPU or a share consumed by it; only block devices have a size. */
   deviceBackings(shares: AcceleratorShareModel[]): void {
     for (const nic of this.smartnics.values()) {
       for (const device of nic.devices) {
-        const backing = device.spec.backing;
+        const { backing, kind, sizeGiB } = device.spec;
+        if (sizeGiB !== undefined && kind !== "nvme" && kind !== "virtio-blk") {
+          this.fail(childPointer(device.pointer, "sizeGiB"), `only nvme and virtio-blk devices have a size; this device is ${kind}`, sizeGiB);
+        }
         if (backing?.service && !nic.services.some((s) => s.name === backing.service)) {
           this.fail(childPointer(device.pointer, "backing", "service"), `no service of that name on ${nic.id}`, backing.service, nic.services.map((s) => s.name));
         }

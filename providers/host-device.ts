@@ -30,7 +30,8 @@ export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
   credentials: ["username", "password"],
   replaces: (changed, olds, news) => [
     ...movedTargets(changed, olds, news, ["target"]),
-    ...changed.filter((k) => ["name", "kind", "function", "backingAccelerator"].includes(k)),
+    // A block device's capacity is fixed when it is presented: another size is another device.
+    ...changed.filter((k) => ["name", "kind", "function", "backingAccelerator", "sizeGiB"].includes(k)),
     // Unknown only while the backing service is replaced delete-before-replace: the port
     // refuses to delete a service that backs a device, so the device goes first and comes back after.
     ...(changed.includes("backingService") && news.backingService === UNKNOWN_VALUE ? ["backingService"] : []),
@@ -44,6 +45,9 @@ export const implementation = defineKind<HostDeviceArgs, HostDeviceOutputs>({
     }
     if (inputs.kind !== "fpga" && inputs.backingAccelerator) {
       return [{ property: "backingAccelerator", reason: `only fpga devices are backed by an accelerator share, this one is ${inputs.kind}` }];
+    }
+    if (inputs.sizeGiB !== undefined && inputs.kind !== "nvme" && inputs.kind !== "virtio-blk") {
+      return [{ property: "sizeGiB", reason: `only nvme and virtio-blk devices have a size, this one is ${inputs.kind}` }];
     }
     return [];
   },
@@ -73,7 +77,7 @@ async function readDevice(_id: string, olds: HostDeviceOutputs): Promise<HostDev
   if (standard === undefined) return member ? outputsFrom(olds, member) : undefined;
   if (standard === null) return undefined;
   const outs = member ? outputsFrom(olds, member) : { ...olds };
-  return { ...outs, hostPciAddress: standard.hostPciAddress || outs.hostPciAddress };
+  return withLiveSize({ ...outs, hostPciAddress: standard.hostPciAddress || outs.hostPciAddress }, standard.sizeGiB);
 }
 
 /** Adopts the device of that name (same kind and function) or creates it; fpga devices are found by their share. */
@@ -86,12 +90,23 @@ async function takeOver(inputs: HostDeviceArgs): Promise<HostDeviceOutputs> {
       `${connection.label} already presents a device '${inputs.name}' as ${String(existing.body.Kind)}/${String(existing.body.Function)}; remove it or rename this one`,
     );
   }
+  // A device presented without a size (before sizes existed) is adopted as it is; one of another size is not this device.
+  if (existing && typeof existing.body.SizeGiB === "number" && inputs.sizeGiB !== undefined && existing.body.SizeGiB !== inputs.sizeGiB) {
+    throw new Error(`${connection.label} already presents a ${inputs.kind} device '${inputs.name}' of ${existing.body.SizeGiB} GiB, not ${inputs.sizeGiB} GiB; remove it or rename this one`);
+  }
   const member = existing
     ? await patchMember(connection, existing, { BackingService: inputs.backingService ?? null })
     : await createMember(
         connection,
         "hostDevices",
-        { Id: inputs.name, Name: inputs.name, Kind: inputs.kind, Function: inputs.function, ...(inputs.backingService ? { BackingService: inputs.backingService } : {}) },
+        {
+          Id: inputs.name,
+          Name: inputs.name,
+          Kind: inputs.kind,
+          Function: inputs.function,
+          ...(inputs.sizeGiB !== undefined ? { SizeGiB: inputs.sizeGiB } : {}),
+          ...(inputs.backingService ? { BackingService: inputs.backingService } : {}),
+        },
         `presenting ${inputs.kind} '${inputs.name}'`,
       );
   return outputsFrom(inputs, member);
@@ -113,7 +128,12 @@ function outputsFrom(inputs: HostDeviceArgs, member: LiveMember): HostDeviceOutp
     if (typeof b.BackingService === "string") outs.backingService = b.BackingService;
     else delete outs.backingService;
   }
-  return outs;
+  return withLiveSize(outs, typeof b.SizeGiB === "number" ? b.SizeGiB : null);
+}
+
+/** The live capacity under the input name, so a refresh shows drift; a port that reports none leaves the declared one. */
+function withLiveSize(outs: HostDeviceOutputs, live: number | null): HostDeviceOutputs {
+  return live === null ? outs : { ...outs, sizeGiB: live };
 }
 
 /** A device a DPU presents to its host, as a Pulumi resource. */

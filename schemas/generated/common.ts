@@ -12,6 +12,8 @@ export type HostPrivilege = "privileged" | "restricted";
 export type ServiceType = "nsx-controller" | "nsx-dfw" | "vsan-storage" | "vsan-witness" | "firewall" | "ids-ips" | "sdwan-controller";
 /** A virtual PCIe function the DPU presents to its host. */
 export type DeviceKind = "vnic" | "nvme" | "virtio-blk" | "fpga";
+/** The capacity of a block device (nvme, virtio-blk), in GiB. */
+export type DeviceSize = number;
 /** pf: a physical function; vf: an SR-IOV virtual function. */
 export type PciFunction = "pf" | "vf";
 /** A DPU as host/smartnic, e.g. esx-01/nic1. */
