@@ -188,6 +188,8 @@ export interface DpuState {
      */
     maintenance: HostMaintenanceState;
   };
+  /** The management controller's own settings; absent in documents written before it had any (NTP on, no servers). */
+  bmc?: { ntp: { enabled: boolean; servers: string[] } };
   /** Faults the admin API armed on this DPU (beyond the port's network faults). */
   faults: { servicesFailAfterReboot: boolean };
   /** The manager's virtual CD. */

@@ -32,6 +32,10 @@ const CSDL_FILES = [
   // The standard view of the DPU OS, its services and the devices it presents (emulator/redfish/operating-system.ts, device-functions.ts).
   "OperatingSystem", "ApplicationCollection", "Application", "StorageCollection", "Storage", "VolumeCollection", "Volume",
   "PCIeDevice", "PCIeFunctionCollection", "PCIeFunction", "NetworkDeviceFunctionCollection", "NetworkDeviceFunction",
+  // What a port serves as a BMC (emulator/redfish/system-boot.ts, manager.ts, log-service.ts, chassis.ts).
+  "BootOptionCollection", "BootOption", "ActionInfo", "EthernetInterfaceCollection", "EthernetInterface", "ManagerNetworkProtocol",
+  "LogServiceCollection", "LogService", "LogEntryCollection", "LogEntry", "SensorCollection", "Sensor", "PowerSubsystem",
+  "ThermalSubsystem", "ThermalMetrics", "PortCollection", "Port", "NetworkAdapterMetrics",
 ];
 
 /**

@@ -3,7 +3,8 @@
  * (`simulation/event-log.ts`: power actions, installs and every other task, logins, failed
  * logins, lockouts, crashes), newest last, with `LogService.ClearLog`. Entries are
  * `EntryType` Event with the registry message they instance (TaskEvent, ResourceEvent, Base)
- * and, where there is one, the resource it happened to as `Links/OriginOfCondition`.
+ * and, where there is one, the resource it happened to as `Links/OriginOfCondition`. The
+ * collection inlines its entries (its `Members` are `OData.AutoExpand`), as real BMCs do.
  */
 import type { LogEntryRecord } from "../simulation/event-log";
 import { MAX_LOG_ENTRIES } from "../simulation/event-log";
@@ -68,8 +69,9 @@ export function logServiceRoutes(): BmcRoutes {
     [`${base}/{log}/Entries`, {
       GET: (c) => {
         scopeLog(c);
-        const uri = `${logUri(c)}/Entries`;
-        return ok(collection(uri, "LogEntryCollection", "Event Log Entries", c.sim.eventLog.entries(c.serial).map((e) => `${uri}/${e.id}`)));
+        // LogEntryCollection's Members are OData.AutoExpand in the CSDL: the entries come inline.
+        const entries = c.sim.eventLog.entries(c.serial).map((e) => logEntry(c, e));
+        return ok({ ...collection(`${logUri(c)}/Entries`, "LogEntryCollection", "Event Log Entries", []), "Members@odata.count": entries.length, Members: entries });
       },
     }],
     [`${base}/{log}/Entries/{entry}`, {

@@ -3,13 +3,15 @@
  * (`DateTime`, `DateTimeLocalOffset`, `LastResetTime`), `Manager.Reset` with its
  * `ResetActionInfo`, the dedicated management NIC (`EthernetInterfaces/eth0`: the port's
  * own address, a MAC derived from the serial, link up while the port answers), the network
- * services (`NetworkProtocol`: HTTPS on the port's TCP port, SSH, NTP) and the event log
+ * services (`NetworkProtocol`: HTTPS on the port's TCP port, SSH, NTP, whose servers a PATCH
+ * sets with DSP0266's array rules) and the event log
  * (`log-service.ts`). Shapes follow a real BlueField-3 BMC (test/fixtures/redfish-mockups).
  */
 import { createHash } from "node:crypto";
 import { isIPv6 } from "node:net";
-import { MANAGER_RESET_TYPES } from "../simulation/bmc";
-import { actionEnum, actionInfo, collection, link, noContent, ok, redfishTime, requireParam, status, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
+import { ServiceError } from "../service-error";
+import { MANAGER_RESET_TYPES, ntpOf } from "../simulation/bmc";
+import { actionEnum, actionInfo, collection, link, noContent, ok, onlyWritable, redfishTime, requireParam, status, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
 import type { RenderContext, Resource } from "./resources";
 
 function managerUri(c: RenderContext): string {
@@ -96,6 +98,7 @@ function ethernetInterface(c: RenderContext): Resource {
 function networkProtocol(c: RenderContext): Resource {
   const { nic } = c.sim.placement(c.serial);
   const name = bmcHostName(c.serial);
+  const ntp = ntpOf(c.sim.docOf(c.serial));
   return {
     "@odata.id": `${managerUri(c)}/NetworkProtocol`,
     "@odata.type": "#ManagerNetworkProtocol.v1_9_0.ManagerNetworkProtocol",
@@ -109,8 +112,19 @@ function networkProtocol(c: RenderContext): Resource {
     HTTPS: { ProtocolEnabled: true, Port: nic.management.port ?? 8443 },
     SSH: { ProtocolEnabled: true, Port: 22 },
     IPMI: { ProtocolEnabled: false, Port: 623 },
-    NTP: { ProtocolEnabled: true, NTPServers: [...c.sim.docOf(c.serial).dpuOs.ntpServers] },
+    NTP: { ProtocolEnabled: ntp.enabled, NTPServers: [...ntp.servers] },
   };
+}
+
+/** PATCH NetworkProtocol: only `NTP` (`ProtocolEnabled`, `NTPServers`) is writable; the port's own services are fixed. */
+function patchNetworkProtocol(c: BmcContext): void {
+  onlyWritable(c.body, ["NTP"], ["HTTPS", "HTTP", "SSH", "IPMI", "HostName", "FQDN", "Id", "Name", "Status"]);
+  const ntp = c.body.NTP;
+  if (ntp === undefined) return;
+  if (ntp === null || typeof ntp !== "object" || Array.isArray(ntp)) throw new ServiceError(400, "PropertyValueTypeError", [JSON.stringify(ntp), "NTP"], "NTP must be an object");
+  const n = ntp as Record<string, unknown>;
+  onlyWritable(n, ["NTPServers", "ProtocolEnabled"], [], "NTP");
+  c.sim.bmc.patchNtp(c.serial, { enabled: n.ProtocolEnabled, servers: n.NTPServers });
 }
 
 const scope = (c: BmcContext): void => requireParam(c, "manager", c.ids.manager, "Manager");
@@ -137,6 +151,6 @@ export function managerRoutes(): BmcRoutes {
         return ok(ethernetInterface(c));
       },
     }],
-    [`${m}/NetworkProtocol`, { GET: (c) => (scope(c), ok(networkProtocol(c))) }],
+    [`${m}/NetworkProtocol`, { GET: (c) => (scope(c), ok(networkProtocol(c))), PATCH: (c) => (scope(c), patchNetworkProtocol(c), ok(networkProtocol(c))) }],
   ];
 }

@@ -102,8 +102,8 @@ export class Accounts {
       const token = randomBytes(24).toString("hex");
       const session: SessionState = { id: String(d.nextId.session++), tokenHash: tokenHash(token), accountId, lastUsed: now };
       d.sessions.push(session);
-      const uri = `/redfish/v1/SessionService/Sessions/${session.id}`;
-      this.core.eventLog.afterCommit(txn, serial, { severity: "OK", messageId: "ResourceEvent.1.4.3.ResourceCreated", args: [], message: `login: session ${session.id} opened for '${accountId}' from ${source}`, origin: uri });
+      // No OriginOfCondition: a session is gone long before its log entry.
+      this.core.eventLog.afterCommit(txn, serial, { severity: "OK", messageId: "ResourceEvent.1.4.3.ResourceCreated", args: [], message: `login: session ${session.id} opened for '${accountId}' from ${source}` });
       return { ...session, token };
     });
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Conformance tier: runs DMTF's Redfish Service Validator and Redfish Protocol Validator,
-# offline, against an emulated NVIDIA and AMD DPU port, fails on any failure, and writes a
-# summary to test/conformance/RESULTS.md.
+# Conformance tier: runs DMTF's Redfish Service Validator, Redfish Protocol Validator and
+# Redfish Interop Validator (with our profile, profiles/SmartFleetDpuBmc.v1_0_0.json),
+# offline, against an emulated NVIDIA, AMD and Intel DPU port, every request verifying the
+# emulator's CA, fails on any failure, and writes a summary to test/conformance/RESULTS.md.
 #   test/conformance/run.sh            (npm run test:conformance)
 set -euo pipefail
 
@@ -12,6 +13,8 @@ VENV="$TOOLCHAIN/py"
 WORK="$HERE/.work"
 SERVICE_VALIDATOR_VERSION=3.1.8
 PROTOCOL_VALIDATOR_VERSION=1.3.2
+INTEROP_VALIDATOR_VERSION=3.0.4
+PROFILE="$HERE/profiles/SmartFleetDpuBmc.v1_0_0.json"
 PASSWORD='Conformance-pass-1'
 
 node_ok() { command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 22 ]; }
@@ -25,10 +28,12 @@ if ! "$VENV/bin/python" -c "import sys" 2>/dev/null; then
   python3 -m venv "$VENV"
 fi
 have_version() { "$VENV/bin/pip" show "$1" 2>/dev/null | grep -qx "Version: $2"; }
-if ! have_version redfish_service_validator "$SERVICE_VALIDATOR_VERSION" || ! have_version redfish_protocol_validator "$PROTOCOL_VALIDATOR_VERSION"; then
+if ! have_version redfish_service_validator "$SERVICE_VALIDATOR_VERSION" || ! have_version redfish_protocol_validator "$PROTOCOL_VALIDATOR_VERSION" \
+  || ! have_version redfish_interop_validator "$INTEROP_VALIDATOR_VERSION"; then
   log "installing the DMTF validators"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "redfish-service-validator==$SERVICE_VALIDATOR_VERSION" "redfish-protocol-validator==$PROTOCOL_VALIDATOR_VERSION"
+    "redfish-service-validator==$SERVICE_VALIDATOR_VERSION" "redfish-protocol-validator==$PROTOCOL_VALIDATOR_VERSION" \
+    "redfish-interop-validator==$INTEROP_VALIDATOR_VERSION"
 fi
 
 # 2. A flat schema folder: the DMTF CSDL $metadata references, transitively (vendored in
@@ -57,51 +62,60 @@ claim() { # url user factory-password
 }
 claim https://127.77.0.1:8443 root '0penBmc'
 claim https://127.77.0.2:8443 admin 'Pen$ando1'
+claim https://127.77.0.3:8443 admin '1ntelIpu'
 
-# 5. Both validators against both ports.
+# 5. The three validators against each port. The service and interop validators pass their
+#    client no CA (verify=False whatever the environment says): verified.py hands it ours and
+#    makes any unverified request an error.
 status=0
 summary_rows=()
 run_port() { # name url user
   local name=$1 url=$2 user=$3 out="$WORK/logs/$1"
-  mkdir -p "$out/service" "$out/protocol"
+  mkdir -p "$out/service" "$out/protocol" "$out/interop"
   log "service validator: $name ($url)"
-  # The validators use python-requests, which prefers REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the
-  # environment over their --ca-bundle; point both at the emulator's CA.
-  (cd "$out/service" && REQUESTS_CA_BUNDLE="$CA" CURL_CA_BUNDLE="$CA" "$VENV/bin/rf_service_validator" --ip "$url" -u "$user" -p "$PASSWORD" --authtype Session \
+  (cd "$out/service" && "$VENV/bin/python" "$HERE/verified.py" "$CA" service --ip "$url" -u "$user" -p "$PASSWORD" --authtype Session \
       --schema_directory "$WORK/schemas" --skipschema --logdir "$out/service" >"$out/service/stdout.txt" 2>&1) || true
   log "protocol validator: $name ($url)"
   (cd "$out/protocol" && REQUESTS_CA_BUNDLE="$CA" CURL_CA_BUNDLE="$CA" "$VENV/bin/rf_protocol_validator" -r "$url" -u "$user" -p "$PASSWORD" --ca-bundle "$CA" \
       --avoid-http-redirect --report-dir "$out/protocol" --report-type both >"$out/protocol/stdout.txt" 2>&1) || true
+  log "interop validator: $name ($url)"
+  (cd "$out/interop" && "$VENV/bin/python" "$HERE/verified.py" "$CA" interop --ip "$url" -u "$user" -p "$PASSWORD" --authtype Session \
+      --logdir "$out/interop" "$PROFILE" >"$out/interop/stdout.txt" 2>&1) || true
   local row
   row=$("$VENV/bin/python" "$HERE/summarize.py" "$name" "$out") || status=1
   summary_rows+=("$row")
 }
 run_port nvidia https://127.77.0.1:8443 root
 run_port amd https://127.77.0.2:8443 admin
+run_port intel https://127.77.0.3:8443 admin
 
 {
   echo "# Conformance results"
   echo
-  echo "DMTF Redfish Service Validator $SERVICE_VALIDATOR_VERSION and Redfish Protocol Validator $PROTOCOL_VALIDATOR_VERSION,"
+  echo "DMTF Redfish Service Validator $SERVICE_VALIDATOR_VERSION, Redfish Protocol Validator $PROTOCOL_VALIDATOR_VERSION and"
+  echo "Redfish Interop Validator $INTEROP_VALIDATOR_VERSION with \`test/conformance/profiles/$(basename "$PROFILE")\`,"
   echo "offline (the DSP8010 2025.4 CSDL in \`test/conformance/schemas\` + \`emulator/schema/SmartFleet_v1.xml\`), against"
-  echo "one emulated port per vendor (\`test/conformance/fleet.yaml\`). Written by \`test/conformance/run.sh\`."
+  echo "one emulated port per vendor (\`test/conformance/fleet.yaml\`), every request verifying the emulator's CA."
+  echo "Written by \`test/conformance/run.sh\`."
   echo
-  echo "| port | service validator | protocol validator |"
-  echo "|---|---|---|"
+  echo "| port | service validator | protocol validator | interop validator |"
+  echo "|---|---|---|---|"
   printf '%s\n' "${summary_rows[@]}"
   echo
   echo "## Warnings"
   echo
-  for name in nvidia amd; do
+  for name in nvidia amd intel; do
     grep -h "WARNING - WARN" "$WORK/logs/$name"/service/*/RedfishServiceValidatorDebug_*.log 2>/dev/null \
       | sed -E "s/^.* - WARN - /- $name: /" | sort -u || true
+    grep -h " - WARN - " "$WORK/logs/$name"/interop/*/RedfishInteropValidatorDebug_*.log 2>/dev/null \
+      | sed -E "s/^.* - WARN - /- $name (interop): /" | sort -u || true
   done
   echo
   echo "Run on $(date -u +%Y-%m-%d) with Node $(node -v), Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())')."
 } >"$HERE/RESULTS.md"
 cat "$HERE/RESULTS.md"
 # One plain closing line for tools that read test summaries: validator checks across ports.
-grep -E '^\| (nvidia|amd) \|' "$HERE/RESULTS.md" | grep -oE '[0-9]+ (pass|fail)' |
+grep -E '^\| (nvidia|amd|intel) \|' "$HERE/RESULTS.md" | grep -oE '[0-9]+ (pass|fail)' |
   awk '$2 == "pass" { p += $1 } $2 == "fail" { f += $1 } END { printf "Conformance: %d passed, %d failed\n", p, f }'
 if [ "$status" -ne 0 ]; then log "FAILED: see $WORK/logs"; fi
 exit "$status"

@@ -1,6 +1,6 @@
 """Summarizes one port's validator runs as a Markdown table row; exits 1 on any failure.
 
-usage: summarize.py NAME LOGDIR   (LOGDIR holds service/stdout.txt and protocol/*.tsv)
+usage: summarize.py NAME LOGDIR   (LOGDIR holds service/stdout.txt, protocol/*.tsv and interop/stdout.txt)
 """
 import csv
 import glob
@@ -9,8 +9,12 @@ import re
 import sys
 
 
-def service_counts(logdir):
-    text = open(os.path.join(logdir, "service", "stdout.txt"), encoding="utf-8", errors="replace").read()
+def table_counts(logdir, validator):
+    """The PASS/WARN/FAIL/NOT TESTED table the service and interop validators end their output with."""
+    path = os.path.join(logdir, validator, "stdout.txt")
+    if not os.path.exists(path):
+        return None
+    text = open(path, encoding="utf-8", errors="replace").read()
     match = re.search(r"PASS\s*\|\s*WARN\s*\|\s*FAIL\s*\|\s*NOT TESTED\s*\|\s*\n[+-]+\n\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)", text)
     if not match:
         return None
@@ -39,10 +43,12 @@ def fmt(counts):
 
 def main():
     name, logdir = sys.argv[1], sys.argv[2]
-    service = service_counts(logdir)
+    service = table_counts(logdir, "service")
     protocol, failures = protocol_counts(logdir)
-    ok = service is not None and protocol is not None and service["fail"] == 0 and protocol["fail"] == 0
-    print(f"| {name} | {fmt(service) if service else 'no result (see logs)'} | {fmt(protocol) if protocol else 'no result (see logs)'} |")
+    interop = table_counts(logdir, "interop")
+    results = (service, protocol, interop)
+    ok = all(r is not None and r["fail"] == 0 for r in results)
+    print(f"| {name} | " + " | ".join(fmt(r) if r else "no result (see logs)" for r in results) + " |")
     for failure in failures:
         print(f"conformance: {name}: {failure}", file=sys.stderr)
     sys.exit(0 if ok else 1)

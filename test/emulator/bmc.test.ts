@@ -151,6 +151,24 @@ describe("a management port that behaves like a DPU BMC", () => {
       expect((await f.call("AMD1", "GET", `${V1}/Managers/BMC/EthernetInterfaces/eth9`)).status).toBe(404);
     });
 
+    it("takes NTP servers by PATCH with DSP0266's array rules, and refuses the port's own services", async () => {
+      const uri = `${V1}/Managers/BMC/NetworkProtocol`;
+      const set = await f.call("AMD1", "PATCH", uri, { NTP: { NTPServers: ["ntp-a.lab", "ntp-b.lab", "10.0.0.5"] } });
+      expect(set.status).toBe(200);
+      expect(set.body.NTP.NTPServers).toEqual(["ntp-a.lab", "ntp-b.lab", "10.0.0.5"]);
+      const edited = await f.call("AMD1", "PATCH", uri, { NTP: { NTPServers: [null, {}] } });
+      expect(edited.body.NTP.NTPServers).toEqual(["ntp-b.lab"]);
+      const tooMany = await f.call("AMD1", "PATCH", uri, { NTP: { NTPServers: ["a", "b", "c", "d", "e"] } });
+      expect(tooMany.status).toBe(400);
+      expect(messageId(tooMany.body)).toMatch(/ArraySizeTooLong$/);
+      const bad = await f.call("AMD1", "PATCH", uri, { NTP: { NTPServers: ["not a host"] } });
+      expect(bad.body.error["@Message.ExtendedInfo"][0].MessageArgs).toEqual(['"not a host"', "NTP/NTPServers/0"]);
+      const https = await f.call("AMD1", "PATCH", uri, { HTTPS: { Port: 443 } });
+      expect(https.status).toBe(400);
+      expect(messageId(https.body)).toMatch(/PropertyNotWritable$/);
+      expect((await f.call("AMD1", "GET", uri)).body.NTP).toEqual({ ProtocolEnabled: true, NTPServers: ["ntp-b.lab"] });
+    });
+
     it("restarts with Manager.Reset: sessions end and the event log says so", async () => {
       const login = await request(f.emu.caPem, `${f.url("IPU1")}${V1}/SessionService/Sessions`, { method: "POST", body: { UserName: "admin", Password: "Sm4rtFleet-pass" } });
       expect(login.status).toBe(201);
