@@ -48,7 +48,7 @@ describe("smartfleet check", () => {
 
   it("fails if a stack breaks a rule: exit 1, one line per finding at its position", async () => {
     expect(await run([failing])).toBe(1);
-    expect(stdout).toContain(`${failing}:16:15  error    SF004 security-isolation  firewall service fw runs on esx-01/nic1, which is privileged`);
+    expect(stdout).toContain(`${failing}:17:15  error    SF004 security-isolation  firewall service fw runs on esx-01/nic1, which is privileged`);
     expect(stdout).toMatch(/needs-review\.yaml:\d+:\d+  warning  SF003/);
     expect(stdout).toContain("disabled by the stack: lab-only stack");
   });
@@ -106,7 +106,7 @@ describe("smartfleet check", () => {
     expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
     expect(log.version).toBe("2.1.0");
     const results = log.runs[0].results;
-    expect(results.find((r) => r.ruleId === "SF004")?.locations[0].physicalLocation.region.startLine).toBe(16);
+    expect(results.find((r) => r.ruleId === "SF004")?.locations[0].physicalLocation.region.startLine).toBe(17);
     expect(results.find((r) => r.ruleId === "SF006")?.suppressions).toEqual([{ kind: "inSource", justification: expect.stringContaining("lab-only") }]);
   });
 
