@@ -209,7 +209,7 @@ export class Accounts {
       const account = d.accounts.find((a) => a.id === id);
       if (!account) throw notFound("ManagerAccount", id);
       if (patch.password !== undefined) {
-        changePassword(account, patch.password);
+        this.changePassword(serial, account, patch.password);
         d.sessions = d.sessions.filter((s) => s.accountId !== id || s.id === keepSession);
       }
       if (patch.roleId !== undefined) account.roleId = requireEnum("RoleId", patch.roleId, ROLES) as RoleId;
@@ -220,6 +220,26 @@ export class Accounts {
         for (const key of [...records.keys()]) if (key.startsWith(`${account.userName}\0`)) records.delete(key);
       }
     });
+  }
+
+  /**
+   * Sets a new password. A factory password must really change: setting the same one again
+   * does not clear the requirement. The password just set is a password already checked
+   * (as one verified at login is), so the login that follows a claim costs no second
+   * scrypt; and a factory password verified at login needs none to tell a new one apart.
+   */
+  private changePassword(serial: string, account: AccountState, value: unknown): void {
+    const password = checkPassword(value);
+    const cacheKey = `${serial}\0${account.userName}`;
+    const digest = quickDigest(password);
+    if (account.passwordChangeRequired) {
+      const known = this.checked.get(cacheKey);
+      const same = known && known.record === account.passwordHash ? timingSafeEqual(known.digest, digest) : verifyPassword(password, account.passwordHash);
+      if (same) throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
+    }
+    account.passwordHash = hashPassword(password);
+    account.passwordChangeRequired = false;
+    this.checked.set(cacheKey, { record: account.passwordHash, digest });
   }
 
   /** Deletes an account and its sessions. */
@@ -236,15 +256,6 @@ export class Accounts {
   }
 }
 
-/** A factory password must really change: setting the same one again does not clear the requirement. */
-function changePassword(account: AccountState, value: unknown): void {
-  const password = checkPassword(value);
-  if (account.passwordChangeRequired && verifyPassword(password, account.passwordHash)) {
-    throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
-  }
-  account.passwordHash = hashPassword(password);
-  account.passwordChangeRequired = false;
-}
 
 /** Locked can only be cleared by a client; only failed logins set it. */
 function unlock(account: AccountState, value: unknown): void {

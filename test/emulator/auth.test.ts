@@ -43,6 +43,18 @@ describe("management port auth", () => {
     expect(now.status).toBe(200);
   });
 
+  it("refuses the factory password as the new one (checked against the login just made), and the new one logs in at once", async () => {
+    const ipu = `${f.url("IPU1")}/redfish/v1/AccountService/Accounts/admin`;
+    const factory: [string, string] = ["admin", "1ntelIpu"];
+    expect((await request(f.emu.caPem, ipu, { auth: factory })).status).toBe(200);
+    const same = await request(f.emu.caPem, ipu, { method: "PATCH", body: { Password: "1ntelIpu" }, auth: factory });
+    expect(same.status).toBe(400);
+    expect(same.body.error["@Message.ExtendedInfo"][0].MessageId).toBe("Base.1.22.1.PropertyValueFormatError");
+    expect((await request(f.emu.caPem, ipu, { method: "PATCH", body: { Password: NEW_PASSWORD }, auth: factory })).status).toBe(200);
+    expect((await request(f.emu.caPem, `${f.url("IPU1")}/redfish/v1/Systems`, { auth: ["admin", NEW_PASSWORD] })).status).toBe(200);
+    expect((await request(f.emu.caPem, `${f.url("IPU1")}/redfish/v1/Systems`, { auth: factory })).status).toBe(401);
+  });
+
   it("creates sessions with 201, X-Auth-Token and Location, and logs out with DELETE", async () => {
     await f.claim("NV1");
     const login = await request(f.emu.caPem, `${f.url("NV1")}/redfish/v1/SessionService/Sessions`, { method: "POST", body: { UserName: "root", Password: NEW_PASSWORD } });
