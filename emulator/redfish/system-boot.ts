@@ -53,19 +53,28 @@ function bootOptions(c: RenderContext, which: Which): BootOptionSpec[] {
   return options;
 }
 
-/** The reset tasks of a system, newest first: what `BootProgress` and `LastResetTime` come from. */
-function resets(c: RenderContext, which: Which): TaskRecord[] {
-  return c.sim
-    .tasksOf(c.serial)
-    .filter((t) => (which === "dpu" ? t.kind.type === "dpu-reset" || (t.kind.type === "firmware-update" && t.kind.target !== "bmc") : t.kind.type === "host-reset"))
-    .reverse();
+/** A task that resets a system: for the DPU also an OS or NIC firmware install (the card restarts into it). */
+function isReset(t: TaskRecord, which: Which): boolean {
+  return which === "dpu" ? t.kind.type === "dpu-reset" || (t.kind.type === "firmware-update" && t.kind.target !== "bmc") : t.kind.type === "host-reset";
+}
+
+/** The newest reset task of a system and the newest that ended: what `BootProgress` and `LastResetTime` come from (one backward pass: a GET renders this). */
+function lastResets(c: RenderContext, which: Which): { latest?: TaskRecord; ended?: TaskRecord } {
+  const tasks = c.sim.tasksOf(c.serial);
+  let latest: TaskRecord | undefined;
+  for (let i = tasks.length - 1; i >= 0; i--) {
+    const t = tasks[i];
+    if (!isReset(t, which)) continue;
+    latest ??= t;
+    if (t.endTime !== null) return { latest, ended: t };
+  }
+  return { latest };
 }
 
 /** Where a system's boot is: off, booting (a reset runs), at its OS, or up with no OS to boot. */
-function bootProgress(c: RenderContext, which: Which): Resource {
+function bootProgress(c: RenderContext, which: Which, last: TaskRecord | undefined): Resource {
   const d = c.sim.docOf(c.serial);
-  const [last] = resets(c, which);
-  const running = last && (last.state === "Running" || last.state === "New");
+  const running = last !== undefined && (last.state === "Running" || last.state === "New");
   const on = which === "dpu" ? d.dpu.powerState === "On" && !d.dpu.crashed : d.host.powerState === "On";
   const hasOs = which === "dpu" ? d.dpuOs.state === "Enabled" : d.host.os !== null;
   const state = running ? "OSBootStarted" : !on ? "None" : hasOs ? "OSRunning" : "SystemHardwareInitializationComplete";
@@ -81,6 +90,7 @@ export function withBoot(c: RenderContext, which: Which, system: Resource): Reso
   const o = overrideOf(c, which);
   const allowed = BOOT_ALLOWABLE[which];
   const options = bootOptions(c, which);
+  const { latest, ended } = lastResets(c, which);
   const body: Resource = {
     ...system,
     Boot: {
@@ -93,10 +103,9 @@ export function withBoot(c: RenderContext, which: Which, system: Resource): Reso
       BootOrder: options.map((b) => b.id),
       BootOptions: link(`${uri}/BootOptions`),
     },
-    BootProgress: bootProgress(c, which),
+    BootProgress: bootProgress(c, which, latest),
   };
-  const [lastEnded] = resets(c, which).filter((t) => t.endTime !== null);
-  if (lastEnded?.endTime) body.LastResetTime = redfishTime(lastEnded.endTime);
+  if (ended?.endTime) body.LastResetTime = redfishTime(ended.endTime);
   const actions = (system.Actions ?? {}) as Resource;
   body.Actions = {
     ...actions,
