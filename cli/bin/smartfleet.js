@@ -15,7 +15,7 @@ const root = path.resolve(__dirname, "..", "..");
 const major = Number(process.versions.node.split(".")[0]);
 const args = process.argv.slice(2);
 
-/** Commands that read files and print: no Pulumi, no node:sqlite, any Node.js >= 20. */
+/** Commands that read files and print: no Pulumi, no node:sqlite, any Node.js >= 20 (graph without --live). */
 const FILE_ONLY = new Set(["check", "render", "graph", "help"]);
 
 /** The command name: the first argument that is not an option (none: the help). */
@@ -23,8 +23,10 @@ function commandOf(argv) {
   return argv.find((a) => !a.startsWith("-"));
 }
 
+/** `graph --live` reads the stack's configuration through Pulumi: it needs the toolchain. */
 function needsToolchain(argv) {
   const name = commandOf(argv);
+  if (name === "graph") return argv.some((a) => a === "--live" || a.startsWith("--live="));
   return name !== undefined && !FILE_ONLY.has(name);
 }
 
