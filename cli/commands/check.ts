@@ -7,6 +7,7 @@
  * invalid input or usage. Reads files only: runs on plain Node.js >= 20, no Pulumi.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { checkStack, exitCodeOf, type StackReport } from "../../policies/check";
 import { loadPolicyData } from "../../policies/data";
 import { renderJson } from "../../policies/report/json";
@@ -14,7 +15,7 @@ import { renderMarkdown } from "../../policies/report/markdown";
 import { renderSarif } from "../../policies/report/sarif";
 import { renderText } from "../../policies/report/text";
 import { InputError } from "../../schemas/diagnostics";
-import { loadStackSync } from "../../model/load";
+import { loadStackSync, type LoadedStack } from "../../model/load";
 import { defineCommand, packageVersion, parseCommand, usageError } from "../args";
 import { stackFileProblem } from "../file-content";
 import { expandStackArgs } from "../stack-files";
@@ -43,19 +44,26 @@ const SPEC = defineCommand({
   },
 });
 
-/** Checks each file; an unloadable stack becomes a report carrying its input errors. */
-export function checkFiles(files: string[]): StackReport[] {
+/** Checks each file; an unloadable stack becomes a report carrying its input errors. `onLoaded` sees each stack that loaded. */
+export function checkFiles(files: string[], onLoaded?: (stack: LoadedStack) => void): StackReport[] {
   const data = loadPolicyData();
   return files.map((file) => {
     const problem = stackFileProblem(file);
     if (problem) return { file, findings: [], waived: [], inputErrors: [problem] };
     try {
-      return checkStack(loadStackSync(file), data);
+      const loaded = loadStackSync(file);
+      onLoaded?.(loaded);
+      return checkStack(loaded, data);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       return { file, findings: [], waived: [], inputErrors: err.errors };
     }
   });
+}
+
+/** How many DPUs of the stack's inventory give their factory password in plain text rather than by `passwordFrom`. */
+function plainFactoryPasswords(stack: LoadedStack): number {
+  return stack.inventory.hosts.reduce((n, host) => n + host.smartnics.filter((nic) => nic.factoryCredentials.password !== undefined).length, 0);
 }
 
 /** How a report is written: the problem cap of the human formats, and colour for a terminal. */
@@ -87,7 +95,16 @@ export async function run(args: string[]): Promise<number> {
   for (const s of skipped) console.error(`smartfleet check: skipped ${s.file}: ${s.reason}`);
   if (unmatched.length > 0) return usageError(SPEC, `no stack files in ${unmatched.map((u) => `'${u}'`).join(", ")}`);
   if (files.length === 0) return usageError(SPEC, "no stack files left to check (every file given was skipped)");
-  const reports = checkFiles(files);
+  const inventories = new Map<string, number>();
+  const reports = checkFiles(files, (stack) => inventories.set(stack.inventoryFile, plainFactoryPasswords(stack)));
+  for (const [inventory, count] of inventories) {
+    if (count > 0) {
+      console.error(
+        `smartfleet check: note: ${path.relative(process.cwd(), inventory) || inventory} holds ${count} factory password${count === 1 ? "" : "s"} in plain text; ` +
+          "passwordFrom: env:NAME or file:PATH keeps them out of the repository (README, Everyday use)",
+      );
+    }
+  }
   const colour = !values.output && values.format === "text" && colourFor(process.stdout, process.env);
   const text = render(reports, values.format, { maxErrors: values["max-errors"], colour });
   if (values.output) fs.writeFileSync(values.output, text);

@@ -198,3 +198,23 @@ describe("colour", () => {
     }
   });
 });
+
+describe("plain factory passwords", () => {
+  it("are noted once per inventory on stderr, pointing at passwordFrom; the exit code and report are unchanged", async () => {
+    const out = await capture(run, [path.join(examples, "lab-east.yaml"), path.join(examples, "datacenter.yaml")]);
+    expect(out.code).toBe(0);
+    const notes = out.stderr.split("\n").filter((l) => l.includes("in plain text"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/note: .*examples\/stacks\/fleet\.yaml holds \d+ factory passwords? in plain text; passwordFrom: env:NAME or file:PATH/);
+    expect(out.stdout).not.toContain("plain text");
+  });
+
+  it("are not noted when every DPU's password is a reference", async () => {
+    const inventory = fs.readFileSync(path.join(examples, "fleet.yaml"), "utf8").replace(/password: "?[^,}\n"]+"?/g, "passwordFrom: env:SOME_VAR");
+    write("refs/fleet.yaml", inventory);
+    const stack = fs.readFileSync(path.join(examples, "lab-east.yaml"), "utf8");
+    const out = await capture(run, [write("refs/lab-east.yaml", stack)]);
+    expect(out.code, out.stdout).toBe(0);
+    expect(out.stderr).not.toContain("plain text");
+  });
+});
