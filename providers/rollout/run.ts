@@ -3,12 +3,14 @@
  * starts one dynamic-provider process, so the process is the run: its identity is made
  * once per process, and a new `up` is a new run (groups an earlier run halted start again).
  * The store of stack `s` is `<projectRoot>/.smartfleet/rollout/<s>.db`, or under
- * `SMARTFLEET_ROLLOUT_DIR` when set (tests).
+ * `SMARTFLEET_ROLLOUT_DIR` when set (tests); with `SMARTFLEET_ROLLOUT_STORE=postgres://…`
+ * it is that database, shared by every runner pointed at it.
  */
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";
 import * as path from "node:path";
 import { projectRoot } from "../common/settings";
+import { PostgresLeaseStore } from "./postgres-store";
 import { SqliteLeaseStore } from "./sqlite-store";
 import type { LeaseStore } from "./store";
 
@@ -88,13 +90,22 @@ export function storeFile(stack: string): string {
   return path.join(dir, `${stack.replace(/[^A-Za-z0-9._-]/g, "_")}.db`);
 }
 
-/** The store of a stack (opened once per file per process). */
+/** The shared database of `SMARTFLEET_ROLLOUT_STORE`, if set; a value that is not a PostgreSQL URL is an error. */
+export function sharedStoreUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env.SMARTFLEET_ROLLOUT_STORE?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error("SMARTFLEET_ROLLOUT_STORE must be a postgres:// URL (the shared rollout store); unset it to keep the rollout's leases in .smartfleet/rollout");
+  return url;
+}
+
+/** The store of a stack (opened once per file, or database and stack, per process). */
 export function storeFor(stack: string): LeaseStore {
-  const file = storeFile(stack);
-  let store = stores.get(file);
+  const url = sharedStoreUrl();
+  const key = url ? `${url}\u0000${stack}` : storeFile(stack);
+  let store = stores.get(key);
   if (!store) {
-    store = storeFactory(file);
-    stores.set(file, store);
+    store = url ? new PostgresLeaseStore(url, stack) : storeFactory(key);
+    stores.set(key, store);
   }
   return store;
 }

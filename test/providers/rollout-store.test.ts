@@ -2,29 +2,34 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
-import { isDeadRun } from "../../providers/rollout/run";
-import type { AcquireRequest } from "../../providers/rollout/store";
+import { PostgresLeaseStore, schemaOf } from "../../providers/rollout/postgres-store";
+import { isDeadRun, sharedStoreUrl } from "../../providers/rollout/run";
+import type { AcquireRequest, LeaseStore } from "../../providers/rollout/store";
 import { loadSqlite } from "../../model/sqlite";
+import { startCluster, stopCluster } from "../../cli/db/cluster";
 
-describe("rollout lease store (SQLite)", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-rollout-"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const ask = (host: string, extra: Partial<AcquireRequest> = {}): AcquireRequest => ({
+  run: "r1",
+  holder: `r1/${host}/${Math.random()}`,
+  host,
+  group: "cluster:east",
+  groupSize: 4,
+  canary: 0,
+  slots: [{ scope: "group:cluster:east", limit: 2 }],
+  ttlMs: 60_000,
+  now: Date.now(),
+  ...extra,
+});
+
+/**
+ * What every rollout store must do, whatever keeps it: `open(name)` opens the store named
+ * `name` (the same name twice: two processes sharing one store).
+ */
+function storeContract(open: (name: string) => LeaseStore) {
   let n = 0;
-  const fresh = () => new SqliteLeaseStore(path.join(dir, `s${n++}.db`));
-  const ask = (host: string, extra: Partial<AcquireRequest> = {}): AcquireRequest => ({
-    run: "r1",
-    holder: `r1/${host}/${Math.random()}`,
-    host,
-    group: "cluster:east",
-    groupSize: 4,
-    canary: 0,
-    slots: [{ scope: "group:cluster:east", limit: 2 }],
-    ttlMs: 60_000,
-    now: Date.now(),
-    ...extra,
-  });
+  const fresh = () => open(`s${n++}`);
 
   it("grants distinct hosts up to the budget; another resource of a host already in counts once", async () => {
     const store = fresh();
@@ -74,14 +79,6 @@ describe("rollout lease store (SQLite)", () => {
     store.close();
   });
 
-  it("declares dead only a run of this machine whose pid no longer exists", () => {
-    const gone = spawnSync(process.execPath, ["-e", "0"]).pid as number;
-    expect(isDeadRun(`${os.hostname()}:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(true);
-    expect(isDeadRun(`${os.hostname()}:${process.ppid}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
-    expect(isDeadRun(`another-machine:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
-    expect(isDeadRun("dead-run")).toBe(false);
-  });
-
   it("canaries: the first go alone, the rest wait until they finished, per run", async () => {
     const store = fresh();
     const canary = { canary: 1, slots: [{ scope: "group:cluster:east", limit: 3 }] };
@@ -127,6 +124,33 @@ describe("rollout lease store (SQLite)", () => {
     store.close();
   });
 
+  it("is shared between processes: two stores on one file or database never both take the last slot", async () => {
+    const one = open("shared");
+    const two = open("shared");
+    const slots = [{ scope: "group:cluster:east", limit: 1 }];
+    const answers = await Promise.all([one.acquire(ask("a", { slots })), two.acquire(ask("b", { slots }))]);
+    expect(answers.filter((x) => x.granted)).toHaveLength(1);
+    await one.markMaintenance("a", { run: "r1", since: 1, note: "" });
+    expect(await two.maintenance()).toEqual([{ host: "a", run: "r1", since: 1, note: "" }]);
+    one.close();
+    two.close();
+  });
+}
+
+describe("rollout lease store (SQLite)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-rollout-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  storeContract((name) => new SqliteLeaseStore(path.join(dir, `${name}.db`)));
+
+  it("declares dead only a run of this machine whose pid no longer exists", () => {
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+    expect(isDeadRun(`${os.hostname()}:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(true);
+    expect(isDeadRun(`${os.hostname()}:${process.ppid}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
+    expect(isDeadRun(`another-machine:${gone}:2026-12-01T00:00:00.000Z:abcd`)).toBe(false);
+    expect(isDeadRun("dead-run")).toBe(false);
+  });
+
   it("opens a file of an older version, whose maintenance records have no group", async () => {
     const file = path.join(dir, "old.db");
     const old = new (loadSqlite().DatabaseSync)(file);
@@ -137,17 +161,39 @@ describe("rollout lease store (SQLite)", () => {
     expect(await store.acquire(ask("b", { slots: [{ scope: "group:cluster:east", limit: 1 }] }))).toMatchObject({ granted: true });
     store.close();
   });
+});
 
-  it("is shared between processes: two stores on one file never both take the last slot", async () => {
-    const file = path.join(dir, "shared.db");
-    const one = new SqliteLeaseStore(file);
-    const two = new SqliteLeaseStore(file);
+describe("rollout lease store (PostgreSQL)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-rollout-pg-"));
+  let url = "";
+  beforeAll(async () => {
+    url = await startCluster(dir);
+  }, 180_000);
+  afterAll(() => {
+    stopCluster(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  storeContract((name) => new PostgresLeaseStore(url, name));
+
+  it("keeps each stack in a schema of its own: one database, many stacks", async () => {
+    const east = new PostgresLeaseStore(url, "Lab.East");
+    const west = new PostgresLeaseStore(url, "lab-west");
+    expect(schemaOf("Lab.East")).toBe("smartfleet_rollout_lab_east");
     const slots = [{ scope: "group:cluster:east", limit: 1 }];
-    const answers = await Promise.all([one.acquire(ask("a", { slots })), two.acquire(ask("b", { slots }))]);
-    expect(answers.filter((x) => x.granted)).toHaveLength(1);
-    await one.markMaintenance("a", { run: "r1", since: 1, note: "" });
-    expect(await two.maintenance()).toEqual([{ host: "a", run: "r1", since: 1, note: "" }]);
-    one.close();
-    two.close();
+    expect(await east.acquire(ask("a", { slots }))).toMatchObject({ granted: true });
+    expect(await west.acquire(ask("b", { slots }))).toMatchObject({ granted: true });
+    expect(await east.acquire(ask("c", { slots }))).toMatchObject({ granted: false });
+    east.close();
+    west.close();
+  });
+
+  it("says which setting is wrong when the database refuses the login, and is chosen by SMARTFLEET_ROLLOUT_STORE", async () => {
+    const wrong = new PostgresLeaseStore(url.replace(/:[^:@/]+@/, ":not-the-password@"), "x");
+    await expect(wrong.maintenance()).rejects.toThrow(/rollout store in PostgreSQL \(SMARTFLEET_ROLLOUT_STORE\) cannot be used: .*password authentication failed/);
+    wrong.close();
+    expect(sharedStoreUrl({ SMARTFLEET_ROLLOUT_STORE: url })).toBe(url);
+    expect(sharedStoreUrl({})).toBeUndefined();
+    expect(() => sharedStoreUrl({ SMARTFLEET_ROLLOUT_STORE: "/var/lib/rollout.db" })).toThrow(/must be a postgres:\/\/ URL/);
   });
 });

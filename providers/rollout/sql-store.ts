@@ -1,0 +1,135 @@
+/**
+ * The rollout store's logic in SQL that SQLite and PostgreSQL both run (`?` placeholders,
+ * `ON CONFLICT`, unqualified table names): `sqlite-store.ts` runs it on a local file,
+ * `postgres-store.ts` on a shared database, so a budget means the same on one machine and
+ * across runners. Each store supplies a connection and a write transaction that excludes
+ * every other writer of the same store (in this process and in others).
+ */
+import type { AcquireRequest, AcquireResult, LeaseStore, MaintenanceRecord } from "./store";
+
+/** Statements on one connection (or one transaction). */
+export interface SqlRunner {
+  /** The rows of a query. */
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a statement; answers how many rows it changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
+/** The tables (integers are epoch ms: BIGINT, which SQLite takes as INTEGER). */
+export const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS leases (
+    scope TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL, run TEXT NOT NULL, expires_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, holder))`,
+  "CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder)",
+  "CREATE TABLE IF NOT EXISTS halts (run TEXT NOT NULL, grp TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (run, grp))",
+  `CREATE TABLE IF NOT EXISTS progress (
+    run TEXT NOT NULL, grp TEXT NOT NULL, host TEXT NOT NULL, started_at BIGINT NOT NULL, outcome TEXT,
+    PRIMARY KEY (run, grp, host))`,
+  "CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, run TEXT NOT NULL, since BIGINT NOT NULL, note TEXT NOT NULL, grp TEXT)",
+];
+
+/** A rollout store over SQL; see the file comment. */
+export abstract class SqlLeaseStore implements LeaseStore {
+  /** Autocommit statements. */
+  protected abstract readonly db: SqlRunner;
+  /** Runs `fn` in a write transaction no other writer of this store runs beside. */
+  protected abstract transaction<T>(fn: (db: SqlRunner) => Promise<T>): Promise<T>;
+  abstract close(): void;
+
+  acquire(r: AcquireRequest): Promise<AcquireResult> {
+    return this.transaction(async (db) => {
+      await db.run("DELETE FROM leases WHERE expires_at <= ?", [r.now]);
+      const runs = await db.all<{ run: string }>("SELECT DISTINCT run FROM leases WHERE run <> ?", [r.run]);
+      for (const { run } of runs) if (r.isDeadRun?.(run)) await db.run("DELETE FROM leases WHERE run = ?", [run]);
+      const [halted] = await db.all<{ reason: string }>("SELECT reason FROM halts WHERE run = ? AND grp = ?", [r.run, r.group]);
+      if (halted) return { granted: false, halted: halted.reason };
+      const groupScope = `group:${r.group}`;
+      // A host of the group another run left in maintenance (a killed up: its install may
+      // have ended, its workloads are still away) is unavailable: it holds a slot of the
+      // group until a run takes it out, whatever became of that run's leases.
+      const leftIn = (await db.all<{ host: string }>("SELECT host FROM maintenance WHERE grp = ? AND host <> ? AND run <> ?", [r.group, r.host, r.run])).map((x) => x.host);
+      const othersIn = async (scope: string): Promise<string[]> => {
+        const holders = (await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ?", [scope, r.host])).map((x) => x.host);
+        return [...new Set(scope === groupScope ? [...holders, ...leftIn] : holders)].sort();
+      };
+      // Canaries: counted per run among the hosts that started; a host already started goes on.
+      const rows = await db.all<{ host: string; outcome: string | null }>("SELECT host, outcome FROM progress WHERE run = ? AND grp = ?", [r.run, r.group]);
+      const started = rows.some((x) => x.host === r.host);
+      let canary = false;
+      if (!started && r.canary > 0) {
+        const canaries = Math.min(r.canary, r.groupSize);
+        if (rows.length < canaries) {
+          canary = true;
+          const busy = await othersIn(groupScope);
+          if (busy.length > 0) return { granted: false, waitingFor: `${groupScope} (a canary goes alone; held by ${busy.join(", ")})` };
+        } else if (rows.filter((x) => x.outcome !== null).length < canaries) {
+          return { granted: false, waitingFor: `the canaries of ${r.group} (${rows.map((x) => x.host).join(", ")}) to pass their health gate` };
+        }
+      }
+      for (const slot of r.slots) {
+        const holders = await othersIn(slot.scope);
+        if (holders.length >= slot.limit) {
+          const left = holders.filter((h) => leftIn.includes(h));
+          const why = left.length > 0 ? `; in maintenance, left there by another run: ${left.join(", ")}` : "";
+          return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why})` };
+        }
+      }
+      for (const slot of r.slots) {
+        await db.run(
+          "INSERT INTO leases (scope, holder, host, run, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at",
+          [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs],
+        );
+      }
+      await db.run("INSERT INTO progress (run, grp, host, started_at, outcome) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (run, grp, host) DO NOTHING", [r.run, r.group, r.host, r.now]);
+      return { granted: true, canary };
+    });
+  }
+
+  async renew(holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return (await this.db.run("UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?", [now + ttlMs, holder, now])) > 0;
+  }
+
+  async release(holder: string): Promise<void> {
+    await this.db.run("DELETE FROM leases WHERE holder = ?", [holder]);
+  }
+
+  async halt(run: string, group: string, reason: string, now: number): Promise<void> {
+    await this.db.run("INSERT INTO halts (run, grp, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT (run, grp) DO NOTHING", [run, group, reason, now]);
+  }
+
+  async isHalted(run: string, group: string): Promise<string | undefined> {
+    const [row] = await this.db.all<{ reason: string }>("SELECT reason FROM halts WHERE run = ? AND grp = ?", [run, group]);
+    return row?.reason;
+  }
+
+  async finish(run: string, group: string, host: string, outcome: "passed" | "failed"): Promise<void> {
+    // A host that passed once stays passed (a second resource of it failing does not undo the canary).
+    await this.db.run(
+      "INSERT INTO progress (run, grp, host, started_at, outcome) VALUES (?, ?, ?, 0, ?) ON CONFLICT (run, grp, host) DO UPDATE SET outcome = CASE WHEN progress.outcome = 'passed' THEN progress.outcome ELSE excluded.outcome END",
+      [run, group, host, outcome],
+    );
+  }
+
+  async passed(run: string, group: string): Promise<string[]> {
+    return (await this.db.all<{ host: string }>("SELECT host FROM progress WHERE run = ? AND grp = ? AND outcome = 'passed' ORDER BY host", [run, group])).map((x) => x.host);
+  }
+
+  async markMaintenance(host: string, record: Omit<MaintenanceRecord, "host"> | undefined): Promise<void> {
+    if (record === undefined) await this.db.run("DELETE FROM maintenance WHERE host = ?", [host]);
+    else {
+      await this.db.run(
+        "INSERT INTO maintenance (host, run, since, note, grp) VALUES (?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET run = excluded.run, since = excluded.since, note = excluded.note, grp = excluded.grp",
+        [host, record.run, record.since, record.note, record.group ?? null],
+      );
+    }
+  }
+
+  async maintenance(): Promise<MaintenanceRecord[]> {
+    const rows = await this.db.all<Omit<MaintenanceRecord, "group"> & { grp: string | null }>("SELECT host, run, since, note, grp FROM maintenance ORDER BY since, host");
+    return rows.map(({ grp, since, ...record }) => ({ ...record, since: Number(since), ...(grp === null ? {} : { group: grp }) }));
+  }
+
+  async liveRuns(now: number): Promise<string[]> {
+    return (await this.db.all<{ run: string }>("SELECT DISTINCT run FROM leases WHERE expires_at > ?", [now])).map((x) => x.run);
+  }
+}
