@@ -61,6 +61,8 @@ export interface ServiceState {
   memoryGiB: number;
   /** Typed configuration. */
   config: Record<string, unknown>;
+  /** Storage a vsan-storage service offers to the block devices it backs, in GiB; null (or absent, in older state files) when none. */
+  storageGiB?: number | null;
   /** Lifecycle. */
   state: "Deploying" | "Enabled" | "Failed";
 }

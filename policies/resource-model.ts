@@ -184,7 +184,7 @@ export function modelFromResources(resources: ResourceInputs[], stackName = "pul
     if (!nic) continue;
     const devicePointer = childPointer(nic.pointer, "devices", inputs.name);
     const backing = { ...(inputs.backingService ? { service: inputs.backingService } : {}), ...(inputs.backingAccelerator ? { accelerator: inputs.backingAccelerator } : {}) };
-    const spec: DeviceSpec = { kind: inputs.kind, function: inputs.function, ...(Object.keys(backing).length ? { backing } : {}) };
+    const spec: DeviceSpec = { kind: inputs.kind, function: inputs.function, ...(inputs.sizeGiB !== undefined ? { sizeGiB: inputs.sizeGiB } : {}), ...(Object.keys(backing).length ? { backing } : {}) };
     nic.spec.devices[inputs.name] = spec;
     nic.devices.push({ name: inputs.name, pointer: devicePointer, spec });
     urnByPointer.set(devicePointer, urn);

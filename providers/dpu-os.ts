@@ -5,7 +5,7 @@
  * resource. A task cut short is kept as `pendingTask` and resumed by the next run.
  */
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
-import { asRecord, fromFreshSnapshot, fromRecentSnapshot } from "./redfish";
+import { asRecord, fromFreshSnapshot, fromRecentSnapshot, RedfishError } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { readStandardOs } from "./common/standard-view";
 import { defineKind, movedTargets } from "./common/kind";
@@ -146,7 +146,7 @@ async function readOs(connection: DpuConnection): Promise<LiveOs> {
 async function readOsStandardFirst(connection: DpuConnection, olds: DpuOsOutputs): Promise<LiveOs> {
   const standard = await readStandardOs(connection);
   if (!standard) return readOs(connection);
-  const oem = connection.where.oem.dpuOs ? await readOs(connection) : undefined;
+  const oem = connection.where.oem.dpuOs ? await readOs(connection).catch(unlessGone) : undefined;
   return {
     uri: oem?.uri ?? "",
     ...standard,
@@ -155,6 +155,12 @@ async function readOsStandardFirst(connection: DpuConnection, olds: DpuOsOutputs
     ntp: oem ? oem.ntp : olds.ntp,
     cluster: oem ? oem.cluster : (olds.cluster ?? null),
   };
+}
+
+/** Undefined for a 404 (the port stopped showing the OEM resource), else the error again. */
+function unlessGone(error: unknown): undefined {
+  if (error instanceof RedfishError && error.status === 404) return undefined;
+  throw error;
 }
 
 function liveOsFrom(uri: string, body: Record<string, unknown>, etag: string | undefined): LiveOs {

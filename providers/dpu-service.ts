@@ -79,7 +79,7 @@ async function takeOver(inputs: DpuServiceArgs): Promise<DpuServiceOutputs> {
 }
 
 function desiredBody(service: Service): Record<string, unknown> {
-  return { Version: service.version, Cores: service.cores, MemoryGiB: service.memoryGiB, Config: service.config ?? {} };
+  return { Version: service.version, Cores: service.cores, MemoryGiB: service.memoryGiB, Config: service.config ?? {}, StorageGiB: service.storageGiB ?? null };
 }
 
 function outputsFrom(inputs: DpuServiceArgs, member: LiveMember): DpuServiceOutputs {

@@ -602,7 +602,7 @@ export const MEMBERS = {
     errorName: "Service",
     list: (d) => d.services,
     name: (s) => s.name,
-    body: (_c, s) => ({ ...workload(s), State: s.state }),
+    body: (_c, s) => ({ ...workload(s), StorageGiB: s.storageGiB ?? null, State: s.state }),
   }),
   hostDevices: memberKind<HostDeviceState>({
     collection: `${OEM}/HostDevices`,

@@ -286,14 +286,14 @@ export function buildRouter(): Router<Handler> {
     .on(services.collection, {
       GET: (c) => ok(r.members(c, services)),
       POST: (c) => {
-        onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config"]);
+        onlyProperties(c.body, ["Id", "Name", "ServiceType", "Version", "Cores", "MemoryGiB", "Config", "StorageGiB"]);
         return accepted(c, c.sim.offloads.createService(c.serial, c.body).task);
       },
     })
     .on(
       `${services.collection}/{id}`,
       memberRoutes(services, {
-        patch: { writable: ["Name", "Version", "Cores", "MemoryGiB", "Config"], readOnly: ["Id", "ServiceType", "State"], apply: (c) => c.sim.offloads.patchService(c.serial, c.params.id, c.body) },
+        patch: { writable: ["Name", "Version", "Cores", "MemoryGiB", "Config", "StorageGiB"], readOnly: ["Id", "ServiceType", "State"], apply: (c) => c.sim.offloads.patchService(c.serial, c.params.id, c.body) },
         remove: (c) => c.sim.offloads.deleteService(c.serial, c.params.id),
       }),
     )

@@ -119,7 +119,7 @@ export class Offloads {
       const d = txn.dpu(serial);
       const id = s.id ?? String(d.nextId.service++);
       if (d.services.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["Service", "Id", id], `service '${id}' exists`);
-      const service: ServiceState = { id, name: s.name ?? id, serviceType: s.serviceType, version: s.version, cores: s.cores, memoryGiB: s.memoryGiB, config: s.config, state: "Deploying" };
+      const service: ServiceState = { id, name: s.name ?? id, serviceType: s.serviceType, version: s.version, cores: s.cores, memoryGiB: s.memoryGiB, config: s.config, storageGiB: s.storageGiB, state: "Deploying" };
       d.services.push(service);
       const task = this.tasks.start(txn, serial, `Deploy service ${id}`, { type: "service-deploy", serviceId: id }, DURATIONS_MS.serviceDeploy);
       return { task, service: { ...service } };
@@ -141,6 +141,15 @@ export class Offloads {
       if (patch.Version !== undefined) service.version = requireString("Version", patch.Version);
       if (patch.Name !== undefined) service.name = requireString("Name", patch.Name);
       if (patch.Config !== undefined) service.config = checkConfig(service.serviceType, patch.Config);
+      if (patch.StorageGiB !== undefined) {
+        // The storage it offers is a setting of the running service: no restart, but it must still hold the devices it backs.
+        const storageGiB = storageOf(service.serviceType, patch.StorageGiB);
+        const used = storageUsed(txn.dpu(serial), service.id);
+        if (used > 0 && (storageGiB === null || storageGiB < used)) {
+          throw new ServiceError(409, "ResourceInUse", [], `service '${id}' backs ${used} GiB of block devices; StorageGiB cannot go below that`);
+        }
+        service.storageGiB = storageGiB;
+      }
       if (service.state === "Enabled" && JSON.stringify([service.version, service.cores, service.memoryGiB, service.config]) !== before) this.restartService(txn, serial, service);
     });
   }
@@ -183,6 +192,7 @@ export class Offloads {
       if (d.hostDevices.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["HostDevice", "Id", id], `host device '${id}' exists`);
       const name = spec.Name === undefined ? id : requireString("Name", spec.Name);
       const sizeGiB = deviceSize(kind, spec.SizeGiB);
+      if (backing !== null) requireStorage(d, backing, sizeGiB ?? 0);
       const device: HostDeviceState = { id, name, kind, function: fn, backingService: backing, hostPciAddress: this.nextPciAddress(d), sizeGiB, share: null };
       d.hostDevices.push(device);
       return { ...device };
@@ -196,7 +206,11 @@ export class Offloads {
       const device = d.hostDevices.find((x) => x.id === id);
       if (!device) throw notFound("HostDevice", id);
       if (patch.Name !== undefined) device.name = requireString("Name", patch.Name);
-      if (patch.BackingService !== undefined) device.backingService = patch.BackingService === null ? null : requireBacking(d, patch.BackingService);
+      if (patch.BackingService !== undefined) {
+        const backing = patch.BackingService === null ? null : requireBacking(d, patch.BackingService);
+        if (backing !== null && backing !== device.backingService) requireStorage(d, backing, device.sizeGiB ?? 0);
+        device.backingService = backing;
+      }
     });
   }
 
@@ -496,6 +510,28 @@ export class Offloads {
   }
 }
 
+/** GiB of block devices a service backs. */
+function storageUsed(d: DpuState, serviceId: string): number {
+  return d.hostDevices.filter((h) => h.backingService === serviceId).reduce((sum, h) => sum + (h.sizeGiB ?? 0), 0);
+}
+
+/** 409 ResourceExhaustion when `sizeGiB` more does not fit in the storage the service offers (a service that offers none takes no sized device). */
+function requireStorage(d: DpuState, serviceId: string, sizeGiB: number): void {
+  if (sizeGiB === 0) return;
+  const service = d.services.find((s) => s.id === serviceId);
+  const offered = service?.storageGiB ?? null;
+  if (offered === null) throw new ServiceError(409, "ResourceExhaustion", [serviceId], `service '${serviceId}' offers no storage for a ${sizeGiB} GiB device`);
+  const free = offered - storageUsed(d, serviceId);
+  if (sizeGiB > free) throw new ServiceError(409, "ResourceExhaustion", [serviceId], `service '${serviceId}' has ${free} GiB of its ${offered} GiB free; the device needs ${sizeGiB} GiB`);
+}
+
+/** `StorageGiB` of a service: a whole number of GiB for vsan-storage, null (or absent) for none. */
+function storageOf(type: ServiceType, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (type !== "vsan-storage") throw new ServiceError(400, "PropertyValueConflict", ["StorageGiB", "ServiceType"], `StorageGiB is for vsan-storage services; this one is ${type}`);
+  return requireInt("StorageGiB", value, 1);
+}
+
 /** The capacity of a new device: a whole number of GiB for block devices (optional: null), refused for other kinds. */
 function deviceSize(kind: HostDeviceKind, value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -549,6 +585,7 @@ function serviceSpec(spec: Record<string, unknown>): {
   cores: number;
   memoryGiB: number;
   config: Record<string, unknown>;
+  storageGiB: number | null;
 } {
   const serviceType = requireEnum("ServiceType", spec.ServiceType, SERVICE_TYPES) as ServiceType;
   return {
@@ -559,5 +596,6 @@ function serviceSpec(spec: Record<string, unknown>): {
     cores: requireInt("Cores", spec.Cores, 1),
     memoryGiB: requireInt("MemoryGiB", spec.MemoryGiB, 1),
     config: spec.Config === undefined ? {} : checkConfig(serviceType, spec.Config),
+    storageGiB: storageOf(serviceType, spec.StorageGiB),
   };
 }

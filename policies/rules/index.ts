@@ -1,6 +1,7 @@
 /** Every policy rule, in id order. A new rule is added here and nowhere else. */
 import type { PolicyRule } from "../rule";
 import { acceleratorSingleConsumer } from "./accelerator-single-consumer";
+import { blockStorage } from "./block-storage";
 import { capacity } from "./capacity";
 import { clusterHomogeneity } from "./cluster-homogeneity";
 import { dpuMode } from "./dpu-mode";
@@ -25,4 +26,5 @@ export const RULES: readonly PolicyRule[] = [
   noSecrets,
   acceleratorSingleConsumer,
   rolloutSafety,
+  blockStorage,
 ];

@@ -121,6 +121,7 @@ export function serviceFromBody(b: Record<string, unknown>): Service {
     cores: Number(b.Cores),
     memoryGiB: Number(b.MemoryGiB),
     config: (b.Config as Record<string, unknown>) ?? {},
+    ...(typeof b.StorageGiB === "number" ? { storageGiB: b.StorageGiB } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export interface Service {
   cores: number;
   /** Memory reserved for the service on the DPU, in GiB. */
   memoryGiB: number;
+  /** Storage the service offers to the block devices it backs (nvme and virtio-blk devices naming it in backing.service), in GiB; only vsan-storage offers storage. Their sizeGiB must fit in it (policy SF012, and the DPU refuses a device that does not fit). */
+  storageGiB?: number;
   /**
    * Service-specific settings, passed to the service as they are (never credentials: see the secrets policy).
    *

@@ -30,7 +30,7 @@ describe("the standard Redfish view of the DPU OS, services and host devices", (
     }
     await f.advance(DURATIONS_MS.dpuOsInstall);
     for (const s of DPUS) {
-      monitorOf(await f.call(s, "POST", `${OEM}/Services`, { Id: "vsan", ServiceType: "vsan-storage", Version: "8.0.3", Cores: 2, MemoryGiB: 4 }));
+      monitorOf(await f.call(s, "POST", `${OEM}/Services`, { Id: "vsan", ServiceType: "vsan-storage", Version: "8.0.3", Cores: 2, MemoryGiB: 4, StorageGiB: 100 }));
       await f.advance(DURATIONS_MS.serviceDeploy);
       for (const [Id, Kind, extra] of [["vnic0", "vnic", {}], ["disk0", "nvme", { SizeGiB: 64 }], ["blk0", "virtio-blk", { SizeGiB: 8 }]] as const) {
         const r = await f.call(s, "POST", `${OEM}/HostDevices`, { Id, Kind, Function: "vf", BackingService: "vsan", ...extra });
@@ -102,6 +102,23 @@ describe("the standard Redfish view of the DPU OS, services and host devices", (
     const bad = await f.call("NV1", "POST", `${OEM}/HostDevices`, { Id: "disk9", Kind: "nvme", SizeGiB: 0 });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/SizeGiB/);
+  });
+
+  it("keeps block devices within the storage their backing service offers: 409 naming what is free", async () => {
+    const tooBig = await f.call("AMD1", "POST", `${OEM}/HostDevices`, { Id: "disk2", Kind: "nvme", BackingService: "vsan", SizeGiB: 29 });
+    expect(tooBig.status).toBe(409);
+    expect(tooBig.body.error.message).toBe("service 'vsan' has 28 GiB of its 100 GiB free; the device needs 29 GiB");
+    expect((await f.call("AMD1", "POST", `${OEM}/HostDevices`, { Id: "disk2", Kind: "nvme", BackingService: "vsan", SizeGiB: 28 })).status).toBe(201);
+    const shrink = await f.call("AMD1", "PATCH", `${OEM}/Services/vsan`, { StorageGiB: 50 });
+    expect(shrink.status).toBe(409);
+    expect(shrink.body.error.message).toMatch(/backs 100 GiB of block devices/);
+    expect((await f.call("AMD1", "DELETE", `${OEM}/HostDevices/disk2`)).status).toBe(204);
+    const grown = await f.call("AMD1", "PATCH", `${OEM}/Services/vsan`, { StorageGiB: 200 });
+    expect(grown.status).toBe(200);
+    expect(grown.body).toMatchObject({ StorageGiB: 200, State: "Enabled" });
+    const fw = await f.call("AMD1", "POST", `${OEM}/Services`, { Id: "fw", ServiceType: "firewall", Version: "2.1.0", Cores: 1, MemoryGiB: 1, StorageGiB: 10 });
+    expect(fw.status).toBe(400);
+    expect(fw.body.error.message).toMatch(/StorageGiB is for vsan-storage/);
   });
 
   it("answers 404 for standard resources that do not exist", async () => {
