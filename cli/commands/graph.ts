@@ -11,35 +11,24 @@ import * as fs from "node:fs";
 import { InputError } from "../../schemas/diagnostics";
 import { loadStackSync } from "../../model/load";
 import type { LoadedStack } from "../../model/load";
-import { observeTopology, stackTopology, type Topology } from "../../model/topology";
+import { observeTopology, stackTopology } from "../../model/topology";
 import { defineCommand, parseCommand, usageError } from "../args";
-import { topologyToDot } from "../graph/dot";
-import { topologyToMermaid } from "../graph/mermaid";
-import { topologyToSvg } from "../graph/svg";
+import { GRAPH_FORMATS, renderTopology } from "../graph";
 
 /** One line for `smartfleet help`. */
 export const summary = "draw the fleet a stack declares (hosts, DPUs, services, pairs, shares) as SVG, DOT or Mermaid";
-
-const FORMATS = ["svg", "dot", "mermaid"] as const;
 
 const SPEC = defineCommand({
   name: "smartfleet graph",
   summary,
   positionals: { name: "STACK", description: "the stack file to draw", min: 1, max: 1 },
   options: {
-    format: { type: "string", short: "f", choices: FORMATS, default: "svg", description: "svg (laid out, standalone), dot (Graphviz) or mermaid (Markdown)" },
+    format: { type: "string", short: "f", choices: GRAPH_FORMATS, default: "svg", description: "svg (laid out, standalone), dot (Graphviz) or mermaid (Markdown)" },
     out: { type: "string", short: "o", valueName: "FILE", description: "write the picture to FILE instead of stdout" },
     live: { type: "boolean", description: "read each managed DPU's port once and show the state found (needs --stack and the Pulumi toolchain)" },
     stack: { type: "string", valueName: "NAME", description: "with --live: the Pulumi stack whose endpoints, CA and management password reach the ports" },
   },
 });
-
-/** The picture of `topology` in `format`. */
-export async function renderTopology(topology: Topology, format: (typeof FORMATS)[number]): Promise<string> {
-  if (format === "dot") return topologyToDot(topology);
-  if (format === "mermaid") return topologyToMermaid(topology);
-  return topologyToSvg(topology);
-}
 
 /** Runs the command; resolves to the exit code (2 on invalid input or usage). */
 export async function run(args: string[]): Promise<number> {
