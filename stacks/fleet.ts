@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resourceDeclarations, type Route } from "../model/declarations";
 import type { LoadedStack } from "../model/load";
+import { shardDeclarations, shardLayout, stackParts } from "../model/shards";
 import { checkStack } from "../policies/check";
 import { renderText } from "../policies/report/text";
 import { declareResources, type DeclaredFleet } from "../providers/declare";
@@ -41,13 +42,31 @@ export interface DeclareOptions {
   password: pulumi.Input<string>;
   /** Routes to the ports by DPU serial (from the endpoints file). */
   routes?: ReadonlyMap<string, Route>;
+  /** The part of a sharded stack to declare (`smartfleet:shard`: a shard, or `cross-shard`); all of it when absent. */
+  shard?: string;
 }
 
 /** Checks the stack's policies, declares its resources and returns the outputs to export. */
 export function declareStack(stack: LoadedStack, options: DeclareOptions): FleetOutputs {
   enforcePolicies(stack);
-  const fleet = declareResources(resourceDeclarations(stack, { routes: options.routes }), options.password);
+  const fleet = declareResources(declarationsOf(stack, options), options.password);
   return outputsOf(stack, fleet);
+}
+
+/** The stack's declarations, or one part's when the stack is sharded (`model/shards.ts`). */
+function declarationsOf(stack: LoadedStack, options: DeclareOptions) {
+  const all = resourceDeclarations(stack, { routes: options.routes });
+  const layout = shardLayout(stack);
+  if (!layout) {
+    if (options.shard) throw new pulumi.RunError(`smartfleet:shard is ${options.shard} but ${stack.file} declares no shards`);
+    return all;
+  }
+  if (!options.shard) throw new pulumi.RunError(`${stack.file} is sharded (by ${layout.by}): each shard is its own stack; run \`smartfleet up ${stack.file}\`, or set smartfleet:shard to one of ${stackParts(layout).join(", ")}`);
+  try {
+    return shardDeclarations(all, layout, options.shard);
+  } catch (error) {
+    throw new pulumi.RunError(`smartfleet:shard: ${(error as Error).message}`);
+  }
 }
 
 function enforcePolicies(stack: LoadedStack): void {
@@ -58,14 +77,16 @@ function enforcePolicies(stack: LoadedStack): void {
 }
 
 function outputsOf(stack: LoadedStack, fleet: DeclaredFleet): FleetOutputs {
+  // A shard declares part of the stack: it summarises what it declares.
+  const declared = new Set(fleet.resources.map((r) => r.declaration.name));
   return {
-    hosts: byName(stack.hosts.map((h) => h.name), (host) => hostSummary(fleet, host)),
-    servicePairs: byName(stack.servicePairs.map((p) => p.name), (pair) =>
+    hosts: byName(stack.hosts.map((h) => h.name).filter((host) => declared.has(host)), (host) => hostSummary(fleet, host)),
+    servicePairs: byName(stack.servicePairs.map((p) => p.name).filter((pair) => declared.has(`pair-${pair}`)), (pair) =>
       pulumi
         .all([fleet.output<string>(`pair-${pair}`, "activeSide"), fleet.output<boolean>(`pair-${pair}`, "protected")])
         .apply(([activeSide, isProtected]) => ({ activeSide, protected: isProtected })),
     ),
-    acceleratorShares: byName(stack.acceleratorShares.map((s) => s.name), (share) => fleet.output<string>(`share-${share}`, "hostPciAddress")),
+    acceleratorShares: byName(stack.acceleratorShares.map((s) => s.name).filter((share) => declared.has(`share-${share}`)), (share) => fleet.output<string>(`share-${share}`, "hostPciAddress")),
   };
 }
 

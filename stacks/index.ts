@@ -9,6 +9,8 @@
  *                                  overrides the inventory's management addresses by DPU serial
  *   smartfleet:caFile              CA of the management ports (default: the endpoints file's caFile)
  *   smartfleet:managementPassword  secret: the password every claimed DPU account gets
+ *   smartfleet:shard               the part of a sharded stack (`shards:`) this stack holds: a shard or
+ *                                  cross-shard (`smartfleet up` creates and sets these stacks)
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +28,7 @@ const endpointsFile = config.get("endpoints");
 
 const fleet = declareStack(readInput("the stack definition", () => loadStackSync(stackFile)), {
   password: config.requireSecret("managementPassword"),
+  shard: config.get("shard"),
   routes: endpointsFile ? readInput("smartfleet:endpoints", () => routesOf(readEndpointsFile(path.resolve(root, endpointsFile)))) : undefined,
 });
 

@@ -1,5 +1,5 @@
 /**
- * `smartfleet up|preview|refresh|destroy STACKFILE [--stack NAME] [--cwd DIR] [--parallel N]`:
+ * `smartfleet up|preview|refresh|destroy STACKFILE [--stack NAME] [--cwd DIR] [--parallel N] [--shard S,...] [--concurrency N]`:
  * the everyday front door to Pulumi, through the Automation API, on one stack.
  *
  * 1. Loads STACKFILE (an invalid one stops here, exit 2, every problem listed) and selects
@@ -16,6 +16,12 @@
  * message says which and what to do); 2 usage or input error (invalid stack file, no such
  * stack, a backend that refuses the login or does not answer).
  *
+ * A stack file with `shards:` is run as its parts (`model/shards.ts`): the stacks
+ * `<stack>.<shard>` concurrently (`--concurrency`, default 4; `--shard S,...` for some only),
+ * then `<stack>.cross-shard` (first for destroy), created from the base stack `<stack>`'s
+ * configuration; one progress line per part, a summary table, the worst part's exit code
+ * (`cli/stack-ops/shards.ts`).
+ *
  * The four commands share this module; `main.ts` takes each from `commands`.
  */
 import * as path from "node:path";
@@ -26,6 +32,8 @@ import { projectRoot } from "../../providers/common/settings";
 import { formatReport, recoverStack } from "./recover";
 import { backendOf, type Backend } from "../stack-ops/backend";
 import { configuredStackFile, isFile, openStack, runOperation, StackSelectError, type Operation, type Outcome } from "../stack-ops/operate";
+import { runShards, summaryTable, worstExit } from "../stack-ops/shards";
+import { CROSS_SHARD, shardLayout, stackParts, type ShardLayout } from "../../model/shards";
 
 const SUMMARIES: Record<Operation, string> = {
   up: "apply a stack file to the fleet (pulumi up through the Automation API), one line per resource event",
@@ -42,7 +50,9 @@ function specOf(operation: Operation) {
     options: {
       stack: { type: "string", valueName: "NAME", description: "the Pulumi stack (default: the stack file's name without .yaml)" },
       cwd: { type: "string", valueName: "DIR", description: "the Pulumi project directory (default: the one holding the working directory)" },
-      parallel: { type: "number", integer: true, min: 1, valueName: "N", description: "Pulumi's parallel resource operations (give up at least as many as DPUs a change touches)" },
+      parallel: { type: "number", integer: true, min: 1, valueName: "N", description: "Pulumi's parallel resource operations per stack (give up at least as many as DPUs a change touches)" },
+      shard: { type: "string", valueName: "S,...", description: `a sharded stack: act on these shards only (and ${CROSS_SHARD} when named)` },
+      concurrency: { type: "number", integer: true, min: 1, default: 4, valueName: "N", description: "a sharded stack: shards run at once" },
     },
   });
 }
@@ -57,13 +67,17 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
   if (!isFile(path.join(projectDir, "Pulumi.yaml"))) return usageError(spec, `no Pulumi.yaml in ${projectDir} or above: run in the project or pass --cwd`);
   const stackFile = path.resolve(parsed.positionals[0]);
   if (!isFile(stackFile)) return usageError(spec, `no stack file ${parsed.positionals[0]}`);
+  let layout: ShardLayout | undefined;
   try {
-    loadStackSync(stackFile);
+    layout = shardLayout(loadStackSync(stackFile));
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     console.error(`${prefix}: ${stackFile} is invalid:\n${error.message}`);
     return EXIT.usage;
   }
+  const parts = layout ? chosenParts(layout, parsed.values.shard) : undefined;
+  if (typeof parts === "string") return usageError(spec, parts);
+  if (!layout && parsed.values.shard) return usageError(spec, `--shard: ${parsed.positionals[0]} declares no shards`);
   const stackName = parsed.values.stack ?? path.basename(stackFile).replace(/\.ya?ml$/, "");
   const backend = backendOf(projectDir);
 
@@ -80,21 +94,46 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
     console.error(`${prefix}: stack ${stackName} runs ${path.relative(projectDir, programFile)} (smartfleet:stackFile), not ${path.relative(projectDir, stackFile)}: pass the stack's own file, or \`pulumi config set smartfleet:stackFile ${path.relative(projectDir, stackFile)} --stack ${stackName}\``);
     return EXIT.usage;
   }
-  if (backend.kind === "file" && operation !== "preview" && !(await clearStaleLock(prefix, stackName, projectDir))) return EXIT.findings;
+  if (parts) {
+    const results = await runShards({
+      projectDir,
+      base: stack,
+      parts,
+      operation,
+      concurrency: parsed.values.concurrency,
+      parallel: parsed.values.parallel,
+      backend,
+      emit: (line) => console.log(line),
+      before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir) : undefined,
+    });
+    console.log(summaryTable(results, operation));
+    return worstExit(results);
+  }
+  if (backend.kind === "file" && operation !== "preview" && (await staleLockNote(prefix, stackName, projectDir))) return EXIT.findings;
 
   const outcome = await runOperation(stack, operation, { parallel: parsed.values.parallel, backend, emit: (line) => console.log(line) });
   return report(prefix, outcome, backend);
 }
 
-/** recover's check on a file backend; false when a live update holds the stack. */
-async function clearStaleLock(prefix: string, stackName: string, projectDir: string): Promise<boolean> {
+/** recover's check on a file backend: undefined to go on, else why a live update holds the stack (said on stderr). */
+async function staleLockNote(prefix: string, stackName: string, projectDir: string): Promise<string | undefined> {
   const found = await recoverStack({ stack: stackName, cwd: projectDir });
   if (found.problems.length) {
     console.error(`${prefix}: ${formatReport(found)}`);
-    return false;
+    return `stack ${stackName} is locked by a live update`;
   }
-  if (found.locksRemoved.length || found.pendingCleared.length) console.error(`${prefix}: before starting, ${formatReport(found)}`);
-  return true;
+  if (found.locksRemoved.length || found.pendingCleared.length) console.error(`${prefix}: before starting ${stackName}, ${formatReport(found)}`);
+  return undefined;
+}
+
+/** The parts `--shard` names (all when absent), in the layout's order; a usage message when one is unknown. */
+function chosenParts(layout: ShardLayout, option: string | undefined): string[] | string {
+  const all = stackParts(layout);
+  if (!option) return all;
+  const named = option.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = named.filter((n) => !all.includes(n));
+  if (unknown.length || !named.length) return `--shard: no shard ${unknown.join(", ") || "named"}; the stack's parts are ${all.join(", ")}`;
+  return all.filter((p) => named.includes(p));
 }
 
 /** The closing line (and the failure) of one stack; the exit code. */

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as YAML from "yaml";
 import type { RunningEmulator } from "../../emulator";
 import { countFleet, editStackFile, endpointsFileOf, fleetState, LAB_COUNTS, labStack, makeLabProject, pulumiCli, startLabEmulator, type LabProject } from "./lab";
 import { repoRoot } from "../support/pulumi";
@@ -56,6 +57,8 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
   let port: number;
   let password: string;
   let stackFile: string;
+  /** The smartfleet resources of the single lab stack, by name. */
+  let labResources: string[] = [];
 
   beforeAll(async () => {
     project = await makeLabProject("127.211.0");
@@ -113,7 +116,8 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     // Keys are the DIY layout's paths under the URL's path (the database name).
     expect(rows).toMatch(/^pulumi\/\.pulumi\/stacks\/smartfleet\/lab\.json$/m);
 
-    const exported = JSON.parse(await pulumiCli(project, ["stack", "export", "--stack", "lab"])) as { version: number; deployment: { resources: Array<{ type: string }>; pending_operations?: unknown[] } };
+    const exported = JSON.parse(await pulumiCli(project, ["stack", "export", "--stack", "lab"])) as { version: number; deployment: { resources: Array<{ urn: string; type: string }>; pending_operations?: unknown[] } };
+    labResources = exported.deployment.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/smartfleet:")).map((r) => r.urn.slice(r.urn.lastIndexOf("::") + 2));
     expect(exported.version).toBeGreaterThanOrEqual(3);
     expect(exported.deployment.resources.filter((r) => r.type.endsWith(":DpuService")).length).toBe(LAB_COUNTS.services);
     expect(exported.deployment.pending_operations ?? []).toEqual([]);
@@ -155,6 +159,75 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     const preview = await smartfleet(project, ["preview", stackFile]);
     expect(preview.stdout).toMatch(/: 0 to change, /);
   }, 180_000);
+
+  it("destroy releases the fleet through the front door", async () => {
+    const destroy = await smartfleet(project, ["destroy", stackFile]);
+    expect(destroy.stderr).toBe("");
+    expect(destroy.code).toBe(0);
+    expect(destroy.stdout).toMatch(/^\[\s*[\d.]+s\] deleted\s+pair-witness \(ServicePair\) in [\d.]+s$/m);
+    expect(countFleet(await fleetState(emulator))).toMatchObject({ services: 0, hostDevices: 0, servicePairs: 0, acceleratorShares: 0 });
+  }, 120_000);
+
+  it("a stack sharded by rack: the shards concurrently, then the cross-shard pair and share; every resource in one stack", async () => {
+    // esx-01 and esx-03 in rack r1, esx-02 and esx-04 in r2: the witness pair and the FPGA share span both.
+    const inventory = YAML.parseDocument(fs.readFileSync(project.inventoryFile, "utf8"));
+    const racks: Record<string, string> = { "esx-01": "r1", "esx-02": "r2", "esx-03": "r1", "esx-04": "r2" };
+    (inventory.toJS().hosts as Array<{ name: string }>).forEach((h, i) => inventory.setIn(["hosts", i, "labels"], { rack: racks[h.name] }));
+    fs.writeFileSync(project.inventoryFile, inventory.toString());
+    const sharded = YAML.parseDocument(fs.readFileSync(project.stackFile, "utf8"));
+    sharded.set("shards", { by: "label:rack" });
+    fs.writeFileSync(path.join(project.workDir, "stacks", "racks.yaml"), sharded.toString());
+    const base = await labStack(project, "racks", endpointsFileOf(project));
+    await base.setConfig("smartfleet:stackFile", { value: "stacks/racks.yaml" });
+
+    const up = await smartfleet(project, ["up", "stacks/racks.yaml", "--concurrency", "2", "--parallel", "16"]);
+    expect(up.stderr).toBe("");
+    expect(up.code).toBe(0);
+    const lines = up.stdout.split("\n");
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    for (const part of ["r1", "r2", "cross-shard"]) {
+      expect(at(new RegExp(`^\\[\\s*[\\d.]+s\\] ${part}\\s+up started \\(stack racks\\.${part}\\)$`))).toBeGreaterThanOrEqual(0);
+      expect(at(new RegExp(`^\\[\\s*[\\d.]+s\\] ${part}\\s+up done in [\\d.]+s: \\d+ changed, 0 unchanged$`))).toBeGreaterThanOrEqual(0);
+    }
+    // Both shards started before either ended (concurrently); the cross-shard part after both.
+    expect(Math.max(at(/ r1\s+up started/), at(/ r2\s+up started/))).toBeLessThan(Math.min(at(/ r1\s+up done/), at(/ r2\s+up done/)));
+    expect(at(/ cross-shard\s+up started/)).toBeGreaterThan(Math.max(at(/ r1\s+up done/), at(/ r2\s+up done/)));
+    expect(up.stdout).toMatch(/^shard\s+result\s+changed\s+unchanged\s+failed\s+time\s+note$/m);
+    expect(up.stdout).toMatch(/^cross-shard\s+ok\s+\d+\s+0\s+0\s+[\d.]+s$/m);
+    expect(countFleet(await fleetState(emulator))).toEqual(LAB_COUNTS);
+
+    const names: string[] = [];
+    const byPart: Record<string, string[]> = {};
+    for (const part of ["r1", "r2", "cross-shard"]) {
+      const exported = JSON.parse(await pulumiCli(project, ["stack", "export", "--stack", `racks.${part}`])) as { deployment: { resources: Array<{ urn: string; type: string }> } };
+      byPart[part] = exported.deployment.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/smartfleet:")).map((r) => r.urn.slice(r.urn.lastIndexOf("::") + 2));
+      names.push(...byPart[part]);
+    }
+    expect(byPart["cross-shard"].sort()).toEqual(["esx-02-nic1-fpga0", "pair-witness", "share-fpga-share"]);
+    const single = JSON.parse(await pulumiCli(project, ["stack", "export", "--stack", "lab"])) as { deployment: { resources: unknown[] } };
+    expect(single.deployment.resources ?? []).toHaveLength(0);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(["pair-witness", "share-fpga-share", "esx-02-nic1-fpga0", "esx-01", "esx-04-nic1-ids"]));
+    expect(names.sort()).toEqual([...labResources].sort());
+
+    const preview = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r1"]);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(/^r1\s+ok\s+0\s+\d+\s+0\s+[\d.]+s$/m);
+    expect(preview.stdout).not.toMatch(/^(r2|cross-shard)\s/m);
+    const unknown = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r9"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--shard: no shard r9; the stack's parts are r1, r2, cross-shard");
+
+    // Destroy takes the cross-shard pair and share away before any shard's DPUs.
+    const destroy = await smartfleet(project, ["destroy", "stacks/racks.yaml"]);
+    expect(destroy.code).toBe(0);
+    const gone = destroy.stdout.split("\n");
+    const crossDone = gone.findIndex((l) => / cross-shard\s+destroy done/.test(l));
+    expect(crossDone).toBeGreaterThanOrEqual(0);
+    expect(crossDone).toBeLessThan(gone.findIndex((l) => / r1\s+destroy started/.test(l)));
+    expect(crossDone).toBeLessThan(gone.findIndex((l) => / r2\s+destroy started/.test(l)));
+    expect(countFleet(await fleetState(emulator))).toMatchObject({ services: 0, hostDevices: 0, servicePairs: 0, acceleratorShares: 0 });
+  }, 240_000);
 
   it("a wrong password and a server that is not there are said so, without the password", async () => {
     const wrong = new URL(url);

@@ -1,0 +1,145 @@
+/**
+ * A sharded stack's operation: every part (`model/shards.ts`) is its own Pulumi stack
+ * `<stack>.<part>`, created from the base stack `<stack>` when missing and given the base's
+ * configuration (endpoints, password, stack file) plus `smartfleet:shard` before each run,
+ * so a change of the base's configuration reaches every shard.
+ *
+ * Order: the shards run concurrently (up to `concurrency` at once); the cross-shard stack
+ * (pairs and shares that span shards) runs after every shard succeeded, since both sides
+ * must exist — and for destroy, first, before any shard takes a side away. One progress line
+ * per part when it starts and when it ends (plus a line per failed resource), and a
+ * summary table at the end.
+ */
+import type { Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { CROSS_SHARD } from "../../model/shards";
+import type { Backend } from "./backend";
+import { runOperation, type Operation, type Outcome } from "./operate";
+
+/** One part's result in the summary. */
+export interface PartResult {
+  part: string;
+  /** `skipped`: not run because a shard it needs failed. */
+  status: "ok" | "failed" | "locked" | "backend" | "skipped";
+  outcome?: Outcome;
+  /** Why it was skipped or failed. */
+  note?: string;
+}
+
+/** What a sharded run needs. */
+export interface ShardRun {
+  projectDir: string;
+  /** The base stack, whose configuration the parts take. */
+  base: Stack;
+  /** The parts to run (the shards chosen, and CROSS_SHARD when it runs). */
+  parts: string[];
+  operation: Operation;
+  concurrency: number;
+  parallel?: number;
+  backend: Backend;
+  emit: (line: string) => void;
+  /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
+  before?: (stackName: string) => Promise<string | undefined>;
+}
+
+/** Runs the operation over the parts in order; resolves to one result per part. */
+export async function runShards(run: ShardRun): Promise<PartResult[]> {
+  const t0 = Date.now();
+  const clock = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
+  const width = Math.max(...run.parts.map((p) => p.length), 5);
+  const config = await run.base.getAllConfig();
+  const shards = run.parts.filter((p) => p !== CROSS_SHARD);
+  const cross = run.parts.includes(CROSS_SHARD);
+
+  const one = async (part: string): Promise<PartResult> => {
+    const name = `${run.base.name}.${part}`;
+    run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
+    let stack: Stack;
+    try {
+      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir });
+      await stack.setAllConfig({ ...config, "smartfleet:shard": { value: part } });
+    } catch (error) {
+      const note = `cannot prepare stack ${name}: ${String((error as Error).message).split("\n").find((l) => l.trim()) ?? "unknown error"}`;
+      run.emit(`${clock()} ${part.padEnd(width)} failed: ${note}`);
+      return { part, status: "failed", note };
+    }
+    const stop = await run.before?.(name);
+    if (stop) {
+      run.emit(`${clock()} ${part.padEnd(width)} not started: ${stop}`);
+      return { part, status: "locked", note: stop };
+    }
+    const outcome = await runOperation(stack, run.operation, {
+      parallel: run.parallel,
+      backend: run.backend,
+      emit: (line) => {
+        if (/^\[\s*[\d.]+s\] failed /.test(line)) run.emit(`${clock()} ${part.padEnd(width)} ${line.replace(/^\[\s*[\d.]+s\] /, "")}`);
+      },
+    });
+    const counts = `${outcome.changed} ${run.operation === "preview" ? "to change" : "changed"}, ${outcome.unchanged} unchanged${outcome.failed ? `, ${outcome.failed} failed` : ""}`;
+    if (outcome.ok) {
+      run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} done in ${outcome.seconds.toFixed(1)}s: ${counts}`);
+      return { part, status: "ok", outcome };
+    }
+    const failure = outcome.failure as NonNullable<Outcome["failure"]>;
+    run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} failed after ${outcome.seconds.toFixed(1)}s (${counts}): ${failure.message}`);
+    return { part, status: failure.kind === "lock" ? "locked" : failure.kind === "backend" ? "backend" : "failed", outcome, note: failure.message };
+  };
+
+  const crossFirst = run.operation === "destroy";
+  const results: PartResult[] = [];
+  if (cross && crossFirst) results.push(await one(CROSS_SHARD));
+  const crossBlocked = crossFirst && results.some((r) => r.status !== "ok");
+  if (crossBlocked) {
+    for (const part of shards) results.push({ part, status: "skipped", note: `${CROSS_SHARD} was not destroyed: its pairs and shares still use the shards' DPUs` });
+    return results;
+  }
+  results.push(...(await pool(shards, run.concurrency, one)));
+  if (cross && !crossFirst) {
+    // A preview applies nothing, so it previews the cross-shard part whatever the shards said.
+    const failed = results.filter((r) => r.status !== "ok").map((r) => r.part);
+    if (failed.length && run.operation !== "preview") results.push({ part: CROSS_SHARD, status: "skipped", note: `needs every shard; ${failed.join(", ")} did not ${run.operation}` });
+    else results.push(await one(CROSS_SHARD));
+  }
+  return results;
+}
+
+/** Runs `work` over `items`, at most `limit` at once, results in the items' order. */
+async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The summary table: one row per part. */
+export function summaryTable(results: PartResult[], operation: Operation): string {
+  const rows = results.map((r) => [
+    r.part,
+    r.status,
+    r.outcome ? String(r.outcome.changed) : "-",
+    r.outcome ? String(r.outcome.unchanged) : "-",
+    r.outcome ? String(r.outcome.failed) : "-",
+    r.outcome ? `${r.outcome.seconds.toFixed(1)}s` : "-",
+    r.status === "ok" ? "" : (r.note ?? ""),
+  ]);
+  const header = ["shard", "result", operation === "preview" ? "to change" : "changed", "unchanged", "failed", "time", "note"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The exit code of the worst part: 2 for a backend that cannot be used, 1 for a failure, lock or skip, else 0. */
+export function worstExit(results: PartResult[]): number {
+  if (results.some((r) => r.status === "backend")) return 2;
+  return results.some((r) => r.status !== "ok") ? 1 : 0;
+}
