@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { expandGlob } from "../../cli/stack-files";
 
 const repo = path.resolve(__dirname, "..", "..");
 const workflowFile = path.join(repo, "examples", "ci", "smartfleet-check.yml");
@@ -65,6 +66,11 @@ function checkout(into: string): void {
     fs.mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
     fs.copyFileSync(from, path.join(into, file));
   }
+}
+
+/** Files a hashFiles() pattern of the workflow matches in this repository (`dir/**` is everything below dir). */
+function expandGlobAll(pattern: string): string[] {
+  return pattern.endsWith("/**") ? expandGlob(path.join(repo, pattern, "*")) : expandGlob(path.join(repo, pattern));
 }
 
 /** Evaluates the `if:` expressions the workflow uses, for a push event. */
@@ -144,4 +150,23 @@ describe("the CI workflow example", () => {
     // Nothing of the toolchain was fetched or built.
     expect(fs.existsSync(env.SMARTFLEET_TOOLCHAIN_DIR!)).toBe(false);
   }, 240_000);
+
+  it("caches the toolchain in the job that needs Pulumi (plan), keyed on the files that define it, before anything builds it", () => {
+    const workflow = parse(fs.readFileSync(workflowFile, "utf8")) as { jobs: Record<string, { if?: string; steps: Step[] }> };
+    expect(workflow.jobs.check.steps.some((s) => s.uses?.startsWith("actions/cache"))).toBe(false); // check needs no toolchain
+    const steps = workflow.jobs.plan.steps;
+    const cache = steps.findIndex((s) => s.uses?.startsWith("actions/cache"));
+    expect(cache).toBeGreaterThan(0);
+    // The folder scripts/toolchain.sh keeps the toolchain in when neither SMARTFLEET_TOOLCHAIN_DIR nor XDG_CACHE_HOME is set (as on a runner).
+    const toolchainScript = fs.readFileSync(path.join(repo, "scripts", "toolchain.sh"), "utf8");
+    expect(toolchainScript).toContain("${SMARTFLEET_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/smartfleet/toolchain}");
+    expect(steps[cache].with?.path).toBe("~/.cache/smartfleet/toolchain");
+    const hashed = [...(steps[cache].with?.key ?? "").matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(hashed.length).toBeGreaterThan(0);
+    for (const pattern of hashed) expect(expandGlobAll(pattern), `${pattern} matches nothing`).not.toHaveLength(0);
+    const firstUse = steps.findIndex((s) => /npm run toolchain|smartfleet(\.js)? plan|npm run pulumi/.test(s.run ?? ""));
+    expect(firstUse).toBeGreaterThan(cache);
+    const goMod = steps.find((s) => s.uses?.startsWith("actions/setup-go"))?.with?.["go-version-file"];
+    expect(fs.existsSync(path.join(repo, goMod ?? "missing"))).toBe(true);
+  });
 });
