@@ -293,12 +293,12 @@ export type DpuObservation =
       dpuOs: { image: string | null; version: string | null; state: string | null } | null;
       /** The host OS installed through this DPU; null when none. */
       hostOs: { image: string; version: string } | null;
-      /** Services by name. */
-      services: Record<string, { state: string | null; version: string | null }>;
-      /** Host devices by name. */
-      devices: Record<string, { kind: string | null; function: string | null }>;
-      /** Service pairs this DPU is primary of, by name. */
-      pairs: Record<string, { state: string | null; protected: boolean }>;
+      /** Services by name; null when the port does not list them (no OEM collection). */
+      services: Record<string, { state: string | null; version: string | null }> | null;
+      /** Host devices by name; null when the port does not list them. */
+      devices: Record<string, { kind: string | null; function: string | null }> | null;
+      /** Service pairs this DPU is primary of, by name; null when the port does not list them. */
+      pairs: Record<string, { state: string | null; protected: boolean }> | null;
     };
 
 /** A node's observed state and what differs from the stack (shown as extra lines). */
@@ -306,6 +306,9 @@ interface Verdict {
   state: TopologyState;
   notes: string[];
 }
+
+/** A member the port has no collection for: nothing observed, so the stack's word stands. */
+const UNLISTED: Verdict = { state: "declared", notes: ["not listed by the port"] };
 
 /** `declared → observed`, when they differ. */
 function differs(what: string, declared: unknown, observed: unknown): string[] {
@@ -339,6 +342,7 @@ export function observeTopology(stack: LoadedStack, topology: Topology, observed
         return judgeHost(decls.find((d): d is Decl<"HostOsInstall"> => d.kind === "HostOsInstall"), dpuOf(first.inputs.via));
       case "DpuService":
         return judgeOn(dpuOf(first.inputs.target), (seen) => {
+          if (!seen.services) return UNLISTED;
           const service = seen.services[first.inputs.name];
           if (!service) return { state: "drifted", notes: ["missing"] };
           if (service.state === "Deploying") return { state: "changing", notes: ["deploying"] };
@@ -347,12 +351,14 @@ export function observeTopology(stack: LoadedStack, topology: Topology, observed
         });
       case "HostDevice":
         return judgeOn(dpuOf(first.inputs.target), (seen) => {
-          const device = seen.devices[first.inputs.name];
+          if (!seen.devices) return UNLISTED;
+          const device = deviceOf(seen.devices, first.inputs.name, first.inputs.backingAccelerator);
           if (!device) return { state: "drifted", notes: ["missing"] };
           return verdict([...differs("kind", first.inputs.kind, device.kind), ...differs("function", first.inputs.function, device.function)]);
         });
       case "ServicePair":
         return judgeOn(dpuOf(first.inputs.primary), (seen) => {
+          if (!seen.pairs) return UNLISTED;
           const pair = seen.pairs[first.inputs.name];
           if (!pair) return { state: "drifted", notes: ["missing"] };
           if (pair.state === "Deploying") return { state: "changing", notes: ["deploying"] };
@@ -368,6 +374,15 @@ export function observeTopology(stack: LoadedStack, topology: Topology, observed
     return found ? { ...node, state: found.state, details: [...node.details, ...found.notes] } : node;
   });
   return { ...topology, nodes };
+}
+
+/**
+ * The device a HostDevice stands for: by its name, or for an fpga device by the share that
+ * created it (the port names it `fpga-<source serial>-<share>`, as the provider finds it).
+ */
+function deviceOf<T extends { kind: string | null }>(devices: Record<string, T>, name: string, share: string | undefined): T | undefined {
+  if (!share) return devices[name];
+  return Object.entries(devices).find(([id, d]) => d.kind === "fpga" && id.endsWith(`-${share}`))?.[1];
 }
 
 /** A node on a DPU: unreachable with it, else what `judge` says of the DPU's observation. */

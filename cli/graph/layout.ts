@@ -84,7 +84,8 @@ const ROOT_OPTIONS: Record<string, string> = {
   "elk.spacing.nodeNode": "16",
   "elk.layered.spacing.nodeNodeBetweenLayers": "28",
   "elk.edgeLabels.placement": "CENTER",
-  "elk.padding": "[top=16,left=16,bottom=16,right=16]",
+  // Packing spaces the pieces: no padding around one.
+  "elk.padding": "[top=0,left=0,bottom=0,right=0]",
 };
 
 function elkNode(node: TopologyNode, children: Map<string | undefined, TopologyNode[]>): ElkNode {
@@ -108,85 +109,109 @@ function elkEdge(edge: TopologyEdge): ElkExtendedEdge {
   return { id: edge.id, sources: [edge.from], targets: [edge.to], labels: label };
 }
 
-/** Space between the pieces `pack` places. */
+/** Space between the top-level pieces. */
 const GAP = 24;
+/** Space between pieces packed inside a box (ELK's own spacing between boxes). */
+const INNER_GAP = 16;
 /** Width to height the packing aims at: wide, as screens and READMEs are. */
 const ASPECT = 2.5;
-/** ELK's padding around a whole layout. */
+/** Space around the whole picture. */
 const MARGIN = 16;
 
+/** The parts of a layout: boxes and routes relative to its top left, and its size. */
+interface Piece {
+  width: number;
+  height: number;
+  boxes: Map<string, Box>;
+  routes: Map<string, Omit<PlacedEdge, "edge">>;
+}
+
+/** What every level of the recursion reads. */
+interface Context {
+  topology: Topology;
+  children: Map<string | undefined, TopologyNode[]>;
+  parentOf: Map<string, string | undefined>;
+  elk: InstanceType<typeof ELK>;
+}
+
 /**
- * Lays out `topology`; the same topology gives the same layout (ELK's seed is fixed). Each
- * group of top-level boxes that edges connect is laid out by ELK on its own and the groups
- * are then packed in rows: with every level in one layout, ELK puts all unconnected hosts
- * in one layer, a single column however large the fleet.
+ * Lays out `topology`; the same topology gives the same layout (ELK's seed is fixed).
+ * Boxes no edge leaves (a cluster or host whose pairs and shares stay inside it) have their
+ * members laid out on their own and packed in rows, and so on down; boxes that edges join
+ * are laid out together by ELK, every level at once, so the edges are routed across them.
+ * With everything in one ELK layout, unconnected hosts would all be one layer: a single
+ * column however large the fleet.
  */
 export async function layoutTopology(topology: Topology, options: { minWidth?: number } = {}): Promise<TopologyLayout> {
   const children = childrenOf(topology);
-  const elk = new ELK();
-  const pieces: Piece[] = [];
-  for (const group of connectedGroups(topology, children)) {
-    const members = new Set(group.flatMap((top) => [top.id, ...descendants(top.id, children)]));
-    const edges = topology.edges.filter((e) => members.has(e.from));
-    const graph: ElkNode = { id: "root", layoutOptions: ROOT_OPTIONS, children: group.map((node) => elkNode(node, children)), edges: edges.map(elkEdge) };
-    pieces.push(piece(await elk.layout(graph)));
-  }
-  const offsets = pack(pieces, (options.minWidth ?? 0) - 2 * MARGIN + GAP);
-  const boxes = new Map<string, Box>();
-  const routes = new Map<string, Omit<PlacedEdge, "edge">>();
-  pieces.forEach((p, i) => {
-    const by = { x: offsets[i].x + MARGIN - p.x, y: offsets[i].y + MARGIN - p.y };
-    for (const [id, box] of p.boxes) boxes.set(id, { ...box, ...move(box, by) });
-    for (const [id, route] of p.routes) routes.set(id, { points: route.points.map((q) => move(q, by)), ...(route.label ? { label: { ...route.label, ...move(route.label, by) } } : {}) });
-  });
+  const ctx: Context = { topology, children, parentOf: new Map(topology.nodes.map((n) => [n.id, n.parent])), elk: new ELK() };
+  const whole = await layoutSiblings(ctx, children.get(undefined) ?? [], GAP, (options.minWidth ?? 0) - 2 * MARGIN);
+  const placed = shifted(whole, { x: MARGIN, y: MARGIN });
   return {
-    width: Math.max(0, ...pieces.map((p, i) => offsets[i].x + p.width)) + 2 * MARGIN - GAP,
-    height: Math.max(0, ...pieces.map((p, i) => offsets[i].y + p.height)) + 2 * MARGIN - GAP,
-    nodes: topology.nodes.map((node) => ({ node, container: (children.get(node.id) ?? []).length > 0, ...(boxes.get(node.id) as Box) })),
+    width: whole.width + 2 * MARGIN,
+    height: whole.height + 2 * MARGIN,
+    nodes: topology.nodes.map((node) => ({ node, container: (children.get(node.id) ?? []).length > 0, ...(placed.boxes.get(node.id) as Box) })),
     edges: topology.edges.map((edge) => {
-      const route = routes.get(edge.id);
+      const route = placed.routes.get(edge.id);
       if (!route) throw new Error(`internal: the layout did not route edge ${edge.id}`);
       return { edge, ...route };
     }),
   };
 }
 
-function move(p: Point, by: Point): Point {
-  return { x: p.x + by.x, y: p.y + by.y };
-}
-
-function descendants(id: string, children: Map<string | undefined, TopologyNode[]>): string[] {
-  return (children.get(id) ?? []).flatMap((child) => [child.id, ...descendants(child.id, children)]);
-}
-
-/** The top-level nodes grouped by the edges between their contents, each group in the topology's order. */
-function connectedGroups(topology: Topology, children: Map<string | undefined, TopologyNode[]>): TopologyNode[][] {
-  const tops = children.get(undefined) ?? [];
-  const parentOf = new Map(topology.nodes.map((n) => [n.id, n.parent]));
-  const topOf = (id: string): string => {
-    const parent = parentOf.get(id);
-    return parent === undefined ? id : topOf(parent);
-  };
-  // Union-find over the top-level nodes, the lower index as the root so groups keep the order.
-  const index = new Map(tops.map((t, i) => [t.id, i]));
-  const root = tops.map((_, i) => i);
-  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i])));
-  for (const edge of topology.edges) {
-    const [a, b] = [find(index.get(topOf(edge.from)) as number), find(index.get(topOf(edge.to)) as number)];
-    root[Math.max(a, b)] = Math.min(a, b);
+/** Siblings laid out as one piece: each group that edges connect laid out on its own, the groups packed. */
+async function layoutSiblings(ctx: Context, siblings: TopologyNode[], gap: number, minWidth: number): Promise<Piece> {
+  const pieces: Piece[] = [];
+  for (const group of connectedGroups(ctx, siblings)) {
+    const [only] = group;
+    const members = ctx.children.get(only.id) ?? [];
+    if (group.length === 1 && members.length === 0) pieces.push(leaf(only));
+    else if (group.length === 1 && closed(ctx, only)) pieces.push(await boxAround(ctx, only, members));
+    else pieces.push(await elkPiece(ctx, group));
   }
-  const groups = new Map<number, TopologyNode[]>();
-  tops.forEach((top, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), top]));
-  return [...groups.values()];
+  const offsets = pack(pieces, minWidth, gap);
+  const out: Piece = { width: 0, height: 0, boxes: new Map(), routes: new Map() };
+  pieces.forEach((piece, i) => {
+    const moved = shifted(piece, offsets[i]);
+    for (const [id, box] of moved.boxes) out.boxes.set(id, box);
+    for (const [id, route] of moved.routes) out.routes.set(id, route);
+    out.width = Math.max(out.width, offsets[i].x + piece.width);
+    out.height = Math.max(out.height, offsets[i].y + piece.height);
+  });
+  return out;
 }
 
-/** One ELK layout without its outer padding: where its content starts, its size, boxes and routes. */
-interface Piece extends Box {
-  boxes: Map<string, Box>;
-  routes: Map<string, Omit<PlacedEdge, "edge">>;
+function leaf(node: TopologyNode): Piece {
+  const { width, height } = textBlock(node);
+  return { width, height, boxes: new Map([[node.id, { x: 0, y: 0, width, height }]]), routes: new Map() };
 }
 
-function piece(result: ElkNode): Piece {
+/** A box with its text on top and its members, laid out on their own, below. */
+async function boxAround(ctx: Context, node: TopologyNode, members: TopologyNode[]): Promise<Piece> {
+  const block = textBlock(node);
+  const top = block.height + INSET / 2;
+  const inner = shifted(await layoutSiblings(ctx, members, INNER_GAP, block.width), { x: INSET, y: top });
+  const width = Math.max(inner.width + 2 * INSET, block.width + 2 * INSET);
+  const height = top + inner.height + INSET;
+  inner.boxes.set(node.id, { x: 0, y: 0, width, height });
+  return { ...inner, width, height };
+}
+
+/** Whether no edge joins anything inside `node` with anything outside it. */
+function closed(ctx: Context, node: TopologyNode): boolean {
+  const inside = (id: string): boolean => {
+    for (let at: string | undefined = id; at !== undefined; at = ctx.parentOf.get(at)) if (at === node.id) return true;
+    return false;
+  };
+  return ctx.topology.edges.every((e) => inside(e.from) === inside(e.to));
+}
+
+/** One ELK layout of `group` (every level, edges routed across boxes), without outer padding. */
+async function elkPiece(ctx: Context, group: TopologyNode[]): Promise<Piece> {
+  const members = new Set(group.flatMap((node) => [node.id, ...descendants(node.id, ctx.children)]));
+  const edges = ctx.topology.edges.filter((e) => members.has(e.from) && members.has(e.to));
+  const graph: ElkNode = { id: "root", layoutOptions: ROOT_OPTIONS, children: group.map((node) => elkNode(node, ctx.children)), edges: edges.map(elkEdge) };
+  const result = await ctx.elk.layout(graph);
   const boxes = new Map<string, Box>();
   const collect = (node: ElkNode) => {
     for (const child of node.children ?? []) {
@@ -201,24 +226,64 @@ function piece(result: ElkNode): Piece {
     const label = edge.labels?.[0];
     routes.set(edge.id, { points, ...(label ? { label: { x: label.x ?? 0, y: label.y ?? 0, width: label.width ?? 0, height: label.height ?? 0 } } : {}) });
   }
-  // The packing spaces pieces by GAP; ELK's padding would add to it.
-  return { x: MARGIN, y: MARGIN, width: (result.width ?? 0) - 2 * MARGIN + GAP, height: (result.height ?? 0) - 2 * MARGIN + GAP, boxes, routes };
+  return { width: result.width ?? 0, height: result.height ?? 0, boxes, routes };
+}
+
+function move(p: Point, by: Point): Point {
+  return { x: p.x + by.x, y: p.y + by.y };
+}
+
+/** `piece` moved by `by`. */
+function shifted(piece: Piece, by: Point): Piece {
+  return {
+    ...piece,
+    boxes: new Map([...piece.boxes].map(([id, box]) => [id, { ...box, ...move(box, by) }])),
+    routes: new Map(
+      [...piece.routes].map(([id, route]) => [id, { points: route.points.map((q) => move(q, by)), ...(route.label ? { label: { ...route.label, ...move(route.label, by) } } : {}) }]),
+    ),
+  };
+}
+
+function descendants(id: string, children: Map<string | undefined, TopologyNode[]>): string[] {
+  return (children.get(id) ?? []).flatMap((child) => [child.id, ...descendants(child.id, children)]);
+}
+
+/** `siblings` grouped by the edges between their contents, each group in the topology's order. */
+function connectedGroups(ctx: Context, siblings: TopologyNode[]): TopologyNode[][] {
+  const index = new Map(siblings.map((t, i) => [t.id, i]));
+  /** The sibling that holds `id`, if any does. */
+  const holder = (id: string): number | undefined => {
+    for (let at: string | undefined = id; at !== undefined; at = ctx.parentOf.get(at)) if (index.has(at)) return index.get(at);
+    return undefined;
+  };
+  // Union-find, the lower index as the root so groups keep the order.
+  const root = siblings.map((_, i) => i);
+  const find = (i: number): number => (root[i] === i ? i : (root[i] = find(root[i])));
+  for (const edge of ctx.topology.edges) {
+    const [from, to] = [holder(edge.from), holder(edge.to)];
+    if (from === undefined || to === undefined) continue;
+    const [a, b] = [find(from), find(to)];
+    root[Math.max(a, b)] = Math.min(a, b);
+  }
+  const groups = new Map<number, TopologyNode[]>();
+  siblings.forEach((node, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), node]));
+  return [...groups.values()];
 }
 
 /**
- * Where each piece goes (its top left; sizes include the gap after it): rows as wide as
- * the pieces' total area at `ASPECT` allows, at least the widest piece and `minWidth`
- * (what the picture spends anyway, e.g. on its legend); the first piece of
- * a row sets its height, and the pieces after it stack in columns beside it while they fit
- * under that height.
+ * Where each piece goes (its top left), `gap` apart: rows as wide as the pieces' total
+ * area at `ASPECT` allows, at least the widest piece and `minWidth` (what the picture
+ * spends anyway, e.g. on its legend); the first piece of a row sets its height, and the
+ * pieces after it stack in columns beside it while they fit under that height.
  */
-export function pack(pieces: { width: number; height: number }[], minWidth = 0): Point[] {
-  const area = pieces.reduce((sum, p) => sum + p.width * p.height, 0);
-  const limit = Math.max(Math.sqrt(area * ASPECT), minWidth, ...pieces.map((p) => p.width));
+export function pack(pieces: { width: number; height: number }[], minWidth = 0, gap = 0): Point[] {
+  const sized = pieces.map((p) => ({ width: p.width + gap, height: p.height + gap }));
+  const area = sized.reduce((sum, p) => sum + p.width * p.height, 0);
+  const limit = Math.max(Math.sqrt(area * ASPECT), minWidth + gap, ...sized.map((p) => p.width));
   const out: Point[] = [];
   let row = { top: 0, height: 0 };
   let column = { x: 0, bottom: 0, width: 0 };
-  for (const p of pieces) {
+  for (const p of sized) {
     if (out.length > 0 && column.bottom + p.height <= row.top + row.height) {
       out.push({ x: column.x, y: column.bottom });
       column = { ...column, bottom: column.bottom + p.height, width: Math.max(column.width, p.width) };

@@ -133,15 +133,15 @@ async function readOne(client: RedfishClient): Promise<DpuObservation> {
     powerState: facts.dpuPowerState,
     dpuOs: dpuOs && dpuOs.State !== "Absent" ? { image: text(dpuOs.Image), version: text(dpuOs.Version), state: text(dpuOs.State) } : null,
     hostOs: facts.hostOs,
-    services: byId(services, (b) => ({ state: text(b.State), version: text(b.Version) })),
-    devices: byId(devices, (b) => ({ kind: text(b.Kind), function: text(b.Function) })),
-    pairs: byId(pairs, (b) => ({ state: text(b.State), protected: b.Protected === true })),
+    services: services && byId(services, (b) => ({ state: text(b.State), version: text(b.Version) })),
+    devices: devices && byId(devices, (b) => ({ kind: text(b.Kind), function: text(b.Function) })),
+    pairs: pairs && byId(pairs, (b) => ({ state: text(b.State), protected: b.Protected === true })),
   };
 }
 
-/** The members of one of the port's OEM collections; none when the port lacks it. */
-async function members(client: RedfishClient, where: Locations, collection: "services" | "hostDevices" | "servicePairs"): Promise<Body[]> {
+/** The members of one of the port's OEM collections; null when the port lacks it (a BMC with the DMTF view only). */
+async function members(client: RedfishClient, where: Locations, collection: "services" | "hostDevices" | "servicePairs"): Promise<Body[] | null> {
   const uri = where.oem[collection];
-  if (!uri) return [];
+  if (!uri) return null;
   return (await client.getCollection<Body>(uri)).map((m) => asRecord(m.body));
 }

@@ -1,4 +1,10 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeFleetFiles } from "../../model/fleet-generator";
+import { loadStackSync } from "../../model/load";
+import { stackTopology } from "../../model/topology";
 import { topologyToDot } from "../../cli/graph/dot";
 import { layoutTopology, pack } from "../../cli/graph/layout";
 import { topologyToMermaid } from "../../cli/graph/mermaid";
@@ -110,5 +116,37 @@ describe("packing laid-out groups", () => {
     const pieces = Array.from({ length: 4 }, () => ({ width: 100, height: 100 }));
     expect(pack(pieces, 400).map((p) => p.y)).toEqual([0, 0, 0, 0]);
     expect(new Set(pack(pieces).map((p) => p.y)).size).toBeGreaterThan(1);
+  });
+});
+
+describe("layout of a generated fleet", () => {
+  it("packs a cluster's unconnected hosts in rows, every box inside its parent, siblings apart", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-graph-fleet-"));
+    try {
+      const { stackFile } = writeFleetFiles(dir, { name: "packed", dpus: 24, clusterHosts: 12, pairEvery: 4 });
+      const layout = await layoutTopology(stackTopology(loadStackSync(stackFile, { inventoryRoots: [dir] })));
+      const box = new Map(layout.nodes.map((p) => [p.node.id, p]));
+      const inside = (a: { x: number; y: number; width: number; height: number }, b: typeof a) =>
+        a.x >= b.x && a.y >= b.y && a.x + a.width <= b.x + b.width && a.y + a.height <= b.y + b.height;
+      for (const p of layout.nodes) {
+        if (p.node.parent) expect(inside(p, box.get(p.node.parent) as typeof p), `${p.node.id} in ${p.node.parent}`).toBe(true);
+        expect(inside(p, { x: 0, y: 0, width: layout.width, height: layout.height })).toBe(true);
+      }
+      const siblings = new Map<string | undefined, typeof layout.nodes>();
+      for (const p of layout.nodes) siblings.set(p.node.parent, [...(siblings.get(p.node.parent) ?? []), p]);
+      for (const group of siblings.values()) {
+        for (const [i, a] of group.entries()) {
+          for (const b of group.slice(i + 1)) expect(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y, `${a.node.id} / ${b.node.id}`).toBe(true);
+        }
+      }
+      // 12 hosts per cluster, pairs between hosts 0-1, 4-5, 8-9: not one column of hosts.
+      const hosts = layout.nodes.filter((p) => p.node.kind === "host" && p.node.parent === layout.nodes.find((n) => n.node.kind === "cluster")?.node.id);
+      expect(hosts).toHaveLength(12);
+      expect(new Set(hosts.map((h) => Math.round(h.x))).size).toBeGreaterThan(2);
+      expect(layout.width).toBeGreaterThan(layout.height / 2);
+      for (const e of layout.edges) expect(e.points.length, e.edge.id).toBeGreaterThanOrEqual(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

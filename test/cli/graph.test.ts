@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { run } from "../../cli/commands/graph";
+import { LiveConfigError, liveTargets } from "../../cli/graph/live";
+import { loadStackSync } from "../../model/load";
 import { capture } from "./capture";
 
 /**
@@ -220,6 +222,19 @@ describe("smartfleet graph: errors", () => {
     const out = await capture(run, [stack, "--out", path.join(scratch, "no", "such", "dir", "x.svg")]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("cannot write");
+  });
+
+  it("exits 2 for --live without --stack, and --stack without --live", async () => {
+    const live = await capture(run, [stack, "--live"]);
+    expect(live).toMatchObject({ code: 2, stdout: "" });
+    expect(live.stderr).toContain("--live needs --stack NAME");
+    const named = await capture(run, [stack, "--stack", "lab"]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain("--stack is only read with --live");
+  });
+
+  it("--live outside a Pulumi project: a clear error before anything is read", async () => {
+    await expect(liveTargets("lab", loadStackSync(stack), scratch)).rejects.toThrow(new LiveConfigError(`no Pulumi.yaml in ${scratch} or above: --live reads the stack's configuration from the project`));
   });
 
   it("prints its usage for --help", async () => {

@@ -111,7 +111,8 @@ describe("observeTopology", () => {
       devices: { vnic0: { kind: "vnic", function: "vf" } },
       pairs: { witness: { state: "Enabled", protected: true } },
     }),
-    "beta/nic1": seen({ devices: { fpga0: { kind: "fpga", function: "pf" } } }),
+    // The share's fpga device carries the port's own id, not the stack's name.
+    "beta/nic1": seen({ devices: { "fpga-G-NIC-0001-fpga-share": { kind: "fpga", function: "pf" } } }),
     "gamma/nic1": seen({ dpuOs: null, services: { fw: { state: "Enabled", version: "2.1.0" } } }),
   };
   const states = (observed: Record<string, DpuObservation>) => Object.fromEntries(observeTopology(loaded, declared, observed).nodes.map((n) => [n.id, n.state]));
@@ -163,6 +164,13 @@ describe("observeTopology", () => {
       "dpu:gamma/nic1": "failed",
       "service:gamma/nic1/fw": "failed",
     });
+  });
+
+  it("judges no member a port does not list (a BMC without the OEM collections): the stack's word stands", () => {
+    const observed = { ...converged, "gamma/nic1": seen({ dpuOs: null, services: null, devices: null, pairs: null }) };
+    const fw = observeTopology(loaded, declared, observed).nodes.find((n) => n.id === "service:gamma/nic1/fw");
+    expect(fw).toMatchObject({ state: "declared", details: ["firewall 2.1.0", "not listed by the port"] });
+    expect(states(observed)["dpu:gamma/nic1"]).toBe("converged");
   });
 
   it("marks a DPU that was not read, and everything on it and its host, unreachable, with the reason", () => {
