@@ -13,7 +13,8 @@
  *                 renderers < the servers that wire them (index, admin, port-server)
  *   7 cli/        the `smartfleet` command; may import 1-6 except stacks/ (run by Pulumi).
  *                 cli/graph/ (topology renderers and layout, shared by `graph` and the
- *                 dashboard) is a lower sub-layer: it never imports the commands nor policies/, emulator/
+ *                 dashboard) is a lower sub-layer: it never imports the commands nor policies/, emulator/;
+ *                 cli/dashboard/ (the dashboard's server and page) never imports the commands nor emulator/
  *   8 bench/ scripts/ examples/ test/   top: may import anything; nothing below imports
  *                 them, and nothing outside test/ imports test/
  * No import cycles anywhere, type-only imports included (tsPreCompilationDeps).
@@ -106,6 +107,14 @@ module.exports = {
         "cli/main.ts or cli/args.ts, nor policies/ or emulator/.",
       "^cli/graph/",
       "^(cli/(commands/|main\\.ts$|args\\.ts$)|policies/|emulator/)",
+    ),
+    layer(
+      "cli-dashboard-below-commands",
+      "cli/dashboard/ (the dashboard's server, refresh loop and page) is a library of the dashboard " +
+        "command: it never imports cli/commands/, cli/main.ts or cli/args.ts, nor emulator/ (it reads " +
+        "real ports through the providers' Redfish client, never the emulator's internals).",
+      "^cli/dashboard/",
+      "^(cli/(commands/|main\\.ts$|args\\.ts$)|emulator/)",
     ),
     layer(
       "cli-not-stacks",

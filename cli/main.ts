@@ -20,6 +20,7 @@ const commands: Record<string, () => Command> = {
   check: () => require("./commands/check"),
   render: () => require("./commands/render"),
   graph: () => require("./commands/graph"),
+  dashboard: () => require("./commands/dashboard"),
   plan: () => require("./commands/plan"),
   "generate-fleet": () => require("./commands/generate-fleet"),
   recover: () => require("./commands/recover"),

@@ -1,0 +1,91 @@
+/**
+ * Everything `smartfleet dashboard` starts, put together: the Pulumi stack's configuration
+ * (stack file, ports, CA, management password, through the Automation API), the stack's
+ * topology and its drawing, the refresh loop over the ports and the rollout store, the
+ * plan runner, and the HTTP server.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadStackSync } from "../../model/load";
+import { stackTopology } from "../../model/topology";
+import { projectRoot } from "../../providers/common/settings";
+import { liveTargets, LiveConfigError } from "../graph/live";
+import { topologyToSvg } from "../graph/svg";
+import { FleetMonitor } from "./monitor";
+import { RolloutReader, rolloutStoreFile } from "./rollout-now";
+import { PlanRunner } from "./rollout-plan";
+import { startDashboard, type RunningDashboard } from "./server";
+
+export interface OpenOptions {
+  /** The Pulumi stack. */
+  stack: string;
+  /** A directory in the Pulumi project. */
+  cwd: string;
+  host: string;
+  port: number;
+  /** Pause between refreshes. */
+  intervalMs: number;
+}
+
+export interface OpenDashboard extends RunningDashboard {
+  monitor: FleetMonitor;
+  /** How many managed DPUs each refresh reads. */
+  dpus: number;
+}
+
+export { LiveConfigError };
+
+/** Reads the stack's configuration, starts the refresh loop and the server. */
+export async function openDashboard(opts: OpenOptions): Promise<OpenDashboard> {
+  const root = projectRoot(opts.cwd);
+  if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new LiveConfigError(`no Pulumi.yaml in ${opts.cwd} or above: run in the project or pass --cwd`);
+  const stackFile = await stackFileOf(opts.stack, root);
+  const loaded = loadStackSync(stackFile);
+  const { targets, caPem } = await liveTargets(opts.stack, loaded, root);
+  const declared = stackTopology(loaded);
+  const monitor = new FleetMonitor({
+    pulumiStack: opts.stack,
+    loaded,
+    declared,
+    targets,
+    caPem,
+    rollout: new RolloutReader(rolloutStoreFile(root, loaded.stack.metadata.name)),
+    intervalMs: opts.intervalMs,
+  });
+  const topologySvg = topologyToSvg(declared);
+  // A failed layout is reported when the drawing is asked for, not as an unhandled rejection now.
+  topologySvg.catch(() => undefined);
+  monitor.start();
+  try {
+    const running = await startDashboard({ monitor, topologySvg, plan: new PlanRunner(opts.stack, root), host: opts.host, port: opts.port });
+    return {
+      ...running,
+      monitor,
+      dpus: targets.length,
+      close: async () => {
+        await running.close();
+        await monitor.stop();
+      },
+    };
+  } catch (error) {
+    await monitor.stop();
+    throw error;
+  }
+}
+
+/** `smartfleet:stackFile` of the stack (default `stacks/<stack>.yaml`), resolved in the project. */
+async function stackFileOf(stackName: string, root: string): Promise<string> {
+  // Loaded here only: the rest of the CLI must not need @pulumi/pulumi to start.
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+  let configured: string | undefined;
+  try {
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: root });
+    configured = (await stack.getAllConfig())["smartfleet:stackFile"]?.value;
+  } catch (error) {
+    const line = String((error as Error)?.message ?? error).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+    throw new LiveConfigError(`cannot read the configuration of stack '${stackName}' in ${root}: ${line}`);
+  }
+  const file = path.resolve(root, configured ?? path.join("stacks", `${stackName}.yaml`));
+  if (!fs.existsSync(file)) throw new LiveConfigError(`the stack file of '${stackName}' (${file}${configured ? ", smartfleet:stackFile" : ", the default"}) does not exist`);
+  return file;
+}

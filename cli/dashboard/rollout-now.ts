@@ -1,0 +1,103 @@
+/**
+ * What the rollout is doing now, as its lease store says: which hosts hold slots (are
+ * being disrupted) and which are in maintenance. The store is the SQLite file every
+ * provider process of the stack shares (`providers/rollout/sqlite-store.ts`); the
+ * dashboard opens it read-only, so it never takes the writers' lock nor creates the file
+ * before any rollout has run.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { loadSqlite } from "../../model/sqlite";
+
+/** One host holding rollout slots now. */
+export interface DisruptedHost {
+  host: string;
+  /** The scopes it holds (`group:<group>`, `pair:<name>`). */
+  scopes: string[];
+  /** The run (provider process) that holds them. */
+  run: string;
+  /** Epoch ms when the first of its leases expires unless renewed. */
+  expiresAt: number;
+}
+
+/** A host the rollout recorded in maintenance. */
+export interface HostInMaintenance {
+  host: string;
+  run: string;
+  /** Epoch ms. */
+  since: number;
+  /** Why it is still there (e.g. the work failed), or empty. */
+  note: string;
+  group: string | null;
+}
+
+/** The rollout now. */
+export interface RolloutNow {
+  /** The store file read. */
+  file: string;
+  /** False before any rollout of the stack ran on this machine (no file yet). */
+  exists: boolean;
+  disrupted: DisruptedHost[];
+  maintenance: HostInMaintenance[];
+}
+
+/**
+ * The store file of a stack, where the providers of a run in `projectRoot` keep it:
+ * `SMARTFLEET_ROLLOUT_DIR` or `<projectRoot>/.smartfleet/rollout`, named after the stack
+ * file's `metadata.name` (what the providers' rollout context carries).
+ */
+export function rolloutStoreFile(projectRoot: string, stackName: string): string {
+  const dir = process.env.SMARTFLEET_ROLLOUT_DIR || path.join(projectRoot, ".smartfleet", "rollout");
+  return path.join(dir, `${stackName.replace(/[^A-Za-z0-9._-]/g, "_")}.db`);
+}
+
+/** Reads a rollout store file without writing to it. */
+export class RolloutReader {
+  private db: DatabaseSync | undefined;
+
+  constructor(readonly file: string) {}
+
+  /** The unexpired leases by host and the maintenance records, at `now` (epoch ms). */
+  read(now = Date.now()): RolloutNow {
+    const db = this.open();
+    if (!db) return { file: this.file, exists: false, disrupted: [], maintenance: [] };
+    const leases = db.prepare("SELECT scope, host, run, expires_at FROM leases WHERE expires_at > ? ORDER BY host, scope").all(now) as Array<{ scope: string; host: string; run: string; expires_at: number }>;
+    const byHost = new Map<string, DisruptedHost>();
+    for (const l of leases) {
+      const seen = byHost.get(l.host);
+      if (seen) {
+        seen.scopes.push(l.scope);
+        seen.expiresAt = Math.min(seen.expiresAt, Number(l.expires_at));
+      } else byHost.set(l.host, { host: l.host, scopes: [l.scope], run: l.run, expiresAt: Number(l.expires_at) });
+    }
+    const maintenance = (db.prepare("SELECT host, run, since, note, grp FROM maintenance ORDER BY since, host").all() as Array<{ host: string; run: string; since: number; note: string; grp: string | null }>).map(
+      (m) => ({ host: m.host, run: m.run, since: Number(m.since), note: m.note, group: m.grp }),
+    );
+    return { file: this.file, exists: true, disrupted: [...byHost.values()], maintenance };
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  /** The database, opened once it exists (a rollout may create it while the dashboard runs). */
+  private open(): DatabaseSync | undefined {
+    if (this.db) return this.db;
+    if (!fs.existsSync(this.file)) return undefined;
+    const { DatabaseSync } = loadSqlite();
+    const db = new DatabaseSync(this.file, { readOnly: true });
+    // A writer holds the lock for a few milliseconds per acquire: wait instead of failing.
+    db.exec("PRAGMA busy_timeout = 2000");
+    try {
+      db.prepare("SELECT 1 FROM leases LIMIT 1").all();
+    } catch {
+      // Created but no schema yet (the first provider is still setting it up): try again next refresh.
+      db.close();
+      return undefined;
+    }
+    this.db = db;
+    return db;
+  }
+}

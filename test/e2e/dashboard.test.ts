@@ -1,0 +1,270 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../../emulator";
+import type { FleetNode, FleetState } from "../../cli/dashboard/fleet-state";
+import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
+import { repoRoot } from "../support/pulumi";
+import { admin, drift, endpointsFileOf, labStack, makeLabProject, startLabEmulator, type LabProject } from "./lab";
+
+const artifacts = path.join(repoRoot, ".smartfleet", "artifacts");
+const HOSTS = ["esx-01", "esx-02", "esx-03", "esx-04"];
+const DPUS = ["esx-01/nic1", "esx-01/nic2", "esx-02/nic1", "esx-03/nic1", "esx-04/nic1", "esx-04/nic2"];
+
+/** The first line a child prints on stdout (the dashboard prints its URL alone there). */
+function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("\n")) resolve(out.split("\n")[0]);
+    });
+    child.once("exit", (code) => reject(new Error(`smartfleet dashboard exited with ${code}: ${stderr()}`)));
+  });
+}
+
+/** Reads server-sent `state` events until `done` accepts one (or `ms` pass). */
+function waitForEvent(url: string, done: (state: FleetState) => boolean, ms: number): Promise<{ state: FleetState; events: number; afterMs: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    let events = 0;
+    const req = http.get(url, (res) => {
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+      let buffer = "";
+      res.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split("\n").find((l) => l.startsWith("data: "));
+          if (!block.includes("event: state") || !data) continue;
+          events += 1;
+          const state = JSON.parse(data.slice("data: ".length)) as FleetState;
+          if (done(state)) {
+            clearTimeout(timer);
+            req.destroy();
+            resolve({ state, events, afterMs: Date.now() - started });
+          }
+        }
+      });
+    });
+    req.on("error", () => undefined);
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no matching state within ${ms} ms (${events} events)`));
+    }, ms);
+  });
+}
+
+const node = (state: FleetState, id: string): FleetNode | undefined => state.nodes.find((n) => n.id === id);
+
+/**
+ * `smartfleet dashboard` as a user runs it, in the project after an `up` of the emulated
+ * lab fleet (127.213.0.x): the real CLI (a child process) reading the stack's
+ * configuration through the Pulumi CLI, every managed port once per refresh (every
+ * second here), the rollout store, and serving the page. Its API is read over HTTP; its
+ * page in Debian's Chromium driven by playwright-core.
+ */
+describe("smartfleet dashboard against the emulated lab fleet", () => {
+  let project: LabProject;
+  let emulator: RunningEmulator;
+  let dashboard: ChildProcess;
+  let stderr = "";
+  let url: URL;
+  let browser: Browser | undefined;
+
+  const api = (route: string, init: RequestInit = {}, token: string | null = url.searchParams.get("token")) => {
+    const target = new URL(route, url);
+    if (token !== null) target.searchParams.set("token", token);
+    return fetch(target, init);
+  };
+  const state = async (): Promise<FleetState> => (await (await api("/api/state")).json()) as FleetState;
+  const eventsUrl = (): string => {
+    const target = new URL("/api/events", url);
+    target.searchParams.set("token", url.searchParams.get("token") as string);
+    return target.toString();
+  };
+
+  beforeAll(async () => {
+    project = await makeLabProject("127.213.0");
+    emulator = await startLabEmulator(project);
+    const stack = await labStack(project, "dash", endpointsFileOf(project), { callTimeoutSeconds: 5 });
+    const up = await stack.up({ parallel: 32 });
+    expect(up.summary.result).toBe("succeeded");
+    dashboard = spawn(process.execPath, [path.join(repoRoot, "dist", "cli", "main.js"), "dashboard", "--stack", "dash", "--interval", "1"], {
+      cwd: project.workDir,
+      env: { ...process.env, ...project.sandbox.envVars, SMARTFLEET_ROOT: repoRoot },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    dashboard.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    url = new URL(await firstLine(dashboard, () => stderr));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dashboard && dashboard.exitCode === null) {
+      const exited = new Promise((resolve) => dashboard.once("exit", resolve));
+      dashboard.kill("SIGTERM");
+      await exited;
+    }
+    await emulator?.stop();
+    project?.cleanup();
+  });
+
+  it("prints a loopback URL with a token, and answers nothing without it (401) or with a wrong one (403)", async () => {
+    expect(url.hostname).toBe("127.0.0.1");
+    expect(url.searchParams.get("token")).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(stderr).toContain("reading 5 managed DPUs every 1 s");
+    for (const route of ["/", "/api/state", "/api/events", "/api/topology.svg", "/api/plan", "/assets/app.js"]) {
+      expect((await api(route, {}, null)).status, route).toBe(401);
+      expect((await api(route, {}, "x".repeat(32))).status, route).toBe(403);
+    }
+    expect((await api("/api/plan", { method: "POST" }, null)).status).toBe(401);
+    const page = await api("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    // The page's own requests carry the token as this port's cookie.
+    const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0];
+    expect(cookie).toBe(`smartfleet_dashboard_${url.port}=${url.searchParams.get("token")}`);
+    expect((await fetch(new URL("/api/state", url), { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(new URL("/api/state", url), { headers: { authorization: `Bearer ${url.searchParams.get("token")}` } })).status).toBe(200);
+    expect((await api("/assets/../open.js")).status).toBe(404);
+  });
+
+  it("the fleet state after the up: every host and DPU, every managed node converged, one request per DPU per refresh", async () => {
+    await admin(emulator, "DELETE", "/admin/v1/disruptions");
+    const s = await state();
+    expect(s.stack).toBe("lab");
+    expect(s.pulumiStack).toBe("dash");
+    expect(s.nodes.filter((n) => n.kind === "host").map((n) => n.label)).toEqual(HOSTS);
+    expect(s.nodes.filter((n) => n.kind === "dpu").map((n) => n.id.slice("dpu:".length)).sort()).toEqual(DPUS);
+    expect(node(s, "dpu:esx-04/nic2")?.state).toBe("unmanaged");
+    const managed = s.nodes.filter((n) => n.resources.length > 0);
+    expect(managed.length).toBe(19);
+    expect(managed.filter((n) => n.state !== "converged").map((n) => `${n.id} ${n.state} ${n.notes.join("; ")}`)).toEqual([]);
+    expect(s.requests).toBe(5);
+    expect(s.dpusRead).toBe(5);
+    expect(s.counts.dpu).toEqual({ converged: 5, unmanaged: 1 });
+    expect(node(s, "dpu:esx-01/nic1")).toMatchObject({ host: "esx-01", cluster: "east" });
+    expect(node(s, "host:esx-03")?.cluster).toBeNull();
+    // The up's rollout (DPU OS installs) left its store; nobody holds a slot or is in maintenance now.
+    expect(s.rollout).toMatchObject({ exists: true, disrupted: [], maintenance: [] });
+    expect(s.rollout.file).toBe(path.join(project.workDir, ".smartfleet", "rollout", "lab.db"));
+    // Reading the fleet disrupts nothing.
+    expect(await admin(emulator, "GET", "/admin/v1/disruptions")).toEqual([]);
+    const svg = await (await api("/api/topology.svg")).text();
+    for (const id of [...HOSTS.map((h) => `host:${h}`), ...DPUS.map((d) => `dpu:${d}`)]) expect(svg).toContain(`data-id="${id}"`);
+  });
+
+  it("the page in Chromium: every host and DPU drawn and listed, drift injected on the hardware marked within 5 s, no console error", async () => {
+    const executablePath = execFileSync(path.join(repoRoot, "scripts", "browser.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop() as string;
+    // Running as root (CI, containers) needs --no-sandbox.
+    browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const problems: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("requestfailed", (r) => {
+      // The event stream is cut when the page closes; anything else failing is a problem.
+      if (!r.url().includes("/api/events")) problems.push(`request failed: ${r.url()}`);
+    });
+    const origins = new Set<string>();
+    page.on("request", (r) => origins.add(new URL(r.url()).origin));
+    await page.goto(url.toString());
+    await page.locator("#connection.live").waitFor({ timeout: 10_000 });
+    await page.locator('#topology g.node[data-id="dpu:esx-01/nic1"].converged').waitFor({ timeout: 10_000 });
+    for (const host of HOSTS) expect(await page.locator(`#topology g.node.host[data-id="host:${host}"]`).count(), host).toBe(1);
+    for (const dpu of DPUS) expect(await page.locator(`#topology g.node.dpu[data-id="dpu:${dpu}"]`).count(), dpu).toBe(1);
+    expect(await page.locator("#topology g.node.dpu.converged").count()).toBe(5);
+    expect(await page.locator("#topology g.node.dpu.unmanaged[data-id]").count()).toBe(1);
+    await page.getByRole("tab", { name: "Table" }).click();
+    expect(await page.locator("#table-container tbody tr[data-id]").count()).toBe(10);
+    await page.getByRole("tab", { name: "Topology" }).click();
+
+    const started = Date.now();
+    await drift(emulator, project.serials["esx-02/nic1"], { kind: "mode", value: "nic" });
+    await page.locator('#topology g.node[data-id="dpu:esx-02/nic1"].drifted').waitFor({ timeout: 5_000 });
+    const markedAfterMs = Date.now() - started;
+    expect(markedAfterMs).toBeLessThan(5_000);
+    expect(await page.locator('#topology g.node[data-id="dpu:esx-02/nic1"] > title').textContent()).toContain("mode nic, not dpu");
+    await page.locator('#topology g.node[data-id="dpu:esx-02/nic1"]').click();
+    await page.locator("#selection", { hasText: "mode nic, not dpu" }).waitFor({ timeout: 2_000 });
+
+    // The table finds it by what differs, and by cluster.
+    await page.getByRole("tab", { name: "Table" }).click();
+    await page.getByLabel("Search").fill("not dpu");
+    await page.locator("#table-count", { hasText: "1 of" }).waitFor({ timeout: 2_000 });
+    expect(await page.locator("#table-container tbody tr[data-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id")))).toEqual(["dpu:esx-02/nic1"]);
+    expect(await page.locator("#table-container tbody[data-cluster]").evaluateAll((b) => b.map((x) => x.getAttribute("data-cluster")))).toEqual(["east"]);
+    await page.getByLabel("Search").fill("");
+    await page.getByRole("tab", { name: "Changes" }).click();
+    await page.locator("#changes li", { hasText: "dpu:esx-02/nic1" }).waitFor({ timeout: 2_000 });
+    await page.getByRole("tab", { name: "Topology" }).click();
+
+    fs.mkdirSync(artifacts, { recursive: true });
+    const shot = path.join(artifacts, "dashboard-lab.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
+    expect(problems).toEqual([]);
+    // Nothing fetched from anywhere but the dashboard.
+    expect([...origins]).toEqual([url.origin]);
+    await page.close();
+    console.log(`dashboard: drift marked on the page ${markedAfterMs} ms after it was made`);
+  }, 60_000);
+
+  it("the event stream pushes every refresh; the drift is field by field and in the change log", async () => {
+    const { state: s, events } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-02/nic1")?.state === "drifted", 5_000);
+    expect(events).toBeGreaterThanOrEqual(1);
+    expect(node(s, "dpu:esx-02/nic1")?.notes).toEqual(["mode nic, not dpu"]);
+    expect(node(s, "dpu:esx-02/nic1")?.details).toEqual(["nvidia bluefield-3, dpu mode", "esxi-arm 8.0.3"]);
+    expect(s.changes.filter((c) => c.id === "dpu:esx-02/nic1")).toMatchObject([{ from: "converged", to: "drifted", notes: ["mode nic, not dpu"] }]);
+    // A second refresh comes about a second later, each one request per DPU.
+    const next = await waitForEvent(eventsUrl(), (x) => x.version > s.version, 5_000);
+    expect(next.state.requests).toBe(5);
+  });
+
+  it("the rollout now, from the lease store: a host holding slots is disrupted now, a host recorded in maintenance is shown so", async () => {
+    const store = new SqliteLeaseStore(path.join(project.workDir, ".smartfleet", "rollout", "lab.db"));
+    try {
+      const now = Date.now();
+      const granted = await store.acquire({ run: "test-run", holder: "h1", host: "esx-01", group: "cluster:east", groupSize: 2, canary: 0, slots: [{ scope: "group:cluster:east", limit: 1 }, { scope: "pair:witness", limit: 1 }], ttlMs: 60_000, now });
+      expect(granted).toEqual({ granted: true, canary: false });
+      await store.markMaintenance("esx-03", { run: "test-run", since: now, note: "", group: "cluster:(none)" });
+      const { state: s } = await waitForEvent(eventsUrl(), (x) => x.rollout.disrupted.length > 0 && x.rollout.maintenance.length > 0, 5_000);
+      expect(s.rollout.disrupted).toEqual([{ host: "esx-01", scopes: ["group:cluster:east", "pair:witness"], run: "test-run", expiresAt: now + 60_000 }]);
+      expect(s.rollout.maintenance).toEqual([{ host: "esx-03", run: "test-run", since: now, note: "", group: "cluster:(none)" }]);
+      expect(node(s, "host:esx-01")?.rollout).toEqual(["disrupted"]);
+      expect(node(s, "host:esx-03")?.rollout).toEqual(["maintenance"]);
+      expect(node(s, "host:esx-02")?.rollout).toBeUndefined();
+      await store.release("h1");
+      await store.markMaintenance("esx-03", undefined);
+      const after = await waitForEvent(eventsUrl(), (x) => x.rollout.disrupted.length === 0 && x.rollout.maintenance.length === 0, 5_000);
+      expect(node(after.state, "host:esx-01")?.rollout).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
+  it("the plan on demand: a DPU whose host privilege drifted is planned back with a DPU reboot, drawn as the plan's timeline", async () => {
+    expect(await (await api("/api/plan")).json()).toBeNull();
+    await drift(emulator, project.serials["esx-04/nic1"], { kind: "hostPrivilege", value: "privileged" });
+    const result = (await (await api("/api/plan", { method: "POST" })).json()) as { ok: boolean; plan: { stack: string; hosts: Array<{ host: string; disruption: string; operations: unknown[] }> }; svg: string; error?: string };
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.plan.stack).toBe("lab");
+    expect(result.plan.hosts.map((h) => h.host)).toEqual(HOSTS);
+    expect(result.plan.hosts.find((h) => h.host === "esx-04")).toMatchObject({ disruption: "dpu-reboot", operations: [{ resource: "esx-04-nic1", property: "hostPrivilege", from: "privileged", to: "restricted" }] });
+    expect(result.svg).toContain('<rect class="bar" data-host="esx-04" data-kind="dpu-reboot"');
+    // Kept for the page's next load; the live view shows the same drift field by field.
+    expect(((await (await api("/api/plan")).json()) as { ok: boolean }).ok).toBe(true);
+    const { state: s } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-04/nic1")?.state === "drifted", 5_000);
+    expect(node(s, "dpu:esx-04/nic1")?.notes).toEqual(["privilege privileged, not restricted"]);
+  }, 120_000);
+});
