@@ -8,9 +8,10 @@
  * not there is said in those words, the password never printed; `db stop` ends the server.
  * Address block 127.211.0.x.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
@@ -34,6 +35,15 @@ function smartfleet(project: LabProject, args: string[], env: Record<string, str
       [CLI, ...args],
       { cwd: project.workDir, env: { ...process.env, ...project.sandbox.envVars, ...env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The sandbox's pulumi with some settings replaced (another backend). */
+function pulumiCliWith(project: LabProject, env: Record<string, string>, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(project.sandbox.command.command, [...args, "--non-interactive"], { cwd: project.workDir, env: { ...process.env, ...project.sandbox.envVars, ...env } }, (error, stdout, stderr) =>
+      error ? reject(new Error(`pulumi ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
     );
   });
 }
@@ -228,6 +238,37 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     expect(crossDone).toBeLessThan(gone.findIndex((l) => / r2\s+destroy started/.test(l)));
     expect(countFleet(await fleetState(emulator))).toMatchObject({ services: 0, hostDevices: 0, servicePairs: 0, acceleratorShares: 0 });
   }, 240_000);
+
+  it("on a file backend the front door runs recover's check first: a dead run's lock is removed, a live one stops it", async () => {
+    const fileBackend = { PULUMI_BACKEND_URL: `file://${project.sandbox.backendDir}` };
+    await pulumiCliWith(project, fileBackend, ["stack", "init", "filelab"]);
+    await pulumiCliWith(project, fileBackend, ["config", "set", "smartfleet:stackFile", stackFile, "--stack", "filelab"]);
+    const locks = path.join(project.sandbox.backendDir, ".pulumi", "locks", "organization", "smartfleet", "filelab");
+    fs.mkdirSync(locks, { recursive: true });
+    const lock = (pid: number) => JSON.stringify({ pid, username: "root", hostname: os.hostname(), timestamp: new Date().toISOString() });
+
+    // A pid no process has: the lock of a run that died.
+    fs.writeFileSync(path.join(locks, "dead.json"), lock(4_000_000));
+    const refresh = await smartfleet(project, ["refresh", stackFile, "--stack", "filelab"], fileBackend);
+    expect(refresh.code).toBe(0);
+    expect(refresh.stderr).toContain("smartfleet refresh: before starting filelab, removed the lock of pid 4000000");
+    expect(refresh.stdout).toMatch(/^refresh of filelab done in [\d.]+s: 0 changed, 0 unchanged$/m);
+    expect(fs.readdirSync(locks)).toEqual([]);
+
+    // A live process whose command line says pulumi: an update that is running.
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)", "pulumi"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      fs.writeFileSync(path.join(locks, "live.json"), lock(holder.pid as number));
+      const up = await smartfleet(project, ["up", stackFile, "--stack", "filelab"], fileBackend);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`left the lock of pid ${holder.pid}`);
+      expect(up.stderr).toContain("is alive: an update is running");
+      expect(fs.existsSync(path.join(locks, "live.json"))).toBe(true);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  }, 120_000);
 
   it("a wrong password and a server that is not there are said so, without the password", async () => {
     const wrong = new URL(url);
