@@ -75,7 +75,7 @@ function listDir(dir: string): fs.Dirent[] {
   }
 }
 
-/** Expands a glob (`*`, `?`, `[...]` within a segment, `**` for any depth) to the files it matches, sorted. */
+/** Expands a glob (`*`, `?`, `[...]` within a segment, `**` for any depth but not into hidden folders or node_modules) to the files it matches, sorted. */
 export function expandGlob(pattern: string): string[] {
   const absolute = path.isAbsolute(pattern);
   const segments = pattern.split(/[/\\]+/).filter((s, i) => s !== "" || i === 0);
@@ -90,7 +90,8 @@ export function expandGlob(pattern: string): string[] {
     const [head, ...tail] = rest;
     if (head === "**") {
       walk(base, tail);
-      for (const entry of listDir(base)) if (entry.isDirectory() && !entry.name.startsWith(".")) walk(path.join(base, entry.name), rest);
+      // Like a shell's globstar, `**` skips hidden folders; it also skips node_modules, which holds no stacks.
+      for (const entry of listDir(base)) if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") walk(path.join(base, entry.name), rest);
       return;
     }
     if (!GLOB_CHARS.test(head)) return walk(path.join(base, head), tail);

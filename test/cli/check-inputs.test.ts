@@ -53,6 +53,7 @@ describe("smartfleet check: directories, globs and Pulumi settings", () => {
     write("g/sub/b.yml", "x: 1\n");
     write("g/sub/notes.txt", "x\n");
     write("g/.hidden.yaml", "x: 1\n");
+    write("g/node_modules/dep/c.yaml", "x: 1\n");
     expect(expandGlob(path.join(tmp, "g", "*.yaml"))).toEqual([path.join(tmp, "g", "a.yaml")]);
     expect(expandGlob(path.join(tmp, "g", "**", "*.y*ml"))).toEqual([path.join(tmp, "g", "a.yaml"), path.join(tmp, "g", "sub", "b.yml")]);
     const out = await capture(run, [path.join(repo, "stacks", "*.yaml")]);
