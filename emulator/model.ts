@@ -190,8 +190,12 @@ export interface DpuState {
      */
     maintenance: HostMaintenanceState;
   };
-  /** The management controller's own settings; absent in documents written before it had any (NTP on, no servers). */
-  bmc?: { ntp: { enabled: boolean; servers: string[] } };
+  /**
+   * The management controller's own settings; absent in documents written before it had any:
+   * NTP (on, no servers when absent) and the HTTPS certificate a client replaced the issued one
+   * with (PEM, leaf first; absent while the port presents the one the emulator's CA issued).
+   */
+  bmc?: { ntp?: { enabled: boolean; servers: string[] }; httpsCertificate?: string };
   /** Faults the admin API armed on this DPU (beyond the port's network faults). */
   faults: { servicesFailAfterReboot: boolean };
   /** The manager's virtual CD. */

@@ -132,8 +132,11 @@ export class ManagementPorts {
       const { nic } = this.sim.placement(serial);
       const address = nic.management.address;
       const portNumber = nic.management.port ?? 8443;
-      const cert = this.pki.leafCertPem.get(address);
-      if (!cert) throw new Error(`no certificate for ${address}`);
+      const issued = this.pki.leafCertPem.get(address);
+      if (!issued) throw new Error(`no certificate for ${address}`);
+      this.sim.certificates.setIssued(serial, issued);
+      // A certificate a client put in its place (CertificateService) outlives restarts.
+      const cert = this.sim.certificates.current(serial);
       const limits = this.limits;
       const server = https.createServer({
         key: this.pki.leafKeyPem,
@@ -186,6 +189,8 @@ export class ManagementPorts {
         }),
       );
     }
+    // New connections get a replaced certificate at once; open ones keep theirs.
+    this.sim.certificates.onReplace((serial, pem) => this.ports.get(serial)?.server.setSecureContext({ key: this.pki.leafKeyPem, cert: pem, minVersion: "TLSv1.2" }));
     const results = await Promise.allSettled(binds);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {

@@ -36,6 +36,7 @@ const CSDL_FILES = [
   "BootOptionCollection", "BootOption", "ActionInfo", "EthernetInterfaceCollection", "EthernetInterface", "ManagerNetworkProtocol",
   "LogServiceCollection", "LogService", "LogEntryCollection", "LogEntry", "SensorCollection", "Sensor", "PowerSubsystem",
   "ThermalSubsystem", "ThermalMetrics", "PortCollection", "Port", "NetworkAdapterMetrics",
+  "CertificateService", "CertificateLocations", "CertificateCollection", "Certificate",
 ];
 
 /**

@@ -12,6 +12,7 @@ import { isIPv6 } from "node:net";
 import { ServiceError } from "../service-error";
 import { MANAGER_RESET_TYPES, ntpOf } from "../simulation/bmc";
 import { actionEnum, actionInfo, collection, link, noContent, ok, onlyWritable, redfishTime, requireParam, status, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
+import { httpsCertificatesUri } from "./certificate-service";
 import type { RenderContext, Resource } from "./resources";
 
 function managerUri(c: RenderContext): string {
@@ -109,7 +110,7 @@ function networkProtocol(c: RenderContext): Resource {
     FQDN: name,
     Status: status(true),
     HTTP: { ProtocolEnabled: false, Port: 0 },
-    HTTPS: { ProtocolEnabled: true, Port: nic.management.port ?? 8443 },
+    HTTPS: { ProtocolEnabled: true, Port: nic.management.port ?? 8443, Certificates: link(httpsCertificatesUri(c)) },
     SSH: { ProtocolEnabled: true, Port: 22 },
     IPMI: { ProtocolEnabled: false, Port: 623 },
     NTP: { ProtocolEnabled: ntp.enabled, NTPServers: [...ntp.servers] },

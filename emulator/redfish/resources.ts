@@ -76,6 +76,7 @@ export function serviceRoot(c: RenderContext): Resource {
     Tasks: link(`${V1}/TaskService`),
     SessionService: link(`${V1}/SessionService`),
     AccountService: link(`${V1}/AccountService`),
+    CertificateService: link(`${V1}/CertificateService`),
     Storage: link(`${V1}/Storage`),
     Links: { Sessions: link(`${V1}/SessionService/Sessions`) },
     Oem: {

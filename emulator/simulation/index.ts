@@ -9,6 +9,7 @@ import { Bmc } from "./bmc";
 import { SimulationCore } from "./core";
 import { Disruptions } from "./disruptions";
 import { Faults } from "./faults";
+import { HttpsCertificates } from "./https-certificate";
 import { Hardware } from "./hardware";
 import { Maintenance } from "./maintenance";
 import { Offloads } from "./offloads";
@@ -36,6 +37,8 @@ export class Simulation extends SimulationCore {
   readonly maintenance = new Maintenance(this, this.lifecycle);
   /** The management controller: its restarts and uptime. */
   readonly bmc = new Bmc(this);
+  /** The certificate each port presents on HTTPS, and its replacement. */
+  readonly certificates = new HttpsCertificates(this);
   /** The disruption log, kept from the state at every change. */
   readonly disruptions = new Disruptions(this, this.offloads);
 

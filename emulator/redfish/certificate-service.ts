@@ -1,0 +1,127 @@
+/**
+ * `CertificateService` as a DPU's BMC serves it: where its certificates are
+ * (`CertificateLocations`), the port's HTTPS certificate
+ * (`Managers/<manager>/NetworkProtocol/HTTPS/Certificates/1`, with the PEM and what it says),
+ * and `ReplaceCertificate`, which puts a client's certificate for the port's key in its place
+ * (`simulation/https-certificate.ts`); the port presents it to new connections at once.
+ */
+import { X509Certificate } from "node:crypto";
+import { ServiceError } from "../service-error";
+import { collection, link, ok, requireParam, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
+import type { RenderContext, Resource } from "./resources";
+
+const ACTION = "CertificateService.ReplaceCertificate";
+
+/** The URI of the port's HTTPS certificate collection. */
+export function httpsCertificatesUri(c: RenderContext): string {
+  return `${V1}/Managers/${c.ids.manager}/NetworkProtocol/HTTPS/Certificates`;
+}
+
+/** An X.509 name (`CN=..\nO=..`) as Redfish `Certificate.Identifier`. */
+function identifier(name: string): Resource {
+  const fields: Record<string, string> = { CN: "CommonName", O: "Organization", OU: "OrganizationalUnit", L: "City", ST: "State", C: "Country", emailAddress: "Email" };
+  const out: Resource = {};
+  for (const line of name.split("\n")) {
+    const eq = line.indexOf("=");
+    const key = fields[line.slice(0, eq)];
+    if (eq > 0 && key) out[key] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Hex as Certificate.SerialNumber wants it: byte pairs joined by colons (`0A:1B:...`). */
+function colonHex(hex: string): string {
+  const even = hex.length % 2 ? `0${hex}` : hex;
+  return even.toUpperCase().match(/../g)?.join(":") ?? "";
+}
+
+function iso(date: string): string {
+  return new Date(date).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+}
+
+function certificate(c: RenderContext): Resource {
+  const pem = c.sim.certificates.current(c.serial);
+  const x = new X509Certificate(pem);
+  return {
+    "@odata.id": `${httpsCertificatesUri(c)}/1`,
+    "@odata.type": "#Certificate.v1_5_0.Certificate",
+    Id: "1",
+    Name: "HTTPS certificate",
+    CertificateString: pem,
+    CertificateType: "PEM",
+    Subject: identifier(x.subject),
+    Issuer: identifier(x.issuer),
+    ValidNotBefore: iso(x.validFrom),
+    ValidNotAfter: iso(x.validTo),
+    SerialNumber: colonHex(x.serialNumber),
+    Fingerprint: x.fingerprint256,
+    FingerprintHashAlgorithm: "TPM_ALG_SHA256",
+    KeyUsage: ["ServerAuthentication"],
+    CertificateUsageTypes: ["Web"],
+  };
+}
+
+/** POST ReplaceCertificate: CertificateString (PEM), CertificateType PEM, CertificateUri this port's HTTPS certificate. */
+function replaceCertificate(c: BmcContext): Resource {
+  for (const key of Object.keys(c.body)) {
+    if (!key.startsWith("@") && !["CertificateString", "CertificateType", "CertificateUri"].includes(key)) {
+      throw new ServiceError(400, "ActionParameterUnknown", [ACTION, key], `${ACTION} has no parameter ${key}`);
+    }
+  }
+  for (const name of ["CertificateString", "CertificateType", "CertificateUri"]) {
+    if (c.body[name] === undefined) throw new ServiceError(400, "ActionParameterMissing", [ACTION, name], `${ACTION} needs ${name}`);
+  }
+  if (c.body.CertificateType !== "PEM") {
+    throw new ServiceError(400, "ActionParameterValueNotInList", [String(c.body.CertificateType), "CertificateType", ACTION], "CertificateType must be PEM");
+  }
+  const target = `${httpsCertificatesUri(c)}/1`;
+  const uri = (c.body.CertificateUri as Record<string, unknown> | null)?.["@odata.id"];
+  if (typeof uri !== "string" || uri.replace(/\/+$/, "") !== target) {
+    throw new ServiceError(400, "ActionParameterValueNotInList", [JSON.stringify(c.body.CertificateUri), "CertificateUri", ACTION], `CertificateUri must be {"@odata.id": "${target}"}, the only certificate a client may replace here`);
+  }
+  c.sim.certificates.replace(c.serial, c.body.CertificateString);
+  return certificate(c);
+}
+
+const scope = (c: BmcContext): void => requireParam(c, "manager", c.ids.manager, "Manager");
+
+/** The routes of the certificate service and the port's HTTPS certificate. */
+export function certificateRoutes(): BmcRoutes {
+  return [
+    [`${V1}/CertificateService`, {
+      GET: () =>
+        ok({
+          "@odata.id": `${V1}/CertificateService`,
+          "@odata.type": "#CertificateService.v1_0_4.CertificateService",
+          Id: "CertificateService",
+          Name: "Certificate Service",
+          Description: "Actions available to manage certificates",
+          CertificateLocations: link(`${V1}/CertificateService/CertificateLocations`),
+          Actions: {
+            "#CertificateService.ReplaceCertificate": { target: `${V1}/CertificateService/Actions/${ACTION}`, "CertificateType@Redfish.AllowableValues": ["PEM"] },
+          },
+        }),
+    }],
+    [`${V1}/CertificateService/CertificateLocations`, {
+      GET: (c) =>
+        ok({
+          "@odata.id": `${V1}/CertificateService/CertificateLocations`,
+          "@odata.type": "#CertificateLocations.v1_0_2.CertificateLocations",
+          Id: "CertificateLocations",
+          Name: "Certificate Locations",
+          Links: { Certificates: [link(`${httpsCertificatesUri(c)}/1`)], "Certificates@odata.count": 1 },
+        }),
+    }],
+    [`${V1}/CertificateService/Actions/${ACTION}`, { POST: (c) => ok(replaceCertificate(c)) }],
+    [`${V1}/Managers/{manager}/NetworkProtocol/HTTPS/Certificates`, {
+      GET: (c) => (scope(c), ok(collection(httpsCertificatesUri(c), "CertificateCollection", "HTTPS certificates", [`${httpsCertificatesUri(c)}/1`]))),
+    }],
+    [`${V1}/Managers/{manager}/NetworkProtocol/HTTPS/Certificates/{id}`, {
+      GET: (c) => {
+        scope(c);
+        requireParam(c, "id", "1", "Certificate");
+        return ok(certificate(c));
+      },
+    }],
+  ];
+}
