@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
+import { summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
 import { run } from "../../cli/commands/up";
 import { capture } from "./capture";
 
@@ -105,5 +106,31 @@ describe("smartfleet up (input errors before Pulumi)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the shards' summary", () => {
+  const outcome = (stack: string, changed: number, seconds: number, failed = 0) => ({ stack, operation: "up" as const, ok: !failed, changed, unchanged: 2, failed, seconds, errors: [] });
+  const results: PartResult[] = [
+    { part: "r1", status: "ok", outcome: outcome("lab.r1", 12, 8.04) },
+    { part: "r2", status: "failed", outcome: outcome("lab.r2", 3, 6.5, 1), note: "esx-02-nic1: port down" },
+    { part: "cross-shard", status: "skipped", note: "needs every shard; r2 did not up" },
+  ];
+
+  it("is a table with one row per part: counts, time, and why a part failed or was skipped", () => {
+    expect(summaryTable(results, "up").split("\n")).toEqual([
+      "shard        result   changed  unchanged  failed  time  note",
+      "r1           ok            12          2       0  8.0s",
+      "r2           failed         3          2       1  6.5s  esx-02-nic1: port down",
+      "cross-shard  skipped        -          -       -     -  needs every shard; r2 did not up",
+    ]);
+    expect(summaryTable(results.slice(0, 1), "preview").split("\n")[0]).toContain("to change");
+  });
+
+  it("exits with the worst part's code: a backend that cannot be used (2) over a failure, lock or skip (1)", () => {
+    expect(worstExit(results.slice(0, 1))).toBe(0);
+    expect(worstExit(results)).toBe(1);
+    expect(worstExit([...results, { part: "r3", status: "backend", note: "refused" }])).toBe(2);
+    expect(worstExit([{ part: "r1", status: "locked" }])).toBe(1);
   });
 });
