@@ -74,7 +74,13 @@ export async function startCluster(dir: string, env: NodeJS.ProcessEnv = process
     initialise(dir, bin, info);
   }
   if (runningPid(data) === undefined) {
-    asServer(bin, "pg_ctl", ["-D", data, "-l", path.join(data, "server.log"), "-w", "-t", "60", "-o", serverOptions(info.port), "start"]);
+    const log = path.join(data, "server.log");
+    try {
+      asServer(bin, "pg_ctl", ["-D", data, "-l", log, "-w", "-t", "60", "-o", serverOptions(info.port), "start"]);
+    } catch (error) {
+      // pg_ctl only says to look at the log: the reason (a port taken since, ...) is there.
+      throw new ClusterError(`${(error as Error).message}\n${tail(log, 5)}`);
+    }
   }
   ensureDatabase(dir, bin, info);
   return clusterUrl(dir);
@@ -196,6 +202,15 @@ function initialise(dir: string, bin: string, info: ClusterInfo): void {
     fs.rmSync(pwfile, { force: true });
   }
   fs.writeFileSync(path.join(dir, "cluster.json"), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** The last `n` lines of a file, or a note that it cannot be read. */
+function tail(file: string, n: number): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-n).join("\n");
+  } catch {
+    return `(no log at ${file})`;
+  }
 }
 
 /** Writes a file only its owner may read (mode 0600 whatever the umask). */
