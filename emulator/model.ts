@@ -195,7 +195,7 @@ export interface DpuState {
    * NTP (on, no servers when absent) and the HTTPS certificate a client replaced the issued one
    * with (PEM, leaf first; absent while the port presents the one the emulator's CA issued).
    */
-  bmc?: { ntp?: { enabled: boolean; servers: string[] }; httpsCertificate?: string };
+  bmc?: { ntp?: { enabled: boolean; servers: string[] }; httpsCertificate?: string; subscriptions?: EventSubscriptionState[] };
   /** Faults the admin API armed on this DPU (beyond the port's network faults). */
   faults: { servicesFailAfterReboot: boolean };
   /** The manager's virtual CD. */
@@ -225,6 +225,20 @@ export interface BootOverrideState {
   target: BootTarget;
   /** Firmware interface the override boots through. */
   mode?: "UEFI" | "Legacy";
+}
+
+/** An event subscription (EventService `EventDestination`) a client created on a port. */
+export interface EventSubscriptionState {
+  /** Id in `EventService/Subscriptions`. */
+  id: string;
+  /** Where events are POSTed. */
+  destination: string;
+  /** Echoed in every event delivered. */
+  context: string;
+  /** Registries whose messages it wants (all when empty). */
+  registryPrefixes: string[];
+  /** Messages it wants (all when empty). */
+  messageIds: string[];
 }
 
 /** A host's maintenance and the workloads it runs. */

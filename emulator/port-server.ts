@@ -13,6 +13,7 @@ import type { TLSSocket } from "node:tls";
 import type { FleetPki } from "./certs";
 import type { AccountState } from "./model";
 import { csdlFile, metadataXml, odataServiceDocument } from "./redfish/metadata";
+import { EVENT_STREAM_URI, eventStream } from "./redfish/event-service";
 import { expandResource, type ExpandRequest } from "./redfish/expand";
 import { isOemPath, withoutSmartFleet } from "./redfish/oem-view";
 import { onlyMember, parseQuery, selectProperties } from "./redfish/query";
@@ -90,6 +91,9 @@ interface Port {
   sockets: Set<Socket>;
   render: RenderContext;
 }
+
+/** What the port answers: a route's reply, raw text ($metadata), or a stream it keeps writing (the event stream). */
+type Answer = Reply & { raw?: { type: string; text: string }; stream?: (res: ServerResponse) => void };
 
 /** A small seeded PRNG (mulberry32), so error-rate faults repeat under a seed. */
 export function seededRandom(seed: number): () => number {
@@ -275,7 +279,7 @@ export class ManagementPorts {
     req.on("error", () => res.destroy());
     req.on("end", () => {
       const answer = (): void => {
-        let reply: Reply & { raw?: { type: string; text: string } };
+        let reply: Answer;
         try {
           if (faults.errorRate > 0 && this.random() < faults.errorRate) {
             throw new ServiceError(503, "ServiceTemporarilyUnavailable", ["1"], "injected fault: the management controller is busy", { headers: { "Retry-After": "1" } });
@@ -292,7 +296,7 @@ export class ManagementPorts {
     });
   }
 
-  private dispatch(port: Port, req: IncomingMessage, raw: Buffer): Reply & { raw?: { type: string; text: string } } {
+  private dispatch(port: Port, req: IncomingMessage, raw: Buffer): Answer {
     const method = (req.method ?? "GET").toUpperCase();
     const url = new URL(req.url ?? "/", "https://dpu");
     let pathname = url.pathname.replace(/\/+$/, "");
@@ -309,6 +313,14 @@ export class ManagementPorts {
     const odataVersion = req.headers["odata-version"];
     if (odataVersion !== undefined && odataVersion !== "4.0") {
       throw new ServiceError(412, "PreconditionFailed", [], `OData-Version ${String(odataVersion)} is not supported; this service speaks 4.0`);
+    }
+    if (pathname === EVENT_STREAM_URI) {
+      // The server-sent event stream: its own query ($filter) and an answer that stays open.
+      if (method !== "GET") throw methodNotAllowed(["GET"]);
+      if (!accepts(req, "text/event-stream")) throw notAcceptable();
+      const auth = this.authenticate(port, req);
+      checkPrivilege(auth.account, method, pathname, auth.sessionId);
+      return eventStream(port.render, url.searchParams);
     }
     const query = parseQuery(url.searchParams);
     const expand = query.expand;
@@ -548,8 +560,12 @@ function errorReply(err: unknown): Reply {
   return { status: 500, body: errorBody("InternalError", [], "internal error in the emulator") };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply & { raw?: { type: string; text: string } }): void {
+function send(req: IncomingMessage, res: ServerResponse, reply: Answer): void {
   const headers: Record<string, string> = { "OData-Version": "4.0", "Cache-Control": "no-cache", ...reply.headers };
+  if (reply.stream) {
+    res.writeHead(reply.status, headers);
+    return reply.stream(res);
+  }
   let payload: string | undefined;
   if (reply.raw) {
     headers["Content-Type"] = `${reply.raw.type}; charset=utf-8`;

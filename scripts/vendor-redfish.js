@@ -37,6 +37,7 @@ const CSDL_FILES = [
   "LogServiceCollection", "LogService", "LogEntryCollection", "LogEntry", "SensorCollection", "Sensor", "PowerSubsystem",
   "ThermalSubsystem", "ThermalMetrics", "PortCollection", "Port", "NetworkAdapterMetrics",
   "CertificateService", "CertificateLocations", "CertificateCollection", "Certificate",
+  "EventService", "EventDestinationCollection", "EventDestination", "Event",
 ];
 
 /**

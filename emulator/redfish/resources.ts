@@ -77,6 +77,7 @@ export function serviceRoot(c: RenderContext): Resource {
     SessionService: link(`${V1}/SessionService`),
     AccountService: link(`${V1}/AccountService`),
     CertificateService: link(`${V1}/CertificateService`),
+    EventService: link(`${V1}/EventService`),
     Storage: link(`${V1}/Storage`),
     Links: { Sessions: link(`${V1}/SessionService/Sessions`) },
     Oem: {

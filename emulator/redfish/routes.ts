@@ -16,6 +16,7 @@ import { logServiceRoutes } from "./log-service";
 import { chassisRoutes, withPorts, withSubsystems } from "./chassis";
 import { patchBoot, resetSystem as resetWithBoot, systemBootRoutes, withBoot } from "./system-boot";
 import { certificateRoutes } from "./certificate-service";
+import { eventServiceRoutes } from "./event-service";
 import { standardRoutes } from "./standard-routes";
 
 /** Everything a handler sees. */
@@ -348,7 +349,7 @@ export function buildRouter(): Router<Handler> {
     );
   for (const [template, handlers] of standardRoutes()) router.on(template, handlers);
   // The baseboard-management resources (boot, manager, event log, chassis subsystems): their own files.
-  for (const [template, handlers] of [...systemBootRoutes(), ...managerRoutes(), ...logServiceRoutes(), ...chassisRoutes(), ...certificateRoutes()]) router.on(template, handlers);
+  for (const [template, handlers] of [...systemBootRoutes(), ...managerRoutes(), ...logServiceRoutes(), ...chassisRoutes(), ...certificateRoutes(), ...eventServiceRoutes()]) router.on(template, handlers);
   return router;
 }
 

@@ -8,6 +8,7 @@ import { Accounts } from "./accounts";
 import { Bmc } from "./bmc";
 import { SimulationCore } from "./core";
 import { Disruptions } from "./disruptions";
+import { EventService } from "./event-service";
 import { Faults } from "./faults";
 import { HttpsCertificates } from "./https-certificate";
 import { Hardware } from "./hardware";
@@ -39,6 +40,8 @@ export class Simulation extends SimulationCore {
   readonly bmc = new Bmc(this);
   /** The certificate each port presents on HTTPS, and its replacement. */
   readonly certificates = new HttpsCertificates(this);
+  /** Event subscriptions, streams and delivery. */
+  readonly events = new EventService(this);
   /** The disruption log, kept from the state at every change. */
   readonly disruptions = new Disruptions(this, this.offloads);
 
