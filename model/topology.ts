@@ -299,6 +299,8 @@ export type DpuObservation =
       devices: Record<string, { kind: string | null; function: string | null }> | null;
       /** Service pairs this DPU is primary of, by name; null when the port does not list them. */
       pairs: Record<string, { state: string | null; protected: boolean }> | null;
+      /** The port's unfinished tasks (an install, a deploy) and how far each is; absent when not read. */
+      tasks?: Array<{ name: string; percent: number | null }>;
     };
 
 /** A node's observed state and what differs from the stack (shown as extra lines). */
@@ -322,8 +324,8 @@ function verdict(notes: string[]): Verdict {
 
 /**
  * The topology with each managed node's observed state: `converged`, `drifted` (with what
- * differs as extra detail lines), `changing` (a DPU OS installing, a service deploying),
- * `failed` (a DPU off, a service failed), `unprotected` (a pair not protected) or
+ * differs as extra detail lines), `changing` (a DPU OS installing, a service deploying, a
+ * task running on the port, with its percent), `failed` (a DPU off, a service failed), `unprotected` (a pair not protected) or
  * `unreachable`. Declared values come from the same declarations the topology was drawn
  * from; `observed` is keyed by DPU id (`host/nic`). Unmanaged DPUs, clusters and
  * accelerators keep their state.
@@ -395,8 +397,11 @@ function judgeOn(seen: DpuObservation | undefined, judge: (seen: Extract<DpuObse
 function judgeDpu(nic: Decl<"SmartNic">, os: Decl<"DpuOs"> | undefined, seen: DpuObservation | undefined): Verdict {
   if (seen && !seen.reachable) return { state: "unreachable", notes: [seen.reason] };
   return judgeOn(seen, (dpu) => {
+    // Work under way first: a DPU rebooting for a task is changing, not failed.
+    const tasks = (dpu.tasks ?? []).map((t) => (t.percent === null ? t.name : `${t.name} ${t.percent} %`));
+    if (dpu.dpuOs?.state === "Installing") return { state: "changing", notes: ["DPU OS installing", ...tasks] };
+    if (tasks.length) return { state: "changing", notes: tasks };
     if (dpu.powerState !== null && dpu.powerState !== "On") return { state: "failed", notes: [`power ${dpu.powerState}`] };
-    if (dpu.dpuOs?.state === "Installing") return { state: "changing", notes: ["DPU OS installing"] };
     const notes = [...differs("mode", nic.inputs.mode, dpu.mode), ...differs("privilege", nic.inputs.hostPrivilege, dpu.hostPrivilege)];
     if (os) notes.push(...differs("DPU OS", `${os.inputs.image} ${os.inputs.version}`, dpu.dpuOs?.image ? `${dpu.dpuOs.image} ${dpu.dpuOs.version}` : null));
     return verdict(notes);

@@ -14,7 +14,7 @@ import type { LoadedStack } from "../../model/load";
 import type { DpuObservation } from "../../model/topology";
 import { endpointUrl } from "../../providers/common/dpu";
 import { projectRoot } from "../../providers/common/settings";
-import { asRecord, duringReadPass, locate, readDpu, RedfishClient, RedfishError, type Locations } from "../../providers/redfish";
+import { asRecord, duringReadPass, linkOf, locate, readDpu, RedfishClient, RedfishError, type Locations } from "../../providers/redfish";
 
 /** One DPU to read. */
 export interface ObservedTarget {
@@ -119,11 +119,12 @@ export async function observeDpus(
 async function readOne(client: RedfishClient): Promise<DpuObservation> {
   const facts = await readDpu(client);
   const where = await locate(client);
-  const [dpuOs, services, devices, pairs] = await Promise.all([
+  const [dpuOs, services, devices, pairs, tasks] = await Promise.all([
     where.oem.dpuOs ? client.get<Body>(where.oem.dpuOs).then((r) => asRecord(r.body)) : undefined,
     members(client, where, "services"),
     members(client, where, "hostDevices"),
     members(client, where, "servicePairs"),
+    runningTasks(client),
   ]);
   const byId = <T>(list: Body[], shape: (b: Body) => T): Record<string, T> => Object.fromEntries(list.map((b) => [String(b.Id ?? b.Name ?? ""), shape(b)]));
   return {
@@ -136,7 +137,26 @@ async function readOne(client: RedfishClient): Promise<DpuObservation> {
     services: services && byId(services, (b) => ({ state: text(b.State), version: text(b.Version) })),
     devices: devices && byId(devices, (b) => ({ kind: text(b.Kind), function: text(b.Function) })),
     pairs: pairs && byId(pairs, (b) => ({ state: text(b.State), protected: b.Protected === true })),
+    tasks,
   };
+}
+
+/** Task states of work not finished yet (DMTF Task.TaskState). */
+const UNFINISHED = new Set(["New", "Starting", "Running", "Pending", "Suspended", "Stopping", "Interrupted", "Service"]);
+
+/**
+ * The port's unfinished tasks (TaskService → Tasks, inside the snapshot: no request of its
+ * own), each with its PercentComplete; none when the port has no TaskService.
+ */
+async function runningTasks(client: RedfishClient): Promise<Array<{ name: string; percent: number | null }>> {
+  const service = linkOf((await client.serviceRoot()).Tasks);
+  if (!service) return [];
+  const tasks = linkOf(asRecord((await client.get<Body>(service)).body).Tasks);
+  if (!tasks) return [];
+  return (await client.getCollection<Body>(tasks))
+    .map((m) => asRecord(m.body))
+    .filter((t) => UNFINISHED.has(String(t.TaskState)))
+    .map((t) => ({ name: text(t.Name) ?? String(t.Id ?? "task"), percent: typeof t.PercentComplete === "number" ? t.PercentComplete : null }));
 }
 
 /** The members of one of the port's OEM collections; null when the port lacks it (a BMC with the DMTF view only). */

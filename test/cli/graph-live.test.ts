@@ -56,6 +56,8 @@ describe("observeDpus", () => {
       services: {},
       devices: {},
       pairs: {},
+      // Nothing running: the port's tasks come from the same snapshot (still one request).
+      tasks: [],
     });
     // h3's DPU ships in NIC mode (testInventory's factoryState).
     expect(observed["h3/nic1"]).toMatchObject({ reachable: true, mode: "nic" });

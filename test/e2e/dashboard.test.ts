@@ -4,7 +4,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../../emulator";
+import { startEmulator, type RunningEmulator } from "../../emulator";
 import type { FleetNode, FleetState } from "../../cli/dashboard/fleet-state";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
 import { repoRoot } from "../support/pulumi";
@@ -24,6 +24,14 @@ function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
     });
     child.once("exit", (code) => reject(new Error(`smartfleet dashboard exited with ${code}: ${stderr()}`)));
   });
+}
+
+/** Event streams open now, so a watcher can be stopped before its time runs out. */
+const openStreams = new Set<() => void>();
+
+/** Ends every event stream still open (their waits reject, which a watcher catches). */
+function stopWatching(): void {
+  for (const stop of openStreams) stop();
 }
 
 /** Reads server-sent `state` events until `done` accepts one (or `ms` pass). */
@@ -47,17 +55,23 @@ function waitForEvent(url: string, done: (state: FleetState) => boolean, ms: num
           const state = JSON.parse(data.slice("data: ".length)) as FleetState;
           if (done(state)) {
             clearTimeout(timer);
+            openStreams.delete(stop);
             req.destroy();
             resolve({ state, events, afterMs: Date.now() - started });
           }
         }
       });
     });
-    req.on("error", () => undefined);
-    const timer = setTimeout(() => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      openStreams.delete(stop);
       req.destroy();
-      reject(new Error(`no matching state within ${ms} ms (${events} events)`));
-    }, ms);
+      reject(new Error(`${why} (${events} events)`));
+    };
+    const stop = () => fail("stopped");
+    openStreams.add(stop);
+    req.on("error", () => undefined);
+    const timer = setTimeout(() => fail(`no matching state within ${ms} ms`), ms);
   });
 }
 
@@ -267,4 +281,33 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     const { state: s } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-04/nic1")?.state === "drifted", 5_000);
     expect(node(s, "dpu:esx-04/nic1")?.notes).toEqual(["privilege privileged, not restricted"]);
   }, 120_000);
+
+  it("a rollout live: during an up that reboots esx-04's DPU (the emulator at time scale 0.05), the host is disrupted now and its DPU changing with the task's percent, then both back", async () => {
+    // Only esx-04's drift (its host privilege, from the plan test) is left to repair.
+    await drift(emulator, project.serials["esx-02/nic1"], { kind: "mode", value: "dpu" });
+    // The same fleet on the same state, now with operations that take a while (a DPU reset: 4.5 s).
+    await emulator.stop();
+    emulator = await startEmulator({ inventory: project.inventoryFile, stateDir: project.emulatorDir, timeScale: 0.05 });
+    // Every state pushed while the up runs, until it is back.
+    const seen: FleetState[] = [];
+    const watching = waitForEvent(eventsUrl(), (x) => seen.push(x) < 0, 170_000).catch(() => undefined);
+    const stack = await labStack(project, "dash", endpointsFileOf(project), { callTimeoutSeconds: 5 });
+    // With a refresh, as drift is repaired: the state does not know the port's privilege changed.
+    const up = await stack.up({ parallel: 32, refresh: true });
+    expect(up.summary.result).toBe("succeeded");
+    expect(up.summary.resourceChanges?.update).toBe(1);
+    const { state: after } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-04/nic1")?.state === "converged" && x.rollout.disrupted.length === 0, 10_000);
+    stopWatching();
+    await watching;
+    const dpu = seen.map((x) => node(x, "dpu:esx-04/nic1"));
+    const changing = dpu.filter((n) => n?.state === "changing");
+    expect(changing.length, seen.map((x) => node(x, "dpu:esx-04/nic1")?.state).join(",")).toBeGreaterThan(0);
+    expect(changing.flatMap((n) => n?.notes ?? []).some((note) => /\d+ %$/.test(note))).toBe(true);
+    expect(seen.some((x) => node(x, "host:esx-04")?.rollout?.includes("disrupted"))).toBe(true);
+    // No other host was disrupted by it, and nothing is left changing.
+    expect(seen.flatMap((x) => x.rollout.disrupted.map((d) => d.host)).filter((h) => h !== "esx-04")).toEqual([]);
+    expect(node(after, "host:esx-04")?.rollout).toBeUndefined();
+    expect(after.nodes.filter((n) => n.state === "changing")).toEqual([]);
+    console.log(`dashboard during the up: esx-04/nic1 ${[...new Set(dpu.map((n) => `${n?.state}${n?.notes.length ? ` (${n.notes.join("; ")})` : ""}`))].join(" → ")}`);
+  }, 180_000);
 });
