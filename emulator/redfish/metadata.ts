@@ -52,7 +52,7 @@ function reference(uri: string, namespaces: string[]): string {
 
 /** The OData service document (`/redfish/v1/odata`). */
 export function odataServiceDocument(): Record<string, unknown> {
-  const top = ["Systems", "Chassis", "Managers", "UpdateService", "TaskService", "SessionService", "AccountService"];
+  const top = ["Systems", "Chassis", "Managers", "UpdateService", "TaskService", "SessionService", "AccountService", "Storage"];
   return {
     "@odata.context": "/redfish/v1/$metadata",
     value: [

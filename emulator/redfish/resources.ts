@@ -404,7 +404,8 @@ export function task(c: RenderContext, t: TaskRecord): Resource {
     PercentComplete: c.sim.percentComplete(t),
     StartTime: iso(t.startTime),
     TaskMonitor: `${V1}/TaskService/TaskMonitors/${t.id}`,
-    Messages: t.messages.map((m) => ({ MessageId: m.messageId, Message: m.message, MessageArgs: m.args, Severity: m.severity, MessageSeverity: m.severity })),
+    // MessageSeverity only: Message v1_1_0 deprecates Severity (the validators warn on it).
+    Messages: t.messages.map((m) => ({ MessageId: m.messageId, Message: m.message, MessageArgs: m.args, MessageSeverity: m.severity })),
   };
   if (t.endTime !== null) body.EndTime = iso(t.endTime);
   return body;

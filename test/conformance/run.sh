@@ -64,6 +64,23 @@ claim https://127.77.0.1:8443 root '0penBmc'
 claim https://127.77.0.2:8443 admin 'Pen$ando1'
 claim https://127.77.0.3:8443 admin '1ntelIpu'
 
+# 4b. Give each port a DPU OS, a storage service and one device of each block and network
+#     kind, so the standard view (OperatingSystem, Applications, NetworkDeviceFunctions,
+#     Volumes, host PCIeFunctions) is validated with members, not as empty collections.
+populate() { # url user
+  local body
+  for body in '/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate {"ImageURI":"http://images.lab/esxi-arm-8.0.3.bfb"}' \
+    '/redfish/v1/Oem/SmartFleet/Services {"Id":"vsan","ServiceType":"vsan-storage","Version":"8.0.3","Cores":2,"MemoryGiB":4,"StorageGiB":100}' \
+    '/redfish/v1/Oem/SmartFleet/HostDevices {"Id":"vnic0","Kind":"vnic","Function":"vf"}' \
+    '/redfish/v1/Oem/SmartFleet/HostDevices {"Id":"disk0","Kind":"nvme","Function":"pf","SizeGiB":64,"BackingService":"vsan"}' \
+    '/redfish/v1/Oem/SmartFleet/HostDevices {"Id":"blk0","Kind":"virtio-blk","Function":"vf","SizeGiB":8,"BackingService":"vsan"}'; do
+    curl -fsS --cacert "$CA" -u "$2:$PASSWORD" -X POST -H 'Content-Type: application/json' -d "${body#* }" "$1${body%% *}" >/dev/null
+  done
+}
+populate https://127.77.0.1:8443 root
+populate https://127.77.0.2:8443 admin
+populate https://127.77.0.3:8443 admin
+
 # 5. The three validators against each port. The service and interop validators pass their
 #    client no CA (verify=False whatever the environment says): verified.py hands it ours and
 #    makes any unverified request an error.
