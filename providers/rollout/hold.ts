@@ -17,15 +17,16 @@
  * whatever happens.
  */
 import type { HostRollout } from "../../model/rollout";
-import { connect, targetLabel, type DpuConnection } from "../common/dpu";
+import { connect, endpointUrl, targetLabel, type DpuConnection } from "../common/dpu";
 import { RedfishError } from "../redfish";
 import { UnfinishedOperationError } from "../common/errors";
 import { healthBefore, passGate } from "./health-gate";
 import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
 import { pairsOn, switchPair, type LivePair } from "./pairs";
 import { currentRun, storeFile, storeFor } from "./run";
+import { orphanWorkOver } from "./orphans";
 import { acquireSlots, HaltedGroupError } from "./slots";
-import type { LeaseStore } from "./store";
+import type { LeaseDpu, LeaseStore } from "./store";
 
 /** Where the disruption happens. */
 export interface DisruptionTargets {
@@ -93,7 +94,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollo
   await reportInterruptedRuns(store, rollout.stack);
   let held;
   try {
-    held = await acquireSlots(store, rollout, what, log);
+    held = await acquireSlots(store, rollout, what, log, leaseDpu(targets, rollout), (orphan) => orphanWorkOver(orphan, targets.password));
   } catch (error) {
     if (error instanceof HaltedGroupError) throw new Error(`${rollout.host}: not started (${what}): ${error.message}`);
     throw error;
@@ -178,6 +179,13 @@ async function leftOnSecondary(targets: DisruptionTargets, peers: readonly Peer[
     const sides = rollout.pairSides.find((side) => side.pair === pair.name);
     return pair.activeSide === "secondary" && sides !== undefined && hostDpus.has(sides.primary.target.serial);
   });
+}
+
+/** The DPU the work goes through, kept with the leases (see `LeaseDpu`). */
+function leaseDpu(targets: DisruptionTargets, rollout: HostRollout): LeaseDpu {
+  const access = rollout.dpus.find((d) => d.target.serial === targets.serial);
+  const url = access ? endpointUrl(access.target) : targets.connection.client.endpoint;
+  return { url, serial: targets.serial, username: access?.username ?? targets.connection.client.username, label: targets.connection.label };
 }
 
 /** A failed health gate (already recorded). */

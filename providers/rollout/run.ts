@@ -24,18 +24,43 @@ export interface RolloutTimings {
   pollMs: number;
   /** How often the health gate reads the host again. */
   gatePollMs: number;
+  /** How often a waiter looks at the DPU of an orphan lease (a dead run's, whose work may still run). */
+  orphanCheckMs: number;
+  /** How long an orphan lease is kept when its DPU never shows the work over. */
+  orphanLimitMs: number;
 }
 
 /** The timings in production. */
-export const DEFAULT_TIMINGS: RolloutTimings = { leaseTtlMs: 60_000, heartbeatMs: 15_000, pollMs: 250, gatePollMs: 2_000 };
+export const DEFAULT_TIMINGS: RolloutTimings = { leaseTtlMs: 60_000, heartbeatMs: 15_000, pollMs: 250, gatePollMs: 2_000, orphanCheckMs: 2_000, orphanLimitMs: 60 * 60_000 };
 
-let timings: RolloutTimings = { ...DEFAULT_TIMINGS };
+/**
+ * `SMARTFLEET_ROLLOUT_LEASE_SECONDS`: how long a runner that stops renewing (a dead
+ * machine) keeps its slots before waiters look at its work; renewed every quarter of it.
+ */
+function timingsFromEnv(env: NodeJS.ProcessEnv = process.env): RolloutTimings {
+  const text = env.SMARTFLEET_ROLLOUT_LEASE_SECONDS?.trim();
+  if (!text) return { ...DEFAULT_TIMINGS };
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 2) throw new Error(`SMARTFLEET_ROLLOUT_LEASE_SECONDS must be a number of seconds, at least 2 (got '${text}')`);
+  return { ...DEFAULT_TIMINGS, leaseTtlMs: seconds * 1000, heartbeatMs: (seconds * 1000) / 4 };
+}
+
+let timings: RolloutTimings = timingsFromEnv();
 let runId = newRunId();
 const stores = new Map<string, LeaseStore>();
 let storeFactory: (file: string) => LeaseStore = (file) => new SqliteLeaseStore(file);
 
+/**
+ * Which runner this is: `SMARTFLEET_RUNNER` (e.g. a CI runner's name, where containers
+ * share a host name), else the host name. Only a run of this runner can be found dead by
+ * its pid; another runner's runs end by their leases lapsing.
+ */
+function runnerName(): string {
+  return (process.env.SMARTFLEET_RUNNER?.trim() || os.hostname()).replace(/:/g, "_");
+}
+
 function newRunId(): string {
-  return `${os.hostname()}:${process.pid}:${new Date().toISOString()}:${randomBytes(4).toString("hex")}`;
+  return `${runnerName()}:${process.pid}:${new Date().toISOString()}:${randomBytes(4).toString("hex")}`;
 }
 
 /** This process's run. */
@@ -44,14 +69,14 @@ export function currentRun(): string {
 }
 
 /**
- * True when `run` was started by a process of this machine that no longer exists (a
+ * True when `run` was started by a process of this runner that no longer exists (a
  * `pulumi up` killed with -9): its leases need not wait for their expiry. A run of another
- * machine, or whose pid is alive (even reused), is never declared dead here.
+ * runner, or whose pid is alive (even reused), is never declared dead here.
  */
 export function isDeadRun(run: string): boolean {
-  const [host, pidText] = run.split(":");
+  const [runner, pidText] = run.split(":");
   const pid = Number(pidText);
-  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  if (runner !== runnerName() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return false;

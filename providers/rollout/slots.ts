@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { engineGone } from "../common/engine-watch";
 import { currentRun, isDeadRun, rolloutTimings } from "./run";
-import type { LeaseStore, SlotRequest } from "./store";
+import type { LeaseDpu, LeaseStore, OrphanLease, SlotRequest } from "./store";
 
 /** What a host is held to (the parts of its `HostRollout` the slots need). */
 export interface SlotNeeds {
@@ -47,18 +47,26 @@ export function slotsOf(needs: SlotNeeds): SlotRequest[] {
 }
 
 /**
- * Waits for every slot `needs` asks for and holds them; `log` gets one line when the host
- * has to wait (and what for). Fails at once when the group is halted in this run.
+ * Whether the work an orphan lease's run started on its DPU is over (true frees the lease);
+ * false while it runs or when the DPU cannot tell.
  */
-export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: string, log: (line: string) => void): Promise<HeldSlots> {
+export type OrphanCheck = (orphan: OrphanLease) => Promise<boolean>;
+
+/**
+ * Waits for every slot `needs` asks for and holds them; `log` gets one line when the host
+ * has to wait (and what for). Fails at once when the group is halted in this run. `dpu`
+ * is the DPU the disruption works through (its leases outlive this run as orphans if it
+ * dies mid-work); orphans of other runs in the way are looked at with `checkOrphan`.
+ */
+export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: string, log: (line: string) => void, dpu?: LeaseDpu, checkOrphan?: OrphanCheck): Promise<HeldSlots> {
   const run = currentRun();
   const holder = `${run}/${needs.host}/${randomBytes(6).toString("hex")}`;
   const slots = slotsOf(needs);
   let waitingFor: string | undefined;
   const since = Date.now();
   for (;;) {
-    const { leaseTtlMs, pollMs } = rolloutTimings();
-    const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now(), isDeadRun });
+    const { leaseTtlMs, pollMs, orphanLimitMs } = rolloutTimings();
+    const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now(), isDeadRun, dpu, orphanLimitMs });
     if (answer.granted) {
       if (waitingFor !== undefined) log(`${needs.host}: slot free after ${Math.round((Date.now() - since) / 1000)} s; ${what}`);
       return hold(store, holder, run, answer.canary);
@@ -70,8 +78,28 @@ export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: st
       waitingFor = answer.waitingFor;
       log(`${needs.host}: waiting for ${waitingFor} before ${what}`);
     }
+    if (checkOrphan && answer.orphans?.length && (await freeFinishedOrphans(store, answer.orphans, checkOrphan, log))) continue;
     await napUntilRelease(pollMs);
   }
+}
+
+/** When each orphan was last looked at: one look per `orphanCheckMs` per orphan, whoever waits on it. */
+const lookedAt = new Map<string, number>();
+
+/** Looks at the orphans due for a look; frees those whose work is over. True when one was freed. */
+async function freeFinishedOrphans(store: LeaseStore, orphans: readonly OrphanLease[], check: OrphanCheck, log: (line: string) => void): Promise<boolean> {
+  const { orphanCheckMs } = rolloutTimings();
+  let freed = false;
+  for (const orphan of orphans) {
+    if (Date.now() - (lookedAt.get(orphan.holder) ?? 0) < orphanCheckMs) continue;
+    lookedAt.set(orphan.holder, Date.now());
+    if (!(await check(orphan))) continue;
+    await store.release(orphan.holder);
+    lookedAt.delete(orphan.holder);
+    log(`${orphan.host}: the rollout slot of a run that is gone (${orphan.run}) is free again: its work on ${orphan.dpu.label} is over`);
+    freed = true;
+  }
+  return freed;
 }
 
 /** Waiters of this process, woken when one of its slots frees (another run's frees show at the next poll). */

@@ -5,7 +5,7 @@
  * across runners. Each store supplies a connection and a write transaction that excludes
  * every other writer of the same store (in this process and in others).
  */
-import type { AcquireRequest, AcquireResult, LeaseStore, MaintenanceRecord } from "./store";
+import type { AcquireRequest, AcquireResult, LeaseDpu, LeaseStore, MaintenanceRecord, OrphanLease } from "./store";
 
 /** Statements on one connection (or one transaction). */
 export interface SqlRunner {
@@ -18,7 +18,7 @@ export interface SqlRunner {
 /** The tables (integers are epoch ms: BIGINT, which SQLite takes as INTEGER). */
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS leases (
-    scope TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL, run TEXT NOT NULL, expires_at BIGINT NOT NULL,
+    scope TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL, run TEXT NOT NULL, expires_at BIGINT NOT NULL, dpu TEXT,
     PRIMARY KEY (scope, holder))`,
   "CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder)",
   "CREATE TABLE IF NOT EXISTS halts (run TEXT NOT NULL, grp TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (run, grp))",
@@ -27,6 +27,18 @@ export const SCHEMA = [
     PRIMARY KEY (run, grp, host))`,
   "CREATE TABLE IF NOT EXISTS maintenance (host TEXT PRIMARY KEY, run TEXT NOT NULL, since BIGINT NOT NULL, note TEXT NOT NULL, grp TEXT)",
 ];
+
+/** How long an orphan lease is kept without a look at its DPU: longer than any disruption takes (a DPU OS install is about 8 minutes). */
+export const DEFAULT_ORPHAN_LIMIT_MS = 60 * 60_000;
+
+/** The orphan leases (lapsed, with a DPU) of a scope, one per holder. */
+async function orphansIn(db: SqlRunner, scope: string, now: number): Promise<OrphanLease[]> {
+  const rows = await db.all<{ holder: string; host: string; run: string; dpu: string; expires_at: number }>(
+    "SELECT holder, host, run, dpu, expires_at FROM leases WHERE scope = ? AND dpu IS NOT NULL AND expires_at <= ? ORDER BY holder",
+    [scope, now],
+  );
+  return rows.map((x) => ({ holder: x.holder, host: x.host, run: x.run, dpu: JSON.parse(x.dpu) as LeaseDpu, since: Number(x.expires_at) }));
+}
 
 /** A rollout store over SQL; see the file comment. */
 export abstract class SqlLeaseStore implements LeaseStore {
@@ -38,9 +50,15 @@ export abstract class SqlLeaseStore implements LeaseStore {
 
   acquire(r: AcquireRequest): Promise<AcquireResult> {
     return this.transaction(async (db) => {
-      await db.run("DELETE FROM leases WHERE expires_at <= ?", [r.now]);
-      const runs = await db.all<{ run: string }>("SELECT DISTINCT run FROM leases WHERE run <> ?", [r.run]);
-      for (const { run } of runs) if (r.isDeadRun?.(run)) await db.run("DELETE FROM leases WHERE run = ?", [run]);
+      // A lapsed lease frees its slot, unless it names the DPU its work runs on: then it is an
+      // orphan until a waiter has seen that work over (release) or the orphan limit passes.
+      await db.run("DELETE FROM leases WHERE expires_at <= ? AND (dpu IS NULL OR expires_at <= ?)", [r.now, r.now - (r.orphanLimitMs ?? DEFAULT_ORPHAN_LIMIT_MS)]);
+      const runs = await db.all<{ run: string }>("SELECT DISTINCT run FROM leases WHERE run <> ? AND expires_at > ?", [r.run, r.now]);
+      for (const { run } of runs) {
+        if (!r.isDeadRun?.(run)) continue;
+        await db.run("DELETE FROM leases WHERE run = ? AND dpu IS NULL", [run]);
+        await db.run("UPDATE leases SET expires_at = ? WHERE run = ?", [r.now, run]);
+      }
       const [halted] = await db.all<{ reason: string }>("SELECT reason FROM halts WHERE run = ? AND grp = ?", [r.run, r.group]);
       if (halted) return { granted: false, halted: halted.reason };
       const groupScope = `group:${r.group}`;
@@ -70,14 +88,18 @@ export abstract class SqlLeaseStore implements LeaseStore {
         const holders = await othersIn(slot.scope);
         if (holders.length >= slot.limit) {
           const left = holders.filter((h) => leftIn.includes(h));
-          const why = left.length > 0 ? `; in maintenance, left there by another run: ${left.join(", ")}` : "";
-          return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why})` };
+          const orphans = await orphansIn(db, slot.scope, r.now);
+          const why = [
+            ...(left.length > 0 ? [`in maintenance, left there by another run: ${left.join(", ")}`] : []),
+            ...(orphans.length > 0 ? [`held by a run that is gone while its work may still run on ${orphans.map((o) => o.dpu.label).join(", ")}`] : []),
+          ];
+          return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
         }
       }
       for (const slot of r.slots) {
         await db.run(
-          "INSERT INTO leases (scope, holder, host, run, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at",
-          [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs],
+          "INSERT INTO leases (scope, holder, host, run, expires_at, dpu) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at, dpu = excluded.dpu",
+          [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs, r.dpu ? JSON.stringify(r.dpu) : null],
         );
       }
       await db.run("INSERT INTO progress (run, grp, host, started_at, outcome) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (run, grp, host) DO NOTHING", [r.run, r.group, r.host, r.now]);

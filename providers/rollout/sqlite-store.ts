@@ -36,9 +36,10 @@ export class SqliteLeaseStore extends SqlLeaseStore {
     this.sqlite = sqlite;
     sqlite.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`);
     for (const statement of SCHEMA) sqlite.exec(statement);
-    // Files of older versions: maintenance records without their group.
-    const columns = sqlite.prepare("PRAGMA table_info(maintenance)").all() as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === "grp")) sqlite.exec("ALTER TABLE maintenance ADD COLUMN grp TEXT");
+    // Files of older versions: maintenance records without their group, leases without their DPU.
+    const has = (table: string, column: string) => (sqlite.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === column);
+    if (!has("maintenance", "grp")) sqlite.exec("ALTER TABLE maintenance ADD COLUMN grp TEXT");
+    if (!has("leases", "dpu")) sqlite.exec("ALTER TABLE leases ADD COLUMN dpu TEXT");
     const params = (values: unknown[]) => values as SQLInputValue[];
     this.db = {
       all: async <T>(sql: string, values: unknown[] = []) => sqlite.prepare(sql).all(...params(values)) as T[],

@@ -29,6 +29,32 @@ export interface Lease {
   expiresAt: number;
 }
 
+/**
+ * The DPU a disruption works through, kept with its leases: when the run holding them dies
+ * (its leases lapse, or its process is gone) the work it started may still be running on
+ * that DPU (a reboot, an OS install), so the leases are kept as orphans until a waiter has
+ * looked at the DPU and found the work over.
+ */
+export interface LeaseDpu {
+  /** `https://address:port` of its management port. */
+  url: string;
+  serial: string;
+  /** The account that reaches it (with the stack's management password). */
+  username: string;
+  /** Its place, for messages (`host/nic`). */
+  label: string;
+}
+
+/** A lease of a run that is gone, kept for the work it may have left running. */
+export interface OrphanLease {
+  holder: string;
+  host: string;
+  run: string;
+  dpu: LeaseDpu;
+  /** Epoch ms the lease lapsed (or its run was found gone, when earlier). */
+  since: number;
+}
+
 /** An acquire of every slot one disruption needs, all or none. */
 export interface AcquireRequest {
   /** The run asking. */
@@ -49,8 +75,12 @@ export interface AcquireRequest {
   ttlMs: number;
   /** Now, epoch ms. */
   now: number;
-  /** True for a run known to be over (its process gone): its leases free at once instead of at expiry. */
+  /** True for a run known to be over (its process gone): its leases free at once instead of at expiry (orphans: see `LeaseDpu`). */
   isDeadRun?(run: string): boolean;
+  /** The DPU the disruption works through; its leases outlive a dead run as orphans until the work there is seen over. */
+  dpu?: LeaseDpu;
+  /** Orphans lapsed longer ago than this are dropped without a look (a DPU that never answers again). */
+  orphanLimitMs?: number;
 }
 
 /** What an acquire answers. */
@@ -59,8 +89,8 @@ export type AcquireResult =
   | { granted: true; canary: boolean }
   /** The group is halted in this run: the reason a failed gate gave. */
   | { granted: false; halted: string }
-  /** Not now: what is in the way (for the waiting message). */
-  | { granted: false; waitingFor: string };
+  /** Not now: what is in the way (for the waiting message), and orphan leases the caller may look into. */
+  | { granted: false; waitingFor: string; orphans?: OrphanLease[] };
 
 /** A host in maintenance as the rollout recorded it. */
 export interface MaintenanceRecord {
@@ -82,7 +112,8 @@ export interface MaintenanceRecord {
 /** The rollout store. */
 export interface LeaseStore {
   /**
-   * In one transaction: drop expired leases; refuse when the group is halted in this run;
+   * In one transaction: drop expired leases (those with a DPU become orphans, dropped only
+   * by `release` or after `orphanLimitMs`); refuse when the group is halted in this run;
    * apply the canary rule; count the distinct other hosts holding each scope (for the
    * group's, also the hosts of the group another run left in maintenance); take every
    * slot or none.

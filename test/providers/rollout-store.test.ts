@@ -79,6 +79,28 @@ function storeContract(open: (name: string) => LeaseStore) {
     store.close();
   });
 
+  it("keeps the leases of a dead run that name their DPU as orphans, counted and reported, until released or past the orphan limit", async () => {
+    const store = fresh();
+    const now = Date.now();
+    const slot = [{ scope: "group:cluster:east", limit: 1 }];
+    const dpu = { url: "https://127.0.0.1:8443", serial: "S1", username: "root", label: "a/nic1" };
+    const working = ask("a", { run: "dead-run", slots: slot, now, dpu });
+    await store.acquire(working);
+    const dead = (run: string) => run === "dead-run";
+    const blocked = await store.acquire(ask("b", { slots: slot, now: now + 1, isDeadRun: dead }));
+    expect(blocked).toMatchObject({ granted: false, waitingFor: expect.stringContaining("held by a run that is gone while its work may still run on a/nic1") });
+    expect(blocked).toMatchObject({ orphans: [{ holder: working.holder, host: "a", run: "dead-run", dpu }] });
+    // Lapsed by time alike (a runner on another machine that stopped renewing).
+    expect(await store.acquire(ask("b", { slots: slot, now: now + 120_000 }))).toMatchObject({ granted: false, orphans: [{ holder: working.holder }] });
+    // Past the orphan limit it goes without a look.
+    expect(await store.acquire(ask("b", { slots: slot, now: now + 120_000, orphanLimitMs: 30_000 }))).toMatchObject({ granted: true });
+    const again = ask("c", { run: "dead-run", group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }], now, dpu });
+    await store.acquire(again);
+    await store.release(again.holder);
+    expect(await store.acquire(ask("d", { group: "cluster:west", slots: [{ scope: "group:cluster:west", limit: 1 }], now, isDeadRun: dead }))).toMatchObject({ granted: true });
+    store.close();
+  });
+
   it("canaries: the first go alone, the rest wait until they finished, per run", async () => {
     const store = fresh();
     const canary = { canary: 1, slots: [{ scope: "group:cluster:east", limit: 3 }] };
