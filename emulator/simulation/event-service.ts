@@ -7,9 +7,11 @@
  *
  * Push delivery is an HTTP(S) POST of the event to the subscription's `Destination`, tried
  * `DELIVERY_RETRY.attempts` times `DELIVERY_RETRY.intervalMs` apart; then the subscription is
- * deleted and the log says so (DeliveryRetryPolicy TerminateAfterRetries). Destinations must be on
- * a loopback address: the emulated fleet lives on loopback, and a lab emulator must not be
- * turned into a client that posts wherever a request says.
+ * deleted and the log says so (DeliveryRetryPolicy TerminateAfterRetries). Any http(s)
+ * destination is accepted, as a BMC accepts it, but only loopback ones are reached: the
+ * emulated management network is the loopback interface, and a lab emulator must not become a
+ * client that posts wherever a request says. Others fail every try, as an unroutable
+ * destination does on a real management network.
  */
 import { isIP } from "node:net";
 import type { EventSubscriptionState } from "../model";
@@ -161,6 +163,7 @@ export class EventService {
   private async deliver(serial: string, sub: EventSubscriptionState, body: string): Promise<void> {
     for (let attempt = 1; attempt <= DELIVERY_RETRY.attempts; attempt++) {
       try {
+        if (!isLoopback(sub.destination)) throw new Error(`${sub.destination} is not reachable from the emulated management network`);
         await this.post(sub.destination, body);
         return;
       } catch {
@@ -197,12 +200,14 @@ function checkDestination(value: unknown): string {
   } catch {
     throw new ServiceError(400, "PropertyValueFormatError", [value, "Destination"], "Destination must be an http(s) URL");
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1";
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || !loopback) {
-    throw new ServiceError(400, "PropertyValueFormatError", [value, "Destination"], "Destination must be an http(s) URL on a loopback address (the emulated fleet lives on loopback)");
-  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ServiceError(400, "PropertyValueFormatError", [value, "Destination"], "Destination must be an http(s) URL");
   return url.toString();
+}
+
+/** True when a destination is on the loopback interface (the only network the emulator reaches). */
+function isLoopback(destination: string): boolean {
+  const host = new URL(destination).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1";
 }
 
 function checkString(property: string, value: unknown, max: number): string {

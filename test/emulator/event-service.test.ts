@@ -156,26 +156,30 @@ describe("EventService", () => {
     }
   });
 
-  it("refuses a destination off loopback, another protocol or an unknown registry with the Base messages", async () => {
+  it("refuses a destination that is no http(s) URL, another protocol or an unknown registry with the Base messages", async () => {
     const post = (body: Body) => f.call("AMD1", "POST", `${V1}/EventService/Subscriptions`, body);
-    const far = await post({ Destination: "https://203.0.113.9/events", Protocol: "Redfish" });
-    expect(far.status).toBe(400);
-    expect(messageId(far.body)).toMatch(/PropertyValueFormatError$/);
+    const ftp = await post({ Destination: "ftp://127.0.0.1/events", Protocol: "Redfish" });
+    expect(ftp.status).toBe(400);
+    expect(messageId(ftp.body)).toMatch(/PropertyValueFormatError$/);
     expect(messageId((await post({ Destination: "http://127.0.0.1:9/e", Protocol: "SNMPv2c" })).body)).toMatch(/PropertyValueNotInList$/);
     expect(messageId((await post({ Destination: "http://127.0.0.1:9/e", Protocol: "Redfish", RegistryPrefixes: ["OpenBMC"] })).body)).toMatch(/PropertyValueNotInList$/);
     expect(messageId((await post({ Protocol: "Redfish" })).body)).toMatch(/PropertyMissing$/);
     expect(messageId((await post({ Destination: "http://127.0.0.1:9/e", Protocol: "Redfish", HttpHeaders: [] })).body)).toMatch(/PropertyUnknown$/);
   });
 
-  it("terminates a subscription whose destination keeps failing, and logs it", async () => {
+  it("terminates a subscription whose destination keeps failing (a closed port, an address off loopback), and logs it", async () => {
     const sink = await receiver();
     const dead = sink.url;
     await sink.close();
-    const created = await f.call("AMD1", "POST", `${V1}/EventService/Subscriptions`, { Destination: dead, Protocol: "Redfish" });
+    const closed = await f.call("AMD1", "POST", `${V1}/EventService/Subscriptions`, { Destination: dead, Protocol: "Redfish" });
+    const far = await f.call("AMD1", "POST", `${V1}/EventService/Subscriptions`, { Destination: "https://203.0.113.9/events", Protocol: "Redfish" });
+    expect([closed.status, far.status]).toEqual([201, 201]);
     await f.call("AMD1", "POST", `${V1}/EventService/Actions/EventService.SubmitTestEvent`, {});
     await new Promise((r) => setTimeout(r, 10_500));
-    expect((await f.call("AMD1", "GET", String(created.headers.location))).status).toBe(404);
+    for (const created of [closed, far]) expect((await f.call("AMD1", "GET", String(created.headers.location))).status).toBe(404);
     const log = (await f.call("AMD1", "GET", `${V1}/Managers/BMC/LogServices/EventLog/Entries`)).body.Members as Body[];
-    expect(log.some((e) => e.MessageId === "Base.1.22.1.SubscriptionTerminated" && /terminated after 3 failed deliveries/.test(e.Message))).toBe(true);
+    const terminated = log.filter((e) => e.MessageId === "Base.1.22.1.SubscriptionTerminated" && /terminated after 3 failed deliveries/.test(e.Message));
+    expect(terminated.map((e) => e.Message).join("\n")).toMatch(/203\.0\.113\.9/);
+    expect(terminated).toHaveLength(2);
   }, 30_000);
 });
