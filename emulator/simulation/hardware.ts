@@ -187,6 +187,22 @@ export class Hardware {
     });
   }
 
+  /** Runs `change` (a boot, a mode change) and logs each service it left Failed that was not before. */
+  private logNewFailures(txn: Transaction, d: DpuState, change: () => void): void {
+    const failed = new Set(d.services.filter((s) => s.state === "Failed").map((s) => s.id));
+    change();
+    for (const s of d.services) {
+      if (s.state !== "Failed" || failed.has(s.id)) continue;
+      this.core.eventLog.afterCommit(txn, d.serial, {
+        severity: "Critical",
+        messageId: "ResourceEvent.1.4.3.ResourceStatusChangedCritical",
+        args: [`service ${s.id}`, "Critical"],
+        message: `service ${s.name} (${s.serviceType}) failed to come up after the DPU booted`,
+        origin: `/redfish/v1/Oem/SmartFleet/Services/${encodeURIComponent(s.id)}`,
+      });
+    }
+  }
+
   private isRunning(serial: string, type: TaskKind["type"]): boolean {
     return this.tasks.running(serial).some((t) => t.kind.type === type);
   }
@@ -214,7 +230,7 @@ export class Hardware {
     d.dpu.powerState = d.dpu.crashed ? "Off" : "On";
     const override = d.dpu.bootOverride;
     if (override?.enabled === "Once") d.dpu.bootOverride = { ...override, enabled: "Disabled", target: "None" };
-    servicesAfterBoot(d, !d.dpu.crashed);
+    this.logNewFailures(txn, d, () => servicesAfterBoot(d, !d.dpu.crashed));
     applyPendingBios(d);
     const awaiting = d.bios.modeAwaitingHostCycle;
     this.tasks.end(txn, task, "Completed", awaiting ? `DPU restarted; mode '${awaiting}' applies at the next host power cycle` : "DPU restarted");
@@ -225,7 +241,7 @@ export class Hardware {
     const boots = kind.resetType !== "ForceOff" && kind.resetType !== "GracefulShutdown";
     const fullCycle = kind.resetType === "PowerCycle" || (kind.resetType === "On" && d.host.powerState === "Off");
     d.host.powerState = boots ? "On" : "Off";
-    if (boots && fullCycle && d.bios.modeAwaitingHostCycle) this.applyAwaitedMode(d);
+    if (boots && fullCycle && d.bios.modeAwaitingHostCycle) this.logNewFailures(txn, d, () => this.applyAwaitedMode(d));
     if (boots && d.host.bootOverride.enabled === "Once") d.host.bootOverride = { ...d.host.bootOverride, enabled: "Disabled", target: "None" };
     if (kind.installError) return this.tasks.end(txn, task, "Exception", `host OS install failed: ${kind.installError}`);
     if (kind.install) d.host.os = { image: kind.install.image, version: kind.install.version };
@@ -256,7 +272,7 @@ export class Hardware {
     } else if (kind.target === "nic") d.firmware.nic = img.version;
     else d.firmware.bmc = img.version;
     // The card restarts into what was written.
-    if (kind.target !== "bmc" && d.faults.servicesFailAfterReboot) servicesAfterBoot(d, this.core.healthy(d.serial));
+    if (kind.target !== "bmc" && d.faults.servicesFailAfterReboot) this.logNewFailures(txn, d, () => servicesAfterBoot(d, this.core.healthy(d.serial)));
     this.tasks.end(txn, task, "Completed", `installed ${img.name} ${img.version}`);
   }
 }

@@ -4,7 +4,7 @@
  * chassis (power state, subsystems, sensors) and adapter (ports, metrics, settings).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { request, startTestFleet, type TestFleet } from "./helpers";
+import { admin, request, startTestFleet, type TestFleet } from "./helpers";
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -204,6 +204,23 @@ describe("a management port that behaves like a DPU BMC", () => {
       expect(cleared.status).toBe(200);
       expect((await f.call("AMD1", "GET", log.Entries["@odata.id"])).body.Members).toEqual([]);
       expect((await f.call("AMD1", "GET", `${log.Entries["@odata.id"]}/1`)).status).toBe(404);
+    });
+
+    it("logs the services a boot leaves Failed as Critical entries", async () => {
+      const install = await f.call("NV1", "POST", `${V1}/UpdateService/Actions/UpdateService.SimpleUpdate`, { ImageURI: "http://images.test/esxi-arm-8.0.3.bfb" });
+      expect(install.status).toBe(202);
+      await f.advance(600_000);
+      const created = await f.call("NV1", "POST", `${V1}/Oem/SmartFleet/Services`, { Id: "fw1", ServiceType: "firewall", Version: "1.0", Cores: 2, MemoryGiB: 2 });
+      expect(created.status, created.text).toBe(202);
+      await f.advance(30_000);
+      expect((await admin(f.emu, "POST", "/admin/v1/dpus/NV1/faults/services-fail-after-reboot")).status).toBeLessThan(300);
+      await f.call("NV1", "POST", `${V1}/Systems/Bluefield/Actions/ComputerSystem.Reset`, { ResetType: "ForceRestart" });
+      await f.advance(120_000);
+      await admin(f.emu, "DELETE", "/admin/v1/dpus/NV1/faults/services-fail-after-reboot");
+      const entries = (await f.call("NV1", "GET", `${V1}/Managers/Bluefield_BMC/LogServices/EventLog/Entries`)).body.Members as Body[];
+      const failed = entries.filter((e) => e.Severity === "Critical" && /service fw1 \(firewall\) failed to come up/.test(e.Message));
+      expect(failed).toHaveLength(1);
+      expect(failed[0].Links.OriginOfCondition["@odata.id"]).toBe(`${V1}/Oem/SmartFleet/Services/fw1`);
     });
 
     it("logs a failed install as a Critical entry", async () => {
