@@ -1,8 +1,9 @@
 /**
  * A sharded stack's operation: every part (`model/shards.ts`) is its own Pulumi stack
  * `<stack>.<part>`, created from the base stack `<stack>` when missing and given the base's
- * configuration (endpoints, password, stack file) plus `smartfleet:shard` before each run,
- * so a change of the base's configuration reaches every shard.
+ * configuration (endpoints, password, stack file) plus `smartfleet:shard` whenever the
+ * base's settings file changed after the part's, so a change of the base's configuration
+ * reaches every shard.
  *
  * Order: the shards run concurrently (up to `concurrency` at once); the cross-shard stack
  * (pairs and shares that span shards) runs after every shard succeeded, since both sides
@@ -10,6 +11,9 @@
  * per part when it starts and when it ends (plus a line per failed resource), and a
  * summary table at the end.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { CROSS_SHARD } from "../../model/shards";
@@ -47,7 +51,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   const t0 = Date.now();
   const clock = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
   const width = Math.max(...run.parts.map((p) => p.length), 5);
-  const config = await run.base.getAllConfig();
+  let config: ReturnType<Stack["getAllConfig"]> | undefined;
   const shards = run.parts.filter((p) => p !== CROSS_SHARD);
   const cross = run.parts.includes(CROSS_SHARD);
 
@@ -57,7 +61,10 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     let stack: Stack;
     try {
       stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir });
-      await stack.setAllConfig({ ...config, "smartfleet:shard": { value: part } });
+      if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
+        config ??= run.base.getAllConfig();
+        await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });
+      }
     } catch (error) {
       const note = `cannot prepare stack ${name}: ${String((error as Error).message).split("\n").find((l) => l.trim()) ?? "unknown error"}`;
       run.emit(`${clock()} ${part.padEnd(width)} failed: ${note}`);
@@ -101,6 +108,32 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     else results.push(await one(CROSS_SHARD));
   }
   return results;
+}
+
+/**
+ * Whether a part's settings file already holds the base's configuration: it names the part
+ * and was written after the base's file last changed. Copying costs two `pulumi` runs (a
+ * decrypting read of the base, a write), seconds a one-shard preview need not pay.
+ */
+export function configIsCurrent(projectDir: string, base: string, stackName: string, part: string): boolean {
+  const dir = path.join(projectDir, stackConfigDir(projectDir));
+  const file = (name: string) => path.join(dir, `Pulumi.${name.split("/").pop()}.yaml`);
+  try {
+    const [mine, theirs] = [fs.statSync(file(stackName)), fs.statSync(file(base))];
+    const doc = YAML.parse(fs.readFileSync(file(stackName), "utf8")) as { config?: Record<string, unknown> } | null;
+    return mine.mtimeMs >= theirs.mtimeMs && doc?.config?.["smartfleet:shard"] === part;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the project keeps `Pulumi.<stack>.yaml` (Pulumi.yaml's `stackConfigDir`, else beside it). */
+function stackConfigDir(projectDir: string): string {
+  try {
+    return (YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string } | null)?.stackConfigDir ?? "";
+  } catch {
+    return "";
+  }
 }
 
 /** Runs `work` over `items`, at most `limit` at once, results in the items' order. */

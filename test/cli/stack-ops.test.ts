@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
-import { summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { configIsCurrent, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
 import { run } from "../../cli/commands/up";
 import { capture } from "./capture";
 
@@ -132,5 +132,27 @@ describe("the shards' summary", () => {
     expect(worstExit(results)).toBe(1);
     expect(worstExit([...results, { part: "r3", status: "backend", note: "refused" }])).toBe(2);
     expect(worstExit([{ part: "r1", status: "locked" }])).toBe(1);
+  });
+});
+
+describe("configIsCurrent", () => {
+  it("holds when the part's settings name it and are newer than the base's; a change of the base's makes them stale", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-shardcfg-"));
+    try {
+      fs.mkdirSync(path.join(dir, "stacks"));
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
+      const base = path.join(dir, "stacks", "Pulumi.fleet.yaml");
+      const part = path.join(dir, "stacks", "Pulumi.fleet.r1.yaml");
+      fs.writeFileSync(base, "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
+      expect(configIsCurrent(dir, "fleet", "fleet.r1", "r1")).toBe(false);
+      fs.writeFileSync(part, "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n  smartfleet:shard: r1\n");
+      fs.utimesSync(base, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      expect(configIsCurrent(dir, "fleet", "fleet.r1", "r1")).toBe(true);
+      expect(configIsCurrent(dir, "fleet", "fleet.r1", "r2")).toBe(false);
+      fs.utimesSync(base, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
+      expect(configIsCurrent(dir, "fleet", "fleet.r1", "r1")).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
