@@ -10,7 +10,8 @@ import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs
 import { connect, targetLabel } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { consentOf, createMember, memberLifecycle, patchMember, readMember, serviceFromBody, type LiveMember, type PeerCredentials } from "./common/members";
+import { consentOf, createMember, memberLifecycle, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember, type PeerCredentials } from "./common/members";
+import { readApplication } from "./common/standard-view";
 
 /** ServicePair inputs: the kind schema's properties plus the primary's account and the secondary's user name (the stack's password on both). */
 export interface ServicePairArgs extends ServicePairInputs, PeerCredentials {}
@@ -53,12 +54,11 @@ export const implementation = defineKind<ServicePairArgs, ServicePairOutputs>({
   ...memberLifecycle<ServicePairArgs, ServicePairOutputs>({
     home: (inputs) => inputs.primary,
     id: (inputs) => `${inputs.primary.serial}/pairs/${inputs.name}`,
-    // DMTF has no resource for a fault-tolerant pair across two DPUs.
-    oemOnly: "servicePairs",
     takeOver,
     outputsFrom,
     converge,
   }),
+  read: readPair,
 });
 
 /** Adopts the pair of that name (same type and secondary) or deploys it. */
@@ -109,6 +109,31 @@ async function converge(connection: Awaited<ReturnType<typeof connect>>, member:
     wanted.ActiveSide = "primary";
   }
   return patchMember(connection, member, wanted);
+}
+
+/**
+ * A refresh: whether the pair is still there, its version, state, active side and
+ * protection from its Application on the primary's port (`Enabled` there: the primary
+ * serves; `StandbySpare`: the secondary does; `Health: OK`: protected) when the port has
+ * the standard view; the size, config and peer from the OEM member when the port offers
+ * the OEM collection, else as last known. A port with neither keeps the pair as last known.
+ */
+async function readPair(_id: string, olds: ServicePairOutputs): Promise<ServicePairOutputs | undefined> {
+  const connection = await connect(olds.primary, olds);
+  const app = await readApplication(connection, olds.name);
+  const oem = connection.where.oem.servicePairs !== undefined;
+  const member = oem ? await readMemberAt(connection, olds.uri) : undefined;
+  if (app === undefined) return member ? outputsFrom(olds, member) : oem ? undefined : olds;
+  if (app === null) return undefined;
+  const outs = member ? outputsFrom(olds, member) : { ...olds };
+  const deployed = app.state === "Enabled";
+  return {
+    ...outs,
+    service: { ...outs.service, version: app.version ?? outs.service.version },
+    state: app.state,
+    activeSide: deployed ? (app.standby ? "secondary" : "primary") : outs.activeSide,
+    protected: deployed && app.healthy,
+  };
 }
 
 function outputsFrom(inputs: ServicePairArgs, member: LiveMember): ServicePairOutputs {

@@ -119,6 +119,8 @@ export class Offloads {
       const d = txn.dpu(serial);
       const id = s.id ?? String(d.nextId.service++);
       if (d.services.some((x) => x.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["Service", "Id", id], `service '${id}' exists`);
+      // A service and a pair side are both Applications of the DPU OS, by Id.
+      if (applicationIds(d).has(id)) throw new ServiceError(409, "ResourceAlreadyExists", ["Application", "Id", id], `a service pair '${id}' runs on DPU ${serial}`);
       const service: ServiceState = { id, name: s.name ?? id, serviceType: s.serviceType, version: s.version, cores: s.cores, memoryGiB: s.memoryGiB, config: s.config, storageGiB: s.storageGiB, state: "Deploying" };
       d.services.push(service);
       const task = this.tasks.start(txn, serial, `Deploy service ${id}`, { type: "service-deploy", serviceId: id }, DURATIONS_MS.serviceDeploy);
@@ -247,6 +249,10 @@ export class Offloads {
       const d = txn.dpu(serial);
       const id = s.id ?? String(d.nextId.pair++);
       if (d.servicePairs.some((p) => p.id === id)) throw new ServiceError(409, "ResourceAlreadyExists", ["ServicePair", "Id", id], `service pair '${id}' exists`);
+      // Each side shows the pair as an Application of its DPU OS, by Id: no service or other pair side may hold it.
+      for (const each of [serial, secondarySerial]) {
+        if (applicationIds(txn.dpu(each)).has(id)) throw new ServiceError(409, "ResourceAlreadyExists", ["Application", "Id", id], `DPU ${each} already runs a service or pair side '${id}'`);
+      }
       const { serviceType, version, cores, memoryGiB, config } = s;
       d.servicePairs.push({ id, name: s.name ?? id, serviceType, version, cores, memoryGiB, config, secondarySerial, activeSide: "primary", state: "Deploying" });
       txn.dpu(secondarySerial).pairMemberships.push({ pairId: id, primarySerial: serial, cores, memoryGiB });
@@ -508,6 +514,11 @@ export class Offloads {
     const label = what === "service" ? "service" : "service pair";
     this.tasks.end(txn, task, "Completed", `${label} ${target.id} deployed`, { status: 201, headers: { Location: uri }, body: { "@odata.id": uri } });
   }
+}
+
+/** The Ids of the Applications a DPU OS shows: its services and the pairs it is a side of. */
+function applicationIds(d: DpuState): Set<string> {
+  return new Set([...d.services.map((s) => s.id), ...d.servicePairs.map((p) => p.id), ...d.pairMemberships.map((m) => m.pairId)]);
 }
 
 /** GiB of block devices a service backs. */

@@ -1,6 +1,6 @@
 /**
  * Reads of the DMTF standard view (PROTOCOL.md "Standard view"): the DPU OS as the DPU
- * system's `OperatingSystem`, services as its `Applications`, devices as
+ * system's `OperatingSystem`, services and service-pair sides as its `Applications`, devices as
  * `NetworkDeviceFunction`s, `Volume`s and the host's `PCIeFunction`s. A refresh reads
  * these first, so a BMC that implements the standard and nothing of ours still shows
  * drift; the `Oem/SmartFleet` collections add only what DMTF has no property for.
@@ -54,18 +54,22 @@ export async function readStandardOs(connection: DpuConnection): Promise<Standar
   };
 }
 
-/** A service as its Application shows it. */
+/** A service, or a side of a service pair, as its Application shows it. */
 export interface StandardApplication {
   /** Its `Version`. */
   version: string | null;
   /** `Deploying`, `Enabled` or `Failed`, in the OEM resource's terms. */
   state: "Deploying" | "Enabled" | "Failed";
+  /** A pair side that is deployed but not serving (`StandbySpare`). */
+  standby: boolean;
+  /** `Health: OK` (for a pair side: the pair is protected). */
+  healthy: boolean;
 }
 
 /** Resource.State of an Application → the service state. */
 function applicationState(status: unknown): StandardApplication["state"] {
   const state = asRecord(status).State;
-  if (state === "Enabled") return "Enabled";
+  if (state === "Enabled" || state === "StandbySpare") return "Enabled";
   if (state === "Starting" || state === "Updating" || state === "InTest") return "Deploying";
   return "Failed";
 }
@@ -76,7 +80,8 @@ export async function readApplication(connection: DpuConnection, id: string): Pr
   if (!collection) return undefined;
   const found = await findMember(connection, collection, id);
   if (!found) return null;
-  return { version: text(found.body.Version), state: applicationState(found.body.Status) };
+  const status = asRecord(found.body.Status);
+  return { version: text(found.body.Version), state: applicationState(status), standby: status.State === "StandbySpare", healthy: status.Health === "OK" };
 }
 
 /** A host device as the standard view shows it. */

@@ -43,7 +43,7 @@ describe("refresh through the standard Redfish view alone", () => {
     await hideOem(true);
     try {
       const hidden = await stack.refresh({ parallel: 32 });
-      // Pairs, shares, NTP, cluster and the host OS are not in the standard view: kept as last known, not called deleted.
+      // Shares, NTP, cluster and the host OS are not in the standard view: kept as last known, not called deleted.
       expect(Object.keys(hidden.summary.resourceChanges ?? {})).toEqual(["same"]);
     } finally {
       await hideOem(false);

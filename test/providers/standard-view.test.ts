@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { implementation as dpuOs, type DpuOsOutputs } from "../../providers/dpu-os";
 import { implementation as dpuService, type DpuServiceOutputs } from "../../providers/dpu-service";
 import { implementation as hostDevice, type HostDeviceOutputs } from "../../providers/host-device";
+import { implementation as servicePair, type ServicePairArgs, type ServicePairOutputs } from "../../providers/service-pair";
+import { RedfishClient } from "../../providers/redfish";
 import { endpointUrl } from "../../providers/common/dpu";
 import { bdfOf } from "../../providers/common/standard-view";
 import { noteWrite } from "../../providers/redfish/snapshot";
@@ -27,7 +29,7 @@ describe("provider reads through the standard Redfish view", () => {
   const read = async <T,>(kind: { read(id: string, props: T): Promise<{ props?: unknown }> }, olds: T) => (await kind.read("x", olds)).props;
 
   beforeAll(async () => {
-    fleet = await startClaimedFleet(["h1"]);
+    fleet = await startClaimedFleet(["h1", "h2"]);
     const t = target(fleet.inventory, "h1");
     os = (await dpuOs.create({ target: t, image: "esxi-arm", version: "8.0.3", ...image(fleet.inventory, "esxi-arm", "8.0.3"), ntp: ["ntp.lab"], cluster: "east", ...h1() })).outs as DpuOsOutputs;
     vsan = (await dpuService.create({ target: t, name: "vsan", service: { type: "vsan-storage", version: "8.0.3", cores: 2, memoryGiB: 4, storageGiB: 100, config: {} }, ...h1() })).outs as DpuServiceOutputs;
@@ -68,6 +70,33 @@ describe("provider reads through the standard Redfish view", () => {
     } finally {
       await hideOem(false);
     }
+  });
+
+  it("shows each side of a service pair as an Application, and reads active side and protection from the primary's", async () => {
+    const args: ServicePairArgs = {
+      name: "witness",
+      service: { type: "vsan-witness", version: "8.0.3", cores: 2, memoryGiB: 4, config: {} },
+      primary: target(fleet.inventory, "h1"),
+      secondary: target(fleet.inventory, "h2"),
+      ...h1(),
+      peerUsername: credentials(fleet.inventory, "h2").username,
+    };
+    const pair = (await servicePair.create(args)).outs as ServicePairOutputs;
+    const secondary = target(fleet.inventory, "h2");
+    const client = RedfishClient.open({ url: endpointUrl(secondary), caPem: fleet.emulator.caPem, ...credentials(fleet.inventory, "h2") });
+    const app = async () => (await client.get<Record<string, unknown>>("/redfish/v1/Systems/Card1-SoC/OperatingSystem/Applications/witness")).body;
+    expect(await app()).toMatchObject({ Version: "8.0.3", Status: { State: "StandbySpare", Health: "OK" }, Description: "vsan-witness, secondary side of a service pair with primary DPU NV1" });
+    await hideOem(true);
+    try {
+      expect(await read(servicePair, pair)).toMatchObject({ activeSide: "primary", protected: true, state: "Enabled" });
+      await driftNv1({ kind: "failover", id: "witness" });
+      expect(await read(servicePair, pair)).toMatchObject({ activeSide: "secondary", protected: false, state: "Enabled", secondary: { serial: "AMD1" } });
+      expect(await app()).toMatchObject({ Status: { State: "Enabled", Health: "Warning" } });
+    } finally {
+      await hideOem(false);
+    }
+    // A service may not take the Id a pair side shows as an Application.
+    await expect(dpuService.create({ target: secondary, name: "witness", service: { type: "firewall", version: "2.1.0", cores: 1, memoryGiB: 1, config: {} }, ...credentials(fleet.inventory, "h2") })).rejects.toThrow(/pair side 'witness'|service pair 'witness'/);
   });
 
   it("turns a PCIeFunction's BDF properties into a host PCI address", () => {
