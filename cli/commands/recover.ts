@@ -15,6 +15,9 @@
  *   `pulumi stack export` / `stack import` (no management request needed).
  * - **Pending updates and deletes** are reported: `pulumi refresh` reconciles them with the
  *   hardware, and the next `up` drops them from the state (with a warning).
+ * - **Hosts left in maintenance** by an interrupted rollout are reported (they count against
+ *   their group's budget until a run disrupts them again); `--release-maintenance HOST`
+ *   forgets a record when no run will (`cli/rollout-leftovers.ts`).
  *
  * `recoverStack` is the whole job without printing, for `smartfleet up` to run first.
  */
@@ -24,6 +27,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { defineCommand, parseCommand } from "../args";
+import { rolloutLeftovers, type RolloutLeftovers } from "../rollout-leftovers";
 
 /** One line for `smartfleet help`. */
 export const summary = "clear what a killed `pulumi up` left: its stale lock and pending creates";
@@ -34,6 +38,7 @@ const SPEC = defineCommand({
   options: {
     stack: { type: "string", required: true, valueName: "NAME", description: "the stack to recover" },
     cwd: { type: "string", valueName: "DIR", description: "the Pulumi project directory (default: the working directory)" },
+    "release-maintenance": { type: "string", valueName: "HOST,...", multiple: true, description: "forget these hosts' maintenance records (an interrupted run left them; no run will take them out)" },
   },
 });
 
@@ -72,6 +77,8 @@ export interface RecoverReport {
   problems: string[];
   /** A note about what was not checked. */
   notes: string[];
+  /** What the rollout store holds from interrupted runs, when the stack file was found. */
+  rollout?: RolloutLeftovers;
 }
 
 /** Runs the `pulumi` CLI; resolves to stdout, rejects with its output on failure. */
@@ -97,6 +104,8 @@ export interface RecoverOptions {
   env?: NodeJS.ProcessEnv;
   pulumi?: PulumiRunner;
   probe?: ProcessProbe;
+  /** Hosts whose maintenance record to forget. */
+  releaseMaintenance?: string[];
 }
 
 /** Finds and clears what a dead update left on `stack`. */
@@ -128,6 +137,7 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
     const repaired = repairCheckpoint(backend, project.name, stackName);
     if (repaired) report.notes.push(repaired);
   }
+  report.rollout = await rolloutLeftovers(project.dir, stackName, opts.releaseMaintenance ?? []);
 
   let exported: string;
   try {
@@ -196,10 +206,31 @@ export function formatReport(report: RecoverReport): string {
     lines.push(`left ${report.pendingLeft.length} pending update/delete operation(s): \`pulumi refresh --stack ${report.stack} --yes\` reconciles them with the hardware (the next up also drops them, with a warning):`);
     for (const op of report.pendingLeft) lines.push(`  ${op.type}  ${op.urn}`);
   }
-  for (const n of report.notes) lines.push(`note: ${n}`);
+  const rollout = rolloutLines(report);
+  lines.push(...rollout.done);
+  // Hosts left in maintenance are news, not something recover clears: the next disruption of each does.
+  const notes = [...report.notes, ...rollout.notes];
+  for (const n of notes) lines.push(`note: ${n}`);
   for (const p of report.problems) lines.push(`could not recover: ${p}`);
-  if (!lines.length || (report.notes.length === lines.length && !report.problems.length)) lines.push(`nothing to recover on stack ${report.stack}`);
+  if (!lines.length || (notes.length === lines.length && !report.problems.length)) lines.push(`nothing to recover on stack ${report.stack}`);
   return lines.join("\n");
+}
+
+/** The rollout store's leftovers in words: what was done, and what to know. */
+function rolloutLines(report: RecoverReport): { done: string[]; notes: string[] } {
+  const r = report.rollout;
+  if (!r) return { done: [], notes: [] };
+  const done = r.released.map((host) => `forgot the maintenance record of host ${host}: it no longer counts against its group's budget`);
+  const notes = [
+    ...r.maintenance.map(
+      (m) =>
+        `host ${m.host} is in maintenance since ${new Date(m.since).toISOString()}, left there by an interrupted run${m.note ? ` (${m.note})` : ""}: ` +
+        `it counts against ${m.group ?? "its group"}'s budget until its next disruption takes it out; if no run will (it left the stack, or was repaired by hand), ` +
+        `\`smartfleet recover --stack ${report.stack} --release-maintenance ${m.host}\``,
+    ),
+    ...r.unknown.map((host) => `no maintenance record of host ${host} in rollout ${r.rollout} (nothing to release)`),
+  ];
+  return { done, notes };
 }
 
 /** Runs the command; resolves to the exit code. */
@@ -213,7 +244,8 @@ export async function run(args: string[]): Promise<number> {
   }
   let report: RecoverReport;
   try {
-    report = await recoverStack({ stack: parsed.values.stack as string, cwd });
+    const releaseMaintenance = parsed.values["release-maintenance"].flatMap((v) => v.split(",")).map((h) => h.trim()).filter(Boolean);
+    report = await recoverStack({ stack: parsed.values.stack as string, cwd, releaseMaintenance });
   } catch (err) {
     console.error(`smartfleet recover: ${(err as Error).message}`);
     return 1;

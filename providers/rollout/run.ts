@@ -109,9 +109,9 @@ export function useStoreFactory(factory: (file: string) => LeaseStore): void {
   storeFactory = factory;
 }
 
-/** The store file of a stack. */
-export function storeFile(stack: string): string {
-  const dir = process.env.SMARTFLEET_ROLLOUT_DIR || path.join(projectRoot(), ".smartfleet", "rollout");
+/** The store file of a stack, in the project at `root` (default: the one this process runs in). */
+export function storeFile(stack: string, root: string = projectRoot()): string {
+  const dir = process.env.SMARTFLEET_ROLLOUT_DIR || path.join(root, ".smartfleet", "rollout");
   return path.join(dir, `${stack.replace(/[^A-Za-z0-9._-]/g, "_")}.db`);
 }
 
@@ -124,9 +124,9 @@ export function sharedStoreUrl(env: NodeJS.ProcessEnv = process.env): string | u
 }
 
 /** The store of a stack (opened once per file, or database and stack, per process). */
-export function storeFor(stack: string): LeaseStore {
+export function storeFor(stack: string, root?: string): LeaseStore {
   const url = sharedStoreUrl();
-  const key = url ? `${url}\u0000${stack}` : storeFile(stack);
+  const key = url ? `${url}\u0000${stack}` : storeFile(stack, root);
   let store = stores.get(key);
   if (!store) {
     store = url ? new PostgresLeaseStore(url, stack) : storeFactory(key);

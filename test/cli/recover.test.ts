@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { findLocks, judgeLock, recoverStack, formatReport, repairCheckpoint, run, type ProcessProbe, type PulumiRunner } from "../../cli/commands/recover";
 import { capture } from "./capture";
+import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -109,6 +110,28 @@ describe("smartfleet recover", () => {
     const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
     expect(formatReport(report)).toBe("nothing to recover on stack dev");
     expect(pulumi.calls.map((c) => c[1])).toEqual(["export"]);
+  });
+
+  it("reports a host an interrupted rollout left in maintenance, and forgets its record when asked", async () => {
+    const { project, backend } = crafted([]);
+    fs.mkdirSync(path.join(project, "stacks"));
+    fs.writeFileSync(path.join(project, "stacks", "dev.yaml"), "apiVersion: smartfleet.io/v1\nkind: Stack\nmetadata: { name: fleet-x }\n");
+    const store = new SqliteLeaseStore(path.join(project, ".smartfleet", "rollout", "fleet-x.db"));
+    await store.markMaintenance("h3", { run: "killed", since: 1, note: "installing failed", group: "cluster:east" });
+    const options = { stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: fakePulumi([]).runner, probe };
+
+    const seen = await recoverStack(options);
+    expect(seen.rollout).toMatchObject({ rollout: "fleet-x", maintenance: [{ host: "h3", run: "killed" }], released: [] });
+    const text = formatReport(seen);
+    expect(text).toContain("note: host h3 is in maintenance since 1970-01-01T00:00:00.001Z, left there by an interrupted run (installing failed): it counts against cluster:east's budget until its next disruption takes it out");
+    expect(text).toContain("`smartfleet recover --stack dev --release-maintenance h3`");
+    expect(text).toMatch(/nothing to recover on stack dev$/);
+
+    const released = await recoverStack({ ...options, releaseMaintenance: ["h3", "h9"] });
+    expect(released.rollout).toMatchObject({ maintenance: [], released: ["h3"], unknown: ["h9"] });
+    expect(formatReport(released)).toContain("forgot the maintenance record of host h3: it no longer counts against its group's budget");
+    expect(await store.maintenance()).toEqual([]);
+    store.close();
   });
 
   it("exits 2 on a usage error", async () => {
