@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
-import { admin, drift, endpointsFileOf, fleetState, labStack, makeLabProject, startLabEmulator, type LabProject } from "./lab";
+import { admin, drift, editStackFile, endpointsFileOf, fleetState, labStack, makeLabProject, startLabEmulator, type LabProject } from "./lab";
 
 type Counters = Record<string, { requests: number; byStatus: Record<string, number> }>;
 
@@ -10,7 +10,9 @@ type Counters = Record<string, { requests: number; byStatus: Record<string, numb
  * that hides `Oem/SmartFleet` from reads, as a BMC that implements the standard and none
  * of our OEM would): `pulumi refresh` through the real CLI still sees the DPU OS version,
  * a deleted service and a deleted device, reads nothing of the hidden tree, and takes one
- * read per DPU; with the OEM view back, `up` repairs all three.
+ * read per DPU; with the OEM view back, `up` repairs all three. The lab's nvme device gets
+ * a size and its vSAN service storage, so the device's capacity goes through the stack,
+ * the provider and the port (its Volume) too.
  */
 describe("refresh through the standard Redfish view alone", () => {
   let project: LabProject;
@@ -27,6 +29,10 @@ describe("refresh through the standard Redfish view alone", () => {
 
   beforeAll(async () => {
     project = await makeLabProject("127.210.0");
+    editStackFile(project, (doc) => {
+      doc.setIn(["hosts", "esx-01", "smartnics", "nic2", "services", "vsan", "storageGiB"], 100);
+      doc.setIn(["hosts", "esx-01", "smartnics", "nic2", "devices", "nvme0", "sizeGiB"], 64);
+    });
     emulator = await startLabEmulator(project);
     stack = await labStack(project, "standard", endpointsFileOf(project));
     await stack.up({ parallel: 32 });
@@ -35,6 +41,12 @@ describe("refresh through the standard Redfish view alone", () => {
   afterAll(async () => {
     await emulator?.stop();
     project?.cleanup();
+  });
+
+  it("presents the nvme device with its declared size out of its service's storage", async () => {
+    const hw = (await fleetState(emulator))[serial("esx-01/nic2")];
+    expect(hw.services).toMatchObject([{ id: "vsan", storageGiB: 100 }]);
+    expect(hw.hostDevices).toMatchObject([{ id: "nvme0", kind: "nvme", sizeGiB: 64, backingService: "vsan" }]);
   });
 
   it("refreshes an unchanged fleet as unchanged with the OEM view shown and hidden", async () => {
@@ -82,6 +94,6 @@ describe("refresh through the standard Redfish view alone", () => {
     const after = await fleetState(emulator);
     expect(after[serial("esx-04/nic1")].dpuOs).toMatchObject({ image: "esxi-arm", version: "8.0.3", state: "Enabled" });
     expect(after[serial("esx-03/nic1")].services.map((s) => s.id)).toEqual([firewall.id]);
-    expect(after[serial("esx-01/nic2")].hostDevices.map((d) => d.id)).toEqual([nvme.id]);
+    expect(after[serial("esx-01/nic2")].hostDevices).toMatchObject([{ id: nvme.id, sizeGiB: 64 }]);
   });
 });
