@@ -4,7 +4,8 @@
  * read (`observeTopology`), the rollout store read, and the new `FleetState` handed to
  * every subscriber (the server-sent event streams). Refreshes never overlap: the next
  * starts `intervalMs` after the previous one ended, so a slow fleet slows the page down
- * instead of piling requests on the ports.
+ * instead of piling requests on the ports. At most `concurrency` ports are read at once:
+ * a thousand TLS handshakes started together would hold the server's thread for seconds.
  */
 import type { LoadedStack } from "../../model/load";
 import { observeTopology, type DpuObservation, type Topology } from "../../model/topology";
@@ -26,6 +27,8 @@ export interface MonitorOptions {
   rollout: RolloutReader;
   /** Pause between the end of one refresh and the start of the next. */
   intervalMs: number;
+  /** Ports read at once (default 64). */
+  concurrency?: number;
   observe?: Observe;
 }
 
@@ -89,7 +92,18 @@ export class FleetMonitor {
   private async readOnce(): Promise<FleetState> {
     const { loaded, declared, targets, caPem, rollout } = this.opts;
     const startedAt = Date.now();
-    const { observed, requests } = await (this.opts.observe ?? observeDpus)(targets, caPem);
+    const observe = this.opts.observe ?? observeDpus;
+    const observed: Record<string, DpuObservation> = {};
+    const requests: Record<string, number> = {};
+    let next = 0;
+    const reader = async () => {
+      while (next < targets.length) {
+        const one = await observe([targets[next++]], caPem);
+        Object.assign(observed, one.observed);
+        Object.assign(requests, one.requests);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 64, targets.length) }, reader));
     const state = fleetState(
       {
         stack: declared.stack,

@@ -10,7 +10,7 @@ import { loadStackSync } from "../../model/load";
 import { stackTopology } from "../../model/topology";
 import { projectRoot } from "../../providers/common/settings";
 import { liveTargets, LiveConfigError } from "../graph/live";
-import { topologyToSvg } from "../graph/svg";
+import { TopologyDrawings } from "./draw";
 import { FleetMonitor } from "./monitor";
 import { RolloutReader, rolloutStoreFile } from "./rollout-now";
 import { PlanRunner } from "./rollout-plan";
@@ -52,12 +52,12 @@ export async function openDashboard(opts: OpenOptions): Promise<OpenDashboard> {
     rollout: new RolloutReader(rolloutStoreFile(root, loaded.stack.metadata.name)),
     intervalMs: opts.intervalMs,
   });
-  const topologySvg = topologyToSvg(declared);
-  // A failed layout is reported when the drawing is asked for, not as an unhandled rejection now.
-  topologySvg.catch(() => undefined);
+  const drawings = new TopologyDrawings(declared);
+  // The page's first view is drawn now; a failed layout is reported when the page asks for it.
+  drawings.svg(drawings.views.initial)?.catch(() => undefined);
   monitor.start();
   try {
-    const running = await startDashboard({ monitor, topologySvg, plan: new PlanRunner(opts.stack, root), host: opts.host, port: opts.port });
+    const running = await startDashboard({ monitor, drawings, plan: new PlanRunner(opts.stack, root), host: opts.host, port: opts.port });
     return {
       ...running,
       monitor,

@@ -11,14 +11,15 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import type { TopologyDrawings } from "./draw";
 import type { FleetState } from "./fleet-state";
 import type { FleetMonitor } from "./monitor";
 import type { PlanRunner } from "./rollout-plan";
 
 export interface DashboardOptions {
   monitor: FleetMonitor;
-  /** The topology drawing (resolved once the layout is done: elkjs takes a while on a big fleet). */
-  topologySvg: Promise<string>;
+  /** The topology drawings: the whole fleet or one cluster, laid out when first asked for. */
+  drawings: TopologyDrawings;
   plan: PlanRunner;
   host: string;
   /** 0: any free port. */
@@ -86,7 +87,13 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     if (req.method === "GET" && url.pathname.startsWith("/assets/")) return sendFile(res, url.pathname.slice("/assets/".length));
     if (route === "GET /api/state") return send(res, 200, await opts.monitor.current());
     if (route === "GET /api/events") return openStream(req, res);
-    if (route === "GET /api/topology.svg") return sendBody(res, 200, TYPES[".svg"], await opts.topologySvg);
+    if (route === "GET /api/topology") return send(res, 200, opts.drawings.views);
+    if (route === "GET /api/topology.svg") {
+      const view = url.searchParams.get("view") ?? "fleet";
+      const drawing = opts.drawings.svg(view);
+      if (!drawing) return send(res, 404, { error: `no such view of the topology: ${view} (views: GET /api/topology)` });
+      return sendBody(res, 200, TYPES[".svg"], await drawing);
+    }
     if (route === "GET /api/plan") {
       // null until one is computed (POST): not a 404, which a browser would log as an error.
       return send(res, 200, opts.plan.latest() ?? null);

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { clusterNames, clusterTopology, NO_CLUSTER } from "../../cli/dashboard/clusters";
 import { fleetState, type Refresh } from "../../cli/dashboard/fleet-state";
 import { loadStackSync } from "../../model/load";
 import { observeTopology, stackTopology, type DpuObservation } from "../../model/topology";
@@ -97,5 +98,15 @@ describe("dashboard fleet state", () => {
     // Off with nothing running is a failure.
     const off = { ...converged, "gamma/nic1": { ...(converged["gamma/nic1"] as object), powerState: "Off", tasks: [] } as DpuObservation };
     expect(fleetState(refresh(off, 1000), undefined).nodes.find((n) => n.id === "dpu:gamma/nic1")).toMatchObject({ state: "failed", notes: ["power Off"] });
+  });
+
+  it("a cluster's part of the topology: its boxes and the edges inside it; hosts outside every cluster as one more group", () => {
+    expect(clusterNames(declared)).toEqual(["blue", NO_CLUSTER]);
+    const blue = clusterTopology(declared, "blue");
+    expect(blue?.nodes.map((n) => n.id)).toEqual(declared.nodes.filter((n) => /^(cluster:blue|[a-z]+:(alpha|beta)(\/|$))/.test(n.id)).map((n) => n.id));
+    expect(blue?.nodes[0].id).toBe("cluster:blue");
+    expect(blue?.edges.map((e) => e.kind).sort()).toEqual(declared.edges.filter((e) => !e.from.includes("gamma") && !e.to.includes("gamma")).map((e) => e.kind).sort());
+    expect(clusterTopology(declared, NO_CLUSTER)?.nodes.map((n) => n.id)).toEqual(declared.nodes.filter((n) => n.id.includes("gamma")).map((n) => n.id));
+    expect(clusterTopology(declared, "red")).toBeUndefined();
   });
 });

@@ -171,8 +171,13 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     expect(s.rollout.file).toBe(path.join(project.workDir, ".smartfleet", "rollout", "lab.db"));
     // Reading the fleet disrupts nothing.
     expect(await admin(emulator, "GET", "/admin/v1/disruptions")).toEqual([]);
+    // A fleet this small is drawn whole; a cluster can be drawn alone.
+    expect(await (await api("/api/topology")).json()).toEqual({ views: ["fleet", "east", "(no cluster)"], initial: "fleet", dpus: 6 });
     const svg = await (await api("/api/topology.svg")).text();
     for (const id of [...HOSTS.map((h) => `host:${h}`), ...DPUS.map((d) => `dpu:${d}`)]) expect(svg).toContain(`data-id="${id}"`);
+    const east = await (await api("/api/topology.svg?view=east")).text();
+    expect([...east.matchAll(/<g class="node host [a-z]+" data-id="host:([^"]+)"/g)].map((m) => m[1])).toEqual(["esx-01", "esx-02"]);
+    expect((await api("/api/topology.svg?view=west")).status).toBe(404);
   });
 
   it("the page in Chromium: every host and DPU drawn and listed, drift injected on the hardware marked within 5 s, no console error", async () => {
@@ -221,6 +226,12 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     await page.getByRole("tab", { name: "Changes" }).click();
     await page.locator("#changes li", { hasText: "dpu:esx-02/nic1" }).waitFor({ timeout: 2_000 });
     await page.getByRole("tab", { name: "Topology" }).click();
+    // One cluster drawn alone (as a big fleet is), still painted by state; then the whole fleet again.
+    await page.getByLabel("Draw").selectOption("east");
+    await page.locator('#topology g.node[data-id="dpu:esx-02/nic1"].drifted').waitFor({ timeout: 10_000 });
+    expect(await page.locator("#topology g.node.host[data-id]").evaluateAll((b) => b.map((x) => x.getAttribute("data-id")))).toEqual(["host:esx-01", "host:esx-02"]);
+    await page.getByLabel("Draw").selectOption("fleet");
+    await page.locator('#topology g.node.host[data-id="host:esx-04"]').waitFor({ timeout: 10_000 });
 
     fs.mkdirSync(artifacts, { recursive: true });
     const shot = path.join(artifacts, "dashboard-lab.png");

@@ -85,12 +85,19 @@
     el("li", {}, badge("maintenance", "host in maintenance")),
   );
 
-  async function loadTopology() {
+  /** Draws one view of the topology (`fleet` or a cluster: a big fleet is drawn a cluster at a time). */
+  async function loadTopology(view) {
     const container = byId("topology");
+    container.setAttribute("aria-busy", "true");
+    container.textContent = `laying out ${view === "fleet" ? "the whole fleet" : `cluster ${view}`}…`;
+    boxes.clear();
     try {
-      const response = await fetch("api/topology.svg");
+      const response = await fetch(`api/topology.svg?view=${encodeURIComponent(view)}`);
       if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-      const doc = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+      const text = await response.text();
+      // Another view was picked while this one was laid out: that one is drawn instead.
+      if (byId("topology-view").value !== view) return;
+      const doc = new DOMParser().parseFromString(text, "image/svg+xml");
       const svg = document.importNode(doc.documentElement, true);
       container.replaceChildren(svg);
       for (const box of svg.querySelectorAll("g.node[data-id]")) boxes.set(box.getAttribute("data-id"), box);
@@ -98,6 +105,22 @@
       if (current) paintTopology(current);
     } catch (error) {
       container.textContent = `The topology could not be drawn: ${error.message}`;
+    }
+  }
+
+  /** The views the server can draw, the picker, and the first drawing. */
+  async function loadViews() {
+    const picker = byId("topology-view");
+    try {
+      const response = await fetch("api/topology");
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      const { views, initial, dpus } = await response.json();
+      picker.replaceChildren(...views.map((v) => el("option", { value: v }, v === "fleet" ? `the whole fleet (${dpus} DPUs)` : `cluster ${v}`)));
+      picker.value = initial;
+      picker.addEventListener("change", () => loadTopology(picker.value));
+      await loadTopology(initial);
+    } catch (error) {
+      byId("topology").textContent = `The topology could not be drawn: ${error.message}`;
     }
   }
 
@@ -313,7 +336,7 @@
     });
   }
 
-  loadTopology();
+  loadViews();
   connect();
   fetch("api/plan").then((r) => (r.ok ? r.json() : null)).then((plan) => plan && showPlan(plan), () => undefined);
 })();
