@@ -7,6 +7,7 @@
 import type { DpuOsInputs } from "../schemas/generated/dpu-os-inputs";
 import { asRecord, fromFreshSnapshot, fromRecentSnapshot, RedfishError } from "./redfish";
 import { connect, followTask, oemCollection, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { report } from "./common/progress";
 import { readStandardOs } from "./common/standard-view";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
@@ -104,7 +105,7 @@ async function converge(id: string, inputs: DpuOsArgs, pendingTask: string | nul
 
 /** Polls the DPU OS until it is no longer installing, within the operation timeout. */
 async function waitForRunningInstall(connection: DpuConnection): Promise<LiveOs> {
-  console.error(`smartfleet: ${connection.label}: an OS install started by an earlier run is still running; waiting for it to end`);
+  report(`${connection.label}: an OS install started by an earlier run is still running; waiting for it to end`);
   const deadline = Date.now() + providerSettings().operationTimeoutMs;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, INSTALL_POLL_MS));
@@ -122,7 +123,7 @@ async function install(connection: DpuConnection, id: string, inputs: DpuOsArgs)
   if (!where.simpleUpdate || !where.firmware.os) {
     throw new Error(`the management port of ${label} offers no SimpleUpdate action or OS firmware item`);
   }
-  console.error(`smartfleet: ${label}: installing ${inputs.image} ${inputs.version} from ${inputs.uri}`);
+  report(`${label}: installing ${inputs.image} ${inputs.version} from ${inputs.uri}`);
   const started = await client.post(where.simpleUpdate.target, { ImageURI: inputs.uri, Targets: [where.firmware.os] });
   await followTask(connection, started.location, `installing ${inputs.image} ${inputs.version}`, {
     id,

@@ -7,6 +7,7 @@
 import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
 import { RedfishError } from "./redfish";
 import { connect, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { report } from "./common/progress";
 import { RefusedChangeError } from "./common/errors";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
@@ -93,7 +94,7 @@ async function install(connection: DpuConnection, id: string, inputs: HostOsInst
   await ejectQuietly(connection);
   await client.post(where.insertMedia, { Image: inputs.uri, Inserted: true });
   await client.patch(facts.uri, { Boot: { BootSourceOverrideEnabled: "Once", BootSourceOverrideTarget: "Cd" } });
-  console.error(`smartfleet: host ${inputs.host}: installing ${inputs.image} ${inputs.version} through ${label}`);
+  report(`host ${inputs.host}: installing ${inputs.image} ${inputs.version} through ${label}`);
   await resetHost(connection, facts.powerState === "On" ? "ForceRestart" : "On", `installing ${inputs.image} ${inputs.version} on host ${inputs.host}`, {
     id,
     properties: { ...inputs, pendingTask: null },

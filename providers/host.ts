@@ -5,6 +5,7 @@
  */
 import type { HostInputs } from "../schemas/generated/host-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
+import { report } from "./common/progress";
 import { readHostSystem, requireHostSerial, resetHost, type HostSystemFacts } from "./common/host-system";
 import { defineKind } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
@@ -57,7 +58,7 @@ async function converge(inputs: HostArgs): Promise<HostOutputs> {
   let facts = await readHostSystem(connection);
   requireHostSerial(connection, facts, inputs.serial);
   if (facts.powerState !== "On") {
-    console.error(`smartfleet: host ${inputs.name}: powering on through ${connection.label}`);
+    report(`host ${inputs.name}: powering on through ${connection.label}`);
     await resetHost(connection, "On", `powering on host ${inputs.name}`);
     facts = await readHostSystem(connection);
   }

@@ -7,6 +7,7 @@
 import type { SmartNicInputs } from "../schemas/generated/smartnic-inputs";
 import { claimAccount, fromFreshSnapshot, fromMode, fromPrivilege, fromRecentSnapshot, readDpu, releaseClient, type DpuFacts } from "./redfish";
 import { clientForTarget, connect, endpointUrl, followTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
+import { report } from "./common/progress";
 import { RefusedChangeError } from "./common/errors";
 import { defineKind, movedTargets } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
@@ -140,12 +141,12 @@ async function applyBiosSettings(connection: DpuConnection, inputs: SmartNicArgs
     { Attributes: { NicMode: fromMode(inputs.mode), HostPrivilegeLevel: fromPrivilege(inputs.hostPrivilege) } },
     facts.biosSettingsEtag,
   );
-  console.error(`smartfleet: ${label}: rebooting the DPU to apply mode ${inputs.mode}, host privilege ${inputs.hostPrivilege}`);
+  report(`${label}: rebooting the DPU to apply mode ${inputs.mode}, host privilege ${inputs.hostPrivilege}`);
   const reboot = await client.post(where.dpuReset, { ResetType: "GracefulRestart" });
   await followTask(connection, reboot.location, "the DPU reboot");
   if (!modeChange) return;
   if (!where.hostReset) throw new Error(`the management port of ${label} offers no host reset action for the mode change`);
-  console.error(`smartfleet: ${label}: power-cycling the host to finish the mode change`);
+  report(`${label}: power-cycling the host to finish the mode change`);
   const cycle = await client.post(where.hostReset, { ResetType: facts.hostPowerState === "Off" ? "On" : "PowerCycle" });
   await followTask(connection, cycle.location, "the host power cycle");
 }

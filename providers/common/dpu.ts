@@ -6,6 +6,7 @@
 import type { DpuTarget } from "../../schemas/generated/common";
 import { asRecord, clientFor, ConnectionError, fromRecentSnapshot, locate, OperationTimeoutError, type Locations, type RedfishClient, type Task } from "../redfish";
 import { UnfinishedOperationError } from "./errors";
+import { report, taskProgress } from "./progress";
 import { providerSettings } from "./settings";
 
 /** The management account a resource logs in with. `password` is a secret input. */
@@ -50,7 +51,8 @@ export function clientForTarget(target: DpuTarget, credentials: ManagementCreden
   const settings = providerSettings();
   return clientFor(
     { url: endpointUrl(target), caPem: settings.caPem, username: credentials.username, password: credentials.password },
-    { callTimeoutMs: settings.callTimeoutMs, operationTimeoutMs: settings.operationTimeoutMs, retries: settings.retries },
+    // The client is shared by every resource on the port: `report` finds the one whose call is running.
+    { callTimeoutMs: settings.callTimeoutMs, operationTimeoutMs: settings.operationTimeoutMs, retries: settings.retries, log: (line) => report(line) },
   );
 }
 
@@ -111,7 +113,7 @@ export interface Resumable {
 export async function followTask(connection: DpuConnection, location: string | undefined, what: string, resumable?: Resumable): Promise<Task | undefined> {
   if (!location) return undefined;
   try {
-    return await connection.client.waitForTask(location);
+    return await connection.client.waitForTask(location, { onProgress: taskProgress(`${what} on ${connection.label}`) });
   } catch (error) {
     const message = `${what} on ${connection.label}: ${(error as Error).message}`;
     if (resumable && (error instanceof OperationTimeoutError || error instanceof ConnectionError)) {
@@ -128,12 +130,12 @@ export async function followTask(connection: DpuConnection, location: string | u
 export async function resumeTask(connection: DpuConnection, taskUri: string | null | undefined): Promise<boolean> {
   if (!taskUri) return false;
   try {
-    await connection.client.waitForTask(taskUri);
+    await connection.client.waitForTask(taskUri, { onProgress: taskProgress(`the task ${taskUri} on ${connection.label}`) });
     return true;
   } catch (error) {
     if (error instanceof OperationTimeoutError || error instanceof ConnectionError) throw error;
     // Failed or forgotten by the port: converge from the live state instead.
-    console.error(`smartfleet: ${connection.label}: the task ${taskUri} left by an earlier run did not complete: ${(error as Error).message}`);
+    report(`${connection.label}: the task ${taskUri} left by an earlier run did not complete: ${(error as Error).message}`, { severity: "warning" });
     return false;
   }
 }

@@ -13,6 +13,9 @@ import { ProviderError, UnfinishedOperationError, messageOf } from "./errors";
 import { configureFromPulumi } from "./settings";
 import { CREDENTIAL_KEYS } from "./dpu";
 import { duringReadPass } from "../redfish";
+import { attachToEngine } from "./engine-log";
+import { onResource, useEngineLog, type ResourceScope } from "./progress";
+import { urnOf } from "./request-urn";
 
 /** An input property carrying a credential. */
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
@@ -112,7 +115,10 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
     kind: spec.kind,
     outputOnly: spec.outputOnly,
     credentials: spec.credentials,
-    configure: configureFromPulumi,
+    async configure(request) {
+      connectProgress();
+      await configureFromPulumi(request);
+    },
     async check(_olds, news) {
       const inputs = withoutProvider(news) as I;
       return { inputs, failures: checkInputs(spec, inputs) };
@@ -125,7 +131,7 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
     },
     async create(inputs) {
       try {
-        return await spec.create(withoutProvider(inputs) as I);
+        return await onResource(scopeOf(spec, inputs), () => spec.create(withoutProvider(inputs) as I));
       } catch (error) {
         return fail("create", inputs, error);
       }
@@ -133,7 +139,7 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
     async read(id, props) {
       try {
         // A read pass: every read of a port in this process can come from one snapshot of it.
-        const live = await duringReadPass(() => spec.read(id, withoutProvider(props) as O));
+        const live = await onResource(scopeOf(spec, props), () => duringReadPass(() => spec.read(id, withoutProvider(props) as O)));
         return live === undefined ? { id: "" } : { id, props: live };
       } catch (error) {
         return fail("read", props, error);
@@ -141,14 +147,14 @@ export function defineKind<I extends object, O extends I>(spec: KindSpec<I, O>):
     },
     async update(id, olds, news) {
       try {
-        return { outs: await spec.update(id, withoutProvider(olds) as O, withoutProvider(news) as I) };
+        return { outs: await onResource(scopeOf(spec, news), () => spec.update(id, withoutProvider(olds) as O, withoutProvider(news) as I)) };
       } catch (error) {
         return fail("update", news, error);
       }
     },
     async delete(id, props) {
       try {
-        await spec.delete(id, withoutProvider(props) as O);
+        await onResource(scopeOf(spec, props), () => spec.delete(id, withoutProvider(props) as O));
       } catch (error) {
         fail("delete", props, error);
       }
@@ -231,6 +237,26 @@ export function movedTargets(changed: string[], olds: object, news: object, keys
 function withoutProvider<T extends object>(props: T): T {
   const { [PROVIDER_KEY]: _ignored, ...rest } = props as Record<string, unknown>;
   return rest as T;
+}
+
+let progressConnected = false;
+
+/** Once per process: provider messages go to the engine on their resource where the host allows it. */
+function connectProgress(): void {
+  if (progressConnected) return;
+  progressConnected = true;
+  const { log, reason, inHost } = attachToEngine();
+  useEngineLog(log);
+  // Said once, under the stack: why the resources' progress shows there too.
+  if (inHost && !log) console.error(`smartfleet: progress messages go to the stack, not their resources: ${reason}`);
+}
+
+/**
+ * The resource a call's properties belong to: the URN the host's request carried (the
+ * exact object it handed over, before `withoutProvider` copies it) and its name.
+ */
+function scopeOf<I extends object, O extends I>(spec: KindSpec<I, O>, props: I): ResourceScope {
+  return { urn: urnOf(props), label: `${spec.kind} ${safeDescribe(spec, props)}` };
 }
 
 function safeDescribe<I extends object, O extends I>(spec: KindSpec<I, O>, inputs: I): string {

@@ -20,6 +20,7 @@ import type { HostRollout } from "../../model/rollout";
 import { connect, endpointUrl, targetLabel, type DpuConnection } from "../common/dpu";
 import { RedfishError } from "../redfish";
 import { UnfinishedOperationError } from "../common/errors";
+import { report } from "../common/progress";
 import { healthBefore, passGate } from "./health-gate";
 import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
 import { pairsOn, switchPair, type LivePair } from "./pairs";
@@ -85,7 +86,8 @@ export function rolloutOrLegacy(rollout: HostRollout | undefined, host: string, 
   };
 }
 
-const log = (line: string): void => console.error(`smartfleet: ${line}`);
+/** Waits, slots, gates: on the resource whose disruption this is (its provider call is running). */
+const log = (line: string): void => report(line);
 
 /** Runs `work` holding `rollout`'s budget for its host; see the file comment. */
 export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollout: HostRollout, what: string, work: () => Promise<T>, resuming = false): Promise<T> {
