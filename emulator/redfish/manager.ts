@@ -113,7 +113,7 @@ function networkProtocol(c: RenderContext): Resource {
     HTTPS: { ProtocolEnabled: true, Port: nic.management.port ?? 8443, Certificates: link(httpsCertificatesUri(c)) },
     SSH: { ProtocolEnabled: true, Port: 22 },
     IPMI: { ProtocolEnabled: false, Port: 623 },
-    NTP: { ProtocolEnabled: ntp.enabled, NTPServers: [...ntp.servers] },
+    NTP: { "@Redfish.WriteableProperties": ["ProtocolEnabled", "NTPServers"], ProtocolEnabled: ntp.enabled, NTPServers: [...ntp.servers] },
   };
 }
 

@@ -94,6 +94,7 @@ export function withBoot(c: RenderContext, which: Which, system: Resource): Reso
   const body: Resource = {
     ...system,
     Boot: {
+      "@Redfish.WriteableProperties": ["BootSourceOverrideEnabled", "BootSourceOverrideTarget", "BootSourceOverrideMode"],
       BootSourceOverrideEnabled: o.enabled,
       "BootSourceOverrideEnabled@Redfish.AllowableValues": [...allowed.enabled],
       BootSourceOverrideTarget: o.target,

@@ -27,6 +27,7 @@ describe("a management port that behaves like a DPU BMC", () => {
       for (const [serial, id] of [["NV1", "Bluefield"], ["AMD1", "Card1-SoC"], ["IPU1", "IPU"], ["NV1", "Host"]]) {
         const sys = (await f.call(serial, "GET", `${V1}/Systems/${id}`)).body;
         expect(sys.Boot.BootSourceOverrideMode).toBe("UEFI");
+        expect(sys.Boot["@Redfish.WriteableProperties"]).toEqual(["BootSourceOverrideEnabled", "BootSourceOverrideTarget", "BootSourceOverrideMode"]);
         expect(sys.Boot["BootSourceOverrideMode@Redfish.AllowableValues"]).toEqual(["Legacy", "UEFI"]);
         expect(sys.Boot["BootSourceOverrideEnabled@Redfish.AllowableValues"]).toContain("Continuous");
         expect(sys.Boot["BootSourceOverrideTarget@Redfish.AllowableValues"]).toEqual(expect.arrayContaining(["None", "Pxe", "Hdd", "Cd"]));
@@ -166,7 +167,7 @@ describe("a management port that behaves like a DPU BMC", () => {
       const https = await f.call("AMD1", "PATCH", uri, { HTTPS: { Port: 443 } });
       expect(https.status).toBe(400);
       expect(messageId(https.body)).toMatch(/PropertyNotWritable$/);
-      expect((await f.call("AMD1", "GET", uri)).body.NTP).toEqual({ ProtocolEnabled: true, NTPServers: ["ntp-b.lab"] });
+      expect((await f.call("AMD1", "GET", uri)).body.NTP).toMatchObject({ ProtocolEnabled: true, NTPServers: ["ntp-b.lab"], "@Redfish.WriteableProperties": ["ProtocolEnabled", "NTPServers"] });
     });
 
     it("restarts with Manager.Reset: sessions end and the event log says so", async () => {

@@ -240,8 +240,7 @@
     const { rollout } = current;
     const changing = current.nodes.filter((n) => n.state === "changing");
     const parts = [];
-    if (rollout.note) parts.push(el("p", { class: "muted" }, `Not shown: ${rollout.note}.`));
-    else if (!rollout.exists) parts.push(el("p", { class: "muted" }, "No rollout has run for this stack on this machine yet (no lease store)."));
+    if (!rollout.exists) parts.push(el("p", { class: "muted" }, "No rollout has run for this stack on this machine yet (no lease store)."));
     parts.push(
       rollout.disrupted.length
         ? el("table", { "aria-label": "Hosts disrupted now" },
