@@ -156,19 +156,22 @@ async function main(): Promise<void> {
       const state = async () => JSON.parse((await timed("/api/state")).body) as FleetState;
       let last = await state();
       let counted = (await totalRequests(emulator)).requests;
+      // Counting starts at the first refresh seen to end (the next one starts `--interval` later).
+      let atBoundary = false;
       while (perRefresh.length < refreshes) {
         await sleep(200);
         const now = await state();
         if (now.version === last.version) continue;
         const total = (await totalRequests(emulator)).requests;
         // A refresh that finished while the last one was read in is not one refresh's worth.
-        if (now.version === last.version + 1) {
+        if (atBoundary && now.version === last.version + 1) {
           perRefresh.push(total - counted);
           refreshMs.push(now.refreshMs);
           log(`refresh ${now.version}: ${now.refreshMs} ms, ${total - counted} requests, ${now.dpusRead} DPUs read, server RSS ${mib(memoryOf(server.pid as number).nowKiB)} MiB`);
         }
         last = now;
         counted = total;
+        atBoundary = true;
       }
       const memory = memoryOf(server.pid as number);
       const result = {
