@@ -113,7 +113,10 @@ export interface Resumable {
 export async function followTask(connection: DpuConnection, location: string | undefined, what: string, resumable?: Resumable): Promise<Task | undefined> {
   if (!location) return undefined;
   try {
-    return await connection.client.waitForTask(location, { onProgress: taskProgress(`${what} on ${connection.label}`) });
+    const task = await connection.client.waitForTask(location, { onProgress: taskProgress(`${what} on ${connection.label}`) });
+    // The last percent line may say 92 %: ports often end a task between two polls.
+    report(`${what} on ${connection.label}: done`);
+    return task;
   } catch (error) {
     const message = `${what} on ${connection.label}: ${(error as Error).message}`;
     if (resumable && (error instanceof OperationTimeoutError || error instanceof ConnectionError)) {

@@ -44,6 +44,8 @@ const scopes = new AsyncLocalStorage<ResourceScope>();
 let engineLog: EngineLog | undefined;
 let writeLine: (line: string) => void = (line) => console.error(line);
 const inFlight = new Set<Promise<void>>();
+/** The last message sent on each resource, which the next one waits for. */
+const queues = new Map<string, Promise<void>>();
 
 /** Sends messages with a URN to the engine through `log` (undefined: stderr only). */
 export function useEngineLog(log: EngineLog | undefined): void {
@@ -79,11 +81,20 @@ export function report(message: string, opts: ReportOptions = {}): void {
   const severity = opts.severity ?? "info";
   const ephemeral = opts.ephemeral ?? false;
   if (scope?.urn && engineLog) {
-    const sent = engineLog({ urn: scope.urn, message, severity, ephemeral }).catch((error: unknown) => {
-      if (!ephemeral) toStderr(scope, message, `(the engine did not take it: ${(error as Error).message})`);
-    });
+    const { urn } = scope;
+    const log = engineLog;
+    // One at a time per resource: the engine handles concurrent Log calls in any order.
+    const sent = (queues.get(urn) ?? Promise.resolve())
+      .then(() => log({ urn, message, severity, ephemeral }))
+      .catch((error: unknown) => {
+        if (!ephemeral) toStderr(scope, message, `(the engine did not take it: ${(error as Error).message})`);
+      });
+    queues.set(urn, sent);
     inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent));
+    void sent.finally(() => {
+      inFlight.delete(sent);
+      if (queues.get(urn) === sent) queues.delete(urn);
+    });
     return;
   }
   if (!ephemeral) toStderr(scope, message);

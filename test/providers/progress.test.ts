@@ -44,6 +44,21 @@ describe("progress on the resource", () => {
     expect(stderr).toEqual([]);
   });
 
+  it("keeps a resource's messages in order though the engine answers them in any order", async () => {
+    const sent: string[] = [];
+    // The first message takes longest to be answered: sent all at once, it would land last.
+    useEngineLog(async (entry) => {
+      await tick(entry.message === "first" ? 40 : 1);
+      sent.push(entry.message);
+    });
+    await onResource({ urn: "urn:a", label: "a" }, async () => {
+      report("first");
+      report("second");
+      report("third");
+    });
+    expect(sent).toEqual(["first", "second", "third"]);
+  });
+
   it("waits for the call's messages to reach the engine before the call returns", async () => {
     const engine = fakeEngine(30);
     useEngineLog(engine.log);
