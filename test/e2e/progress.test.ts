@@ -62,7 +62,7 @@ describe("progress on the resource during pulumi up", () => {
       expect(messages, host).toContainEqual(expect.stringMatching(new RegExp(`^${host}/nic1 \\(.+\\): installing esxi-arm 8\\.0\\.2 from http://images\\.lab/`)));
       const percents = messages.filter((m) => new RegExp(`^installing esxi-arm 8\\.0\\.2 on ${host}/nic1 \\(.+\\): \\d+ %$`).test(m)).map((m) => Number(/(\d+) %$/.exec(m)![1]));
       // Throttled (≥ 10 points or ≥ 5 s apart over a 4.8 s install: ≥ 10 apart), rising.
-      expect(percents.length, `${host}: ${messages.join(" | ")}`).toBeGreaterThanOrEqual(3);
+      expect(percents.length, `${host}: ${messages.join(" | ")}`).toBeGreaterThanOrEqual(2);
       percents.slice(1).forEach((p, i) => expect(p - percents[i], percents.join(" ")).toBeGreaterThanOrEqual(10));
       expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^installing esxi-arm 8\\.0\\.2 on ${host}/nic1 \\(.+\\): done$`)));
     }
