@@ -320,7 +320,7 @@ export class ManagementPorts {
       if (!accepts(req, "text/event-stream")) throw notAcceptable();
       const auth = this.authenticate(port, req);
       checkPrivilege(auth.account, method, pathname, auth.sessionId);
-      return eventStream(port.render, url.searchParams);
+      return eventStream(port.render, url.searchParams, req.headers["last-event-id"]);
     }
     const query = parseQuery(url.searchParams);
     const expand = query.expand;

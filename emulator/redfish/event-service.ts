@@ -8,7 +8,7 @@
 import type { ServerResponse } from "node:http";
 import type { EventSubscriptionState } from "../model";
 import { ServiceError } from "../service-error";
-import { DELIVERY_RETRY, EVENT_REGISTRY_PREFIXES, type EventFilter } from "../simulation/event-service";
+import { DELIVERY_RETRY, EVENT_REGISTRY_PREFIXES, eventOf, matches, type EventFilter } from "../simulation/event-service";
 import { collection, link, noContent, ok, onlyWritable, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
 import type { RenderContext, Resource } from "./resources";
 
@@ -99,18 +99,25 @@ export function streamFilter(query: URLSearchParams): EventFilter {
 
 /**
  * The stream's answer: 200 `text/event-stream`, then one `id:`/`data:` record per event as it
- * happens, a comment every 15 s while idle, until the client goes away.
+ * happens, a comment every 15 s while idle, until the client goes away. A client that
+ * reconnects with `Last-Event-ID` (an id this port sent) first gets what it missed that the
+ * event log still holds.
  */
-export function eventStream(c: RenderContext, query: URLSearchParams): { status: number; headers: Record<string, string>; stream: (res: ServerResponse) => void } {
+export function eventStream(c: RenderContext, query: URLSearchParams, lastEventId?: string | string[]): { status: number; headers: Record<string, string>; stream: (res: ServerResponse) => void } {
   const filter = streamFilter(query);
+  const after = missedSince(c, lastEventId);
   return {
     status: 200,
     headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", Connection: "keep-alive" },
     stream: (res) => {
       res.write(": smartfleet event stream\n\n");
-      const close = c.sim.events.openStream(c.serial, filter, (event) => {
+      const write = (event: ReturnType<typeof eventOf>): void => {
         res.write(`id: ${(event.Events[0] as { EventId: string }).EventId}\ndata: ${JSON.stringify(event)}\n\n`);
-      });
+      };
+      if (after !== undefined) {
+        for (const e of c.sim.eventLog.entries(c.serial)) if (e.id > after && matches(filter, e.messageId)) write(eventOf(c.serial, e));
+      }
+      const close = c.sim.events.openStream(c.serial, filter, write);
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
       res.on("close", () => {
@@ -119,6 +126,13 @@ export function eventStream(c: RenderContext, query: URLSearchParams): { status:
       });
     },
   };
+}
+
+/** The log entry id after which a reconnecting client missed events (`Last-Event-ID: <serial>-<id>`); undefined for none or another port's id. */
+function missedSince(c: RenderContext, header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const m = value === undefined ? null : /^(.+)-(\d+)$/.exec(value.trim());
+  return m && m[1] === c.serial ? Number(m[2]) : undefined;
 }
 
 /** The routes of the event service and its subscriptions (the stream is the port server's). */

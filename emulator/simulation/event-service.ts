@@ -64,7 +64,8 @@ function sameMessage(a: string, b: string): boolean {
 /** The event of a log entry, as one subscriber (its Context) gets it. */
 export function eventOf(serial: string, entry: LogEntryRecord, context?: string): RedfishEvent {
   const record: Record<string, unknown> = {
-    EventId: `${serial}-${entry.id}`,
+    // Test events are not log entries: their own numbering keeps every EventId unique.
+    EventId: entry.id > 0 ? `${serial}-${entry.id}` : `${serial}-test${-entry.id}`,
     EventTimestamp: new Date(entry.created).toISOString().replace(/\.\d{3}Z$/, "+00:00"),
     MessageSeverity: entry.severity,
     Message: entry.message,
@@ -79,6 +80,7 @@ export function eventOf(serial: string, entry: LogEntryRecord, context?: string)
 
 /** Subscriptions, streams and delivery of every port's events. */
 export class EventService {
+  private tests = 0;
   private readonly streams = new Map<string, Set<{ filter: EventFilter; send: (event: RedfishEvent) => void }>>();
 
   constructor(
@@ -108,7 +110,8 @@ export class EventService {
 
   /** Sends a test event (EventService.SubmitTestEvent) to a port's subscribers and streams; it is not logged. */
   submitTest(serial: string, message: string): void {
-    this.publish(serial, { id: 0, created: this.core.clock.now(), severity: "OK", messageId: "ResourceEvent.1.4.3.TestMessage", args: [], message });
+    this.tests++;
+    this.publish(serial, { id: -this.tests, created: this.core.clock.now(), severity: "OK", messageId: "ResourceEvent.1.4.3.TestMessage", args: [], message });
   }
 
   /** A port's subscriptions. */

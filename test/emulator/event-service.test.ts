@@ -21,13 +21,17 @@ interface Stream {
   close(): void;
 }
 
-function openStream(f: TestFleet, serial: string, query = ""): Promise<Stream> {
+function openStream(f: TestFleet, serial: string, query = "", lastEventId?: string): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const user = serial === "NV1" ? "root" : "admin";
     const req = https.request(`${f.url(serial)}${V1}/EventService/SSE${query}`, {
       ca: f.emu.caPem,
       agent: false,
-      headers: { Accept: "text/event-stream", Authorization: `Basic ${Buffer.from(`${user}:${NEW_PASSWORD}`).toString("base64")}` },
+      headers: {
+        Accept: "text/event-stream",
+        Authorization: `Basic ${Buffer.from(`${user}:${NEW_PASSWORD}`).toString("base64")}`,
+        ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}),
+      },
     });
     req.on("response", (res) => {
       if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
@@ -121,6 +125,25 @@ describe("EventService", () => {
     expect(events.map((e) => e.Events[0].MessageId)).toEqual(["TaskEvent.1.0.TaskCompletedOK", "ResourceEvent.1.4.3.TestMessage"]);
     all.close();
     done.close();
+  });
+
+  it("replays what a client missed when it reconnects with Last-Event-ID", async () => {
+    const first = await openStream(f, "NV1", `?$filter=${encodeURIComponent("RegistryPrefix eq 'ResourceEvent'")}`);
+    await f.call("NV1", "POST", `${V1}/EventService/Actions/EventService.SubmitTestEvent`, {});
+    await f.call("NV1", "POST", `${V1}/Systems/Bluefield/Actions/ComputerSystem.Reset`, { ResetType: "Nmi" });
+    const [test, nmi] = await first.next(2);
+    expect(test.Events[0].EventId).toMatch(/^NV1-test\d+$/);
+    expect(nmi.Events[0].MessageId).toBe("ResourceEvent.1.4.3.ResourceErrorsDetected");
+    const seen = first.raw.at(-1)!.split("\n")[0].slice(4);
+    first.close();
+    await f.call("NV1", "POST", `${V1}/Systems/Host/Actions/ComputerSystem.Reset`, { ResetType: "ForceRestart" });
+    await f.advance(60_000);
+    await f.call("NV1", "POST", `${V1}/Systems/Bluefield/Actions/ComputerSystem.Reset`, { ResetType: "Nmi" });
+    const again = await openStream(f, "NV1", `?$filter=${encodeURIComponent("RegistryPrefix eq 'ResourceEvent'")}`, seen);
+    const missed = await again.next();
+    expect(missed.map((e) => e.Events[0].MessageId)).toEqual(["ResourceEvent.1.4.3.ResourceErrorsDetected"]);
+    expect(missed[0].Events[0].EventId).not.toBe(seen);
+    again.close();
   });
 
   it("refuses a stream query it cannot filter by and a write to the stream", async () => {
