@@ -10,6 +10,7 @@ import type { ServicePairInputs } from "../schemas/generated/service-pair-inputs
 import { connect, targetLabel } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
+import { report } from "./common/progress";
 import { consentOf, createMember, memberLifecycle, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember, type PeerCredentials } from "./common/members";
 import { readApplication } from "./common/standard-view";
 
@@ -105,7 +106,7 @@ async function takeOver(inputs: ServicePairArgs): Promise<ServicePairOutputs> {
 async function converge(connection: Awaited<ReturnType<typeof connect>>, member: LiveMember, inputs: ServicePairArgs): Promise<LiveMember> {
   const wanted: Record<string, unknown> = { Version: inputs.service.version, Config: inputs.service.config ?? {} };
   if (member.body.ActiveSide !== "primary") {
-    console.error(`smartfleet: pair ${inputs.name}: moving the active side back to the primary ${connection.label}`);
+    report(`pair ${inputs.name}: moving the active side back to the primary ${connection.label}`);
     wanted.ActiveSide = "primary";
   }
   return patchMember(connection, member, wanted);
