@@ -203,7 +203,20 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     for (const dpu of DPUS) expect(await page.locator(`#topology g.node.dpu[data-id="dpu:${dpu}"]`).count(), dpu).toBe(1);
     expect(await page.locator("#topology g.node.dpu.converged").count()).toBe(5);
     expect(await page.locator("#topology g.node.dpu.unmanaged[data-id]").count()).toBe(1);
-    await page.getByRole("tab", { name: "Table" }).click();
+    // What assistive technology needs (a basic check, not axe-core): named controls and
+    // tabs, the drawing as a titled image, the tabs reachable with the arrow keys.
+    expect(await page.locator("html").getAttribute("lang")).toBe("en");
+    expect(await page.getByRole("tab").count()).toBe(4);
+    expect(await page.getByRole("img", { name: "Fleet topology of stack lab" }).count()).toBe(1);
+    expect(await page.getByRole("combobox", { name: "Draw" }).count()).toBe(1);
+    await page.getByRole("tab", { name: "Topology" }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await page.getByRole("tab", { name: "Table" }).getAttribute("aria-selected")).toBe("true");
+    expect(await page.getByRole("tabpanel", { name: "Table" }).isVisible()).toBe(true);
+    expect(await page.getByRole("searchbox", { name: "Search" }).count()).toBe(1);
+    expect(await page.getByRole("combobox", { name: "Show" }).count()).toBe(1);
+    expect(await page.getByRole("combobox", { name: "State" }).count()).toBe(1);
+    expect(await page.getByRole("checkbox", { name: "group by cluster" }).isChecked()).toBe(true);
     expect(await page.locator("#table-container tbody tr[data-id]").count()).toBe(10);
     await page.getByRole("tab", { name: "Topology" }).click();
 
