@@ -78,9 +78,10 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
   },
 });
 
-function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number; retries?: number } {
+function clientOptions(): { callTimeoutMs: number; operationTimeoutMs: number; retries?: number; log: (line: string) => void } {
   const { callTimeoutMs, operationTimeoutMs, retries } = providerSettings();
-  return { callTimeoutMs, operationTimeoutMs, retries };
+  // The claim's own lines (a locked-out account, the wait) and its factory client's retries.
+  return { callTimeoutMs, operationTimeoutMs, retries, log: (line) => report(line) };
 }
 
 /** Brings mode and host privilege to the inputs, then reads back what the DPU reports. */
