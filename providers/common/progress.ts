@@ -43,7 +43,8 @@ export const FLUSH_MS = 2_000;
 const scopes = new AsyncLocalStorage<ResourceScope>();
 let engineLog: EngineLog | undefined;
 let writeLine: (line: string) => void = (line) => console.error(line);
-const inFlight = new Set<Promise<void>>();
+/** Messages not yet answered by the engine, by the call that sent them (undefined: outside any). */
+const inFlight = new Map<ResourceScope | undefined, Set<Promise<void>>>();
 /** The last message sent on each resource, which the next one waits for. */
 const queues = new Map<string, Promise<void>>();
 
@@ -71,7 +72,7 @@ export async function onResource<T>(scope: ResourceScope, work: () => Promise<T>
   try {
     return await scopes.run(scope, work);
   } finally {
-    await flushReports();
+    await flushReports(scope);
   }
 }
 
@@ -90,9 +91,11 @@ export function report(message: string, opts: ReportOptions = {}): void {
         if (!ephemeral) toStderr(scope, message, `(the engine did not take it: ${(error as Error).message})`);
       });
     queues.set(urn, sent);
-    inFlight.add(sent);
+    const pending = inFlight.get(scope) ?? new Set<Promise<void>>();
+    inFlight.set(scope, pending.add(sent));
     void sent.finally(() => {
-      inFlight.delete(sent);
+      pending.delete(sent);
+      if (pending.size === 0 && inFlight.get(scope) === pending) inFlight.delete(scope);
       if (queues.get(urn) === sent) queues.delete(urn);
     });
     return;
@@ -104,15 +107,19 @@ function toStderr(scope: ResourceScope | undefined, message: string, note?: stri
   writeLine(`smartfleet: ${scope ? `[${scope.label}] ` : ""}${message}${note ? ` ${note}` : ""}`);
 }
 
-/** Waits until the messages sent so far reached the engine, at most `timeoutMs`. */
-export async function flushReports(timeoutMs = FLUSH_MS): Promise<void> {
-  if (inFlight.size === 0) return;
+/**
+ * Waits until the messages `scope`'s call sent so far reached the engine (every call's
+ * without a scope), at most `timeoutMs`: a call does not wait for other resources' messages.
+ */
+export async function flushReports(scope?: ResourceScope, timeoutMs = FLUSH_MS): Promise<void> {
+  const pending = scope ? [...(inFlight.get(scope) ?? [])] : [...inFlight.values()].flatMap((set) => [...set]);
+  if (pending.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
     timer.unref();
   });
-  await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+  await Promise.race([Promise.allSettled(pending), timeout]);
   clearTimeout(timer);
 }
 

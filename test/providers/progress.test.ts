@@ -66,6 +66,21 @@ describe("progress on the resource", () => {
     expect(engine.sent).toEqual([{ urn: "urn:slow", message: "sent late", severity: "warning", ephemeral: false }]);
   });
 
+  it("a finished call waits for its own messages, not for another resource's", async () => {
+    const sent: string[] = [];
+    useEngineLog(async (entry) => {
+      await tick(entry.urn === "urn:slow" ? 300 : 1);
+      sent.push(entry.urn);
+    });
+    let slowDone = false;
+    const slow = onResource({ urn: "urn:slow", label: "slow" }, async () => report("slow")).then(() => (slowDone = true));
+    await onResource({ urn: "urn:fast", label: "fast" }, async () => report("fast"));
+    expect(sent).toEqual(["urn:fast"]);
+    expect(slowDone).toBe(false);
+    await slow;
+    expect(sent).toEqual(["urn:fast", "urn:slow"]);
+  });
+
   it("writes to stderr with the resource's name when there is no URN or no engine, and drops ephemeral statuses there", async () => {
     useEngineLog(fakeEngine().log);
     await onResource({ label: "DpuOs esx-01/nic1" }, async () => {
