@@ -315,6 +315,19 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     // Every state pushed while the up runs, until it is back.
     const seen: FleetState[] = [];
     const watching = waitForEvent(eventsUrl(), (x) => seen.push(x) < 0, 170_000).catch(() => undefined);
+    // And the page's Rollout tab: the host in its slot now, and marked on the plan computed before.
+    const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 900 } });
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    await page.goto(url.toString());
+    await page.getByRole("tab", { name: "Rollout" }).click();
+    await page.locator("#plan svg g.host-row").first().waitFor({ timeout: 10_000 });
+    const settle = (wait: Promise<unknown>) => wait.then(() => "seen", (error: Error) => error.message);
+    let shot: Promise<unknown> = Promise.resolve();
+    const disruptedRow = settle(page.locator('#rollout-now tr[data-host="esx-04"]').waitFor({ timeout: 120_000 }).then(() => (shot = page.screenshot({ path: path.join(artifacts, "dashboard-rollout.png"), fullPage: true }))));
+    const planRowMarked = settle(page.locator('#plan g.host-row.now-disrupted[data-host="esx-04"]').waitFor({ timeout: 120_000 }));
+    const changingText = settle(page.locator("#rollout-now p", { hasText: /^Changing now: dpu esx-04 nic1 \(DPU GracefulRestart \d+ %\)$/ }).waitFor({ timeout: 120_000 }));
     const stack = await labStack(project, "dash", endpointsFileOf(project), { callTimeoutSeconds: 5 });
     // With a refresh, as drift is repaired: the state does not know the port's privilege changed.
     const up = await stack.up({ parallel: 32, refresh: true });
@@ -323,6 +336,13 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     const { state: after } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-04/nic1")?.state === "converged" && x.rollout.disrupted.length === 0, 10_000);
     stopWatching();
     await watching;
+    expect([await disruptedRow, await planRowMarked, await changingText]).toEqual(["seen", "seen", "seen"]);
+    await shot;
+    expect(fs.statSync(path.join(artifacts, "dashboard-rollout.png")).size).toBeGreaterThan(10_000);
+    await page.getByText("No host holds a rollout slot now.").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#rollout-now").textContent()).not.toContain("Changing now");
+    expect(problems).toEqual([]);
+    await page.close();
     const dpu = seen.map((x) => node(x, "dpu:esx-04/nic1"));
     const changing = dpu.filter((n) => n?.state === "changing");
     expect(changing.length, seen.map((x) => node(x, "dpu:esx-04/nic1")?.state).join(",")).toBeGreaterThan(0);

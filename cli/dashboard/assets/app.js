@@ -29,7 +29,7 @@
       if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : String(value));
     }
-    for (const child of children.flat()) if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child));
+    for (const child of children.flat(Infinity)) if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child));
     return node;
   }
 
@@ -240,7 +240,8 @@
     const { rollout } = current;
     const changing = current.nodes.filter((n) => n.state === "changing");
     const parts = [];
-    if (!rollout.exists) parts.push(el("p", { class: "muted" }, "No rollout has run for this stack on this machine yet (no lease store)."));
+    if (rollout.note) parts.push(el("p", { class: "muted" }, `Not shown: ${rollout.note}.`));
+    else if (!rollout.exists) parts.push(el("p", { class: "muted" }, "No rollout has run for this stack on this machine yet (no lease store)."));
     parts.push(
       rollout.disrupted.length
         ? el("table", { "aria-label": "Hosts disrupted now" },
