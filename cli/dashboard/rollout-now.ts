@@ -40,6 +40,8 @@ export interface RolloutNow {
   exists: boolean;
   disrupted: DisruptedHost[];
   maintenance: HostInMaintenance[];
+  /** Why nothing could be read, when the store is not one this reader reads. */
+  note?: string;
 }
 
 /**
@@ -60,6 +62,10 @@ export class RolloutReader {
 
   /** The unexpired leases by host and the maintenance records, at `now` (epoch ms). */
   read(now = Date.now()): RolloutNow {
+    if (process.env.SMARTFLEET_ROLLOUT_STORE?.trim()) {
+      // The providers then keep slots in that database, not in this file: say so rather than show an idle rollout.
+      return { file: this.file, exists: false, disrupted: [], maintenance: [], note: "the rollout store is in PostgreSQL (SMARTFLEET_ROLLOUT_STORE), which the dashboard does not read yet" };
+    }
     const db = this.open();
     if (!db) return { file: this.file, exists: false, disrupted: [], maintenance: [] };
     const leases = db.prepare("SELECT scope, host, run, expires_at FROM leases WHERE expires_at > ? ORDER BY host, scope").all(now) as Array<{ scope: string; host: string; run: string; expires_at: number }>;
