@@ -44,8 +44,10 @@ export interface FleetState {
   stack: string;
   /** The Pulumi stack the dashboard reads. */
   pulumiStack: string;
-  /** Increases with every refresh. */
+  /** Increases with every refresh; 0 for the stack's word before the first read. */
   version: number;
+  /** False until the first refresh has read the ports: every state is then what the stack declares. */
+  observed: boolean;
   /** Epoch ms when the refresh started, and how long it took. */
   refreshedAt: number;
   refreshMs: number;
@@ -72,6 +74,16 @@ export interface Refresh {
   declared: Topology;
   observed: Topology;
   rollout: RolloutNow;
+}
+
+/**
+ * The state before any port was read: the stack's topology as declared, so the page can
+ * draw and list the fleet at once while the first refresh (tens of seconds at a thousand
+ * DPUs) runs.
+ */
+export function declaredState(stack: string, pulumiStack: string, declared: Topology, rollout: RolloutNow, at: number): FleetState {
+  const state = fleetState({ stack, pulumiStack, startedAt: at, finishedAt: at, requests: 0, dpusRead: 0, declared, observed: declared, rollout }, undefined);
+  return { ...state, version: 0, observed: false };
 }
 
 /** How many state changes the document keeps. */
@@ -118,6 +130,7 @@ export function fleetState(refresh: Refresh, previous: FleetState | undefined): 
     stack: refresh.stack,
     pulumiStack: refresh.pulumiStack,
     version: (previous?.version ?? 0) + 1,
+    observed: true,
     refreshedAt: refresh.startedAt,
     refreshMs: refresh.finishedAt - refresh.startedAt,
     requests: refresh.requests,
@@ -141,9 +154,9 @@ function countStates(nodes: FleetNode[]): FleetState["counts"] {
   return counts;
 }
 
-/** The nodes whose state differs from the previous refresh (none for the first one). */
+/** The nodes whose state differs from the previous refresh (none for the first one read). */
 function changesSince(previous: FleetState | undefined, nodes: FleetNode[], at: number): StateChange[] {
-  if (!previous) return [];
+  if (!previous?.observed) return [];
   const before = new Map(previous.nodes.map((n) => [n.id, n.state]));
   return nodes.flatMap((n) => {
     const from = before.get(n.id);

@@ -10,7 +10,7 @@
 import type { LoadedStack } from "../../model/load";
 import { observeTopology, type DpuObservation, type Topology } from "../../model/topology";
 import { observeDpus, type ObservedTarget } from "../graph/live";
-import { fleetState, type FleetState } from "./fleet-state";
+import { declaredState, fleetState, type FleetState } from "./fleet-state";
 import type { RolloutReader } from "./rollout-now";
 
 /** Reads the ports: by default `observeDpus`; a test may count or stand in for it. */
@@ -45,9 +45,10 @@ export class FleetMonitor {
 
   constructor(private readonly opts: MonitorOptions) {}
 
-  /** The latest state; the first refresh when none has finished yet. */
-  async current(): Promise<FleetState> {
-    return this.state ?? (await (this.running ?? this.refresh()));
+  /** The latest state: before the first refresh ends, what the stack declares (`observed: false`). */
+  current(): FleetState {
+    this.state ??= declaredState(this.opts.declared.stack, this.opts.pulumiStack, this.opts.declared, this.opts.rollout.read(), Date.now());
+    return this.state;
   }
 
   /** Calls `listener` with every new state until the returned function is called. */

@@ -85,7 +85,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       return sendFile(res, "index.html");
     }
     if (req.method === "GET" && url.pathname.startsWith("/assets/")) return sendFile(res, url.pathname.slice("/assets/".length));
-    if (route === "GET /api/state") return send(res, 200, await opts.monitor.current());
+    if (route === "GET /api/state") return send(res, 200, opts.monitor.current());
     if (route === "GET /api/events") return openStream(req, res);
     if (route === "GET /api/topology") return send(res, 200, opts.drawings.views);
     if (route === "GET /api/topology.svg") {
@@ -109,7 +109,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   }
 
   /** A server-sent event stream: the current state at once, then every new one. */
-  async function openStream(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  function openStream(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { ...COMMON_HEADERS, "content-type": "text/event-stream; charset=utf-8", connection: "keep-alive" });
     // The browser reconnects after 2 s when the stream breaks.
     res.write("retry: 2000\n\n");
@@ -122,7 +122,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       clearInterval(keepAlive);
       streams.delete(res);
     });
-    push(await opts.monitor.current());
+    push(opts.monitor.current());
   }
 
   await new Promise<void>((resolve, reject) => {

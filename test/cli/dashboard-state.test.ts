@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { clusterNames, clusterTopology, NO_CLUSTER } from "../../cli/dashboard/clusters";
-import { fleetState, type Refresh } from "../../cli/dashboard/fleet-state";
+import { declaredState, fleetState, type Refresh } from "../../cli/dashboard/fleet-state";
 import { loadStackSync } from "../../model/load";
 import { observeTopology, stackTopology, type DpuObservation } from "../../model/topology";
 
@@ -108,5 +108,13 @@ describe("dashboard fleet state", () => {
     expect(blue?.edges.map((e) => e.kind).sort()).toEqual(declared.edges.filter((e) => !e.from.includes("gamma") && !e.to.includes("gamma")).map((e) => e.kind).sort());
     expect(clusterTopology(declared, NO_CLUSTER)?.nodes.map((n) => n.id)).toEqual(declared.nodes.filter((n) => n.id.includes("gamma")).map((n) => n.id));
     expect(clusterTopology(declared, "red")).toBeUndefined();
+  });
+
+  it("before the first read: the stack's word (version 0, not observed), and the first read logs no change from it", () => {
+    const before = declaredState(declared.stack, "dev", declared, noRollout, 500);
+    expect(before).toMatchObject({ version: 0, observed: false, requests: 0, dpusRead: 0, changes: [] });
+    expect(new Set(before.nodes.map((n) => n.state))).toEqual(new Set(["declared", "unmanaged"]));
+    const first = fleetState(refresh(converged, 1000), before);
+    expect(first).toMatchObject({ version: 1, observed: true, changes: [] });
   });
 });

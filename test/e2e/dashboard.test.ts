@@ -97,7 +97,14 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     if (token !== null) target.searchParams.set("token", token);
     return fetch(target, init);
   };
-  const state = async (): Promise<FleetState> => (await (await api("/api/state")).json()) as FleetState;
+  /** The latest state once the ports have been read (before, the stack's word stands in). */
+  const state = async (): Promise<FleetState> => {
+    for (;;) {
+      const s = (await (await api("/api/state")).json()) as FleetState;
+      if (s.observed) return s;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
   const eventsUrl = (): string => {
     const target = new URL("/api/events", url);
     target.searchParams.set("token", url.searchParams.get("token") as string);

@@ -63,7 +63,10 @@
   function drawHeader(state) {
     byId("stack-name").textContent = `${state.stack} (stack ${state.pulumiStack})`;
     document.title = `smartfleet ${state.stack}`;
-    byId("refresh-info").textContent = `read ${state.dpusRead} DPUs with ${state.requests} requests at ${time(state.refreshedAt)} (${state.refreshMs} ms)`;
+    const managed = state.nodes.filter((n) => n.kind === "dpu" && n.resources.length > 0).length;
+    byId("refresh-info").textContent = state.observed
+      ? `read ${state.dpusRead} of ${managed} DPUs with ${state.requests} requests at ${time(state.refreshedAt)} (${state.refreshMs} ms)`
+      : `reading ${managed} DPUs for the first time: until then the stack's word is shown`;
     const items = [];
     for (const [kind, title] of Object.entries(KIND_TITLES)) {
       const counts = state.counts[kind];
