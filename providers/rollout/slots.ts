@@ -1,9 +1,11 @@
 /**
  * Holding a host's rollout slots while it is disrupted: its group's slot (the group's
- * budget of hosts at once, canaries alone) and one slot per service pair it has a side
- * in (one side at a time). A waiter asks again every `pollMs`, and at once when a slot of
- * this process frees, so it starts the moment a slot frees (no fixed waves); a held lease is renewed every `heartbeatMs` on an unref'd
- * timer and lapses `leaseTtlMs` after its process dies, so a killed run frees its slots.
+ * budget of hosts at once, canaries alone) and one slot per service pair the disruption
+ * reaches (one side at a time). A waiter asks again every `pollMs`, and at once when a
+ * slot of this process frees, so it starts the moment a slot frees (no fixed waves). A
+ * held lease is renewed every `heartbeatMs` on an unref'd timer and lapses `leaseTtlMs`
+ * after its process dies; a lapsed lease whose work may still run on its DPU is an orphan
+ * that a waiter frees once that DPU shows the work over (`orphans.ts`).
  */
 import { randomBytes } from "node:crypto";
 import { engineGone } from "../common/engine-watch";
