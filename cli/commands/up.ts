@@ -115,12 +115,12 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
   return report(prefix, outcome, backend);
 }
 
-/** recover's check on a file backend: undefined to go on, else why a live update holds the stack (said on stderr). */
+/** recover's check on a file backend: undefined to go on, else why the stack cannot be run now (the whole report on stderr). */
 async function staleLockNote(prefix: string, stackName: string, projectDir: string): Promise<string | undefined> {
   const found = await recoverStack({ stack: stackName, cwd: projectDir });
   if (found.problems.length) {
     console.error(`${prefix}: ${formatReport(found)}`);
-    return `stack ${stackName} is locked by a live update`;
+    return found.problems.join("; ");
   }
   if (found.locksRemoved.length || found.pendingCleared.length) console.error(`${prefix}: before starting ${stackName}, ${formatReport(found)}`);
   return undefined;
