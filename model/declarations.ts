@@ -235,7 +235,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
     });
   }
   for (const device of nic.devices) {
-    const { kind, function: fn, backing } = device.spec;
+    const { kind, function: fn, backing, sizeGiB } = device.spec;
     if (kind === "fpga") continue;
     const backingService = backing?.service ? names.onDpu(nic, backing.service) : undefined;
     out.push({
@@ -243,7 +243,7 @@ function dpuDeclarations(wiring: Wiring, nic: SmartNicModel): ResourceDeclaratio
       name: names.onDpu(nic, device.name),
       host: nic.host,
       pointer: device.pointer,
-      inputs: { target, name: device.name, kind, function: fn, ...(backing?.service ? { backingService: backing.service } : {}) },
+      inputs: { target, name: device.name, kind, function: fn, ...(sizeGiB !== undefined ? { sizeGiB } : {}), ...(backing?.service ? { backingService: backing.service } : {}) },
       account,
       dependsOn: [backingService ?? ready],
       // From the service resource, so a replacement of the service replaces the device too.
