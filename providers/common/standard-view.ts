@@ -28,7 +28,7 @@ export interface StandardOs {
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
 /** Resource.State of the OperatingSystem → the DPU OS state. */
-function osState(status: unknown): StandardOs["state"] {
+export function osState(status: unknown): StandardOs["state"] {
   const state = asRecord(status).State;
   if (state === "Absent") return "Absent";
   if (state === "Updating" || state === "Starting") return "Installing";
@@ -67,7 +67,7 @@ export interface StandardApplication {
 }
 
 /** Resource.State of an Application → the service state. */
-function applicationState(status: unknown): StandardApplication["state"] {
+export function applicationState(status: unknown): StandardApplication["state"] {
   const state = asRecord(status).State;
   if (state === "Enabled" || state === "StandbySpare") return "Enabled";
   if (state === "Starting" || state === "Updating" || state === "InTest") return "Deploying";

@@ -3,8 +3,10 @@
  * DPUs the disruption could break are read until every DPU OS that is installed is
  * `Enabled`, every offloaded service is `Enabled` and every service pair found on those
  * ports is protected, or `timeoutSeconds` pass. Each poll reads only what it checks (the
- * DPU OS, the services and the pairs, each collection in one expanded request), not the
- * whole port: a port's full snapshot costs it and us several times as much. Pairs switched
+ * DPU OS, the services and the pairs, in expanded requests), not the
+ * whole port: a port's full snapshot costs it and us several times as much. The OS and
+ * services come from DMTF's `OperatingSystem` and its `Applications` in one request where
+ * the port offers them, else from our OEM view (pairs are ours alone). Pairs switched
  * over for the disruption are switched back to their primary as soon as the DPUs are
  * healthy, and must then show protected too. What was already unhealthy before the
  * disruption (a pair whose other side is down, a service an operator left failed) does
@@ -12,8 +14,9 @@
  * be perfect.
  */
 import type { HealthGate } from "../../schemas/generated/common";
-import { asRecord, outsideReadPass } from "../redfish";
+import { asRecord, outsideReadPass, RedfishError } from "../redfish";
 import type { DpuConnection } from "../common/dpu";
+import { applicationState, osState } from "../common/standard-view";
 import { livePair, switchPair, type LivePair } from "./pairs";
 import { rolloutTimings } from "./run";
 
@@ -37,6 +40,43 @@ function dpuName(connection: DpuConnection): string {
   return place.includes("/") ? place.slice(place.indexOf("/") + 1) : place;
 }
 
+type Body = Record<string, unknown>;
+
+/**
+ * The DPU OS's state and each service's: DMTF's `OperatingSystem` with its `Applications`
+ * in one expanded request where the port offers both (a service pair's sides are
+ * Applications too), else our OEM resources, else what of the standard view there is.
+ */
+async function osAndServices(connection: DpuConnection): Promise<{ os: string; services: Array<{ id: string; state: string }> }> {
+  const { client, where } = connection;
+  const { operatingSystem, applications } = where.standard;
+  if (operatingSystem && applications && (await client.supportsExpand())) {
+    let body: Body;
+    try {
+      body = asRecord((await client.get<Body>(`${operatingSystem}?$expand=.($levels=2)`)).body);
+    } catch (error) {
+      // No OperatingSystem resource: no OS installed (and no services on it).
+      if (error instanceof RedfishError && error.status === 404) return { os: "Absent", services: [] };
+      throw error;
+    }
+    const members = asRecord(body.Applications).Members;
+    if (Array.isArray(members) && members.every((m) => Object.keys(asRecord(m)).length > 1)) {
+      return { os: osState(body.Status), services: members.map(asRecord).map((m) => ({ id: String(m.Id ?? ""), state: applicationState(m.Status) })) };
+    }
+  }
+  const osUri = where.oem.dpuOs ?? operatingSystem;
+  const osBody = osUri ? asRecord((await client.get<Body>(osUri)).body) : {};
+  const os = typeof osBody.State === "string" ? osBody.State : osBody.Status !== undefined ? osState(osBody.Status) : "Absent";
+  const servicesUri = where.oem.services ?? applications;
+  const services = servicesUri
+    ? (await client.getCollection<Body>(servicesUri)).map((m) => {
+        const b = asRecord(m.body);
+        return { id: String(b.Id ?? m.uri.split("/").pop()), state: typeof b.State === "string" ? b.State : applicationState(b.Status) };
+      })
+    : [];
+  return { os, services };
+}
+
 /** One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now. */
 export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: ProblemsByKey; pairs: LivePair[]; unreachable: string[] }> {
   const problems: ProblemsByKey = new Map();
@@ -46,20 +86,13 @@ export async function readHealth(connections: readonly DpuConnection[], pairName
     const nic = dpuName(connection);
     try {
       await outsideReadPass(async () => {
-        const { dpuOs, services, servicePairs } = connection.where.oem;
-        if (dpuOs) {
-          const os = asRecord((await connection.client.get<Record<string, unknown>>(dpuOs)).body);
-          const state = typeof os.State === "string" ? os.State : "Absent";
-          // A DPU with no OS installed has none to check (the stack declares none for it).
-          if (state !== "Enabled" && state !== "Absent") problems.set(`os:${connection.label}`, `the OS of ${nic} is ${state}`);
+        const { os, services } = await osAndServices(connection);
+        // A DPU with no OS installed has none to check (the stack declares none for it).
+        if (os !== "Enabled" && os !== "Absent") problems.set(`os:${connection.label}`, `the OS of ${nic} is ${os}`);
+        for (const service of services) {
+          if (service.state !== "Enabled") problems.set(`service:${connection.label}/${service.id}`, `service ${nic}/${service.id} is ${service.state}`);
         }
-        if (services) {
-          for (const m of await connection.client.getCollection<Record<string, unknown>>(services)) {
-            const b = asRecord(m.body);
-            const id = String(b.Id ?? m.uri.split("/").pop());
-            if (b.State !== "Enabled") problems.set(`service:${connection.label}/${id}`, `service ${nic}/${id} is ${String(b.State ?? "unknown")}`);
-          }
-        }
+        const { servicePairs } = connection.where.oem;
         if (servicePairs && pairNames.length > 0) {
           for (const m of await connection.client.getCollection<Record<string, unknown>>(servicePairs)) {
             const pair = livePair(connection, { uri: m.uri, body: asRecord(m.body), etag: m.etag });

@@ -4,6 +4,7 @@ import { implementation as dpuOs, type DpuOsArgs, type DpuOsOutputs } from "../.
 import { implementation as dpuService } from "../../providers/dpu-service";
 import { implementation as smartNic } from "../../providers/smart-nic";
 import { setRolloutTimings, startNewRun } from "../../providers/rollout/run";
+import { closeAllClients } from "../../providers/redfish";
 import type { LoggedDisruption } from "../support/disruptions";
 import { admin, credentials, dump, image, rolloutOf, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
@@ -99,5 +100,25 @@ describe("rollout enforcement, scored by the emulator's disruption log", () => {
     await admin(fleet, "DELETE", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
     startNewRun();
     await Promise.all(hosts.map((h) => flip(h, rollout(h))));
+  });
+
+  it("on a port with only DMTF's view (Oem/SmartFleet hidden) the gate reads OperatingSystem and Applications: a service failing after a DPU reboot still fails it", async () => {
+    await admin(fleet, "PUT", "/admin/v1/oem-view", { hidden: true });
+    // New clients: the ports' locations are found again, without the OEM tree.
+    await closeAllClients();
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
+    try {
+      startNewRun();
+      // A host privilege flip: a DPU reboot through the standard Bios settings and reset.
+      const rollout = group("cluster:standard", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } })("h1");
+      const nic = smartNicArgs(fleet.inventory, "h1", "nic1", { hostPrivilege: "privileged", rollout });
+      await expect(smartNic.update(serial("h1"), { ...nic, hostPrivilege: "restricted", claim: "already-claimed" } as never, nic)).rejects.toThrow(
+        /h1: health gate failed after 1 s: service nic1\/dfw is Failed/,
+      );
+    } finally {
+      await admin(fleet, "DELETE", `/admin/v1/dpus/${serial("h1")}/faults/services-fail-after-reboot`);
+      await admin(fleet, "PUT", "/admin/v1/oem-view", { hidden: false });
+      await closeAllClients();
+    }
   });
 });
