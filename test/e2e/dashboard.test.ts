@@ -264,6 +264,27 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     console.log(`dashboard: drift marked on the page ${markedAfterMs} ms after it was made`);
   }, 60_000);
 
+  it("axe-core finds no serious or critical accessibility violation on any tab", async () => {
+    // axe is put into the page as a script of its own: the dashboard's CSP (rightly) allows
+    // none but its own, so this page alone runs with the CSP bypassed.
+    const page = await (browser as Browser).newPage({ viewport: { width: 1600, height: 1000 }, bypassCSP: true });
+    await page.goto(url.toString());
+    await page.locator("#connection.live").waitFor({ timeout: 10_000 });
+    await page.locator("#topology g.node.dpu[data-id]").first().waitFor({ timeout: 10_000 });
+    await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+    const found: string[] = [];
+    for (const tab of ["Topology", "Table", "Rollout", "Changes"]) {
+      await page.getByRole("tab", { name: tab }).click();
+      const violations = await page.evaluate(async () => {
+        const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe.run();
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, where: JSON.stringify((v.nodes as Array<{ target: unknown; failureSummary?: string }>).map((n) => [n.target, n.failureSummary])) }));
+      });
+      for (const v of violations) if (v.impact === "serious" || v.impact === "critical") found.push(`${tab}: ${v.id} (${v.impact}): ${v.where}`);
+    }
+    await page.close();
+    expect(found).toEqual([]);
+  }, 60_000);
+
   it("the event stream pushes every refresh; the drift is field by field and in the change log", async () => {
     const { state: s, events } = await waitForEvent(eventsUrl(), (x) => node(x, "dpu:esx-02/nic1")?.state === "drifted", 5_000);
     expect(events).toBeGreaterThanOrEqual(1);
