@@ -138,7 +138,7 @@ export class ManagementPorts {
       const portNumber = nic.management.port ?? 8443;
       const issued = this.pki.leafCertPem.get(address);
       if (!issued) throw new Error(`no certificate for ${address}`);
-      this.sim.certificates.setIssued(serial, issued);
+      this.sim.certificates.setIssued(serial, issued, this.pki.leafKeyPem);
       // A certificate a client put in its place (CertificateService) outlives restarts.
       const cert = this.sim.certificates.current(serial);
       const limits = this.limits;
@@ -289,7 +289,8 @@ export class ManagementPorts {
         } catch (err) {
           reply = errorReply(err);
         }
-        send(req, res, reply);
+        if (reply.later) reply.later.then((r) => send(req, res, r), (err: unknown) => send(req, res, errorReply(err)));
+        else send(req, res, reply);
       };
       if (faults.latencyMs > 0) setTimeout(answer, faults.latencyMs);
       else answer();

@@ -23,6 +23,8 @@ export interface BmcReply {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** The answer when it is ready only later (see `Reply.later` in routes.ts). */
+  later?: Promise<BmcReply>;
 }
 
 /** A handler here. */

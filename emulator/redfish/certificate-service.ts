@@ -2,12 +2,14 @@
  * `CertificateService` as a DPU's BMC serves it: where its certificates are
  * (`CertificateLocations`), the port's HTTPS certificate
  * (`Managers/<manager>/NetworkProtocol/HTTPS/Certificates/1`, with the PEM and what it says),
- * and `ReplaceCertificate`, which puts a client's certificate for the port's key in its place
- * (`simulation/https-certificate.ts`); the port presents it to new connections at once.
+ * `GenerateCSR`, which answers a signing request for the port's key for the operator's CA to
+ * sign, and `ReplaceCertificate`, which puts a client's certificate for the port's key in its
+ * place (`simulation/https-certificate.ts`); the port presents it to new connections at once.
  */
 import { X509Certificate } from "node:crypto";
 import { ServiceError } from "../service-error";
-import { collection, link, ok, requireParam, V1, type BmcContext, type BmcRoutes } from "./bmc-kit";
+import { GENERATE_CSR } from "../simulation/certificate-request";
+import { collection, link, ok, requireParam, V1, type BmcContext, type BmcReply, type BmcRoutes } from "./bmc-kit";
 import type { RenderContext, Resource } from "./resources";
 
 const ACTION = "CertificateService.ReplaceCertificate";
@@ -83,6 +85,13 @@ function replaceCertificate(c: BmcContext): Resource {
   return certificate(c);
 }
 
+/** POST GenerateCSR: answered once the port has signed the request (DMTF's GenerateCSRResponse). */
+function generateCsr(c: BmcContext): BmcReply {
+  const collection = httpsCertificatesUri(c);
+  const later = c.sim.certificates.signingRequest(c.serial, c.body, collection).then((csr) => ok({ CSRString: csr, CertificateCollection: link(collection) }));
+  return { status: 200, later };
+}
+
 const scope = (c: BmcContext): void => requireParam(c, "manager", c.ids.manager, "Manager");
 
 /** The routes of the certificate service and the port's HTTPS certificate. */
@@ -98,6 +107,7 @@ export function certificateRoutes(): BmcRoutes {
           Description: "Actions available to manage certificates",
           CertificateLocations: link(`${V1}/CertificateService/CertificateLocations`),
           Actions: {
+            "#CertificateService.GenerateCSR": { target: `${V1}/CertificateService/Actions/${GENERATE_CSR}` },
             "#CertificateService.ReplaceCertificate": { target: `${V1}/CertificateService/Actions/${ACTION}`, "CertificateType@Redfish.AllowableValues": ["PEM"] },
           },
         }),
@@ -112,6 +122,7 @@ export function certificateRoutes(): BmcRoutes {
           Links: { Certificates: [link(`${httpsCertificatesUri(c)}/1`)], "Certificates@odata.count": 1 },
         }),
     }],
+    [`${V1}/CertificateService/Actions/${GENERATE_CSR}`, { POST: generateCsr }],
     [`${V1}/CertificateService/Actions/${ACTION}`, { POST: (c) => ok(replaceCertificate(c)) }],
     [`${V1}/Managers/{manager}/NetworkProtocol/HTTPS/Certificates`, {
       GET: (c) => (scope(c), ok(collection(httpsCertificatesUri(c), "CertificateCollection", "HTTPS certificates", [`${httpsCertificatesUri(c)}/1`]))),

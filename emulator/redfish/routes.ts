@@ -45,6 +45,12 @@ export interface Reply {
   headers?: Record<string, string>;
   /** JSON body (undefined for none). */
   body?: unknown;
+  /**
+   * The answer, when it is only ready later (an action whose work is asynchronous, such as
+   * signing with the port's key): the port sends what it resolves to, or the error it
+   * rejects with, instead of this reply.
+   */
+  later?: Promise<Reply>;
 }
 
 /** A route handler. */

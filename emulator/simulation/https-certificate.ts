@@ -1,6 +1,6 @@
 /**
- * The certificate each management port presents on HTTPS, and its replacement
- * (CertificateService.ReplaceCertificate). A port starts with the certificate the emulator's
+ * The certificate each management port presents on HTTPS, a signing request for its key
+ * (CertificateService.GenerateCSR) and its replacement (CertificateService.ReplaceCertificate). A port starts with the certificate the emulator's
  * CA issued for its address (`certs.ts`); a client may replace it with one for the same key
  * signed by another CA, the operator's: the port's private key never leaves the emulator and
  * is never taken from a client, so no secret reaches a request or the state database. The
@@ -9,6 +9,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { ServiceError } from "../service-error";
+import { createCsr, parseCsrRequest } from "./certificate-request";
 import type { SimulationCore } from "./core";
 
 /** Longest certificate text accepted (a chain of a few certificates). */
@@ -17,13 +18,28 @@ export const MAX_CERTIFICATE_CHARS = 16_384;
 /** The HTTPS certificates of every port. */
 export class HttpsCertificates {
   private readonly issued = new Map<string, string>();
+  /** Each port's private key (PKCS#8 PEM), in memory only: never in the DPU's document. */
+  private readonly keys = new Map<string, string>();
   private readonly listeners: Array<(serial: string, pem: string) => void> = [];
 
   constructor(private readonly core: SimulationCore) {}
 
-  /** Records the certificate the emulator's CA issued for a port (what it presents until replaced). */
-  setIssued(serial: string, pem: string): void {
+  /** Records the certificate the emulator's CA issued for a port (what it presents until replaced) and the port's key. */
+  setIssued(serial: string, pem: string, keyPem: string): void {
     this.issued.set(serial, pem);
+    this.keys.set(serial, keyPem);
+  }
+
+  /**
+   * GenerateCSR: a PEM PKCS#10 request for the port's current key with the subject and
+   * names `body` asks for and the port's management address in its SAN
+   * (`certificate-request.ts`); 400 with the Base message for a bad request.
+   */
+  async signingRequest(serial: string, body: Record<string, unknown>, collectionUri: string): Promise<string> {
+    const request = parseCsrRequest(body, collectionUri);
+    const keyPem = this.keys.get(serial);
+    if (!keyPem) throw new ServiceError(503, "ServiceTemporarilyUnavailable", ["1"], "the port's key is not loaded yet");
+    return createCsr(keyPem, this.current(serial), this.core.placement(serial).nic.management.address, request);
   }
 
   /** The certificate (PEM, leaf first) a port presents now. */

@@ -102,6 +102,58 @@ describe("CertificateService", () => {
     expect((await f.call("IPU1", "GET", certUri)).body.Fingerprint).toBe(current.fingerprint256);
   });
 
+  it("GenerateCSR answers a signed PKCS#10 request for the port's own key, naming the port's address", async () => {
+    const service = (await f.call("IPU1", "GET", `${V1}/CertificateService`)).body;
+    const target = service.Actions["#CertificateService.GenerateCSR"].target;
+    expect(target).toBe(`${V1}/CertificateService/Actions/CertificateService.GenerateCSR`);
+    const ip = new URL(f.url("IPU1")).hostname;
+    const collection = `${V1}/Managers/IMC/NetworkProtocol/HTTPS/Certificates`;
+    const answer = await f.call("IPU1", "POST", target, { CommonName: ip, Organization: "Example Ops", Country: "DE", AlternativeNames: ["dpu-1.example.net"], KeyPairAlgorithm: "TPM_ALG_ECDSA", CertificateCollection: { "@odata.id": collection } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.CertificateCollection).toEqual({ "@odata.id": collection });
+    expect(Object.keys(answer.body).sort()).toEqual(["CSRString", "CertificateCollection"]);
+    const csr = new x509.Pkcs10CertificateRequest(answer.body.CSRString);
+    expect(await csr.verify()).toBe(true);
+    expect(csr.subject).toBe(`CN=${ip}, O=Example Ops, C=DE`);
+    const san = new x509.SubjectAlternativeNameExtension(csr.extensions.find((e) => e.type === "2.5.29.17")?.rawData ?? new ArrayBuffer(0));
+    expect(san.names.toJSON()).toEqual([{ type: "ip", value: ip }, { type: "dns", value: "dpu-1.example.net" }]);
+    const current = new X509Certificate((await f.call("IPU1", "GET", certUri)).body.CertificateString);
+    expect(Buffer.from(csr.publicKey.rawData).equals(current.publicKey.export({ type: "spki", format: "der" }))).toBe(true);
+    expect(answer.body.CSRString).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("GenerateCSR refuses a missing name, another collection, another key and parameters it does not take", async () => {
+    const target = `${V1}/CertificateService/Actions/CertificateService.GenerateCSR`;
+    const collection = { "@odata.id": `${V1}/Managers/IMC/NetworkProtocol/HTTPS/Certificates` };
+    const ask = (body: Body) => f.call("IPU1", "POST", target, body);
+    expect(messageId((await ask({ CertificateCollection: collection })).body)).toMatch(/ActionParameterMissing$/);
+    expect(messageId((await ask({ CommonName: "x" })).body)).toMatch(/ActionParameterMissing$/);
+    expect(messageId((await ask({ CommonName: "x", CertificateCollection: { "@odata.id": `${V1}/AccountService/LDAP/Certificates` } })).body)).toMatch(/ActionParameterValueNotInList$/);
+    const rsa = await ask({ CommonName: "x", CertificateCollection: collection, KeyPairAlgorithm: "TPM_ALG_RSA", KeyBitLength: 2048 });
+    expect(rsa.status).toBe(400);
+    expect(rsa.body.error.message).toMatch(/TPM_ALG_ECDSA on TPM_ECC_NIST_P256/);
+    expect(messageId((await ask({ CommonName: "x", CertificateCollection: collection, Surname: "Doe" })).body)).toMatch(/ActionParameterNotSupported$/);
+    expect(messageId((await ask({ CommonName: "x", CertificateCollection: collection, Colour: "red" })).body)).toMatch(/ActionParameterUnknown$/);
+    expect(messageId((await ask({ CommonName: "x", CertificateCollection: collection, Country: "Germany" })).body)).toMatch(/ActionParameterValueFormatError$/);
+  });
+
+  it("a certificate the operator's CA makes from the port's request replaces the port's certificate", async () => {
+    // Another DPU: IPU1 keeps the emulator's certificate for the tests below.
+    await f.claim("NV1");
+    const ip = new URL(f.url("NV1")).hostname;
+    const locations = (await f.call("NV1", "GET", `${V1}/CertificateService/CertificateLocations`)).body;
+    const certificate = locations.Links.Certificates[0]["@odata.id"] as string;
+    const collection = certificate.replace(/\/1$/, "");
+    const csrPem = (await f.call("NV1", "POST", `${V1}/CertificateService/Actions/CertificateService.GenerateCSR`, { CommonName: ip, CertificateCollection: { "@odata.id": collection } })).body.CSRString;
+    const csr = new x509.Pkcs10CertificateRequest(csrPem);
+    const op = await operatorCa();
+    const pem = await op.issue(Buffer.from(csr.publicKey.rawData), ip);
+    const replaced = await f.call("NV1", "POST", action, { CertificateString: pem, CertificateType: "PEM", CertificateUri: { "@odata.id": certificate } });
+    expect(replaced.status).toBe(200);
+    expect((await request(op.pem, `${f.url("NV1")}${V1}`)).status).toBe(200);
+    await expect(request(f.emu.caPem, `${f.url("NV1")}${V1}`)).rejects.toThrow(/certificate/i);
+  });
+
   it("replaces the certificate with the operator CA's: new connections verify against that CA, not the emulator's", async () => {
     const current = new X509Certificate((await f.call("IPU1", "GET", certUri)).body.CertificateString);
     const op = await operatorCa();
