@@ -31,7 +31,9 @@ const { buildResults } = require(path.join(lib, "results"));
 const { renderChart } = require(path.join(lib, "chart"));
 const { renderSummary } = require(path.join(lib, "summary"));
 
-const TOOLS = ["smartfleet", "floor", "ansible"];
+const TOOLS = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "ansible"];
+// The sharded runs are asked for by name: they double a run's length and need PostgreSQL.
+const DEFAULT_TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
                      [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
                      [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
@@ -39,7 +41,9 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
   --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
                       (plan brings the no-change preview it is compared with; change-rolling runs on a fleet of its own)
   --runs              repetitions of every figure (default 3)
-  --tools             ${TOOLS.join(", ")} (default all three)
+  --tools             ${TOOLS.join(", ")} (default ${DEFAULT_TOOLS.join(", ")})
+                      (the 8-shards tools run \`smartfleet up|preview|destroy --concurrency 8\` on the fleet in 8 racks, shards by rack;
+                      -postgres with Pulumi's state and the rollout leases in a PostgreSQL of \`smartfleet db start\`)
   --time-scale        emulator time scale of the change-timed and change-rolling scenarios (default 0.2: a DPU reboot takes 18 s)
   --parallel          pulumi --parallel (default 32)
   --checkpoints       also run up once per size with checkpoints on, to show what they cost
@@ -81,7 +85,7 @@ function parseArgs(argv) {
     return n;
   };
   const sizeScenarios = new Map();
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: num("runs", 3), tools: new Set(TOOLS), timeScale: num("time-scale", 0.2), parallel: num("parallel", 32), checkpoints: v.checkpoints, traceRequests: v["trace-requests"], cpuProfile: v["cpu-profile"], order: v.order ?? "run", commit: v.commit ?? "HEAD", ansibleMaxDpus: num("ansible-max-dpus", 500), out: path.resolve(v.out ?? path.join(root, "bench", "results")) };
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: num("runs", 3), tools: new Set(DEFAULT_TOOLS), timeScale: num("time-scale", 0.2), parallel: num("parallel", 32), checkpoints: v.checkpoints, traceRequests: v["trace-requests"], cpuProfile: v["cpu-profile"], order: v.order ?? "run", commit: v.commit ?? "HEAD", ansibleMaxDpus: num("ansible-max-dpus", 500), out: path.resolve(v.out ?? path.join(root, "bench", "results")) };
   if (v["ansible-runs"] !== undefined) opts.ansibleRuns = num("ansible-runs");
   if (v.deadline !== undefined) opts.deadline = deadlineAt(v.deadline);
   if (v.dpus !== undefined) {

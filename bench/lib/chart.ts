@@ -2,8 +2,18 @@
 // whiskers min..max) against fleet size on a log axis, one line per tool.
 import type { Results, Row } from "./types";
 
-const COLORS: Record<string, string> = { smartfleet: "#1f6feb", floor: "#6e7781", "critical-path": "#2da44e", "ansible-forks5": "#cf222e", "ansible-forks32": "#bf8700" };
+const COLORS: Record<string, string> = {
+  smartfleet: "#1f6feb",
+  "smartfleet-8-shards": "#8250df",
+  "smartfleet-8-shards-postgres": "#1b7c83",
+  floor: "#6e7781",
+  "critical-path": "#2da44e",
+  "ansible-forks5": "#cf222e",
+  "ansible-forks32": "#bf8700",
+};
 const TOOLS = Object.keys(COLORS);
+// Wide enough for "smartfleet-8-shards-postgres" at the legend's 12 px.
+const LEGEND_STEP = 230;
 const PANEL = { width: 360, height: 250, left: 56, right: 14, top: 34, bottom: 40 };
 
 const esc = (s: unknown) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -60,12 +70,13 @@ export function renderChart(results: Results): string {
   const sizes = [...new Set(rows.map((r) => r.dpus))].sort((a, b) => a - b);
   const columns = Math.min(3, scenarios.length);
   const gridRows = Math.ceil(scenarios.length / columns);
-  const width = columns * PANEL.width;
+  const tools = TOOLS.filter((t) => rows.some((r) => r.tool === t));
+  // The legend's row may be wider than the panels with many tools.
+  const width = Math.max(columns * PANEL.width, 20 + tools.length * LEGEND_STEP);
   const legendY = 40 + gridRows * PANEL.height + 10;
   const height = legendY + 30;
-  const tools = TOOLS.filter((t) => rows.some((r) => r.tool === t));
   const legend = tools
-    .map((t, i) => `<rect x="${20 + i * 170}" y="${legendY}" width="14" height="14" fill="${COLORS[t]}"/><text x="${40 + i * 170}" y="${legendY + 12}" class="legend">${esc(t)}</text>`)
+    .map((t, i) => `<rect x="${20 + i * LEGEND_STEP}" y="${legendY}" width="14" height="14" fill="${COLORS[t]}"/><text x="${40 + i * LEGEND_STEP}" y="${legendY + 12}" class="legend">${esc(t)}</text>`)
     .join("\n");
   const panels = scenarios.map((s, i) => panel(rows, s, sizes, (i % columns) * PANEL.width, 40 + Math.floor(i / columns) * PANEL.height)).join("\n");
   return `<?xml version="1.0" encoding="UTF-8"?>

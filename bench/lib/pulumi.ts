@@ -1,44 +1,23 @@
-// Runs the real Pulumi CLI for one scenario, timed end to end, while sampling the peak
-// resident memory of the dynamic-provider process(es) it starts.
+// Runs the real Pulumi CLI (or the measured build's smartfleet CLI) for one scenario, timed
+// end to end, while sampling the peak resident memory of the processes it starts.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { cpuSecondsOf } from "./cpu";
+import { ProcessTreeSampler, treeFigures, type TreeFigures } from "./process-tree";
 
-/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
-export function cpuSecondsOf(pid: number | string): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/**
- * Peak RSS (VmHWM, MiB) and CPU seconds so far of every live process that runs the dynamic-provider host with
- * its working directory under `under` (other people's Pulumi runs on the machine are not ours).
- */
-export function providerPeaks(under: string): Map<string, { rssMiB: number; cpuSeconds: number }> {
-  const peaks = new Map<string, { rssMiB: number; cpuSeconds: number }>();
-  for (const pid of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!cmdline.includes("dynamic-provider")) continue;
-      if (!fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(under)) continue;
-      const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (hwm) peaks.set(pid, { rssMiB: Number(hwm[1]) / 1024, cpuSeconds: cpuSecondsOf(pid) });
-    } catch {
-      // the process ended between listing and reading: nothing to sample
-    }
-  }
-  return peaks;
-}
+export { cpuSecondsOf };
 
 /** A Pulumi command a scenario runs. */
-export type PulumiOperation = "up" | "preview" | "refresh" | "destroy";
+export type PulumiOperation = "up" | "preview" | "preview-change" | "refresh" | "destroy";
 
-/** What one timed command measured. */
-export interface TimedRun {
+/** Sampling interval of the process tree (see process-tree.ts for why sampling). */
+const SAMPLE_MS = 250;
+
+/** What one timed command measured: its wall time, its processes' figures and what it printed. */
+export interface TimedRun extends TreeFigures {
   seconds: number;
-  providerPeakRssMiB: number | null;
-  providerCpuSeconds: number | null;
+  /** stdout and stderr of this command (also appended to the log file). */
+  output: string;
 }
 
 /** Where and how a `PulumiRunner` runs the CLI. */
@@ -99,6 +78,8 @@ export class PulumiRunner {
     const args = ({
       up: ["up", "--yes", "--skip-preview"],
       preview: ["preview", "--expect-no-changes"],
+      // A preview of a pending change: the changes it shows are read from its output.
+      "preview-change": ["preview"],
       refresh: ["refresh", "--yes", "--skip-preview", "--expect-no-changes"],
       destroy: ["destroy", "--yes", "--skip-preview"],
     } as Record<string, string[] | undefined>)[operation];
@@ -119,35 +100,36 @@ export class PulumiRunner {
     return this.timedCommand(process.execPath, args, "smartfleet plan", logFile, extraEnv, accept);
   }
 
-  /** Spawns `command` in the project, timed from spawn to exit, sampling the provider processes it starts. */
+  /**
+   * Runs the project build's `smartfleet <args>` (its CLI, which drives Pulumi through the
+   * Automation API with this runner's environment), timed like `timed`. `accept` lists the
+   * exit codes that are not failures.
+   */
+  async timedSmartfleet(args: string[], logFile: string, extraEnv: Record<string, string> = {}, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
+    return this.timedCommand(process.execPath, [`${this.cwd}/dist/cli/main.js`, ...args], `smartfleet ${args[0]}`, logFile, extraEnv, accept);
+  }
+
+  /** Spawns `command` in the project, timed from spawn to exit, sampling the processes it starts. */
   private async timedCommand(command: string, full: string[], what: string, logFile: string, extraEnv: Record<string, string>, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
     const out = fs.openSync(logFile, "a");
     fs.writeSync(out, `\n$ ${command === "pulumi" ? "pulumi" : "node"} ${full.join(" ")}\n`);
-    const peaks = new Map<string, { rssMiB: number; cpuSeconds: number }>();
-    const sample = () => {
-      for (const [pid, seen] of providerPeaks(this.cwd)) {
-        const before = peaks.get(pid);
-        peaks.set(pid, { rssMiB: Math.max(before?.rssMiB ?? 0, seen.rssMiB), cpuSeconds: Math.max(before?.cpuSeconds ?? 0, seen.cpuSeconds) });
-      }
-    };
+    const from = fs.fstatSync(out).size;
     const started = process.hrtime.bigint();
     const child = spawn(command, full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
     fs.closeSync(out);
-    const sampler = setInterval(sample, 200);
+    const tree = new ProcessTreeSampler(child.pid as number);
+    const sampler = setInterval(() => tree.sample(), SAMPLE_MS);
     const code = await new Promise<number | NodeJS.Signals | null>((resolve, reject) => {
       child.on("error", reject);
       child.on("exit", (c, signal) => resolve(c ?? signal));
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
+    const output = fs.readFileSync(logFile, "utf8").slice(from);
     if (typeof code !== "number" || !accept.includes(code)) {
-      const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-40).join("\n");
+      const tail = output.split("\n").slice(-40).join("\n");
       throw new Error(`${what} exited with ${code} (log ${logFile}):\n${tail}`);
     }
-    // Several provider processes at once (one per plugin instance) add up; take the largest sum seen.
-    const providerPeakRssMiB = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.rssMiB, 0) * 10) / 10;
-    // CPU up to the last sample (at most 200 ms before the provider exited).
-    const providerCpuSeconds = peaks.size === 0 ? null : Math.round([...peaks.values()].reduce((a, b) => a + b.cpuSeconds, 0) * 100) / 100;
-    return { seconds, providerPeakRssMiB, providerCpuSeconds, code };
+    return { seconds, ...treeFigures(tree.peaks()), output, code };
   }
 }

@@ -2,7 +2,7 @@
 // issue #6 gives, plus machine, versions, date, min/median/max and the targets.
 import * as os from "node:os";
 import { median, round } from "./stats";
-import type { BenchOptions, Counter, CounterDetail, CounterSample, Measurement, RawResults, Results, Row, Spread, Target, Versions } from "./types";
+import { TOOL_ORDER, type BenchOptions, type Counter, type CounterDetail, type CounterSample, type Measurement, type RawResults, type Results, type Row, type Spread, type Target, type Tool, type Versions } from "./types";
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -22,7 +22,7 @@ function rowsOf(measurements: readonly Measurement[], scenarios: readonly string
     const runs = group.map((m) => round(m.seconds) as number);
     rows.push({ scenario: group[0].scenario, dpus: group[0].dpus, tool: group[0].tool, runs, median: round(median(runs)) });
   }
-  const order = (r: Row) => scenarios.indexOf(r.scenario) * 1e6 + r.dpus * 10 + ["smartfleet", "floor", "critical-path", "ansible-forks5", "ansible-forks32"].indexOf(r.tool);
+  const order = (r: Row) => scenarios.indexOf(r.scenario) * 1e6 + r.dpus * 10 + TOOL_ORDER.indexOf(r.tool as Tool);
   return rows.sort((a, b) => order(a) - order(b));
 }
 
@@ -32,7 +32,7 @@ function spread(values: ReadonlyArray<number | null | undefined>): Spread | null
   return known.length ? { min: Math.min(...known), median: round(median(known), 2), max: Math.max(...known) } : null;
 }
 
-/** smartfleet's counters per (scenario, dpus): medians over runs. */
+/** Counters per (scenario, dpus, tool): medians over runs in `counters` for every tool with a provider, min/median/max in the details for all. */
 function countersOf(counters: readonly CounterSample[]): { counters: Counter[]; details: CounterDetail[] } {
   const result: Counter[] = [];
   const details: CounterDetail[] = [];
@@ -53,18 +53,25 @@ function countersOf(counters: readonly CounterSample[]): { counters: Counter[]; 
       stateBytes: group[0].stateBytes,
       serializedProviderBytes: group[0].providerTextBytes ?? null,
       providerPeakRssMiB: rss.length ? { min: Math.min(...rss), median: round(median(rss), 1), max: Math.max(...rss) } : null,
+      largestProviderPeakRssMiB: spread(group.map((c) => c.largestProviderPeakRssMiB)),
+      enginePeakRssMiB: spread(group.map((c) => c.enginePeakRssMiB)),
       providerCpuSeconds: spread(group.map((c) => c.providerCpuSeconds)),
       emulatorCpuSeconds: spread(group.map((c) => c.emulatorCpuSeconds)),
       ...(group[0].byStatus ? { byStatus: group[0].byStatus } : {}),
     };
     details.push(detail);
-    if (tool !== "smartfleet") continue;
+    // The Ansible peer has no provider process: its figures stay in the details.
+    if (tool.startsWith("ansible")) continue;
+    // Issue #6's five keys first, as before; issue #15's after them.
     result.push({
       scenario,
       dpus,
       managementRequests: requests,
       stateBytesPerResource: perResource.length ? Math.round(median(perResource)) : null,
       providerPeakRssMiB: rss.length ? round(median(rss), 1) : null,
+      tool,
+      largestProviderPeakRssMiB: detail.largestProviderPeakRssMiB?.median ?? null,
+      enginePeakRssMiB: detail.enginePeakRssMiB?.median ?? null,
     });
   }
   return { counters: result, details };
@@ -77,7 +84,7 @@ function medianOf(rows: readonly Row[], scenario: string, dpus: number, tool: st
 /** Each target of issue #6 with the figure reached, per fleet size measured. */
 export function targetsOf(rows: readonly Row[], counterList: readonly Counter[], sizes: readonly number[]): Target[] {
   const targets: Target[] = [];
-  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || b === undefined || b === 0 ? null : round((a as number) / (b as number), 2));
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || b === null || b === 0 ? null : round(a / b, 2));
   for (const dpus of sizes) {
     const add = (name: string, limit: number, figure: number | null | undefined, better: "lower" | "higher") => {
       if (figure === null || figure === undefined) return;
@@ -90,7 +97,15 @@ export function targetsOf(rows: readonly Row[], counterList: readonly Counter[],
     add("plan with a pending change, smartfleet plan / no-change preview", 1.1, ratio(medianOf(rows, "plan", dpus, "smartfleet"), medianOf(rows, "preview", dpus, "smartfleet")), "lower");
     add("same change, Ansible (default forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks5"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
     add("same change, Ansible (32 forks) / smartfleet", 5, ratio(medianOf(rows, "change", dpus, "ansible-forks32"), medianOf(rows, "change", dpus, "smartfleet")), "higher");
-    const refresh = counterList.find((c) => c.scenario === "refresh" && c.dpus === dpus);
+    // Issue #15: 8 shards against the one stack, on the file backend and on PostgreSQL.
+    for (const sharded of ["smartfleet-8-shards", "smartfleet-8-shards-postgres"]) {
+      add(`up, ${sharded} / smartfleet`, 1.0, ratio(medianOf(rows, "up", dpus, sharded), medianOf(rows, "up", dpus, "smartfleet")), "lower");
+      add(`preview of a one-DPU change, ${sharded} (its shard) / smartfleet`, 0.2, ratio(medianOf(rows, "preview-one-dpu", dpus, sharded), medianOf(rows, "preview-one-dpu", dpus, "smartfleet")), "lower");
+      const rss = (tool: string) => counterList.find((c) => c.scenario === "up" && c.dpus === dpus && c.tool === tool)?.largestProviderPeakRssMiB;
+      add(`largest provider peak RSS during up, ${sharded} / smartfleet`, 0.3, ratio(rss(sharded), rss("smartfleet")), "lower");
+    }
+    // Results from before counters had a tool hold smartfleet's only.
+    const refresh = counterList.find((c) => c.scenario === "refresh" && c.dpus === dpus && (c.tool ?? "smartfleet") === "smartfleet");
     if (refresh) add("no-change refresh, management requests per DPU", 1, round(refresh.managementRequests / dpus, 2), "lower");
   }
   return targets;

@@ -1,80 +1,30 @@
 // One benchmark run: for each fleet size and each repetition, the smartfleet cycle
-// (up → preview → refresh → plan → change → [Ansible peer] → change-timed → destroy)
-// against a fresh emulated fleet, then the same cycle on the floor project, then the
-// rolling change on a fleet of its own; figures collected per (scenario, dpus, tool) and
-// counters per (scenario, dpus).
+// (up → preview → preview-one-dpu → refresh → plan → change → [Ansible peer] →
+// change-timed → destroy) against a fresh emulated fleet, then the sharded tools' cycles
+// (sharded-cycle.ts), each on a fresh fleet and fresh state, then the same cycle on the
+// floor project, then the rolling change on a fleet of its own; figures collected per
+// (scenario, dpus, tool) and counters per (scenario, dpus, tool).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeBenchFleet, writeBenchStack, ROLLING_CLUSTER_HOSTS, ROLLING_ROLLOUT, type BenchFleet } from "./fleet";
-import { startEmulator, resetCounters, totalRequests, dpuState, disruptions, clearDisruptions, type BenchEmulator } from "./emulator";
+import { writeBenchFleet, writeBenchStack, ROLLING_CLUSTER_HOSTS, ROLLING_ROLLOUT } from "./fleet";
+import { startEmulator, resetCounters, totalRequests, disruptions, clearDisruptions, type BenchEmulator } from "./emulator";
+import { backendFor, checkpointSize, PASSWORD, runnerFor, scenariosAt, verifyPrivilege, verifyUp, wantedAt, type BenchEnv, type Cycle, type RecordFigure } from "./cycle";
 import { budgetBoundCriticalPath, readRollingLog, rolloutModelOf } from "./rolling";
-import { PulumiRunner, cpuSecondsOf, type PulumiOperation } from "./pulumi";
+import { cpuSecondsOf, type PulumiOperation, type PulumiRunner } from "./pulumi";
 import { writePlaybook, runChange } from "./ansible";
 import { summariseDir } from "./profile";
-import type { BenchProjects } from "./project";
+import { pulumiPreviewChanges } from "./preview-output";
+import { shardedCycle } from "./sharded-cycle";
+import { oneDpuChange } from "./shards";
 import type { BenchOptions, Privilege, RawResults, Scenario } from "./types";
 
-/** What the run around the suite provides (scripts/bench.js). */
-export interface BenchEnv {
-  workDir: string;
-  buildDir: string;
-  projects: BenchProjects;
-  /** The measured build's image checksum (emulator/images.js of that build). */
-  servedSha256: (uri: string) => string;
-  /** The measured build's simulated durations (DURATIONS_MS). */
-  durationsMs: { dpuReset: number };
-  parallel: number;
-  log: (line: string) => void;
-  /** Called after every completed cycle with what was measured so far. */
-  progress: (raw: RawResults) => void;
-}
-
-type RecordFigure = (scenario: string, dpus: number, tool: string, seconds: number, run: number) => void;
-
-/** One cycle's context. */
-interface Cycle {
-  opts: BenchOptions;
-  env: BenchEnv;
-  out: RawResults;
-  record: RecordFigure;
-  dpus: number;
-  fleet: BenchFleet;
-  run: number;
-  sizeDir: string;
-}
+export type { BenchEnv } from "./cycle";
 
 /** A failure's text. */
 const messageOf = (err: unknown): string => String((err as Error)?.message ?? err);
 
 /** Scenarios in the order a cycle runs them. */
-export const SCENARIOS: Scenario[] = ["up", "preview", "refresh", "plan", "change", "change-timed", "change-rolling", "destroy"];
-
-const PASSWORD = "Bench-Mgmt-Pass-1";
-
-/** Bytes of the stack's checkpoint, the resources in it, and the bytes of serialized provider text among them. */
-function checkpointSize(backendDir: string, stack: string): { bytes: number; resources: number; providerTextBytes: number } {
-  const file = path.join(backendDir, ".pulumi", "stacks", "smartfleet", `${stack}.json`);
-  if (!fs.existsSync(file)) return { bytes: 0, resources: 0, providerTextBytes: 0 };
-  const text = fs.readFileSync(file, "utf8");
-  const list: Array<{ inputs?: { __provider?: unknown }; outputs?: { __provider?: unknown } }> = JSON.parse(text).checkpoint?.latest?.resources ?? [];
-  // The dynamic-provider host stores the serialized provider in every resource's inputs and outputs.
-  let providerTextBytes = 0;
-  for (const r of list) {
-    for (const bag of [r.inputs, r.outputs]) if (typeof bag?.__provider === "string") providerTextBytes += Buffer.byteLength(bag.__provider);
-  }
-  return { bytes: Buffer.byteLength(text), resources: list.length, providerTextBytes };
-}
-
-/** The scenarios measured at `dpus`: the size's own list (`--dpus 500@preview`) or `--scenario`'s. */
-function scenariosAt(opts: BenchOptions, dpus: number): Set<string> {
-  return opts.scenariosBySize?.get(dpus) ?? opts.scenarios;
-}
-
-/** Whether `scenario` is measured at `dpus`: `plan` brings the no-change `preview` it is compared with. */
-function wantedAt(opts: BenchOptions, dpus: number, scenario: string): boolean {
-  const set = scenariosAt(opts, dpus);
-  return set.has(scenario) || (scenario === "preview" && set.has("plan"));
-}
+export const SCENARIOS: Scenario[] = ["up", "preview", "preview-one-dpu", "refresh", "plan", "change", "change-timed", "change-rolling", "destroy"];
 
 /** Counts traced requests by method and path, ids and serial-specific segments masked, most frequent first. */
 export function breakdown(traceFile: string): Record<string, number> {
@@ -87,27 +37,6 @@ export function breakdown(traceFile: string): Record<string, number> {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
-}
-
-/** Fails unless every DPU's applied host privilege is `expected` (the end state a change must reach). */
-async function verifyPrivilege(emulator: BenchEmulator, expected: Privilege): Promise<void> {
-  const wrong: string[] = [];
-  for (const dpu of emulator.endpoints.dpus) {
-    const dump = await dpuState(emulator, dpu.serial);
-    if (dump.state.bios.hostPrivilege !== expected) wrong.push(`${dpu.serial}: ${dump.state.bios.hostPrivilege}`);
-  }
-  if (wrong.length > 0) throw new Error(`after the change ${wrong.length} DPUs do not have host privilege ${expected}: ${wrong.slice(0, 5).join(", ")}`);
-}
-
-/** Fails unless every DPU runs its DPU OS and both services are Enabled (the end state of `up`). */
-async function verifyUp(emulator: BenchEmulator): Promise<void> {
-  const wrong: string[] = [];
-  for (const dpu of emulator.endpoints.dpus) {
-    const s = (await dpuState(emulator, dpu.serial)).state;
-    const services = Object.values(s.services ?? {});
-    if (s.dpuOs?.state !== "Enabled" || services.length < 2 || services.some((svc) => svc.state !== "Enabled")) wrong.push(dpu.serial);
-  }
-  if (wrong.length > 0) throw new Error(`after up ${wrong.length} DPUs are not fully configured: ${wrong.slice(0, 5).join(", ")}`);
 }
 
 /**
@@ -148,7 +77,14 @@ export async function runSuite(opts: BenchOptions, env: BenchEnv): Promise<RawRe
     const started = Date.now();
     const cycle: Cycle = { opts, env, out, record, dpus, fleet, run, sizeDir };
     // A failed cycle is reported and the run goes on: one timeout at 500 DPUs must not discard the other figures.
-    for (const [tool, runCycle] of [["smartfleet", smartfleetCycle], ["floor", floorCycle], ["smartfleet", rollingCycle]] as const) {
+    const cycles = [
+      ["smartfleet", smartfleetCycle],
+      ["smartfleet-8-shards", (c: Cycle) => shardedCycle("smartfleet-8-shards", c)],
+      ["smartfleet-8-shards-postgres", (c: Cycle) => shardedCycle("smartfleet-8-shards-postgres", c)],
+      ["floor", floorCycle],
+      ["smartfleet", rollingCycle],
+    ] as const;
+    for (const [tool, runCycle] of cycles) {
       if (!opts.tools.has(tool)) continue;
       try {
         await runCycle(cycle);
@@ -174,26 +110,24 @@ export async function runSuite(opts: BenchOptions, env: BenchEnv): Promise<RawRe
   return out;
 }
 
-function backendFor(env: BenchEnv, sizeDir: string, name: string): string {
-  const backendDir = path.join(sizeDir, `backend-${name}`);
-  fs.rmSync(backendDir, { recursive: true, force: true });
-  fs.mkdirSync(backendDir, { recursive: true });
-  return backendDir;
+/**
+ * Runs `measure` with the stack asking for `preview-one-dpu`'s change (oneDpuChange: one
+ * DPU's firewall service at a new version), then puts the stack back as it was.
+ */
+async function withOneDpuChange(stackFile: string, dpus: number, measure: () => Promise<void>): Promise<void> {
+  writeBenchStack(stackFile, dpus, "restricted", { change: oneDpuChange(dpus) });
+  try {
+    await measure();
+  } finally {
+    writeBenchStack(stackFile, dpus, "restricted");
+  }
 }
 
-function runnerFor(env: BenchEnv, project: string, backendDir: string, stack: string, skipCheckpoints = true): PulumiRunner {
-  return new PulumiRunner({
-    cwd: project,
-    stack,
-    parallel: env.parallel,
-    log: env.log,
-    env: {
-      PULUMI_BACKEND_URL: `file://${backendDir}`,
-      PULUMI_CONFIG_PASSPHRASE: "smartfleet-bench",
-      PULUMI_CONFIG_PASSPHRASE_FILE: null,
-      PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false",
-    },
-  });
+/** Fails unless the preview of the one-DPU change planned a change (the figure would be a no-change preview's otherwise). */
+function checkOneDpuPreview(output: string, tool: string, dpus: number): void {
+  if (pulumiPreviewChanges(output) > 0) return;
+  const c = oneDpuChange(dpus);
+  throw new Error(`${tool} preview-one-dpu: pulumi preview planned no change for ${c.host}/${c.nic} ${c.service} at ${c.version}`);
 }
 
 /** One smartfleet cycle on a fresh emulated fleet. */
@@ -221,7 +155,9 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
       if (traceFile) fs.rmSync(traceFile, { force: true });
       if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
       const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
-      const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], traceEnv);
+      const timed = await pulumi.timed(operation, logFile, [], traceEnv);
+      const { seconds, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds } = timed;
+      if (operation === "preview-change") checkOneDpuPreview(timed.output, "smartfleet", dpus);
       const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
       const { requests, byStatus } = await totalRequests(emulator);
       if (traceFile && wanted(scenario)) out.requestBreakdown.push({ scenario, dpus, run, byRequest: breakdown(traceFile) });
@@ -229,12 +165,13 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
       const size = checkpointSize(backendDir, stack);
       if (wanted(scenario)) {
         record(scenario, dpus, "smartfleet", seconds, run);
-        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
+        out.counters.push({ scenario, dpus, run, tool: "smartfleet", managementRequests: requests, byStatus, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
       }
     };
     await measured("up", "up");
     await verifyUp(emulator);
     if (wanted("preview")) await measured("preview", "preview");
+    if (wanted("preview-one-dpu")) await withOneDpuChange(fleet.stackFile, dpus, () => measured("preview-one-dpu", "preview-change"));
     if (wanted("refresh")) await measured("refresh", "refresh");
     if (wanted("plan")) {
       // The same stack with a change pending (every DPU's host privilege: a reboot each), planned; nothing is changed.
@@ -392,16 +329,19 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }:
     const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-floor-${run}`, scenario) : undefined;
     if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
     const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
-    const { seconds, providerPeakRssMiB, providerCpuSeconds } = await pulumi.timed(operation, logFile, [], profileEnv);
+    const timed = await pulumi.timed(operation, logFile, [], profileEnv);
+    const { seconds, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds } = timed;
+    if (operation === "preview-change") checkOneDpuPreview(timed.output, "floor", dpus);
     if (profileDir && wanted(scenario)) out.cpuProfiles.push({ scenario, dpus, run, tool: "floor", processes: summariseDir(profileDir) });
     const size = checkpointSize(backendDir, stack);
     if (wanted(scenario)) {
       record(scenario, dpus, "floor", seconds, run);
-      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, providerCpuSeconds });
+      out.counters.push({ scenario, dpus, run, tool: "floor", managementRequests: 0, resources: size.resources, stateBytes: size.bytes, providerTextBytes: size.providerTextBytes, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds });
     }
   };
   await measured("up", "up");
   if (wanted("preview")) await measured("preview", "preview");
+  if (wanted("preview-one-dpu")) await withOneDpuChange(fleet.stackFile, dpus, () => measured("preview-one-dpu", "preview-change"));
   if (wanted("refresh")) await measured("refresh", "refresh");
   if (wanted("change")) {
     writeBenchStack(fleet.stackFile, dpus, "privileged");

@@ -2,13 +2,16 @@
 // what a run measures (raw), and the results file written to bench/results/.
 
 /** A benchmark scenario, in the order a cycle runs them (`SCENARIOS` in suite.ts). */
-export type Scenario = "up" | "preview" | "refresh" | "plan" | "change" | "change-timed" | "change-rolling" | "destroy";
+export type Scenario = "up" | "preview" | "preview-one-dpu" | "refresh" | "plan" | "change" | "change-timed" | "change-rolling" | "destroy";
 
 /** A tool the command line selects. */
-export type ToolOption = "smartfleet" | "floor" | "ansible";
+export type ToolOption = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "ansible";
 
 /** A line of figures in the results (`rows[].tool`). */
-export type Tool = "smartfleet" | "floor" | "critical-path" | "ansible-forks5" | "ansible-forks32";
+export type Tool = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "critical-path" | "ansible-forks5" | "ansible-forks32";
+
+/** Every line of figures, in the order tables, charts and rows list them. */
+export const TOOL_ORDER: readonly Tool[] = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "critical-path", "ansible-forks5", "ansible-forks32"];
 
 /** Host privilege of a DPU in the bench stack. */
 export type Privilege = "restricted" | "privileged";
@@ -54,6 +57,10 @@ export interface CounterSample {
   stateBytes: number | null;
   providerTextBytes?: number;
   providerPeakRssMiB: number | null;
+  /** The largest single provider process's VmHWM (with shards: among every shard's provider). */
+  largestProviderPeakRssMiB?: number | null;
+  /** The largest single `pulumi` engine process's VmHWM. */
+  enginePeakRssMiB?: number | null;
   providerCpuSeconds?: number | null;
   emulatorCpuSeconds?: number;
 }
@@ -118,13 +125,20 @@ export interface Row {
   median: number | null;
 }
 
-/** `counters[]` of the results: smartfleet's, medians over runs. */
+/**
+ * `counters[]` of the results: medians over runs, per tool that has a provider (smartfleet,
+ * its sharded runs, the floor). `tool` was added with the sharded tools; results from
+ * before it hold smartfleet's counters only, without `tool`.
+ */
 export interface Counter {
   scenario: string;
   dpus: number;
   managementRequests: number;
   stateBytesPerResource: number | null;
   providerPeakRssMiB: number | null;
+  tool?: string;
+  largestProviderPeakRssMiB?: number | null;
+  enginePeakRssMiB?: number | null;
 }
 
 /** min / median / max of a figure over runs. */
@@ -146,6 +160,8 @@ export interface CounterDetail {
   stateBytes: number | null;
   serializedProviderBytes: number | null;
   providerPeakRssMiB: Spread | null;
+  largestProviderPeakRssMiB?: Spread | null;
+  enginePeakRssMiB?: Spread | null;
   providerCpuSeconds: Spread | null;
   emulatorCpuSeconds: Spread | null;
   byStatus?: Record<string, number>;

@@ -141,9 +141,10 @@ describe("results", () => {
     const opts = { dpus: [100], runs: 3, scenarios: new Set(["up", "refresh", "change"]), tools: new Set(["smartfleet", "floor", "ansible"]), parallel: 32, timeScale: 1 };
     const results = buildResults({ raw: sampleRaw(), opts, versions: {}, startedAt: new Date(), finishedAt: new Date(), scenarios: ["up", "preview", "refresh", "change"], notes: [] });
     for (const row of results.rows) expect(Object.keys(row)).toEqual(["scenario", "dpus", "tool", "runs", "median"]);
-    for (const c of results.counters) expect(Object.keys(c)).toEqual(["scenario", "dpus", "managementRequests", "stateBytesPerResource", "providerPeakRssMiB"]);
+    // Issue #6's keys first and in its order; issue #15 added the tool and the largest provider's and the engine's peaks after them.
+    for (const c of results.counters) expect(Object.keys(c)).toEqual(["scenario", "dpus", "managementRequests", "stateBytesPerResource", "providerPeakRssMiB", "tool", "largestProviderPeakRssMiB", "enginePeakRssMiB"]);
     expect(results.rows.find((r) => r.tool === "smartfleet" && r.scenario === "up")).toEqual({ scenario: "up", dpus: 100, tool: "smartfleet", runs: [12, 13, 14], median: 13 });
-    expect(results.counters[0]).toEqual({ scenario: "refresh", dpus: 100, managementRequests: 2181, stateBytesPerResource: 5000, providerPeakRssMiB: 201 });
+    expect(results.counters[0]).toEqual({ scenario: "refresh", dpus: 100, managementRequests: 2181, stateBytesPerResource: 5000, providerPeakRssMiB: 201, tool: "smartfleet", largestProviderPeakRssMiB: null, enginePeakRssMiB: null });
     const byName = Object.fromEntries(results.targets.map((t) => [t.target, t]));
     expect(byName["up at time scale 0, smartfleet / floor"].reached).toBe(1.18);
     expect(byName["up at time scale 0, smartfleet / floor"].met).toBe(true);
