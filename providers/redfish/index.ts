@@ -5,7 +5,8 @@
  * for tasks), both reached through narrow ports; `client.ts` (requests, retries, ETags,
  * errors); then `accounts.ts` (claiming), `navigate.ts` (finding resources by links),
  * `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process), with
- * `snapshot.ts` (one read per port for a refresh) used by the client.
+ * `snapshot.ts` (one read per port for a refresh) used by the client; `certificates.ts`
+ * (a port's HTTPS certificate rotated to the operator's CA, signing in `operator-ca.ts`).
  */
 
 export * from "./errors";
@@ -17,4 +18,6 @@ export { asRecord, linkOf } from "./odata";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
+export * from "./certificates";
+export { loadOperatorCa, OperatorCaError, type OperatorCa, type OperatorCaFiles } from "./operator-ca";
 export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass } from "./snapshot";
