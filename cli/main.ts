@@ -25,6 +25,7 @@ const commands: Record<string, () => Command> = {
   "generate-fleet": () => require("./commands/generate-fleet"),
   recover: () => require("./commands/recover"),
   db: () => require("./commands/db"),
+  certs: () => require("./commands/certs"),
   up: () => require("./commands/up").commands.up,
   preview: () => require("./commands/up").commands.preview,
   refresh: () => require("./commands/up").commands.refresh,

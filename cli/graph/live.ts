@@ -35,8 +35,9 @@ export class LiveConfigError extends Error {}
  * How to reach the DPUs of `loaded` as Pulumi stack `stackName` is configured: its
  * endpoints file (routes and CA), `smartfleet:caFile`, and the management password (a
  * secret, which is why this needs the Pulumi toolchain when nothing else in `graph` does).
+ * `caFile` is the file the CA was read from (what `smartfleet certs rotate` tells the user to change).
  */
-export async function liveTargets(stackName: string, loaded: LoadedStack, cwd = process.cwd()): Promise<{ targets: ObservedTarget[]; caPem: string }> {
+export async function liveTargets(stackName: string, loaded: LoadedStack, cwd = process.cwd()): Promise<{ targets: ObservedTarget[]; caPem: string; caFile: string }> {
   const root = projectRoot(cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new LiveConfigError(`no Pulumi.yaml in ${cwd} or above: --live reads the stack's configuration from the project`);
   // Loaded here only: the static picture must not need @pulumi/pulumi.
@@ -66,7 +67,7 @@ export async function liveTargets(stackName: string, loaded: LoadedStack, cwd = 
         ]
       : [],
   );
-  return { targets, caPem };
+  return { targets, caPem, caFile };
 }
 
 function readOr<T>(what: string, read: () => T): T {
