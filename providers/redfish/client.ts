@@ -102,6 +102,8 @@ export class RedfishClient {
   requestCount = 0;
 
   private readonly transport: HttpsTransport;
+  /** The transport is shared with other clients of the port: it is let go of once. */
+  private closed = false;
   private readonly password: string;
   private readonly callTimeoutMs: number;
   private readonly operationTimeoutMs: number;
@@ -124,7 +126,7 @@ export class RedfishClient {
     this.endpoint = ep.url.replace(/\/+$/, "");
     this.username = ep.username;
     this.password = ep.password;
-    this.transport = new HttpsTransport(this.endpoint, ep.caPem);
+    this.transport = HttpsTransport.shared(this.endpoint, ep.caPem);
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.operationTimeoutMs = opts.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
     this.retries = opts.retries ?? DEFAULT_RETRIES;
@@ -283,9 +285,11 @@ export class RedfishClient {
     await this.sessions.logout();
   }
 
-  /** Logs out and closes idle connections; safe to call twice. */
+  /** Logs out and lets go of the port's connections (closed once no other client of the port uses them); safe to call twice. */
   async close(): Promise<void> {
     await this.logout();
+    if (this.closed) return;
+    this.closed = true;
     this.transport.close();
   }
 

@@ -35,7 +35,8 @@ export interface RawRequest {
   timeoutMs: number;
   /**
    * The request must not be repeated: it travels on a keep-alive connection only when
-   * that connection answered a moment ago ({@link RECENTLY_FREED_MS}), else on a new one.
+   * that connection answered recently enough that the server cannot be closing it
+   * ({@link HttpsTransport.trustedIdleMs}), else on a new one.
    */
   freshConnection?: boolean;
 }
@@ -70,7 +71,24 @@ const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_
  */
 export const RECENTLY_FREED_MS = 1_000;
 
+/**
+ * How far below the idle timeout a server announces (`Keep-Alive: timeout=N`) a connection
+ * is still trusted with such a request: the server closes it only N s after its last
+ * answer, so one idle for less than N s minus this margin (covering clock granularity and
+ * the time the request takes to arrive) is not being closed under it.
+ */
+export const ANNOUNCED_IDLE_MARGIN_MS = 2_000;
+
+/** The idle timeout a `Keep-Alive` response header announces, in ms (undefined without one). */
+export function announcedIdleMs(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header.join(",") : header;
+  const match = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(text ?? "");
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
 const secureContexts = new Map<string, tls.SecureContext>();
+/** Shared transports by URL and CA ({@link HttpsTransport.shared}). */
+const sharedTransports = new Map<string, HttpsTransport>();
 
 /**
  * One secure context per CA for the whole process: given only `ca`, every new TLS socket
@@ -89,9 +107,40 @@ function secureContextFor(caPem: string): tls.SecureContext {
 /** Sends HTTPS requests to one endpoint over a keep-alive agent that trusts only the given CA. */
 export class HttpsTransport {
   private readonly agent: https.Agent;
-  private readonly freshAgent: https.Agent;
   private readonly freedAt = new WeakMap<Socket, number>();
   private readonly base: URL;
+  /** Clients using this transport ({@link HttpsTransport.shared}); idle connections close when the last one is done. */
+  private users = 0;
+  /**
+   * How long after its last answer a keep-alive connection may carry a request that must
+   * not be repeated: {@link RECENTLY_FREED_MS}, or more once the server has announced a
+   * longer idle timeout.
+   */
+  private trustedIdleMs = RECENTLY_FREED_MS;
+
+  /**
+   * The transport of `url` and `caPem` shared by every client of this process that talks
+   * to that port (the managed account's, a factory login during a claim, the health
+   * gate's): one pool of keep-alive connections instead of a TLS handshake per client.
+   * Each user calls {@link HttpsTransport.close} once when done.
+   */
+  static shared(url: string, caPem: string): HttpsTransport {
+    const key = `${url}\u0000${caPem}`;
+    let transport = sharedTransports.get(key);
+    if (!transport) {
+      transport = new HttpsTransport(url, caPem);
+      sharedTransports.set(key, transport);
+      const created = transport;
+      created.onIdle = () => {
+        if (sharedTransports.get(key) === created) sharedTransports.delete(key);
+      };
+    }
+    transport.users++;
+    return transport;
+  }
+
+  /** Called when the last user of a shared transport closed it. */
+  private onIdle: (() => void) | undefined;
 
   /** `url` is the endpoint's base URL (`https://host:port`); `caPem` the CA that signed its certificate. */
   constructor(readonly url: string, caPem: string) {
@@ -109,15 +158,27 @@ export class HttpsTransport {
     // LIFO (Node's default): the next request takes the connection freed last.
     this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: 8, scheduling: "lifo" });
     this.agent.on("free", (socket: Socket) => this.freedAt.set(socket, Date.now()));
-    this.freshAgent = new https.Agent({ secureContext, keepAlive: false });
   }
 
-  /** True when the keep-alive connection the next request would take was freed within {@link RECENTLY_FREED_MS}. */
+  /**
+   * The pool, made to open a new connection for a request that must not be repeated when
+   * no pooled one answered recently: on a socket idle long enough for the server to close
+   * it, a reset would leave it unknowable whether the request arrived. The idle ones are
+   * closed (they are too old for such requests, and the new one joins the pool).
+   */
+  private agentFor(req: RawRequest): https.Agent {
+    if (req.freshConnection && !this.hasRecentlyFreedConnection()) {
+      for (const list of Object.values(this.agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
+    }
+    return this.agent;
+  }
+
+  /** True when the keep-alive connection the next request would take was freed within {@link HttpsTransport.trustedIdleMs}. */
   private hasRecentlyFreedConnection(): boolean {
     const free = Object.values(this.agent.freeSockets).flatMap((list) => list ?? []);
     const last = free[free.length - 1];
     const freed = last && !last.destroyed ? this.freedAt.get(last) : undefined;
-    return freed !== undefined && Date.now() - freed < RECENTLY_FREED_MS;
+    return freed !== undefined && Date.now() - freed < this.trustedIdleMs;
   }
 
   /** Sends one request; resolves with any HTTP response, rejects only with `ConnectionError`. */
@@ -154,12 +215,10 @@ export class HttpsTransport {
           path: req.uri,
           method: req.method,
           headers,
-          // A request that must not be repeated gets a fresh connection unless a pooled
-          // one answered a moment ago: on a socket idle long enough for the server to
-          // close it, a reset would leave it unknowable whether the request arrived.
-          agent: req.freshConnection && !this.hasRecentlyFreedConnection() ? this.freshAgent : this.agent,
+          agent: this.agentFor(req),
         },
         (response) => {
+          this.learnIdleTimeout(response.headers["keep-alive"]);
           const chunks: Buffer[] = [];
           response.on("data", (chunk: Buffer) => chunks.push(chunk));
           response.on("error", (err) => fail("reset", err, true));
@@ -195,10 +254,21 @@ export class HttpsTransport {
     });
   }
 
-  /** Closes idle keep-alive connections. */
+  /** Trusts idle connections longer when the server says it keeps them longer (never less than the default). */
+  private learnIdleTimeout(header: string | string[] | undefined): void {
+    const announced = announcedIdleMs(header);
+    if (announced !== undefined) this.trustedIdleMs = Math.max(RECENTLY_FREED_MS, announced - ANNOUNCED_IDLE_MARGIN_MS);
+  }
+
+  /** One user is done: closes the keep-alive connections when it was the last (or the transport was never shared). */
   close(): void {
+    if (this.users > 1) {
+      this.users--;
+      return;
+    }
+    this.users = 0;
+    this.onIdle?.();
     this.agent.destroy();
-    this.freshAgent.destroy();
   }
 }
 
