@@ -70,31 +70,39 @@ export abstract class SqlLeaseStore implements LeaseStore {
         const holders = (await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ?", [scope, r.host])).map((x) => x.host);
         return [...new Set(scope === groupScope ? [...holders, ...leftIn] : holders)].sort();
       };
-      // Canaries: counted per run among the hosts that started; a host already started goes on.
-      const rows = await db.all<{ host: string; outcome: string | null }>("SELECT host, outcome FROM progress WHERE run = ? AND grp = ?", [r.run, r.group]);
-      const started = rows.some((x) => x.host === r.host);
+      // Counted in SQL: a fleet-wide budget has every host of the fleet in one scope.
+      const countOthersIn = async (scope: string): Promise<number> => {
+        if (scope === groupScope && leftIn.length > 0) return (await othersIn(scope)).length;
+        const [row] = await db.all<{ n: number | string }>("SELECT COUNT(DISTINCT host) AS n FROM leases WHERE scope = ? AND host <> ?", [scope, r.host]);
+        return Number(row?.n ?? 0);
+      };
       let canary = false;
-      if (!started && r.canary > 0) {
+      if (r.canary > 0) {
+        // Canaries: counted per run among the hosts that started; a host already started goes on.
+        const [row] = await db.all<{ started: number | string; done: number | string | null; mine: number | string | null }>(
+          "SELECT COUNT(*) AS started, SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END) AS done, SUM(CASE WHEN host = ? THEN 1 ELSE 0 END) AS mine FROM progress WHERE run = ? AND grp = ?",
+          [r.host, r.run, r.group],
+        );
         const canaries = Math.min(r.canary, r.groupSize);
-        if (rows.length < canaries) {
+        if (Number(row?.mine ?? 0) === 0 && Number(row?.started ?? 0) < canaries) {
           canary = true;
           const busy = await othersIn(groupScope);
           if (busy.length > 0) return { granted: false, waitingFor: `${groupScope} (a canary goes alone; held by ${busy.join(", ")})` };
-        } else if (rows.filter((x) => x.outcome !== null).length < canaries) {
-          return { granted: false, waitingFor: `the canaries of ${r.group} (${rows.map((x) => x.host).join(", ")}) to pass their health gate` };
+        } else if (Number(row?.mine ?? 0) === 0 && Number(row?.done ?? 0) < canaries) {
+          const hosts = await db.all<{ host: string }>("SELECT host FROM progress WHERE run = ? AND grp = ? ORDER BY started_at, host", [r.run, r.group]);
+          return { granted: false, waitingFor: `the canaries of ${r.group} (${hosts.map((x) => x.host).join(", ")}) to pass their health gate` };
         }
       }
       for (const slot of r.slots) {
+        if ((await countOthersIn(slot.scope)) < slot.limit) continue;
         const holders = await othersIn(slot.scope);
-        if (holders.length >= slot.limit) {
-          const left = holders.filter((h) => leftIn.includes(h));
-          const orphans = await orphansIn(db, slot.scope, r.now);
-          const why = [
-            ...(left.length > 0 ? [`in maintenance, left there by another run: ${left.join(", ")}`] : []),
-            ...(orphans.length > 0 ? [`held by a run that is gone while its work may still run on ${orphans.map((o) => o.dpu.label).join(", ")}`] : []),
-          ];
-          return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
-        }
+        const left = holders.filter((h) => leftIn.includes(h));
+        const orphans = await orphansIn(db, slot.scope, r.now);
+        const why = [
+          ...(left.length > 0 ? [`in maintenance, left there by another run: ${left.join(", ")}`] : []),
+          ...(orphans.length > 0 ? [`held by a run that is gone while its work may still run on ${orphans.map((o) => o.dpu.label).join(", ")}`] : []),
+        ];
+        return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
       }
       for (const slot of r.slots) {
         await db.run(

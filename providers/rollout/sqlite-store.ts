@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { DatabaseSync as DatabaseSyncType, SQLInputValue } from "node:sqlite";
+import type { DatabaseSync as DatabaseSyncType, SQLInputValue, StatementSync } from "node:sqlite";
 import { loadSqlite } from "../../model/sqlite";
 import { SCHEMA, SqlLeaseStore, type SqlRunner } from "./sql-store";
 
@@ -41,9 +41,16 @@ export class SqliteLeaseStore extends SqlLeaseStore {
     if (!has("maintenance", "grp")) sqlite.exec("ALTER TABLE maintenance ADD COLUMN grp TEXT");
     if (!has("leases", "dpu")) sqlite.exec("ALTER TABLE leases ADD COLUMN dpu TEXT");
     const params = (values: unknown[]) => values as SQLInputValue[];
+    // The store runs a dozen statements thousands of times in a rollout: compiled once each.
+    const prepared = new Map<string, StatementSync>();
+    const statement = (sql: string): StatementSync => {
+      let compiled = prepared.get(sql);
+      if (!compiled) prepared.set(sql, (compiled = sqlite.prepare(sql)));
+      return compiled;
+    };
     this.db = {
-      all: async <T>(sql: string, values: unknown[] = []) => sqlite.prepare(sql).all(...params(values)) as T[],
-      run: async (sql: string, values: unknown[] = []) => Number(sqlite.prepare(sql).run(...params(values)).changes),
+      all: async <T>(sql: string, values: unknown[] = []) => statement(sql).all(...params(values)) as T[],
+      run: async (sql: string, values: unknown[] = []) => Number(statement(sql).run(...params(values)).changes),
     };
   }
 
