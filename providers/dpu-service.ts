@@ -8,7 +8,7 @@ import type { DpuServiceInputs } from "../schemas/generated/dpu-service-inputs";
 import { connect, targetLabel, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, patchMember, readMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
+import { createOrAdopt, memberLifecycle, patchMember, readMemberAt, serviceFromBody, type LiveMember } from "./common/members";
 import { readApplication } from "./common/standard-view";
 
 /** DpuService inputs: the kind schema's properties plus the account credentials. */
@@ -60,21 +60,21 @@ async function readService(_id: string, olds: DpuServiceOutputs): Promise<DpuSer
   return { ...outs, service: { ...outs.service, version: app.version ?? outs.service.version }, state: app.state };
 }
 
-/** Adopts the service named like this one when it is of the same type, else deploys it. */
+/** Deploys the service, or adopts the one of that name the DPU already runs when it is of the same type. */
 async function takeOver(inputs: DpuServiceArgs): Promise<DpuServiceOutputs> {
   const connection = await connect(inputs.target, inputs);
-  const existing = await readMember(connection, "services", inputs.name);
-  if (existing && existing.body.ServiceType !== inputs.service.type) {
-    throw new Error(`${connection.label} already runs a service '${inputs.name}' of type ${String(existing.body.ServiceType)}; remove it or rename this one`);
-  }
-  const member = existing
-    ? await patchMember(connection, existing, desiredBody(inputs.service))
-    : await createMember(
-        connection,
-        "services",
-        { Id: inputs.name, Name: inputs.name, ServiceType: inputs.service.type, ...desiredBody(inputs.service) },
-        `deploying ${inputs.service.type} '${inputs.name}'`,
-      );
+  const member = await createOrAdopt(
+    connection,
+    "services",
+    { Id: inputs.name, Name: inputs.name, ServiceType: inputs.service.type, ...desiredBody(inputs.service) },
+    `deploying ${inputs.service.type} '${inputs.name}'`,
+    (existing) => {
+      if (existing.body.ServiceType !== inputs.service.type) {
+        throw new Error(`${connection.label} already runs a service '${inputs.name}' of type ${String(existing.body.ServiceType)}; remove it or rename this one`);
+      }
+      return patchMember(connection, existing, desiredBody(inputs.service));
+    },
+  );
   return outputsFrom(inputs, member);
 }
 

@@ -9,7 +9,7 @@ import { asRecord } from "./redfish";
 import { connect, oemCollection, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { defineKind, movedTargets, sameDpu, UNKNOWN_VALUE } from "./common/kind";
 import { kindResource } from "./common/kind-resource";
-import { createMember, memberLifecycle, patchMember, readMember, readMemberAt, type LiveMember } from "./common/members";
+import { createOrAdopt, memberLifecycle, patchMember, readMemberAt, type LiveMember } from "./common/members";
 import { readStandardDevice } from "./common/standard-view";
 
 /** HostDevice inputs: the kind schema's properties plus the account credentials. */
@@ -84,31 +84,31 @@ async function readDevice(_id: string, olds: HostDeviceOutputs): Promise<HostDev
 async function takeOver(inputs: HostDeviceArgs): Promise<HostDeviceOutputs> {
   const connection = await connect(inputs.target, inputs);
   if (inputs.kind === "fpga") return outputsFrom(inputs, await sharedFpga(connection, inputs.backingAccelerator ?? ""));
-  const existing = await readMember(connection, "hostDevices", inputs.name);
-  if (existing && (existing.body.Kind !== inputs.kind || existing.body.Function !== inputs.function)) {
-    throw new Error(
-      `${connection.label} already presents a device '${inputs.name}' as ${String(existing.body.Kind)}/${String(existing.body.Function)}; remove it or rename this one`,
-    );
-  }
-  // A device presented without a size (before sizes existed) is adopted as it is; one of another size is not this device.
-  if (existing && typeof existing.body.SizeGiB === "number" && inputs.sizeGiB !== undefined && existing.body.SizeGiB !== inputs.sizeGiB) {
-    throw new Error(`${connection.label} already presents a ${inputs.kind} device '${inputs.name}' of ${existing.body.SizeGiB} GiB, not ${inputs.sizeGiB} GiB; remove it or rename this one`);
-  }
-  const member = existing
-    ? await patchMember(connection, existing, { BackingService: inputs.backingService ?? null })
-    : await createMember(
-        connection,
-        "hostDevices",
-        {
-          Id: inputs.name,
-          Name: inputs.name,
-          Kind: inputs.kind,
-          Function: inputs.function,
-          ...(inputs.sizeGiB !== undefined ? { SizeGiB: inputs.sizeGiB } : {}),
-          ...(inputs.backingService ? { BackingService: inputs.backingService } : {}),
-        },
-        `presenting ${inputs.kind} '${inputs.name}'`,
-      );
+  const member = await createOrAdopt(
+    connection,
+    "hostDevices",
+    {
+      Id: inputs.name,
+      Name: inputs.name,
+      Kind: inputs.kind,
+      Function: inputs.function,
+      ...(inputs.sizeGiB !== undefined ? { SizeGiB: inputs.sizeGiB } : {}),
+      ...(inputs.backingService ? { BackingService: inputs.backingService } : {}),
+    },
+    `presenting ${inputs.kind} '${inputs.name}'`,
+    (existing) => {
+      if (existing.body.Kind !== inputs.kind || existing.body.Function !== inputs.function) {
+        throw new Error(
+          `${connection.label} already presents a device '${inputs.name}' as ${String(existing.body.Kind)}/${String(existing.body.Function)}; remove it or rename this one`,
+        );
+      }
+      // A device presented without a size (before sizes existed) is adopted as it is; one of another size is not this device.
+      if (typeof existing.body.SizeGiB === "number" && inputs.sizeGiB !== undefined && existing.body.SizeGiB !== inputs.sizeGiB) {
+        throw new Error(`${connection.label} already presents a ${inputs.kind} device '${inputs.name}' of ${existing.body.SizeGiB} GiB, not ${inputs.sizeGiB} GiB; remove it or rename this one`);
+      }
+      return patchMember(connection, existing, { BackingService: inputs.backingService ?? null });
+    },
+  );
   return outputsFrom(inputs, member);
 }
 

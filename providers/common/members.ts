@@ -57,6 +57,30 @@ export async function createMember(
   return member;
 }
 
+/**
+ * Creates the member, or hands the one the port already has under that `Id` (an earlier
+ * run created it and crashed before its state was written) to `adopt`. The POST goes first:
+ * the port refuses a taken `Id` with `ResourceAlreadyExists`, so a fresh DPU (the usual
+ * case) costs no read of the whole collection to find that nothing is there.
+ */
+export async function createOrAdopt(
+  connection: DpuConnection,
+  collection: MemberCollection,
+  body: Record<string, unknown> & { Id: string },
+  what: string,
+  adopt: (existing: LiveMember) => Promise<LiveMember>,
+): Promise<LiveMember> {
+  try {
+    return await createMember(connection, collection, body, what);
+  } catch (error) {
+    if (!(error instanceof RedfishError && error.status === 409 && error.is("ResourceAlreadyExists"))) throw error;
+    // Taken by something else of that name (a service pair's side is an Application too): the port's answer stands.
+    const existing = await readMember(connection, collection, body.Id);
+    if (!existing) throw error;
+    return adopt(existing);
+  }
+}
+
 /** The credentials of a cross-DPU kind: its home DPU's account, and the user name on the other DPU (same password; the home user name when absent). */
 export interface PeerCredentials extends ManagementCredentials {
   /** The account on the other DPU (a pair's secondary, a share's consumer): vendors differ in their factory user. */

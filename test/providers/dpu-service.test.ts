@@ -34,6 +34,11 @@ describe("DpuService provider against the emulated fleet", () => {
     expect((await dump(fleet, "NV1")).services).toHaveLength(1);
   });
 
+  it("refuses to adopt a service of that name but another type, and leaves it running", async () => {
+    await expect(dpuService.create(args({ type: "firewall" }))).rejects.toThrow(/already runs a service 'dfw' of type nsx-dfw; remove it or rename this one/);
+    expect((await dump(fleet, "NV1")).services).toEqual([expect.objectContaining({ id: "dfw", serviceType: "nsx-dfw" })]);
+  });
+
   it("updates version and size in place, and replaces on a type change (delete first on the same DPU)", async () => {
     expect(await dpuService.diff("x", dfw, args({ version: "4.2.2" }))).toMatchObject({ changes: true, replaces: [] });
     expect(await dpuService.diff("x", dfw, args({ type: "firewall" }))).toMatchObject({ replaces: ["service"], deleteBeforeReplace: true });

@@ -26,4 +26,16 @@ describe("HostDevice provider against the emulated fleet", () => {
     await hostDevice.delete("x", outs);
     expect((await dump(fleet, "NV1")).hostDevices).toHaveLength(0);
   });
+
+  it("adopts a device presented under that name by an earlier run, and refuses one of another kind", async () => {
+    const args = { target: target(fleet.inventory, "h1"), name: "vnic1", kind: "vnic" as const, function: "vf" as const, backingService: "dfw", ...h1() };
+    const first = (await hostDevice.create(args)).outs as HostDeviceOutputs;
+    // The state write of that create was lost: the next run creates again.
+    const again = (await hostDevice.create(args)).outs as HostDeviceOutputs;
+    expect(again.hostPciAddress).toBe(first.hostPciAddress);
+    expect((await dump(fleet, "NV1")).hostDevices).toHaveLength(1);
+    await expect(hostDevice.create({ ...args, function: "pf" })).rejects.toThrow(/already presents a device 'vnic1' as vnic\/vf; remove it or rename this one/);
+    expect((await dump(fleet, "NV1")).hostDevices).toHaveLength(1);
+    await hostDevice.delete("x", first);
+  });
 });
