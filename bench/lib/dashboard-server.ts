@@ -8,13 +8,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TopologyDrawings } from "../../cli/dashboard/draw";
+import { loadStackOffThread } from "../../cli/dashboard/load-stack";
 import { FleetMonitor } from "../../cli/dashboard/monitor";
 import { RolloutReader } from "../../cli/dashboard/rollout-now";
 import { PlanRunner } from "../../cli/dashboard/rollout-plan";
 import { startDashboard } from "../../cli/dashboard/server";
 import type { ObservedTarget } from "../../cli/graph/live";
-import { loadStackSync } from "../../model/load";
-import { stackTopology } from "../../model/topology";
 
 /** What the benchmark hands over. */
 export interface DashboardServerConfig {
@@ -28,8 +27,7 @@ export interface DashboardServerConfig {
 
 async function main(): Promise<void> {
   const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as DashboardServerConfig;
-  const loaded = loadStackSync(config.stackFile);
-  const declared = stackTopology(loaded);
+  const { loaded, declared } = await loadStackOffThread(config.stackFile);
   const drawings = new TopologyDrawings(declared);
   drawings.svg(drawings.views.initial)?.catch(() => undefined);
   const caPem = fs.readFileSync(config.caFile, "utf8");

@@ -6,11 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadStackSync } from "../../model/load";
-import { stackTopology } from "../../model/topology";
 import { projectRoot } from "../../providers/common/settings";
 import { liveTargets, LiveConfigError } from "../graph/live";
 import { TopologyDrawings } from "./draw";
+import { loadStackOffThread } from "./load-stack";
 import { FleetMonitor } from "./monitor";
 import { RolloutReader, rolloutStoreFile } from "./rollout-now";
 import { PlanRunner } from "./rollout-plan";
@@ -40,9 +39,8 @@ export async function openDashboard(opts: OpenOptions): Promise<OpenDashboard> {
   const root = projectRoot(opts.cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new LiveConfigError(`no Pulumi.yaml in ${opts.cwd} or above: run in the project or pass --cwd`);
   const stackFile = await stackFileOf(opts.stack, root);
-  const loaded = loadStackSync(stackFile);
+  const { loaded, declared } = await loadStackOffThread(stackFile);
   const { targets, caPem } = await liveTargets(opts.stack, loaded, root);
-  const declared = stackTopology(loaded);
   const monitor = new FleetMonitor({
     pulumiStack: opts.stack,
     loaded,
