@@ -5,7 +5,7 @@
 //
 //   npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
 //                    [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
-//                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--commit REF] [--out DIR]
+//                    [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--commit REF] [--out DIR] [--work DIR]
 //
 // Runs inside scripts/with-toolchain.sh (Node >= 22 and pulumi on PATH). Plain
 // JavaScript running the compiled dist/bench/lib/: it exports the commit it measures and
@@ -36,7 +36,7 @@ const TOOLS = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgre
 const DEFAULT_TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
                      [--time-scale X] [--parallel P] [--checkpoints] [--trace-requests] [--cpu-profile]
-                     [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR]
+                     [--order run|size] [--deadline HH:MM] [--ansible-max-dpus N] [--ansible-runs R] [--out DIR] [--work DIR]
   --dpus              fleet sizes, even numbers (default 10); N@s1+s2 measures only those scenarios at N
   --scenario          ${SCENARIOS.join(", ")} or all (default all); up and destroy always run, the others only when asked
                       (plan brings the no-change preview it is compared with; change-rolling runs on a fleet of its own)
@@ -55,7 +55,9 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
   --ansible-max-dpus  largest fleet the Ansible peer runs on (default 500)
   --ansible-runs      runs in which the Ansible peer runs (default: every run)
   --commit            the commit to build and measure (default HEAD; never the working tree)
-  --out               results folder (default bench/results)`;
+  --out               results folder (default bench/results)
+  --work              working folder for the build, projects, fleets and state (default bench/.work/bench; it is emptied
+                      and rebuilt: two runs at once on one machine need one each)`;
 
 function list(value, flag) {
   if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -71,7 +73,7 @@ function parseArgs(argv) {
     options: {
       dpus: string, scenario: string, runs: string, tools: string, "time-scale": string, parallel: string,
       checkpoints: flag, "trace-requests": flag, "cpu-profile": flag, order: string, commit: string, deadline: string,
-      "ansible-max-dpus": string, "ansible-runs": string, out: string, help: { type: "boolean", short: "h" },
+      "ansible-max-dpus": string, "ansible-runs": string, out: string, work: string, help: { type: "boolean", short: "h" },
     },
   });
   if (v.help) {
@@ -85,7 +87,7 @@ function parseArgs(argv) {
     return n;
   };
   const sizeScenarios = new Map();
-  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: num("runs", 3), tools: new Set(DEFAULT_TOOLS), timeScale: num("time-scale", 0.2), parallel: num("parallel", 32), checkpoints: v.checkpoints, traceRequests: v["trace-requests"], cpuProfile: v["cpu-profile"], order: v.order ?? "run", commit: v.commit ?? "HEAD", ansibleMaxDpus: num("ansible-max-dpus", 500), out: path.resolve(v.out ?? path.join(root, "bench", "results")) };
+  const opts = { dpus: [10], scenarios: new Set(SCENARIOS), runs: num("runs", 3), tools: new Set(DEFAULT_TOOLS), timeScale: num("time-scale", 0.2), parallel: num("parallel", 32), checkpoints: v.checkpoints, traceRequests: v["trace-requests"], cpuProfile: v["cpu-profile"], order: v.order ?? "run", commit: v.commit ?? "HEAD", ansibleMaxDpus: num("ansible-max-dpus", 500), out: path.resolve(v.out ?? path.join(root, "bench", "results")), work: path.resolve(v.work ?? path.join(root, "bench", ".work", "bench")) };
   if (v["ansible-runs"] !== undefined) opts.ansibleRuns = num("ansible-runs");
   if (v.deadline !== undefined) opts.deadline = deadlineAt(v.deadline);
   if (v.dpus !== undefined) {
@@ -139,7 +141,7 @@ async function main() {
     console.error(`bench: ${err.message}\n${USAGE}`);
     return 2;
   }
-  const workDir = path.join(root, "bench", ".work", "bench");
+  const workDir = opts.work;
   const buildDir = path.join(workDir, "build");
   const startedAt = new Date();
   const notes = [];

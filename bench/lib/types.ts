@@ -34,6 +34,8 @@ export interface BenchOptions {
   ansibleRuns?: number;
   deadline?: Date;
   out?: string;
+  /** The working folder (`--work`), emptied and rebuilt by the run. */
+  work?: string;
 }
 
 /** One timed figure. */
