@@ -71,7 +71,7 @@ export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: st
     const answer = await store.acquire({ run, holder, host: needs.host, group: needs.group, groupSize: needs.groupSize, canary: needs.canary, slots, ttlMs: leaseTtlMs, now: Date.now(), isDeadRun, dpu, orphanLimitMs });
     if (answer.granted) {
       if (waitingFor !== undefined) log(`${needs.host}: slot free after ${Math.round((Date.now() - since) / 1000)} s; ${what}`);
-      return hold(store, holder, run, answer.canary);
+      return hold(store, holder, run, answer.canary, slots);
     }
     if ("halted" in answer) throw new HaltedGroupError(answer.halted);
     const gone = engineGone();
@@ -81,7 +81,7 @@ export async function acquireSlots(store: LeaseStore, needs: SlotNeeds, what: st
       log(`${needs.host}: waiting for ${waitingFor} before ${what}`);
     }
     if (checkOrphan && answer.orphans?.length && (await freeFinishedOrphans(store, answer.orphans, checkOrphan, log))) continue;
-    await napUntilRelease(pollMs);
+    await napUntilRelease(pollMs, slots);
   }
 }
 
@@ -104,10 +104,15 @@ async function freeFinishedOrphans(store: LeaseStore, orphans: readonly OrphanLe
   return freed;
 }
 
-/** Waiters of this process, woken when one of its slots frees (another run's frees show at the next poll). */
-const wakers = new Set<() => void>();
+/**
+ * Waiters of this process and the scopes each waits for, woken when a slot of one of those
+ * scopes frees here (another run's frees show at the next poll). Only those: with a fleet
+ * of hosts waiting on small budgets, waking every waiter on every release made each free
+ * slot cost a store transaction per waiting host.
+ */
+const wakers = new Map<() => void, ReadonlySet<string>>();
 
-function napUntilRelease(ms: number): Promise<void> {
+function napUntilRelease(ms: number, slots: readonly SlotRequest[]): Promise<void> {
   return new Promise((resolve) => {
     const wake = (): void => {
       clearTimeout(timer);
@@ -115,11 +120,16 @@ function napUntilRelease(ms: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(wake, ms);
-    wakers.add(wake);
+    wakers.set(wake, new Set(slots.map((s) => s.scope)));
   });
 }
 
-function hold(store: LeaseStore, holder: string, run: string, canary: boolean): HeldSlots {
+/** Wakes the waiters of this process that wait for one of `freed`'s scopes. */
+function wakeWaitersOf(freed: readonly SlotRequest[]): void {
+  for (const [wake, scopes] of [...wakers]) if (freed.some((s) => scopes.has(s.scope))) wake();
+}
+
+function hold(store: LeaseStore, holder: string, run: string, canary: boolean, slots: readonly SlotRequest[]): HeldSlots {
   let released = false;
   const { heartbeatMs } = rolloutTimings();
   const beat = setInterval(() => {
@@ -140,7 +150,7 @@ function hold(store: LeaseStore, holder: string, run: string, canary: boolean): 
       released = true;
       clearInterval(beat);
       await store.release(holder);
-      for (const wake of [...wakers]) wake();
+      wakeWaitersOf(slots);
     },
   };
 }
