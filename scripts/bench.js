@@ -56,8 +56,8 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
   --ansible-runs      runs in which the Ansible peer runs (default: every run)
   --commit            the commit to build and measure (default HEAD; never the working tree)
   --out               results folder (default bench/results)
-  --work              working folder for the build, projects, fleets and state (default bench/.work/bench; it is emptied
-                      and rebuilt: two runs at once on one machine need one each)`;
+  --work              working folder for the build, projects, fleets and state, inside the clone (default bench/.work/bench;
+                      it is emptied and rebuilt: two runs at once on one machine need one each)`;
 
 function list(value, flag) {
   if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -110,6 +110,8 @@ function parseArgs(argv) {
     for (const s of set) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (one of ${SCENARIOS.join(", ")})`);
   }
   for (const t of opts.tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool '${t}' (one of ${TOOLS.join(", ")})`);
+  // The build finds its packages in the clone's node_modules by walking up from itself.
+  if (!opts.work.startsWith(root + path.sep)) throw new Error(`--work must be a folder inside ${root} (the build resolves node_modules from there), got '${opts.work}'`);
   if (!["run", "size"].includes(opts.order)) throw new Error(`--order takes run or size, got '${opts.order}'`);
   if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error("--runs takes a positive integer");
   if (!(opts.timeScale > 0)) throw new Error("--time-scale must be above 0 (the timed change measures simulated durations)");
