@@ -6,6 +6,8 @@
  * starts `intervalMs` after the previous one ended, so a slow fleet slows the page down
  * instead of piling requests on the ports. At most `concurrency` ports are read at once:
  * a thousand TLS handshakes started together would hold the server's thread for seconds.
+ * The rollout store is read once per refresh (awaited: PostgreSQL answers over the
+ * network); the state before the first refresh takes its last read and never waits.
  */
 import type { LoadedStack } from "../../model/load";
 import { observeTopology, type DpuObservation, type Topology } from "../../model/topology";
@@ -47,7 +49,7 @@ export class FleetMonitor {
 
   /** The latest state: before the first refresh ends, what the stack declares (`observed: false`). */
   current(): FleetState {
-    this.state ??= declaredState(this.opts.declared.stack, this.opts.pulumiStack, this.opts.declared, this.opts.rollout.read(), Date.now());
+    this.state ??= declaredState(this.opts.declared.stack, this.opts.pulumiStack, this.opts.declared, this.opts.rollout.latest(), Date.now());
     return this.state;
   }
 
@@ -115,7 +117,7 @@ export class FleetMonitor {
         dpusRead: Object.values(observed).filter((o) => o.reachable).length,
         declared,
         observed: observeTopology(loaded, declared, observed),
-        rollout: rollout.read(),
+        rollout: await rollout.read(),
       },
       this.state,
     );

@@ -11,7 +11,7 @@ import { liveTargets, LiveConfigError } from "../graph/live";
 import { TopologyDrawings } from "./draw";
 import { loadStackOffThread } from "./load-stack";
 import { FleetMonitor } from "./monitor";
-import { RolloutReader, rolloutStoreFile } from "./rollout-now";
+import { rolloutReaderFor } from "./rollout-postgres";
 import { PlanRunner } from "./rollout-plan";
 import { startDashboard, type RunningDashboard } from "./server";
 
@@ -47,7 +47,7 @@ export async function openDashboard(opts: OpenOptions): Promise<OpenDashboard> {
     declared,
     targets,
     caPem,
-    rollout: new RolloutReader(rolloutStoreFile(root, loaded.stack.metadata.name)),
+    rollout: rolloutReaderFor(root, loaded.stack.metadata.name),
     intervalMs: opts.intervalMs,
   });
   const drawings = new TopologyDrawings(declared);
