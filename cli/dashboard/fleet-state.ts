@@ -5,6 +5,7 @@
  * every refresh: the page redraws from it and never has to merge.
  */
 import type { Topology, TopologyNodeKind, TopologyState } from "../../model/topology";
+import type { PortEvent } from "./event-log";
 import type { RolloutNow } from "./rollout-now";
 
 /** One box of the topology, as the page and the table show it. */
@@ -61,6 +62,8 @@ export interface FleetState {
   rollout: RolloutNow;
   /** The latest state changes, newest last. */
   changes: StateChange[];
+  /** The ports' own log entries and streamed events, newest last (`event-log.ts`). */
+  events: PortEvent[];
 }
 
 /** What one refresh produced, before it is put together with the previous state. */
@@ -74,6 +77,8 @@ export interface Refresh {
   declared: Topology;
   observed: Topology;
   rollout: RolloutNow;
+  /** The event log after this refresh; none when absent. */
+  events?: PortEvent[];
 }
 
 /**
@@ -140,6 +145,7 @@ export function fleetState(refresh: Refresh, previous: FleetState | undefined): 
     counts: countStates(nodes),
     rollout: refresh.rollout,
     changes: [...(previous?.changes ?? []), ...changesSince(previous, nodes, refresh.startedAt)].slice(-CHANGES_KEPT),
+    events: refresh.events ?? [],
   };
 }
 

@@ -115,7 +115,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     sendBody(res, 200, TYPES[path.extname(name)], body);
   }
 
-  /** A server-sent event stream: the current state at once, then every new one. */
+  /** A server-sent event stream: the current state at once, then every new one, and the ports' events streamed between refreshes. */
   function openStream(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { ...COMMON_HEADERS, "content-type": "text/event-stream; charset=utf-8", connection: "keep-alive" });
     // The browser reconnects after 2 s when the stream breaks.
@@ -123,9 +123,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     streams.add(res);
     const push = (state: FleetState) => res.write(`event: state\nid: ${state.version}\ndata: ${json(state)}\n\n`);
     const unsubscribe = opts.monitor.subscribe(push);
+    const unsubscribeEvents = opts.monitor.subscribeEvents((events) => res.write(`event: port-events\ndata: ${JSON.stringify(events)}\n\n`));
     const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), (opts.keepAliveSeconds ?? 15) * 1000);
     req.on("close", () => {
       unsubscribe();
+      unsubscribeEvents();
       clearInterval(keepAlive);
       streams.delete(res);
     });

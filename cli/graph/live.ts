@@ -84,14 +84,22 @@ function firstLine(error: unknown): string {
 
 const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
-/** Reads every target once; observations by `host/nic`, and the requests each port got. */
-export async function observeDpus(
+/** What else a caller reads of each port in the same read pass (from its snapshot: no request of its own), with the password that worked. */
+export type AlsoRead<T> = (client: RedfishClient, password: string) => Promise<T>;
+
+/**
+ * Reads every target once; observations by `host/nic`, and the requests each port got.
+ * With `also`, what it read of each port answering (by `host/nic`) in `extras`.
+ */
+export async function observeDpus<T = never>(
   targets: ObservedTarget[],
   caPem: string,
-  opts: { callTimeoutMs?: number } = {},
-): Promise<{ observed: Record<string, DpuObservation>; requests: Record<string, number> }> {
+  opts: { callTimeoutMs?: number; also?: AlsoRead<T> } = {},
+): Promise<{ observed: Record<string, DpuObservation>; requests: Record<string, number>; extras: Record<string, T> }> {
   const observed: Record<string, DpuObservation> = {};
   const requests: Record<string, number> = {};
+  const extras: Record<string, T> = {};
+  const { also } = opts;
   await Promise.all(
     targets.map(async (t) => {
       requests[t.id] = 0;
@@ -100,6 +108,8 @@ export async function observeDpus(
         const client = RedfishClient.open({ url: endpointUrl(t.target), caPem, username: t.username, password }, { callTimeoutMs: opts.callTimeoutMs ?? 10_000, operationTimeoutMs: 20_000, retries: 0 });
         try {
           observed[t.id] = await duringReadPass(() => readOne(client));
+          // After the DPU's own reads, so a port that cannot give the extra still counts as read.
+          if (also) await duringReadPass(() => also(client, password)).then((x) => (extras[t.id] = x), () => undefined);
           return;
         } catch (error) {
           const status = error instanceof RedfishError ? error.status : undefined;
@@ -114,7 +124,7 @@ export async function observeDpus(
       }
     }),
   );
-  return { observed, requests };
+  return { observed, requests, extras };
 }
 
 async function readOne(client: RedfishClient): Promise<DpuObservation> {

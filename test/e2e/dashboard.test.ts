@@ -1,6 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { startEmulator, type RunningEmulator } from "../../emulator";
 import type { FleetNode, FleetState } from "../../cli/dashboard/fleet-state";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
 import { repoRoot } from "../support/pulumi";
-import { admin, drift, endpointsFileOf, labStack, makeLabProject, startLabEmulator, type LabProject } from "./lab";
+import { admin, drift, endpointsFileOf, labStack, makeLabProject, redfishGet, startLabEmulator, type LabProject } from "./lab";
 
 const artifacts = path.join(repoRoot, ".smartfleet", "artifacts");
 const HOSTS = ["esx-01", "esx-02", "esx-03", "esx-04"];
@@ -76,6 +77,22 @@ function waitForEvent(url: string, done: (state: FleetState) => boolean, ms: num
 }
 
 const node = (state: FleetState, id: string): FleetNode | undefined => state.nodes.find((n) => n.id === id);
+
+/** POSTs an action on a DPU's management port as its management account; resolves with the status. */
+function redfishPost(emulator: RunningEmulator, serial: string, route: string, password: string, body: unknown): Promise<number> {
+  const dpu = emulator.endpoints.dpus.find((d) => d.serial === serial);
+  if (!dpu) throw new Error(`no DPU ${serial} in the emulator's endpoints`);
+  const payload = JSON.stringify(body);
+  const auth = `Basic ${Buffer.from(`${dpu.factoryUsername}:${password}`).toString("base64")}`;
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(route, dpu.url), { method: "POST", ca: emulator.caPem, agent: false, headers: { Authorization: auth, "Content-Type": "application/json" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
 
 /**
  * `smartfleet dashboard` as a user runs it, in the project after an `up` of the emulated
@@ -213,7 +230,7 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     // What assistive technology needs (a basic check, not axe-core): named controls and
     // tabs, the drawing as a titled image, the tabs reachable with the arrow keys.
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
-    expect(await page.getByRole("tab").count()).toBe(4);
+    expect(await page.getByRole("tab").count()).toBe(5);
     expect(await page.getByRole("img", { name: "Fleet topology of stack lab" }).count()).toBe(1);
     expect(await page.getByRole("combobox", { name: "Draw" }).count()).toBe(1);
     await page.getByRole("tab", { name: "Topology" }).focus();
@@ -273,7 +290,7 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     await page.locator("#topology g.node.dpu[data-id]").first().waitFor({ timeout: 10_000 });
     await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
     const found: string[] = [];
-    for (const tab of ["Topology", "Table", "Rollout", "Changes"]) {
+    for (const tab of ["Topology", "Table", "Rollout", "Changes", "Events"]) {
       await page.getByRole("tab", { name: tab }).click();
       const violations = await page.evaluate(async () => {
         const result = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: unknown[] }> }> } }).axe.run();
@@ -294,6 +311,48 @@ describe("smartfleet dashboard against the emulated lab fleet", () => {
     // A second refresh comes about a second later, each one request per DPU.
     const next = await waitForEvent(eventsUrl(), (x) => x.version > s.version, 5_000);
     expect(next.state.requests).toBe(5);
+  });
+
+  it("the ports' own events: a failed login logged on a port and a test event it only streams reach the event log within 5 s, and the page's Events tab filters them", async () => {
+    const serial = project.serials["esx-03/nic1"];
+    // Every port of the lab is followed (6 DPUs, fewer than the streams' bound).
+    const opened = Date.now();
+    expect((await redfishGet(emulator, serial, "/redfish/v1/Systems", "not-the-password")).status).toBe(401);
+    const marker = `dashboard test event ${opened}`;
+    expect(await redfishPost(emulator, serial, "/redfish/v1/EventService/Actions/EventService.SubmitTestEvent", project.managementPassword, { Message: marker })).toBe(204);
+    const { state: s } = await waitForEvent(
+      eventsUrl(),
+      (x) => x.events.some((e) => e.message === marker) && x.events.some((e) => e.dpu === "esx-03/nic1" && e.at >= opened - 1_000 && e.messageId.endsWith("AccessDenied")),
+      5_000,
+    );
+    const login = s.events.filter((e) => e.dpu === "esx-03/nic1" && e.messageId.endsWith("AccessDenied") && e.at >= opened - 1_000);
+    expect(login).toHaveLength(1);
+    expect(login[0]).toMatchObject({ host: "esx-03", severity: "Warning", message: expect.stringMatching(/^failed login as '.+' from /) });
+    // Not in the port's log: only its stream could have brought it.
+    expect(s.events.filter((e) => e.message === marker)).toMatchObject([{ dpu: "esx-03/nic1", via: "stream", severity: "OK" }]);
+    // Each entry once, however it came: the keys are unique.
+    expect(new Set(s.events.map((e) => e.key)).size).toBe(s.events.length);
+    // Still one request per DPU per refresh: the log came with the port's one read.
+    expect(s.requests).toBe(5);
+
+    const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 900 } });
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    await page.goto(url.toString());
+    await page.locator("#connection.live").waitFor({ timeout: 10_000 });
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.locator("#events-container tr", { hasText: marker }).waitFor({ timeout: 5_000 });
+    await page.getByLabel("Filter events").fill("esx-03 failed login");
+    // The filter applies after a short pause in typing: the test event's row goes then.
+    await page.locator("#events-container tr", { hasText: marker }).waitFor({ state: "detached", timeout: 5_000 });
+    const rows = await page.locator("#events-container tbody tr").allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatch(/esx-03nic1Warningfailed login as/);
+    await page.getByLabel("Severity").selectOption("Critical");
+    await page.getByText(/^0 of \d+ events match$/).waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
   });
 
   it("the rollout now, from the lease store: a host holding slots is disrupted now, a host recorded in maintenance is shown so", async () => {

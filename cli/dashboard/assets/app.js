@@ -312,6 +312,49 @@
     byId("changes").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, "No state has changed since the dashboard started.")]));
   }
 
+  // ---- port events ----------------------------------------------------------------------
+  /** The ports' events: each state's list, plus what the streams pushed since (by key, so none twice). */
+  const portEvents = new Map();
+  /** The page keeps as many as the server does. */
+  const EVENTS_KEPT = 500;
+  function takeEvents(list) {
+    for (const e of list) portEvents.set(e.key, e);
+    if (portEvents.size > EVENTS_KEPT) {
+      const newest = [...portEvents.values()].sort((a, b) => a.at - b.at).slice(-EVENTS_KEPT);
+      portEvents.clear();
+      for (const e of newest) portEvents.set(e.key, e);
+    }
+  }
+  byId("event-filters").addEventListener("submit", (e) => e.preventDefault());
+  let eventSearchTimer;
+  byId("event-search").addEventListener("input", () => {
+    clearTimeout(eventSearchTimer);
+    eventSearchTimer = setTimeout(drawEvents, 150);
+  });
+  byId("event-severity").addEventListener("change", drawEvents);
+  const SEVERITY_STATE = { Critical: "failed", Warning: "drifted", OK: "converged" };
+
+  function drawEvents() {
+    if (!visible("panel-events")) return;
+    const severity = byId("event-severity").value;
+    const words = byId("event-search").value.toLowerCase().split(/\s+/).filter(Boolean);
+    const all = [...portEvents.values()].sort((a, b) => b.at - a.at);
+    const rows = all.filter((e) => {
+      if (severity && e.severity !== severity) return false;
+      const text = [e.dpu, e.severity, e.messageId, e.message].join(" ").toLowerCase();
+      return words.every((w) => text.includes(w));
+    });
+    const head = el("thead", {}, el("tr", {}, ["time", "host", "DPU", "severity", "message"].map((h) => el("th", { scope: "col" }, h))));
+    const body = el("tbody", {}, rows.map((e) => el("tr", { "data-key": e.key, "data-via": e.via },
+      el("td", {}, time(e.at)),
+      el("td", {}, e.host),
+      el("td", {}, e.dpu.slice(e.dpu.indexOf("/") + 1)),
+      el("td", {}, badge(SEVERITY_STATE[e.severity] || "declared", e.severity)),
+      el("td", { title: e.messageId }, e.message))));
+    byId("events-container").replaceChildren(rows.length ? el("table", { "aria-label": "Port events" }, head, body) : el("p", { class: "muted" }, all.length ? "No event matches." : "No port has logged anything yet."));
+    byId("event-count").textContent = `${rows.length} of ${all.length} events match`;
+  }
+
   // ---- updates ------------------------------------------------------------------------
   function redraw() {
     if (!current) return;
@@ -320,6 +363,7 @@
     drawTable();
     drawRollout();
     drawChanges();
+    drawEvents();
   }
 
   function connect() {
@@ -331,8 +375,13 @@
     });
     events.addEventListener("state", (e) => {
       current = JSON.parse(e.data);
+      takeEvents(current.events || []);
       document.body.setAttribute("data-version", String(current.version));
       redraw();
+    });
+    events.addEventListener("port-events", (e) => {
+      takeEvents(JSON.parse(e.data));
+      drawEvents();
     });
     events.addEventListener("error", () => {
       connection.textContent = "disconnected, retrying…";
