@@ -92,6 +92,13 @@ interface ExchangeOptions {
   deadline: number;
 }
 
+/**
+ * The service root of each port, by the transport its clients share: it is read without
+ * credentials, so the managed account's client, a claim's factory login and a gate's
+ * client of one port read it once between them.
+ */
+const serviceRoots = new WeakMap<HttpsTransport, Promise<Record<string, unknown>>>();
+
 /** A Redfish client for one management port and one account. */
 export class RedfishClient {
   /** Base URL of the management port (named in every error). */
@@ -112,7 +119,14 @@ export class RedfishClient {
   private readonly random: () => number;
   private readonly log: (line: string) => void;
   private readonly sessions: Sessions;
-  private root: Promise<Record<string, unknown>> | undefined;
+  /** The open service root, shared by every client of the port (see {@link serviceRoots}). */
+  private get root(): Promise<Record<string, unknown>> | undefined {
+    return serviceRoots.get(this.transport);
+  }
+  private set root(value: Promise<Record<string, unknown>> | undefined) {
+    if (value) serviceRoots.set(this.transport, value);
+    else serviceRoots.delete(this.transport);
+  }
   private expandIgnored = false;
   /** The port snapshot being read or held for read passes (see `snapshot.ts`). */
   private snapshot: Promise<PortSnapshot | undefined> | undefined;
