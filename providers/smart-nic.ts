@@ -44,11 +44,12 @@ export const implementation = defineKind<SmartNicArgs, SmartNicOutputs>({
       : undefined,
   async create(inputs) {
     // The pooled client makes the claim's logins and keeps its session for converging.
+    // A DPU a create takes under management is usually fresh from the factory.
     const claim = await claimAccount(
       { url: endpointUrl(inputs.target), caPem: providerSettings().caPem, username: inputs.username },
       inputs.factoryPassword,
       inputs.password,
-      clientOptions(),
+      { ...clientOptions(), factoryFirst: true },
       clientForTarget(inputs.target, inputs),
     );
     const outs = await converge(inputs);

@@ -20,6 +20,13 @@ export interface ClaimOptions extends ClientOptions {
    * it: a port answers a locked account exactly like a wrong password. 0 never waits.
    */
   lockoutWaitMs?: number;
+  /**
+   * Try the factory password first: for a DPU being taken under management, which is
+   * usually fresh from the factory, that saves a login refused with the managed password.
+   * A DPU claimed already then costs one refused factory login instead (a single failed
+   * login, far below a lockout threshold).
+   */
+  factoryFirst?: boolean;
 }
 
 /**
@@ -28,7 +35,8 @@ export interface ClaimOptions extends ClientOptions {
  * on the account the service names (`PasswordChangeRequired`) or the one whose
  * `UserName` matches, and checks that `newPassword` now logs in ("rotated").
  * Tries `newPassword` first so that re-running a claim never spends a failed login
- * against the lockout counter on an account already claimed.
+ * against the lockout counter on an account already claimed; `factoryFirst` turns that
+ * round around for a DPU expected fresh from the factory.
  *
  * When the port refuses both passwords it may have locked the account for this client's
  * address after failed logins (ours or someone else's from the same address): the claim
@@ -52,13 +60,24 @@ export async function claimAccount(
   const wait = opts.lockoutWaitMs ?? DEFAULT_LOCKOUT_WAIT_MS;
   const deadline = clock.now() + (opts.operationTimeoutMs ?? 900_000);
   try {
-    for (let round = 0; ; round++) {
-      if ((await logsIn(client)) && !(await client.passwordChangeRequiredFor())) return "already-claimed";
+    const claimed = async (): Promise<boolean> => {
+      if ((await logsIn(client)) && !(await client.passwordChangeRequiredFor())) return true;
       // A session that must change its password can do nothing else.
       await client.logout();
-      if (await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts)) {
-        await client.login();
-        return "rotated";
+      return false;
+    };
+    const rotated = async (): Promise<boolean> => {
+      if (!(await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts))) return false;
+      await client.login();
+      return true;
+    };
+    for (let round = 0; ; round++) {
+      if (opts.factoryFirst && round === 0) {
+        if (await rotated()) return "rotated";
+        if (await claimed()) return "already-claimed";
+      } else {
+        if (await claimed()) return "already-claimed";
+        if (await rotated()) return "rotated";
       }
       const room = deadline - clock.now();
       const waited = round > 0 ? ` (also after waiting ${Math.round(wait / 1000)} s for a lockout to pass)` : "";

@@ -59,6 +59,17 @@ describe("claiming an account", () => {
     expect(again.map((r) => (r.body as { Password: string }).Password)).toEqual([NEW]);
   });
 
+  it("factory first (a create): rotates with no refused login on a fresh port, and spends one refused factory login on a claimed one", async () => {
+    port.server = await startScriptedServer(port.pki, factoryPort());
+    const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
+    const passwordsSent = () => port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true })).resolves.toBe("rotated");
+    expect(passwordsSent()).toEqual(["0penBmc", NEW]);
+    port.server.seen.length = 0;
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true })).resolves.toBe("already-claimed");
+    expect(passwordsSent()).toEqual(["0penBmc", NEW]);
+  });
+
   it("fails if neither the managed nor the factory password is accepted", async () => {
     port.server = await startScriptedServer(port.pki, basicPort({ passwords: { root: "someone-elses" } }));
     const clock = new InstantClock();
