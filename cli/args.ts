@@ -197,6 +197,23 @@ export function usageError(spec: CommandSpec, message: string): number {
 }
 
 /**
+ * The sub-command a group command's line names (`smartfleet emulator start ...`) with the
+ * arguments after it, or the exit code when there is none to run: 0 after the group's help
+ * for `--help`, 2 after a usage error for no sub-command or an unknown one.
+ */
+export function subCommand<K extends string>(group: CommandSpec, names: readonly K[], args: string[]): { name: K; rest: string[] } | number {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub.startsWith("-")) {
+    const parsed = parseCommand(group, args);
+    if (typeof parsed === "number") return parsed;
+    console.error(formatHelp(group));
+    return EXIT.usage;
+  }
+  if (!(names as readonly string[]).includes(sub)) return usageError(group, `unknown command '${sub}'`);
+  return { name: sub as K, rest };
+}
+
+/**
  * Parses a command line for a command: the values, or the exit code when the command is
  * done already (0 after printing the help on stdout, 2 after a usage error on stderr).
  */

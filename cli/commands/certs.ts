@@ -24,7 +24,7 @@ import { loadStackSync, type LoadedStack } from "../../model/load";
 import { endpointUrl } from "../../providers/common/dpu";
 import { projectRoot } from "../../providers/common/settings";
 import { InputError } from "../../schemas/diagnostics";
-import { defineCommand, EXIT, formatHelp, parseCommand, usageError } from "../args";
+import { defineCommand, EXIT, parseCommand, subCommand } from "../args";
 import type { ObservedTarget } from "../graph/live";
 
 /** One line for `smartfleet help`. */
@@ -51,15 +51,8 @@ const GROUP = defineCommand({ name: "smartfleet certs", summary, commands: { rot
 
 /** Runs `certs <sub>`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub.startsWith("-")) {
-    const parsed = parseCommand(GROUP, args);
-    if (typeof parsed === "number") return parsed;
-    console.error(formatHelp(GROUP));
-    return EXIT.usage;
-  }
-  if (sub !== "rotate") return usageError(GROUP, `unknown command '${sub}'`);
-  return rotate(rest);
+  const sub = subCommand(GROUP, ["rotate"], args);
+  return typeof sub === "number" ? sub : rotate(sub.rest);
 }
 
 /** A problem with the input: reported with exit 2, before any port is touched. */

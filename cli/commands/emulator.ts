@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EndpointsFile } from "../../schemas/generated/endpoints";
-import { defineCommand, formatHelp, parseCommand, usageError, type Parsed } from "../args";
+import { defineCommand, parseCommand, subCommand, type Parsed } from "../args";
 
 /** One line for `smartfleet help`. */
 export const summary = "run the emulated DPU fleet: start | stop | status";
@@ -171,15 +171,10 @@ async function status(state: string): Promise<number> {
 
 /** Runs `smartfleet emulator <sub-command>`. */
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub.startsWith("-")) {
-    const parsed = parseCommand(GROUP, args);
-    if (typeof parsed === "number") return parsed;
-    console.error(formatHelp(GROUP));
-    return 2;
-  }
-  if (!(sub in SPECS)) return usageError(GROUP, `unknown command '${sub}'`);
-  const parsed = parseCommand(SPECS[sub as keyof typeof SPECS], rest);
+  const chosen = subCommand(GROUP, Object.keys(SPECS) as Array<keyof typeof SPECS>, args);
+  if (typeof chosen === "number") return chosen;
+  const { name: sub, rest } = chosen;
+  const parsed = parseCommand(SPECS[sub], rest);
   if (typeof parsed === "number") return parsed;
   const state = parsed.values.state;
   try {
