@@ -121,28 +121,21 @@ interface PortResult {
 
 /** Rotates one DPU's port with the stack's management password (then its factory one, on a 401). */
 async function rotateOne(t: ObservedTarget, trust: string, caFiles: { certPem: string; keyPem: string }, opts: { days: number; dryRun: boolean }): Promise<PortResult> {
-  const { RedfishClient, RedfishError, rotatePortCertificate } = await import("../../providers/redfish");
+  const { RedfishError, rotatePortCertificate, withFirstAcceptedPassword } = await import("../../providers/redfish");
   const url = endpointUrl(t.target);
   const label = `${t.id} (${t.target.serial}) ${url}`;
-  let lastError: unknown = new Error("no password to log in with: set smartfleet:managementPassword");
-  for (const password of t.passwords) {
-    const client = RedfishClient.open({ url, caPem: trust, username: t.username, password }, { callTimeoutMs: 15_000, operationTimeoutMs: 120_000, retries: 2 });
-    try {
-      const done = await rotatePortCertificate(client, caFiles, { days: opts.days, dryRun: opts.dryRun });
-      if (done.action === "rotated") console.log(`${label}: rotated, valid until ${done.validTo}`);
-      if (done.action === "skipped") console.log(`${label}: skipped, already presents a certificate from this CA valid until ${done.validTo} (${done.daysLeft} days left)`);
-      if (done.action === "would-rotate") console.log(`${label}: would rotate (${done.why})`);
-      return { outcome: done.action };
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof RedfishError && error.status === 401)) break;
-    } finally {
-      await client.close();
-    }
+  try {
+    const options = { callTimeoutMs: 15_000, operationTimeoutMs: 120_000, retries: 2 };
+    const done = await withFirstAcceptedPassword({ url, caPem: trust, username: t.username }, t.passwords, options, (client) => rotatePortCertificate(client, caFiles, { days: opts.days, dryRun: opts.dryRun }));
+    if (done.action === "rotated") console.log(`${label}: rotated, valid until ${done.validTo}`);
+    if (done.action === "skipped") console.log(`${label}: skipped, already presents a certificate from this CA valid until ${done.validTo} (${done.daysLeft} days left)`);
+    if (done.action === "would-rotate") console.log(`${label}: would rotate (${done.why})`);
+    return { outcome: done.action };
+  } catch (error) {
+    const why = t.passwords.length === 0 ? "no password to log in with: set smartfleet:managementPassword" : error instanceof RedfishError && error.status === 403 ? "the port is not claimed yet (run up first)" : (error as Error).message;
+    console.log(`${label}: FAILED: ${why}`);
+    return { outcome: "failed" };
   }
-  const why = lastError instanceof RedfishError && lastError.status === 403 ? "the port is not claimed yet (run up first)" : (lastError as Error).message;
-  console.log(`${label}: FAILED: ${why}`);
-  return { outcome: "failed" };
 }
 
 /** Runs `work` on every item, at most `limit` at once. */

@@ -14,7 +14,7 @@ import type { LoadedStack } from "../../model/load";
 import type { DpuObservation } from "../../model/topology";
 import { endpointUrl } from "../../providers/common/dpu";
 import { projectRoot } from "../../providers/common/settings";
-import { asRecord, duringReadPass, linkOf, locate, readDpu, RedfishClient, RedfishError, type Locations } from "../../providers/redfish";
+import { asRecord, duringReadPass, linkOf, locate, readDpu, RedfishClient, RedfishError, type Locations, withFirstAcceptedPassword } from "../../providers/redfish";
 
 /** One DPU to read. */
 export interface ObservedTarget {
@@ -103,24 +103,23 @@ export async function observeDpus<T = never>(
   await Promise.all(
     targets.map(async (t) => {
       requests[t.id] = 0;
-      observed[t.id] = { reachable: false, reason: "no password to read it with" };
-      for (const [i, password] of t.passwords.entries()) {
-        const client = RedfishClient.open({ url: endpointUrl(t.target), caPem, username: t.username, password }, { callTimeoutMs: opts.callTimeoutMs ?? 10_000, operationTimeoutMs: 20_000, retries: 0 });
-        try {
-          observed[t.id] = await duringReadPass(() => readOne(client));
+      if (t.passwords.length === 0) {
+        observed[t.id] = { reachable: false, reason: "no password to read it with" };
+        return;
+      }
+      const options = { callTimeoutMs: opts.callTimeoutMs ?? 10_000, operationTimeoutMs: 20_000, retries: 0 };
+      const port = { url: endpointUrl(t.target), caPem, username: t.username };
+      try {
+        observed[t.id] = await withFirstAcceptedPassword(port, t.passwords, options, async (client, password) => {
+          const observation = await duringReadPass(() => readOne(client));
           // After the DPU's own reads, so a port that cannot give the extra still counts as read.
           if (also) await duringReadPass(() => also(client, password)).then((x) => (extras[t.id] = x), () => undefined);
-          return;
-        } catch (error) {
-          const status = error instanceof RedfishError ? error.status : undefined;
-          // 403: the port shows nothing but its own account until the factory password is changed.
-          const reason = status === 401 ? "password refused" : status === 403 ? "not claimed yet" : "unreachable";
-          observed[t.id] = { reachable: false, reason };
-          if (status !== 401 || i === t.passwords.length - 1) return;
-        } finally {
-          requests[t.id] += client.requestCount;
-          await client.close();
-        }
+          return observation;
+        }, (n) => (requests[t.id] += n));
+      } catch (error) {
+        const status = error instanceof RedfishError ? error.status : undefined;
+        // 403: the port shows nothing but its own account until the factory password is changed.
+        observed[t.id] = { reachable: false, reason: status === 401 ? "password refused" : status === 403 ? "not claimed yet" : "unreachable" };
       }
     }),
   );

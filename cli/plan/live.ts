@@ -12,7 +12,7 @@ import * as https from "node:https";
 import type { DpuTarget } from "../../schemas/generated/common";
 import type { LiveDpu } from "../../policies/plan/plan";
 import { endpointUrl } from "../../providers/common/dpu";
-import { asRecord, ConnectionError, duringReadPass, locate, OperationTimeoutError, readDpu, RedfishClient, RedfishError } from "../../providers/redfish";
+import { asRecord, ConnectionError, duringReadPass, locate, OperationTimeoutError, readDpu, RedfishClient, RedfishError, withFirstAcceptedPassword } from "../../providers/redfish";
 
 /** One DPU to read. */
 export interface LiveTarget {
@@ -35,26 +35,17 @@ export async function readLive(targets: LiveTarget[], caPem: string, opts: { cal
     targets.map(async (t) => {
       const url = endpointUrl(t.target);
       requests[t.id] = 0;
-      for (const [i, password] of t.passwords.entries()) {
-        const client = RedfishClient.open({ url, caPem, username: t.username, password }, { callTimeoutMs: opts.callTimeoutMs ?? 15_000, operationTimeoutMs: 30_000, retries: 1 });
-        try {
-          live[t.id] = await duringReadPass(() => readOne(client));
-          return;
-        } catch (error) {
-          if (error instanceof ConnectionError || error instanceof OperationTimeoutError || (error instanceof RedfishError && error.status === undefined)) {
-            throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url} is unreachable: ${(error as Error).message}`);
-          }
-          if (error instanceof RedfishError && error.status === 401 && i < t.passwords.length - 1) continue;
-          if (error instanceof RedfishError && error.status === 403) {
-            live[t.id] = { source: "factory" };
-            return;
-          }
-          if (error instanceof RedfishError) throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url}: reading the port failed: ${error.message}`);
+      const options = { callTimeoutMs: opts.callTimeoutMs ?? 15_000, operationTimeoutMs: 30_000, retries: 1 };
+      try {
+        live[t.id] = await withFirstAcceptedPassword({ url, caPem, username: t.username }, t.passwords, options, (client) => duringReadPass(() => readOne(client)), (n) => (requests[t.id] += n));
+      } catch (error) {
+        if (error instanceof ConnectionError || error instanceof OperationTimeoutError || (error instanceof RedfishError && error.status === undefined)) {
           throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url} is unreachable: ${(error as Error).message}`);
-        } finally {
-          requests[t.id] += client.requestCount;
-          await client.close();
         }
+        // 403: the port shows nothing but its own account until the factory password is changed.
+        if (error instanceof RedfishError && error.status === 403) live[t.id] = { source: "factory" };
+        else if (error instanceof RedfishError) throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url}: reading the port failed: ${error.message}`);
+        else throw new PortUnreachableError(`${t.id} (${t.target.serial}) at ${url} is unreachable: ${(error as Error).message}`);
       }
     }),
   );

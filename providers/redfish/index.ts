@@ -4,7 +4,8 @@
  * Layers, lowest first: `transport.ts`; `sessions.ts` (logging in) and `tasks.ts` (waiting
  * for tasks), both reached through narrow ports; `client.ts` (requests, retries, ETags,
  * errors); then `accounts.ts` (claiming), `navigate.ts` (finding resources by links),
- * `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process), with
+ * `inventory.ts` (reading a DPU), `pool.ts` (one client per port per process),
+ * `first-password.ts` (a read with the management password, else the factory one), with
  * `snapshot.ts` (one read per port for a refresh) used by the client; `certificates.ts`
  * (a port's HTTPS certificate rotated to the operator's CA, signing in `operator-ca.ts`).
  */
@@ -18,6 +19,7 @@ export { asRecord, linkOf } from "./odata";
 export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
+export { withFirstAcceptedPassword, type PortAccount } from "./first-password";
 export * from "./certificates";
 export { loadOperatorCa, OperatorCaError, type OperatorCa, type OperatorCaFiles } from "./operator-ca";
 export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass } from "./snapshot";
