@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { benchStack, writeBenchFleet } from "../../bench/lib/fleet";
 import { applyChange, crossRackPairs, oneDpuChange, rackOf } from "../../bench/lib/shards";
+import { parallelOf } from "../../bench/lib/sharded-cycle";
 import { loadStackSync } from "../../model/load";
 import { shardDeclarations, shardLayout, stackParts } from "../../model/shards";
 import { resourceDeclarations } from "../../model/declarations";
@@ -73,5 +74,11 @@ describe("the sharded bench fleet", () => {
     const changed = applyChange(stack, oneDpuChange(64));
     expect(stack.hosts["esx-0017"].smartnics.nic2.services.dfw.version).toBe("4.2.1");
     expect(changed.hosts["esx-0017"].smartnics.nic2.services.dfw.version).toBe("4.2.2");
+  });
+
+  it("shares the single stack's operations at once among the 8 shards running together, and gives one shard alone all of them", () => {
+    expect(parallelOf(128, undefined)).toBe(16);
+    expect(parallelOf(128, "rack-5")).toBe(128);
+    expect(parallelOf(4, undefined)).toBe(1);
   });
 });
