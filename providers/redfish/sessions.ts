@@ -97,7 +97,11 @@ export class Sessions {
     const { username, password } = this.account;
     const res = await this.port.sendUnauthenticated("POST", sessionsUri, {
       body: { UserName: username, Password: password },
-      idempotent: false,
+      // Repeated when its connection drops, though it may have arrived: a login changes
+      // nothing but a session, and the one whose answer was lost expires on the port. An
+      // overloaded port closes connections under requests (its keep-alive and handshake
+      // timers run late); failing the resource for a login helps nobody.
+      idempotent: true,
       deadline,
     });
     if (isSessionLimit(res)) return (this.session = await this.basicSession(res, sessionsUri, deadline));

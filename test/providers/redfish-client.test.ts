@@ -8,6 +8,7 @@ import {
   makePki,
   PASSWORD,
   redfishError,
+  SESSIONS,
   startScriptedServer,
   type Handler,
   type ScriptedServer,
@@ -131,6 +132,19 @@ describe("retries", () => {
     const client = open();
     await expect(client.get("/redfish/v1/Systems")).resolves.toMatchObject({ body: { ok: true } });
     expect(server.seen.filter((r) => r.url === "/redfish/v1/Systems")).toHaveLength(2);
+    await client.close();
+  });
+
+  it("logs in again when the login's connection dropped, though it may have arrived: a lost session only expires", async () => {
+    let drops = 1;
+    server = await startScriptedServer(pki, [
+      (req) => (req.method === "POST" && req.url === SESSIONS && drops-- > 0 ? { status: 0, drop: true } : undefined),
+      ...basicPort(),
+      authedGet("/redfish/v1/Systems", { ok: true }),
+    ]);
+    const client = open();
+    await expect(client.get("/redfish/v1/Systems")).resolves.toMatchObject({ body: { ok: true } });
+    expect(server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS)).toHaveLength(2);
     await client.close();
   });
 
