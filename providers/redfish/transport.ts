@@ -109,20 +109,14 @@ export class HttpsTransport {
   static shared(url: string, caPem: string): HttpsTransport {
     const key = `${url}\u0000${caPem}`;
     let transport = sharedTransports.get(key);
-    if (!transport) {
-      transport = new HttpsTransport(url, caPem);
-      sharedTransports.set(key, transport);
-      const created = transport;
-      created.onIdle = () => {
-        if (sharedTransports.get(key) === created) sharedTransports.delete(key);
-      };
-    }
+    if (!transport) sharedTransports.set(key, (transport = new HttpsTransport(url, caPem)));
+    transport.sharedAs = key;
     transport.users++;
     return transport;
   }
 
-  /** Called when the last user of a shared transport closed it. */
-  private onIdle: (() => void) | undefined;
+  /** Its key among the shared transports, if it is one. */
+  private sharedAs: string | undefined;
 
   /** `url` is the endpoint's base URL (`https://host:port`); `caPem` the CA that signed its certificate. */
   constructor(readonly url: string, caPem: string) {
@@ -242,7 +236,7 @@ export class HttpsTransport {
       return;
     }
     this.users = 0;
-    this.onIdle?.();
+    if (this.sharedAs !== undefined && sharedTransports.get(this.sharedAs) === this) sharedTransports.delete(this.sharedAs);
     this.agent.destroy();
   }
 }
