@@ -5,7 +5,7 @@
  * new version. A task cut short is kept as `pendingTask` and resumed by the next run.
  */
 import type { HostOsInstallInputs } from "../schemas/generated/host-os-install-inputs";
-import { RedfishError } from "./redfish";
+import { RedfishError, unfinishedTasks } from "./redfish";
 import { connect, resumeTask, targetLabel, type DpuConnection, type ManagementCredentials } from "./common/dpu";
 import { report } from "./common/progress";
 import { RefusedChangeError } from "./common/errors";
@@ -56,6 +56,9 @@ export const implementation = defineKind<HostOsInstallArgs, HostOsInstallOutputs
 async function converge(id: string, inputs: HostOsInstallArgs, pendingTask: string | null): Promise<HostOsInstallOutputs> {
   const connection = await connect(inputs.via, inputs);
   await resumeTask(connection, pendingTask);
+  // A killed run's reset or install whose pending create recover cleared goes on on the port:
+  // its end decides what is installed, instead of a second reset meeting it (409 ResourceInUse).
+  for (const task of (await unfinishedTasks(connection.client)) ?? []) await resumeTask(connection, task);
   let facts = await readHostSystem(connection);
   requireHostSerial(connection, facts, inputs.hostSerial);
   if (!isInstalled(facts, inputs)) {

@@ -20,6 +20,7 @@ export * from "./navigate";
 export * from "./inventory";
 export * from "./pool";
 export { withFirstAcceptedPassword, type PortAccount } from "./first-password";
+export { unfinishedTasks } from "./task-list";
 export * from "./certificates";
 export { loadOperatorCa, OperatorCaError, type OperatorCa, type OperatorCaFiles } from "./operator-ca";
 export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass } from "./snapshot";
