@@ -5,15 +5,13 @@
  * Nothing is created: before any run of the stack used the database there is no schema,
  * and the rollout is shown as not run yet.
  */
-import { Pool, types } from "pg";
-import { schemaOf } from "../../providers/rollout/postgres-store";
+import { Pool } from "pg";
+import { schemaOf, typeParsers } from "../../providers/rollout/postgres-store";
 import { sharedStoreUrl } from "../../providers/rollout/run";
 import { RolloutReader, rolloutFromRows, rolloutStoreFile, type LeaseRow, type MaintenanceRow, type RolloutNow, type RolloutSource } from "./rollout-now";
 
 /** PostgreSQL's "relation does not exist" and "schema does not exist". */
 const MISSING = new Set(["42P01", "3F000"]);
-/** BIGINT columns (epoch ms) as numbers: they stay far below 2^53. */
-const INT8_OID = 20;
 
 /**
  * The reader of the stack's store as the providers of a run in `projectRoot` choose it:
@@ -44,7 +42,7 @@ export class PostgresRolloutSource implements RolloutSource {
       max: 1,
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
-      types: { getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : types.getTypeParser(oid, format))) as typeof types.getTypeParser },
+      types: typeParsers,
     });
     // A connection the server drops must not end the dashboard; the next read reconnects.
     this.pool.on("error", () => undefined);

@@ -16,7 +16,8 @@ import { SCHEMA, SqlLeaseStore, type SqlRunner } from "./sql-store";
 
 /** BIGINT columns (epoch ms) as numbers: they stay far below 2^53. */
 const INT8_OID = 20;
-const typeParsers = {
+/** The type parsers of every connection to a rollout store (the dashboard's reader too). */
+export const typeParsers = {
   getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : types.getTypeParser(oid, format))) as typeof types.getTypeParser,
 };
 
