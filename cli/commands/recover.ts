@@ -124,7 +124,8 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
     for (const lock of findLocks(backend, project.name, stackName)) {
       const verdict = judgeLock(lock, probe);
       if (verdict.stale) {
-        fs.rmSync(lock.file, { force: true });
+        // The backend keeps a `.attrs` file beside each blob; it goes with its lock.
+        for (const f of [lock.file, `${lock.file}.attrs`]) fs.rmSync(f, { force: true });
         report.locksRemoved.push({ ...lock, why: verdict.why });
       } else {
         report.locksHeld.push({ ...lock, why: verdict.why });
@@ -168,20 +169,39 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
 }
 
 /**
- * A checkpoint the dead run left unreadable (empty or cut short by the kill) is put back
- * from the backend's copy of the one before it (`<stack>.json.bak`, which the backend
- * writes before every save); the unreadable file is kept beside it. Answers what was done.
+ * Makes the stack's checkpoint readable again after a kill, and answers what was done.
+ *
+ * The file backend writes a blob to a temporary file and renames it, so the checkpoint
+ * itself is whole; but beside each blob it keeps a `<blob>.attrs` file (content type,
+ * MD5) that it truncates and rewrites in place. A kill in between leaves it empty, and
+ * every read of the checkpoint then fails with "failed to load checkpoint: EOF" (seen in
+ * CI). A missing `.attrs` is read as defaults, so an unreadable one is moved aside.
+ *
+ * A checkpoint that is itself unreadable (written by other means, or damaged) is put back
+ * from the backend's copy of the one before it (`<stack>.json.bak`, written before every
+ * save); the unreadable file is kept beside it.
  */
 export function repairCheckpoint(backendDir: string, project: string, stack: string): string | undefined {
   const candidates = [path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`), path.join(backendDir, ".pulumi", "stacks", `${stack}.json`)];
   const file = candidates.find((f) => fs.existsSync(f));
-  if (!file || readsAsJson(file)) return undefined;
-  const backup = `${file}.bak`;
-  if (!readsAsJson(backup)) return `the checkpoint ${file} is unreadable and has no readable backup: restore it from .pulumi/backups by hand`;
-  const kept = `${file}.unreadable-${Date.now()}`;
-  fs.renameSync(file, kept);
-  fs.copyFileSync(backup, file);
-  return `the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept)}`;
+  if (!file) return undefined;
+  const done = [file, `${file}.bak`].flatMap((f) => moveAsideUnreadable(`${f}.attrs`)).map((kept) => `the backend's attribute file ${path.basename(kept.from)} was unreadable (cut short by the kill): moved aside as ${path.basename(kept.to)}`);
+  if (!readsAsJson(file)) {
+    const backup = `${file}.bak`;
+    if (!readsAsJson(backup)) return [...done, `the checkpoint ${file} is unreadable and has no readable backup: restore it from .pulumi/backups by hand`].join("; ");
+    const kept = moveAsideUnreadable(file)[0];
+    fs.copyFileSync(backup, file);
+    done.push(`the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept.to)}`);
+  }
+  return done.length ? done.join("; ") : undefined;
+}
+
+/** Renames `file` to `<file>.unreadable-<time>` when it exists and is not JSON. */
+function moveAsideUnreadable(file: string): Array<{ from: string; to: string }> {
+  if (!fs.existsSync(file) || readsAsJson(file)) return [];
+  const to = `${file}.unreadable-${Date.now()}`;
+  fs.renameSync(file, to);
+  return [{ from: file, to }];
 }
 
 function readsAsJson(file: string): boolean {

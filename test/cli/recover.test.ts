@@ -154,4 +154,23 @@ describe("a checkpoint the kill cut short", () => {
     expect(repairCheckpoint(backend, "smartfleet", "crash")).toBeUndefined();
     fs.rmSync(backend, { recursive: true, force: true });
   });
+
+  it("reads again when the kill left the backend's attribute file beside it empty", () => {
+    // What CI met: the backend rewrites `<blob>.attrs` in place, and `pulumi stack export`
+    // then failed with "failed to load checkpoint: EOF" on a whole checkpoint.
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "sf-recover-attrs-"));
+    const dir = path.join(backend, ".pulumi", "stacks", "smartfleet");
+    fs.mkdirSync(dir, { recursive: true });
+    const checkpoint = '{"version": 3, "checkpoint": {"latest": {}}}';
+    fs.writeFileSync(path.join(dir, "crash.json"), checkpoint);
+    fs.writeFileSync(path.join(dir, "crash.json.attrs"), "");
+    fs.writeFileSync(path.join(dir, "crash.json.bak"), checkpoint);
+    fs.writeFileSync(path.join(dir, "crash.json.bak.attrs"), '{"user.content_type":"application/octet-stream"}\n');
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toMatch(/attribute file crash.json.attrs was unreadable .*moved aside as crash.json.attrs.unreadable-\d+$/);
+    expect(fs.existsSync(path.join(dir, "crash.json.attrs"))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, "crash.json"), "utf8")).toBe(checkpoint);
+    expect(fs.existsSync(path.join(dir, "crash.json.bak.attrs"))).toBe(true);
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toBeUndefined();
+    fs.rmSync(backend, { recursive: true, force: true });
+  });
 });

@@ -106,7 +106,7 @@ describe("pulumi up killed with SIGKILL mid-apply, three times, then recover and
       const after = await counters(running);
       const sessionsAfter = await sessionsBySerial(running);
       const afterKill = total(after) - total(atKill);
-      const loggedOut = Object.entries(sessionsAtKill).reduce((n, [serial, ids]) => n + ids.filter((id) => !sessionsAfter[serial]?.includes(id)).length, 0);
+      const loggedOut = sessionsGone(sessionsAtKill, sessionsAfter);
       figures.push(
         `run ${run}: killed after ${((killedAt - started) / 1000).toFixed(1)} s; ${tree.length} processes in its tree ` +
           `(${tree.map((p) => p.name).join(", ")}); ` +
@@ -313,9 +313,27 @@ async function runningTasks(access: AdminAccess): Promise<number> {
   return n;
 }
 
-async function sessionsBySerial(access: AdminAccess): Promise<Record<string, string[]>> {
+/** Each port's live sessions, and the id its next session gets. */
+type Sessions = Record<string, { ids: string[]; next: number }>;
+
+async function sessionsBySerial(access: AdminAccess): Promise<Sessions> {
   const states = await fleetState(access);
-  return Object.fromEntries(Object.entries(states).map(([serial, s]) => [serial, s.sessions.map((x) => String((x as { id?: unknown }).id ?? x.token))]));
+  return Object.fromEntries(Object.entries(states).map(([serial, s]) => [serial, { ids: s.sessions.map((x) => x.id), next: s.nextId.session }]));
+}
+
+/**
+ * Sessions that ended between two reads: those of the first read that are gone, and those
+ * opened after it (a login in flight at the kill) that are gone too. Ids count up.
+ */
+function sessionsGone(before: Sessions, after: Sessions): number {
+  let gone = 0;
+  for (const [serial, b] of Object.entries(before)) {
+    const a = after[serial] ?? { ids: [], next: b.next };
+    gone += b.ids.filter((id) => !a.ids.includes(id)).length;
+    const openedSince = a.next - b.next;
+    gone += openedSince - a.ids.filter((id) => Number(id) >= b.next).length;
+  }
+  return gone;
 }
 
 /**
