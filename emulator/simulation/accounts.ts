@@ -9,9 +9,9 @@
  * account for everyone. Every refused login answers the same 401 — unknown user, wrong
  * password, disabled, or locked — so the answer confirms no user name.
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { AccountState, RoleId, SessionState } from "../model";
-import { hashPassword, NO_ACCOUNT_RECORD, quickDigest, tokenHash, verifyPassword } from "../secrets";
+import { hashPassword, NO_ACCOUNT_RECORD, tokenHash, verifyPassword } from "../secrets";
 import { notFound, ServiceError } from "../service-error";
 import { requireBoolean, requireEnum, requireString } from "./checks";
 import type { SimulationCore } from "./core";
@@ -51,8 +51,6 @@ interface FailureRecord {
 export class Accounts {
   /** Failure records by serial, then `userName\0source` (in memory: a restart forgets lockouts, as a BMC reboot does). */
   private readonly failures = new Map<string, Map<string, FailureRecord>>();
-  /** Basic credentials already checked, by serial and user name: the record they matched and the password's SHA-256. */
-  private readonly checked = new Map<string, { record: string; digest: Buffer }>();
 
   constructor(private readonly core: SimulationCore) {}
 
@@ -72,7 +70,7 @@ export class Accounts {
     // Locked: refused without running the KDF (the answer is the same; the work is not spent).
     if (record && record.lockedUntil > now) throw refused();
     const account = this.core.docOf(serial).accounts.find((a) => a.userName === userName);
-    const good = this.matches(serial, account, password) && account !== undefined && account.enabled;
+    const good = this.matches(account, password) && account !== undefined && account.enabled;
     if (good) {
       if (record) records.delete(key);
       return account;
@@ -131,18 +129,12 @@ export class Accounts {
   }
 
   /** Checks `password` against the account (or, for no account, against a record nothing matches: same time). */
-  private matches(serial: string, account: AccountState | undefined, password: string): boolean {
+  private matches(account: AccountState | undefined, password: string): boolean {
     if (!account) {
       verifyPassword(password, NO_ACCOUNT_RECORD);
       return false;
     }
-    const cacheKey = `${serial}\0${account.userName}`;
-    const digest = quickDigest(password);
-    const known = this.checked.get(cacheKey);
-    if (known && known.record === account.passwordHash && timingSafeEqual(known.digest, digest)) return true;
-    if (!verifyPassword(password, account.passwordHash)) return false;
-    this.checked.set(cacheKey, { record: account.passwordHash, digest });
-    return true;
+    return verifyPassword(password, account.passwordHash);
   }
 
   /** Counts a failure of `key`; the threshold locks the pair and marks the account `Locked`. */
@@ -209,7 +201,7 @@ export class Accounts {
       const account = d.accounts.find((a) => a.id === id);
       if (!account) throw notFound("ManagerAccount", id);
       if (patch.password !== undefined) {
-        this.changePassword(serial, account, patch.password);
+        this.changePassword(account, patch.password);
         d.sessions = d.sessions.filter((s) => s.accountId !== id || s.id === keepSession);
       }
       if (patch.roleId !== undefined) account.roleId = requireEnum("RoleId", patch.roleId, ROLES) as RoleId;
@@ -224,22 +216,16 @@ export class Accounts {
 
   /**
    * Sets a new password. A factory password must really change: setting the same one again
-   * does not clear the requirement. The password just set is a password already checked
-   * (as one verified at login is), so the login that follows a claim costs no second
-   * scrypt; and a factory password verified at login needs none to tell a new one apart.
+   * does not clear the requirement. (The factory password hashed at start, like the
+   * password set here, is remembered as checked: a claim's logins cost no scrypt.)
    */
-  private changePassword(serial: string, account: AccountState, value: unknown): void {
+  private changePassword(account: AccountState, value: unknown): void {
     const password = checkPassword(value);
-    const cacheKey = `${serial}\0${account.userName}`;
-    const digest = quickDigest(password);
-    if (account.passwordChangeRequired) {
-      const known = this.checked.get(cacheKey);
-      const same = known && known.record === account.passwordHash ? timingSafeEqual(known.digest, digest) : verifyPassword(password, account.passwordHash);
-      if (same) throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
+    if (account.passwordChangeRequired && verifyPassword(password, account.passwordHash)) {
+      throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
     }
     account.passwordHash = hashPassword(password);
     account.passwordChangeRequired = false;
-    this.checked.set(cacheKey, { record: account.passwordHash, digest });
   }
 
   /** Deletes an account and its sessions. */
