@@ -55,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
   // Options before the command name are smartfleet's own; the rest belong to the command.
   const at = argv.findIndex((a) => !a.startsWith("-"));
   const [own, name, rest] = at < 0 ? [argv, undefined, []] : [argv.slice(0, at), argv[at], argv.slice(at + 1)];
-  const parsed = parseCommand(spec(), own);
+  // The full spec loads every command for its summary: only when smartfleet's own options are given.
+  const parsed = own.length ? parseCommand(spec(), own) : { values: { version: false } };
   if (typeof parsed === "number") return parsed;
   if (parsed.values.version) {
     console.log(packageVersion());

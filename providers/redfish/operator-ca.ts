@@ -6,11 +6,22 @@
  */
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let loaded: typeof X509 | undefined;
+/**
+ * @peculiar/x509, loaded on first use: only a certificate rotation needs it, and loading it
+ * (with tsyringe and the Reflect metadata API it resolves its algorithms through) cost every
+ * provider process about 100 ms of CPU and its memory for nothing.
+ */
+function loadX509(): typeof X509 {
+  if (!loaded) {
+    require("reflect-metadata");
+    loaded = require("@peculiar/x509") as typeof X509;
+    loaded.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
+  }
+  return loaded;
+}
 
 const DAY_MS = 86_400_000;
 /** Back-dating of a new certificate, for ports whose clock runs a little behind. */
@@ -29,7 +40,7 @@ type SigningAlgorithm = { name: "ECDSA"; namedCurve: "P-256" | "P-384"; hash: "S
 export interface OperatorCa {
   /** The CA certificate, PEM (what clients are to trust). */
   certPem: string;
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   /** Its private key, for signing only. */
   signingKey: webcrypto.CryptoKey;
   signingAlgorithm: SigningAlgorithm;
@@ -45,6 +56,7 @@ export class OperatorCaError extends Error {}
  * certificate is a CA (basicConstraints cA) and valid now. Throws `OperatorCaError`.
  */
 export async function loadOperatorCa(files: OperatorCaFiles): Promise<OperatorCa> {
+  const x509 = loadX509();
   let cert: NodeCertificate;
   try {
     cert = new NodeCertificate(files.certPem);
@@ -82,7 +94,7 @@ function algorithmOf(key: KeyObject): OperatorCa["signingAlgorithm"] {
 
 /** A signing request that passed `checkSigningRequest`. */
 export interface CheckedRequest {
-  csr: x509.Pkcs10CertificateRequest;
+  csr: X509.Pkcs10CertificateRequest;
   /** What the key is, e.g. `ECDSA P-256`. */
   keyType: string;
 }
@@ -94,7 +106,8 @@ export interface CheckedRequest {
  * string, so the caller can say which port.
  */
 export async function checkSigningRequest(csrPem: string, address: string): Promise<CheckedRequest | string> {
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch (error) {
@@ -112,7 +125,8 @@ export async function checkSigningRequest(csrPem: string, address: string): Prom
 }
 
 /** The subject CNs and SAN entries (IP and DNS) of a request. */
-function requestNames(csr: x509.Pkcs10CertificateRequest): string[] {
+function requestNames(csr: X509.Pkcs10CertificateRequest): string[] {
+  const x509 = loadX509();
   const cns = csr.subjectName.getField("CN");
   const raw = csr.extensions.find((e) => e.type === SAN_OID)?.rawData;
   const san = raw ? new x509.SubjectAlternativeNameExtension(raw).names.toJSON().filter((n) => n.type === "ip" || n.type === "dns").map((n) => n.value) : [];
@@ -128,6 +142,7 @@ const SAN_OID = "2.5.29.17";
  * self-issued (an intermediate: clients trusting the root need it).
  */
 export async function issueServerCertificate(ca: OperatorCa, request: CheckedRequest, address: string, days: number): Promise<string> {
+  const x509 = loadX509();
   const now = Date.now();
   const notAfter = new Date(now + days * DAY_MS);
   if (notAfter > ca.cert.notAfter) {
