@@ -16,6 +16,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { readEndpointsFile, routesOf } from "../model/endpoints";
 import { loadStackSync } from "../model/load";
+import { handedOverStack } from "../model/loaded-stack-handoff";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
 import { declareStack } from "./fleet";
@@ -26,7 +27,8 @@ const root = packageRoot();
 const stackFile = path.resolve(root, config.get("stackFile") ?? path.join("stacks", `${pulumi.getStack()}.yaml`));
 const endpointsFile = config.get("endpoints");
 
-const fleet = declareStack(readInput("the stack definition", () => loadStackSync(stackFile)), {
+// `smartfleet up` of a sharded stack loads it once and hands it to every shard's program.
+const fleet = declareStack(handedOverStack(stackFile) ?? readInput("the stack definition", () => loadStackSync(stackFile)), {
   password: config.requireSecret("managementPassword"),
   shard: config.get("shard"),
   routes: endpointsFile ? readInput("smartfleet:endpoints", () => routesOf(readEndpointsFile(path.resolve(root, endpointsFile)))) : undefined,

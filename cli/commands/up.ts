@@ -24,9 +24,12 @@
  *
  * The four commands share this module; `main.ts` takes each from `commands`.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { defineCommand, EXIT, parseCommand, usageError } from "../args";
-import { loadStackSync } from "../../model/load";
+import { loadStackSync, type LoadedStack } from "../../model/load";
+import { writeLoadedStack } from "../../model/loaded-stack-handoff";
 import { InputError } from "../../schemas/diagnostics";
 import { projectRoot } from "../../providers/common/settings";
 import { formatReport, recoverStack } from "./recover";
@@ -68,8 +71,10 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
   const stackFile = path.resolve(parsed.positionals[0]);
   if (!isFile(stackFile)) return usageError(spec, `no stack file ${parsed.positionals[0]}`);
   let layout: ShardLayout | undefined;
+  let loaded: LoadedStack;
   try {
-    layout = shardLayout(loadStackSync(stackFile));
+    loaded = loadStackSync(stackFile);
+    layout = shardLayout(loaded);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     console.error(`${prefix}: ${stackFile} is invalid:\n${error.message}`);
@@ -95,6 +100,7 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
     return EXIT.usage;
   }
   if (parts) {
+    const handoff = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-shards-"));
     const results = await runShards({
       projectDir,
       base: stack,
@@ -104,8 +110,9 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
       parallel: parsed.values.parallel,
       backend,
       emit: (line) => console.log(line),
+      env: writeLoadedStack(handoff, loaded),
       before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir) : undefined,
-    });
+    }).finally(() => fs.rmSync(handoff, { recursive: true, force: true }));
     console.log(summaryTable(results, operation));
     return worstExit(results);
   }

@@ -42,6 +42,8 @@ export interface ShardRun {
   parallel?: number;
   backend: Backend;
   emit: (line: string) => void;
+  /** Environment for the parts' programs (the loaded stack handed over). */
+  env?: Record<string, string>;
   /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
   before?: (stackName: string) => Promise<string | undefined>;
 }
@@ -60,7 +62,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
     let stack: Stack;
     try {
-      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir });
+      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env });
       if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });

@@ -1,0 +1,56 @@
+/**
+ * The loaded stack `smartfleet up` hands to its shard programs: taken only for the same
+ * stack with unchanged files, and equal in what it declares to loading the files.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { resourceDeclarations } from "../../model/declarations";
+import { loadStackSync } from "../../model/load";
+import { handedOverStack, LOADED_STACK_ENV, writeLoadedStack } from "../../model/loaded-stack-handoff";
+import { tempDir } from "../support/stack-fixtures";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const dirs: Array<{ cleanup(): void }> = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
+
+/** The lab stack and its inventory in a repository of their own, loaded, and handed over. */
+function handedLab() {
+  const repo = tempDir("sf-handoff-");
+  dirs.push(repo);
+  repo.write("Pulumi.yaml", "name: smartfleet\nruntime: nodejs\n");
+  const inventory = repo.write("examples/lab/fleet.yaml", fs.readFileSync(path.join(ROOT, "examples", "lab", "fleet.yaml"), "utf8"));
+  const stack = repo.write("stacks/lab.yaml", fs.readFileSync(path.join(ROOT, "stacks", "lab.yaml"), "utf8"));
+  const loaded = loadStackSync(stack);
+  const env = writeLoadedStack(repo.dir, loaded);
+  return { stack, inventory, loaded, env };
+}
+
+describe("the loaded stack handed to shard programs", () => {
+  it("is taken for the same stack with unchanged files, and declares what loading the files declares", () => {
+    const { stack, loaded, env } = handedLab();
+    const handed = handedOverStack(stack, env);
+    expect(handed).toBeDefined();
+    expect(resourceDeclarations(handed!)).toEqual(resourceDeclarations(loaded));
+    expect(handed!.sources).toEqual(loaded.sources);
+  });
+
+  it("is not taken for another stack file, or once the stack or its inventory changed", () => {
+    const { stack, inventory, env } = handedLab();
+    expect(handedOverStack(path.join(path.dirname(stack), "other.yaml"), env)).toBeUndefined();
+    fs.appendFileSync(inventory, "\n# edited\n");
+    expect(handedOverStack(stack, env)).toBeUndefined();
+    const again = handedLab();
+    fs.appendFileSync(again.stack, "\n# edited\n");
+    expect(handedOverStack(again.stack, again.env)).toBeUndefined();
+  });
+
+  it("is nothing without the variable, or with a file that is gone or not one of ours", () => {
+    const { stack, env } = handedLab();
+    expect(handedOverStack(stack, {})).toBeUndefined();
+    fs.writeFileSync(env[LOADED_STACK_ENV], "not json");
+    expect(handedOverStack(stack, env)).toBeUndefined();
+    fs.rmSync(env[LOADED_STACK_ENV]);
+    expect(handedOverStack(stack, env)).toBeUndefined();
+  });
+});
