@@ -84,11 +84,12 @@ export abstract class SqlLeaseStore implements LeaseStore {
           [r.host, r.run, r.group],
         );
         const canaries = Math.min(r.canary, r.groupSize);
-        if (Number(row?.mine ?? 0) === 0 && Number(row?.started ?? 0) < canaries) {
+        const startedBefore = Number(row?.mine ?? 0) > 0;
+        if (!startedBefore && Number(row?.started ?? 0) < canaries) {
           canary = true;
           const busy = await othersIn(groupScope);
           if (busy.length > 0) return { granted: false, waitingFor: `${groupScope} (a canary goes alone; held by ${busy.join(", ")})` };
-        } else if (Number(row?.mine ?? 0) === 0 && Number(row?.done ?? 0) < canaries) {
+        } else if (!startedBefore && Number(row?.done ?? 0) < canaries) {
           const hosts = await db.all<{ host: string }>("SELECT host FROM progress WHERE run = ? AND grp = ? ORDER BY started_at, host", [r.run, r.group]);
           return { granted: false, waitingFor: `the canaries of ${r.group} (${hosts.map((x) => x.host).join(", ")}) to pass their health gate` };
         }
