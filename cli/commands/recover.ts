@@ -73,6 +73,8 @@ export interface RecoverReport {
   pendingCleared: PendingOperation[];
   /** Pending updates/deletes/reads, left for a refresh. */
   pendingLeft: PendingOperation[];
+  /** What was put right in the backend's files (a checkpoint or its attribute file a kill left unreadable). */
+  repaired: string[];
   /** Why recover could not finish; empty when it did. */
   problems: string[];
   /** A note about what was not checked. */
@@ -113,7 +115,7 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
   const env = opts.env ?? process.env;
   const pulumi = opts.pulumi ?? pulumiCli(env);
   const probe = opts.probe ?? localProbe;
-  const report: RecoverReport = { stack: opts.stack, locksRemoved: [], locksHeld: [], pendingCleared: [], pendingLeft: [], problems: [], notes: [] };
+  const report: RecoverReport = { stack: opts.stack, locksRemoved: [], locksHeld: [], pendingCleared: [], pendingLeft: [], repaired: [], problems: [], notes: [] };
   const project = readProject(opts.cwd);
   const stackName = opts.stack.split("/").pop() as string;
 
@@ -135,8 +137,12 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
       report.problems.push(`the stack is locked by ${report.locksHeld.length === 1 ? "a process" : "processes"} recover cannot clear; the pending operations were not touched`);
       return report;
     }
-    const repaired = repairCheckpoint(backend, project.name, stackName);
-    if (repaired) report.notes.push(repaired);
+    const repair = repairCheckpoint(backend, project.name, stackName);
+    report.repaired.push(...repair.done);
+    if (repair.problem) {
+      report.problems.push(repair.problem);
+      return report;
+    }
   }
   report.rollout = await rolloutLeftovers(project.dir, stackName, opts.releaseMaintenance ?? []);
 
@@ -181,19 +187,18 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
  * from the backend's copy of the one before it (`<stack>.json.bak`, written before every
  * save); the unreadable file is kept beside it.
  */
-export function repairCheckpoint(backendDir: string, project: string, stack: string): string | undefined {
+export function repairCheckpoint(backendDir: string, project: string, stack: string): { done: string[]; problem?: string } {
   const candidates = [path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`), path.join(backendDir, ".pulumi", "stacks", `${stack}.json`)];
   const file = candidates.find((f) => fs.existsSync(f));
-  if (!file) return undefined;
+  if (!file) return { done: [] };
   const done = [file, `${file}.bak`].flatMap((f) => moveAsideUnreadable(`${f}.attrs`)).map((kept) => `the backend's attribute file ${path.basename(kept.from)} was unreadable (cut short by the kill): moved aside as ${path.basename(kept.to)}`);
-  if (!readsAsJson(file)) {
-    const backup = `${file}.bak`;
-    if (!readsAsJson(backup)) return [...done, `the checkpoint ${file} is unreadable and has no readable backup: restore it from .pulumi/backups by hand`].join("; ");
-    const kept = moveAsideUnreadable(file)[0];
-    fs.copyFileSync(backup, file);
-    done.push(`the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept.to)}`);
-  }
-  return done.length ? done.join("; ") : undefined;
+  if (readsAsJson(file)) return { done };
+  const backup = `${file}.bak`;
+  if (!readsAsJson(backup)) return { done, problem: `the checkpoint ${file} is unreadable and has no readable backup: restore it from .pulumi/backups by hand` };
+  const kept = moveAsideUnreadable(file)[0];
+  fs.copyFileSync(backup, file);
+  done.push(`the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept.to)}`);
+  return { done };
 }
 
 /** Renames `file` to `<file>.unreadable-<time>` when it exists and is not JSON. */
@@ -226,6 +231,7 @@ export function formatReport(report: RecoverReport): string {
     lines.push(`left ${report.pendingLeft.length} pending update/delete operation(s): \`pulumi refresh --stack ${report.stack} --yes\` reconciles them with the hardware (the next up also drops them, with a warning):`);
     for (const op of report.pendingLeft) lines.push(`  ${op.type}  ${op.urn}`);
   }
+  lines.push(...report.repaired);
   const rollout = rolloutLines(report);
   lines.push(...rollout.done);
   // Hosts left in maintenance are news, not something recover clears: the next disruption of each does.

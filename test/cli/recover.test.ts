@@ -148,10 +148,10 @@ describe("a checkpoint the kill cut short", () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "crash.json"), '{"version": 3, "checkpoint": {');
     fs.writeFileSync(path.join(dir, "crash.json.bak"), '{"version": 3, "checkpoint": {}}');
-    expect(repairCheckpoint(backend, "smartfleet", "crash")).toMatch(/restored the one before it from crash.json.bak/);
+    expect(repairCheckpoint(backend, "smartfleet", "crash").done).toEqual([expect.stringMatching(/restored the one before it from crash.json.bak/)]);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "crash.json"), "utf8"))).toEqual({ version: 3, checkpoint: {} });
     expect(fs.readdirSync(dir).some((f) => f.startsWith("crash.json.unreadable-"))).toBe(true);
-    expect(repairCheckpoint(backend, "smartfleet", "crash")).toBeUndefined();
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toEqual({ done: [] });
     fs.rmSync(backend, { recursive: true, force: true });
   });
 
@@ -166,11 +166,29 @@ describe("a checkpoint the kill cut short", () => {
     fs.writeFileSync(path.join(dir, "crash.json.attrs"), "");
     fs.writeFileSync(path.join(dir, "crash.json.bak"), checkpoint);
     fs.writeFileSync(path.join(dir, "crash.json.bak.attrs"), '{"user.content_type":"application/octet-stream"}\n');
-    expect(repairCheckpoint(backend, "smartfleet", "crash")).toMatch(/attribute file crash.json.attrs was unreadable .*moved aside as crash.json.attrs.unreadable-\d+$/);
+    expect(repairCheckpoint(backend, "smartfleet", "crash").done).toEqual([expect.stringMatching(/attribute file crash.json.attrs was unreadable .*moved aside as crash.json.attrs.unreadable-\d+$/)]);
     expect(fs.existsSync(path.join(dir, "crash.json.attrs"))).toBe(false);
     expect(fs.readFileSync(path.join(dir, "crash.json"), "utf8")).toBe(checkpoint);
     expect(fs.existsSync(path.join(dir, "crash.json.bak.attrs"))).toBe(true);
-    expect(repairCheckpoint(backend, "smartfleet", "crash")).toBeUndefined();
+    expect(repairCheckpoint(backend, "smartfleet", "crash")).toEqual({ done: [] });
     fs.rmSync(backend, { recursive: true, force: true });
+  });
+
+  it("reports a repair as work done, and stops before export when the checkpoint cannot be read at all", async () => {
+    const { project, backend } = crafted([]);
+    const stacks = path.join(backend, ".pulumi", "stacks", "demo");
+    fs.mkdirSync(stacks, { recursive: true });
+    fs.writeFileSync(path.join(stacks, "dev.json"), '{"version": 3, "checkpoint": {}}');
+    fs.writeFileSync(path.join(stacks, "dev.json.attrs"), "");
+    const options = { stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, probe };
+    const repaired = await recoverStack({ ...options, pulumi: fakePulumi([]).runner });
+    expect(formatReport(repaired)).toMatch(/^the backend's attribute file dev.json.attrs was unreadable/);
+    expect(formatReport(repaired)).not.toMatch(/nothing to recover/);
+
+    fs.writeFileSync(path.join(stacks, "dev.json"), "");
+    const broken = fakePulumi([]);
+    const unreadable = await recoverStack({ ...options, pulumi: broken.runner });
+    expect(unreadable.problems).toEqual([expect.stringMatching(/dev.json is unreadable and has no readable backup/)]);
+    expect(broken.calls).toEqual([]);
   });
 });
