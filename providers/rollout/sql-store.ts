@@ -40,6 +40,14 @@ async function orphansIn(db: SqlRunner, scope: string, now: number): Promise<Orp
   return rows.map((x) => ({ holder: x.holder, host: x.host, run: x.run, dpu: JSON.parse(x.dpu) as LeaseDpu, since: Number(x.expires_at) }));
 }
 
+/** Hosts this run left in maintenance after their disruption failed, holding no lease of `scope` now. */
+async function failedHere(db: SqlRunner, maintained: ReadonlyArray<{ host: string; run: string; note: string }>, run: string, scope: string): Promise<string[]> {
+  const failed = maintained.filter((m) => m.run === run && m.note.endsWith(" failed")).map((m) => m.host);
+  if (failed.length === 0) return [];
+  const holding = new Set((await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ?", [scope])).map((x) => x.host));
+  return failed.filter((h) => !holding.has(h)).sort();
+}
+
 /** A rollout store over SQL; see the file comment. */
 export abstract class SqlLeaseStore implements LeaseStore {
   /** Autocommit statements. */
@@ -62,10 +70,14 @@ export abstract class SqlLeaseStore implements LeaseStore {
       const [halted] = await db.all<{ reason: string }>("SELECT reason FROM halts WHERE run = ? AND grp = ?", [r.run, r.group]);
       if (halted) return { granted: false, halted: halted.reason };
       const groupScope = `group:${r.group}`;
-      // A host of the group another run left in maintenance (a killed up: its install may
-      // have ended, its workloads are still away) is unavailable: it holds a slot of the
-      // group until a run takes it out, whatever became of that run's leases.
-      const leftIn = (await db.all<{ host: string }>("SELECT host FROM maintenance WHERE grp = ? AND host <> ? AND run <> ?", [r.group, r.host, r.run])).map((x) => x.host);
+      // A host of the group in maintenance is unavailable whoever took it there and whatever
+      // became of their leases: another run (a killed up: its install may have ended, its
+      // workloads are still away), or this one (a record this run took over from a killed
+      // run, a disruption that failed before its work). It holds a slot of the group until
+      // a run takes it out. (Counting only other runs' records let a second host of a group
+      // go down beside one this run had re-recorded and held no lease for: seen in CI.)
+      const maintained = await db.all<{ host: string; run: string; note: string }>("SELECT host, run, note FROM maintenance WHERE grp = ? AND host <> ?", [r.group, r.host]);
+      const leftIn = maintained.map((x) => x.host);
       const othersIn = async (scope: string): Promise<string[]> => {
         const holders = (await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ?", [scope, r.host])).map((x) => x.host);
         return [...new Set(scope === groupScope ? [...holders, ...leftIn] : holders)].sort();
@@ -97,10 +109,14 @@ export abstract class SqlLeaseStore implements LeaseStore {
       for (const slot of r.slots) {
         if ((await countOthersIn(slot.scope)) < slot.limit) continue;
         const holders = await othersIn(slot.scope);
+        const stuck = slot.scope === groupScope ? await failedHere(db, maintained, r.run, slot.scope) : [];
+        // Nothing in this run will take out a host whose disruption failed here and that no
+        // disruption holds now: waiting for it would never end.
+        if (stuck.length > 0) return { granted: false, halted: `${stuck.join(", ")} failed in this run and ${stuck.length === 1 ? "is" : "are"} left in maintenance, using ${r.group}'s budget of ${slot.limit}; take ${stuck.length === 1 ? "it" : "them"} out once repaired, or run again` };
         const left = holders.filter((h) => leftIn.includes(h));
         const orphans = await orphansIn(db, slot.scope, r.now);
         const why = [
-          ...(left.length > 0 ? [`in maintenance, left there by another run: ${left.join(", ")}`] : []),
+          ...(left.length > 0 ? [`in maintenance: ${left.join(", ")}`] : []),
           ...(orphans.length > 0 ? [`held by a run that is gone while its work may still run on ${orphans.map((o) => o.dpu.label).join(", ")}`] : []),
         ];
         return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
