@@ -27,7 +27,7 @@ import { pairsOn, switchPair, type LivePair } from "./pairs";
 import { currentRun, storeFile, storeFor } from "./run";
 import { orphanWorkOver } from "./orphans";
 import { acquireSlots, HaltedGroupError } from "./slots";
-import type { LeaseDpu, LeaseStore } from "./store";
+import { failedNote, type LeaseDpu, type LeaseStore } from "./store";
 
 /** Where the disruption happens. */
 export interface DisruptionTargets {
@@ -141,7 +141,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollo
       }
     } else if (inMaintenance) {
       stillInMaintenance(rollout.host);
-      await store.markMaintenance(rollout.host, { run: held.run, since: maintenanceSince.get(rollout.host) ?? Date.now(), note: `${what} failed`, group: rollout.group });
+      await store.markMaintenance(rollout.host, { run: held.run, since: maintenanceSince.get(rollout.host) ?? Date.now(), note: failedNote(what), group: rollout.group });
       if (error instanceof UnfinishedOperationError) {
         // Kept as it is: the task lands in state and the next run resumes it, in maintenance still.
         log(`${rollout.host}: left in maintenance while ${what} is unfinished`);

@@ -5,7 +5,7 @@
  * across runners. Each store supplies a connection and a write transaction that excludes
  * every other writer of the same store (in this process and in others).
  */
-import type { AcquireRequest, AcquireResult, LeaseDpu, LeaseStore, MaintenanceRecord, OrphanLease } from "./store";
+import { isFailedNote, type AcquireRequest, type AcquireResult, type LeaseDpu, type LeaseStore, type MaintenanceRecord, type OrphanLease } from "./store";
 
 /** Statements on one connection (or one transaction). */
 export interface SqlRunner {
@@ -42,7 +42,7 @@ async function orphansIn(db: SqlRunner, scope: string, now: number): Promise<Orp
 
 /** Hosts this run left in maintenance after their disruption failed, holding no lease of `scope` now. */
 async function failedHere(db: SqlRunner, maintained: ReadonlyArray<{ host: string; run: string; note: string }>, run: string, scope: string): Promise<string[]> {
-  const failed = maintained.filter((m) => m.run === run && m.note.endsWith(" failed")).map((m) => m.host);
+  const failed = maintained.filter((m) => m.run === run && isFailedNote(m.note)).map((m) => m.host);
   if (failed.length === 0) return [];
   const holding = new Set((await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ?", [scope])).map((x) => x.host));
   return failed.filter((h) => !holding.has(h)).sort();

@@ -92,6 +92,16 @@ export type AcquireResult =
   /** Not now: what is in the way (for the waiting message), and orphan leases the caller may look into. */
   | { granted: false; waitingFor: string; orphans?: OrphanLease[] };
 
+/** The note of a host left in maintenance because `what` failed (the store reads it back: `isFailedNote`). */
+export function failedNote(what: string): string {
+  return `${what} failed`;
+}
+
+/** Whether a maintenance note says the disruption that left the host there failed. */
+export function isFailedNote(note: string): boolean {
+  return note.endsWith(" failed");
+}
+
 /** A host in maintenance as the rollout recorded it. */
 export interface MaintenanceRecord {
   /** The host. */
@@ -103,8 +113,8 @@ export interface MaintenanceRecord {
   /** Why it is still there (e.g. the work failed), or empty. */
   note: string;
   /**
-   * Its rollout group. A host another run left in maintenance counts against this group's
-   * budget until it is out (records written before groups were kept have none).
+   * Its rollout group. A host in maintenance counts against this group's budget until it is
+   * out, whoever left it there (records written before groups were kept have none).
    */
   group?: string;
 }
