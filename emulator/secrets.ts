@@ -71,6 +71,18 @@ export function verifyPassword(password: string, record: string): boolean {
   return matches;
 }
 
+/**
+ * True when `password` is the one `record` holds, for a check made inside a session (a new
+ * password that must differ from the factory one): a record this process already checked
+ * answers from memory either way, since the caller has logged in and learns nothing from
+ * the time. Anything else is a full {@link verifyPassword}.
+ */
+export function isSamePassword(password: string, record: string): boolean {
+  const known = checked.get(record);
+  if (known) return timingSafeEqual(known, quickDigest(password));
+  return verifyPassword(password, record);
+}
+
 /** A record no password matches, for unknown users: checking it costs what a real check costs (never remembered). */
 export const NO_ACCOUNT_RECORD = scryptRecord(randomBytes(16).toString("hex"), PASSWORD_COST);
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { AccountState, RoleId, SessionState } from "../model";
-import { hashPassword, NO_ACCOUNT_RECORD, tokenHash, verifyPassword } from "../secrets";
+import { hashPassword, isSamePassword, NO_ACCOUNT_RECORD, tokenHash, verifyPassword } from "../secrets";
 import { notFound, ServiceError } from "../service-error";
 import { requireBoolean, requireEnum, requireString } from "./checks";
 import type { SimulationCore } from "./core";
@@ -221,7 +221,7 @@ export class Accounts {
    */
   private changePassword(account: AccountState, value: unknown): void {
     const password = checkPassword(value);
-    if (account.passwordChangeRequired && verifyPassword(password, account.passwordHash)) {
+    if (account.passwordChangeRequired && isSamePassword(password, account.passwordHash)) {
       throw new ServiceError(400, "PropertyValueFormatError", ["<hidden>", "Password"], "the new password must differ from the factory password");
     }
     account.passwordHash = hashPassword(password);

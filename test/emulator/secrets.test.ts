@@ -11,7 +11,7 @@ vi.mock("node:crypto", async (importOriginal) => {
   return { ...actual, scryptSync: vi.fn(actual.scryptSync) };
 });
 
-const { hashPassword, verifyPassword, NO_ACCOUNT_RECORD, PASSWORD_COST } = await import("../../emulator/secrets");
+const { hashPassword, isSamePassword, verifyPassword, NO_ACCOUNT_RECORD, PASSWORD_COST } = await import("../../emulator/secrets");
 const kdf = vi.mocked(crypto.scryptSync);
 
 /** A record as another process (an earlier start) wrote it. */
@@ -48,6 +48,18 @@ describe("password records", () => {
     expect(verifyPassword("", NO_ACCOUNT_RECORD)).toBe(false);
     expect(verifyPassword("anything", NO_ACCOUNT_RECORD)).toBe(false);
     expect(kdf).toHaveBeenCalledTimes(2);
+  });
+
+  it("tells a new password from a known record's without the KDF, and from a foreign record with it", () => {
+    const known = hashPassword("Factory-Pass-1");
+    kdf.mockClear();
+    expect(isSamePassword("Claimed-Pass-1", known)).toBe(false);
+    expect(isSamePassword("Factory-Pass-1", known)).toBe(true);
+    expect(kdf).not.toHaveBeenCalled();
+    const foreign = foreignRecord("Factory-Pass-2");
+    kdf.mockClear();
+    expect(isSamePassword("Claimed-Pass-2", foreign)).toBe(false);
+    expect(kdf).toHaveBeenCalledTimes(1);
   });
 
   it("refuses a record that is not scrypt's", () => {
