@@ -126,7 +126,8 @@ export async function waitForTask(port: TaskPort, monitorOrTaskUri: string, opts
     const res = await port.poll(pollUri, deadline);
     const seen = readTask(res.body);
     if (seen?.uri) known = { ...known, uri: seen.uri };
-    progress(seen?.percentComplete);
+    // A poll that finds the task ended reports no percent: the caller says it is done.
+    if (!seen || RUNNING_STATES.has(seen.state)) progress(seen?.percentComplete);
     if (res.status === 404 && !known.uri) {
       // A monitor kept from an earlier run may have expired; its task names it.
       const uri = await findTaskByMonitor(port, pollUri, deadline);
