@@ -23,4 +23,4 @@ export { withFirstAcceptedPassword, type PortAccount } from "./first-password";
 export { unfinishedTasks } from "./task-list";
 export * from "./certificates";
 export { loadOperatorCa, OperatorCaError, type OperatorCa, type OperatorCaFiles } from "./operator-ca";
-export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass } from "./snapshot";
+export { duringReadPass, fromFreshSnapshot, fromRecentSnapshot, outsideReadPass, writeGeneration } from "./snapshot";

@@ -105,7 +105,8 @@ export function noteWrite(endpoint: string): void {
   writeGenerations.set(endpoint, (writeGenerations.get(endpoint) ?? 0) + 1);
 }
 
-function writeGeneration(endpoint: string): number {
+/** How many writes this process sent to `endpoint`: a read taken at an older generation may be stale. */
+export function writeGeneration(endpoint: string): number {
   return writeGenerations.get(endpoint) ?? 0;
 }
 

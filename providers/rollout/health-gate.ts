@@ -14,7 +14,7 @@
  * be perfect.
  */
 import type { HealthGate } from "../../schemas/generated/common";
-import { asRecord, outsideReadPass, RedfishError } from "../redfish";
+import { asRecord, outsideReadPass, RedfishError, writeGeneration } from "../redfish";
 import type { DpuConnection } from "../common/dpu";
 import { applicationState, osState } from "../common/standard-view";
 import { livePair, switchPair, type LivePair } from "./pairs";
@@ -77,30 +77,78 @@ async function osAndServices(connection: DpuConnection): Promise<{ os: string; s
   return { os, services };
 }
 
-/** One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now. */
-export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ problems: ProblemsByKey; pairs: LivePair[]; unreachable: string[] }> {
+/** What one read of a DPU found: its problems, and every pair on its port when pairs were asked for. */
+interface DpuHealth {
+  problems: Array<[string, string]>;
+  pairs: LivePair[] | undefined;
+}
+
+/** A DPU's last health read in this process, with the port's write generation when it was taken. */
+interface RememberedRead extends DpuHealth {
+  generation: number;
+  at: number;
+}
+
+/**
+ * Each DPU's last read, which stands in for a baseline read for `baselineReuseMs` while this
+ * process wrote nothing to its port: a host's second disruption (its DPU OS after its mode)
+ * would otherwise read again what its first one's gate read a moment before. Only a read
+ * that found nothing wrong is reused, so such a baseline can only be stricter: what broke
+ * since counts as broken by the disruption and holds the gate; nothing fixed since is
+ * excused by it.
+ */
+const lastReads = new Map<string, RememberedRead>();
+
+async function readDpu(connection: DpuConnection, pairNames: readonly string[]): Promise<DpuHealth> {
+  const nic = dpuName(connection);
+  const generation = writeGeneration(connection.client.endpoint);
+  const problems: Array<[string, string]> = [];
+  let pairs: LivePair[] | undefined;
+  await outsideReadPass(async () => {
+    const { os, services } = await osAndServices(connection);
+    // A DPU with no OS installed has none to check (the stack declares none for it).
+    if (os !== "Enabled" && os !== "Absent") problems.push([`os:${connection.label}`, `the OS of ${nic} is ${os}`]);
+    for (const service of services) {
+      if (service.state !== "Enabled") problems.push([`service:${connection.label}/${service.id}`, `service ${nic}/${service.id} is ${service.state}`]);
+    }
+    const { servicePairs } = connection.where.oem;
+    if (servicePairs && pairNames.length > 0) {
+      pairs = [];
+      for (const m of await connection.client.getCollection<Record<string, unknown>>(servicePairs)) {
+        pairs.push(livePair(connection, { uri: m.uri, body: asRecord(m.body), etag: m.etag }));
+      }
+    }
+  });
+  lastReads.set(connection.client.endpoint, { problems, pairs, generation, at: Date.now() });
+  return { problems, pairs };
+}
+
+/** This process's last read of the DPU, when it may stand in for a baseline read now. */
+function recentRead(connection: DpuConnection, pairNames: readonly string[]): DpuHealth | undefined {
+  const read = lastReads.get(connection.client.endpoint);
+  if (!read || read.generation !== writeGeneration(connection.client.endpoint) || Date.now() - read.at > rolloutTimings().baselineReuseMs) return undefined;
+  if (read.problems.length > 0 || read.pairs?.some((p) => !p.protected)) return undefined;
+  const { servicePairs } = connection.where.oem;
+  if (servicePairs && pairNames.length > 0 && !read.pairs) return undefined;
+  return read;
+}
+
+/**
+ * One read of the DPUs: what is unhealthy, and the pairs among `pairNames` as they are now.
+ * With `reuseRecent`, a DPU this process read a moment ago and wrote nothing to since is
+ * not read again.
+ */
+export async function readHealth(connections: readonly DpuConnection[], pairNames: readonly string[], reuseRecent = false): Promise<{ problems: ProblemsByKey; pairs: LivePair[]; unreachable: string[] }> {
   const problems: ProblemsByKey = new Map();
   const pairs: LivePair[] = [];
   const unreachable: string[] = [];
   for (const connection of connections) {
-    const nic = dpuName(connection);
     try {
-      await outsideReadPass(async () => {
-        const { os, services } = await osAndServices(connection);
-        // A DPU with no OS installed has none to check (the stack declares none for it).
-        if (os !== "Enabled" && os !== "Absent") problems.set(`os:${connection.label}`, `the OS of ${nic} is ${os}`);
-        for (const service of services) {
-          if (service.state !== "Enabled") problems.set(`service:${connection.label}/${service.id}`, `service ${nic}/${service.id} is ${service.state}`);
-        }
-        const { servicePairs } = connection.where.oem;
-        if (servicePairs && pairNames.length > 0) {
-          for (const m of await connection.client.getCollection<Record<string, unknown>>(servicePairs)) {
-            const pair = livePair(connection, { uri: m.uri, body: asRecord(m.body), etag: m.etag });
-            if (pairNames.includes(pair.name)) pairs.push(pair);
-          }
-        }
-      });
+      const health = (reuseRecent && recentRead(connection, pairNames)) || (await readDpu(connection, pairNames));
+      for (const [key, text] of health.problems) problems.set(key, text);
+      for (const pair of health.pairs ?? []) if (pairNames.includes(pair.name)) pairs.push(pair);
     } catch (error) {
+      const nic = dpuName(connection);
       // Keyed by the whole label: a pair's primary on another host may have the same nic name.
       problems.set(`dpu:${connection.label}`, `${nic} does not answer: ${(error as Error).message}`);
       unreachable.push(`${connection.label} does not answer: ${(error as Error).message}`);
@@ -110,12 +158,13 @@ export async function readHealth(connections: readonly DpuConnection[], pairName
 }
 
 /**
- * What is unhealthy on the DPUs right now, pairs included: the baseline a disruption must
- * not make worse; and the pairs as read (what the switch-over before the work acts on).
+ * What is unhealthy on the DPUs now, pairs included: the baseline a disruption must not
+ * make worse; and the pairs as read (what the switch-over before the work acts on). A DPU
+ * read a moment ago with nothing written to it since is taken as read then.
  * Throws when a port does not answer: its pairs could be neither switched nor checked.
  */
 export async function healthBefore(connections: readonly DpuConnection[], pairNames: readonly string[]): Promise<{ baseline: ReadonlySet<string>; pairs: LivePair[] }> {
-  const { problems, pairs, unreachable } = await readHealth(connections, pairNames);
+  const { problems, pairs, unreachable } = await readHealth(connections, pairNames, true);
   if (unreachable.length) throw new Error(`${unreachable.join("; ")}; nothing was disrupted`);
   return { baseline: new Set([...problems.keys(), ...pairs.filter((p) => !p.protected).map((p) => `pair:${p.name}`)]), pairs };
 }

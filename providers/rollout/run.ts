@@ -24,6 +24,8 @@ export interface RolloutTimings {
   pollMs: number;
   /** How often the health gate reads the host again. */
   gatePollMs: number;
+  /** How long a DPU read healthy, with nothing written to it since, stands in for a baseline read (see `health-gate.ts`). */
+  baselineReuseMs: number;
   /** How often a waiter looks at the DPU of an orphan lease (a dead run's, whose work may still run). */
   orphanCheckMs: number;
   /** How long an orphan lease is kept when its DPU never shows the work over. */
@@ -31,7 +33,7 @@ export interface RolloutTimings {
 }
 
 /** The timings in production. */
-export const DEFAULT_TIMINGS: RolloutTimings = { leaseTtlMs: 60_000, heartbeatMs: 15_000, pollMs: 250, gatePollMs: 2_000, orphanCheckMs: 2_000, orphanLimitMs: 60 * 60_000 };
+export const DEFAULT_TIMINGS: RolloutTimings = { leaseTtlMs: 60_000, heartbeatMs: 15_000, pollMs: 250, gatePollMs: 2_000, baselineReuseMs: 2_000, orphanCheckMs: 2_000, orphanLimitMs: 60 * 60_000 };
 
 /**
  * `SMARTFLEET_ROLLOUT_LEASE_SECONDS`: how long a runner that stops renewing (a dead

@@ -21,6 +21,10 @@ interface Interval {
 
 const overlap = (a: Interval, b: Interval) => a.start < b.end && b.start < a.end;
 
+/** How long a healthy read stands in for a baseline in these tests. */
+const BASELINE_REUSE_MS = 300;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe("rollout enforcement during up (DpuOs upgrades against the emulated fleet)", () => {
   let fleet: Fleet;
   const hosts = ["h1", "h2", "h4"];
@@ -57,7 +61,7 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
   beforeAll(async () => {
     // 480 s installs take about 1 s.
     fleet = await startFleet(undefined, { timeScale: 0.002 });
-    setRolloutTimings({ pollMs: 50, gatePollMs: 100 });
+    setRolloutTimings({ pollMs: 50, gatePollMs: 100, baselineReuseMs: BASELINE_REUSE_MS });
     await Promise.all(
       hosts.map(async (h) => {
         await smartNic.create(smartNicArgs(fleet.inventory, h));
@@ -151,7 +155,30 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
 
   it("a service already broken before the disruption does not hold the gate: the disruption must break nothing new", async () => {
     await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    // Past the time the last healthy read of h1 stands in for its baseline.
+    await sleep(BASELINE_REUSE_MS);
     await flip("h1", group("cluster:baseline", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } })("h1"));
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+  });
+
+  it("a DPU read healthy a moment ago is not read again for the next baseline; a service that failed since then holds the gate", async () => {
+    const rollout = group("cluster:reuse", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } });
+    setRolloutTimings({ baselineReuseMs: 60_000 });
+    try {
+      await flip("h1", rollout("h1"));
+      // Nothing this process sent changed h1 since its gate read it healthy: that read is its baseline.
+      await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+      await expect(flip("h1", rollout("h1"))).rejects.toThrow(/h1: health gate failed .*service nic1\/dfw is Failed/);
+    } finally {
+      setRolloutTimings({ baselineReuseMs: BASELINE_REUSE_MS });
+      await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
+    }
+    // A read older than the window is not reused: the same failure is then the baseline's and does not hold the gate.
+    version.set("h1", other(version.get("h1")));
+    outs.set("h1", (await dpuOs.read(`${serial("h1")}/os`, outs.get("h1") as DpuOsOutputs)).props as DpuOsOutputs);
+    await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Failed" });
+    await sleep(BASELINE_REUSE_MS);
+    await flip("h1", group("cluster:reuse-expired", { budget: 1, healthGate: { settleSeconds: 0, timeoutSeconds: 1 } })("h1"));
     await admin(fleet, "POST", `/admin/v1/dpus/${serial("h1")}/drift`, { kind: "changeService", id: "dfw", state: "Enabled" });
   });
 
