@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { CROSS_SHARD } from "../../model/shards";
 import type { Backend } from "./backend";
 import { runOperation, type Operation, type Outcome } from "./operate";
@@ -54,6 +54,10 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   const clock = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
   const width = Math.max(...run.parts.map((p) => p.length), 5);
   let config: ReturnType<Stack["getAllConfig"]> | undefined;
+  // One `pulumi version` for the run: each workspace would otherwise ask again.
+  const pulumiCommand = PulumiCommand.get({ skipVersionCheck: !!process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK });
+  // Each part awaits it and reports a failure as its own; none may go unhandled meanwhile.
+  pulumiCommand.catch(() => undefined);
   const shards = run.parts.filter((p) => p !== CROSS_SHARD);
   const cross = run.parts.includes(CROSS_SHARD);
 
@@ -62,7 +66,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
     let stack: Stack;
     try {
-      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env });
+      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env, pulumiCommand: await pulumiCommand });
       if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });
