@@ -1,12 +1,13 @@
 // The sharded tools: the same fleet in BENCH_RACKS racks, its stack sharded by rack
 // (`shards: { by: label:rack }`), run by the measured build's own CLI,
-// `smartfleet up|preview|destroy STACKFILE --concurrency 8`, which drives one Pulumi stack
+// `smartfleet up|preview|destroy STACKFILE --concurrency C` (C: one per core), which drives one Pulumi stack
 // per shard through the Automation API (and `<stack>.cross-shard` for the pairs that
 // straddle two racks). `smartfleet-8-shards` keeps Pulumi's state in a file backend and
 // the rollout leases in the SQLite store; `smartfleet-8-shards-postgres` keeps both in a
 // PostgreSQL cluster the cycle starts with that build's `smartfleet db start`.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { backendFor, PASSWORD, verifyUp, wantedAt, type BenchEnv, type Cycle } from "./cycle";
 import { startEmulator, resetCounters, totalRequests } from "./emulator";
@@ -20,8 +21,8 @@ import type { Scenario } from "./types";
 export const SHARDED_TOOLS = { "smartfleet-8-shards": "file", "smartfleet-8-shards-postgres": "postgres" } as const;
 export type ShardedTool = keyof typeof SHARDED_TOOLS;
 
-/** Shards `smartfleet` runs at once: all of them. */
-const CONCURRENCY = BENCH_RACKS;
+/** Shards `smartfleet` runs at once: its own default, one per core (no more than there are racks). */
+const CONCURRENCY = Math.min(BENCH_RACKS, Math.max(1, os.availableParallelism()));
 
 /** Where a cycle's Pulumi state and rollout leases live, as environment variables, and how to let go of it. */
 interface StateStore {
@@ -141,6 +142,6 @@ export async function shardedCycle(tool: ShardedTool, { opts, env, out, record, 
  * the emulator for seconds: its 5 s keep-alive and 10 s handshake timers then closed
  * connections under logins and resets the clients could not repeat.
  */
-export function parallelOf(total: number, shard: string | undefined): number {
-  return shard ? total : Math.max(1, Math.ceil(total / CONCURRENCY));
+export function parallelOf(total: number, shard: string | undefined, atOnce = CONCURRENCY): number {
+  return shard ? total : Math.max(1, Math.ceil(total / atOnce));
 }

@@ -76,9 +76,10 @@ describe("the sharded bench fleet", () => {
     expect(changed.hosts["esx-0017"].smartnics.nic2.services.dfw.version).toBe("4.2.2");
   });
 
-  it("shares the single stack's operations at once among the 8 shards running together, and gives one shard alone all of them", () => {
-    expect(parallelOf(128, undefined)).toBe(16);
-    expect(parallelOf(128, "rack-5")).toBe(128);
-    expect(parallelOf(4, undefined)).toBe(1);
+  it("shares the single stack's operations at once among the shards running together, and gives one shard alone all of them", () => {
+    expect(parallelOf(128, undefined, 8)).toBe(16);
+    expect(parallelOf(128, undefined, 2)).toBe(64);
+    expect(parallelOf(128, "rack-5", 2)).toBe(128);
+    expect(parallelOf(4, undefined, 8)).toBe(1);
   });
 });
