@@ -391,9 +391,8 @@ export class ManagementPorts {
           checkPrivilege(ctx.account, "GET", path, ctx.sessionId);
         }
         const resource = found.handler({ ...ctx, params: found.params, query: new URLSearchParams() }).body as Record<string, unknown>;
-        // One serialisation gives the ETag and the copy the expansion may change (renders share state objects).
-        const text = JSON.stringify(resource);
-        return { ...(JSON.parse(text) as Record<string, unknown>), "@odata.etag": etagOfText(text) };
+        // The expansion copies what it keeps: a render may share the port's state objects.
+        return { ...resource, "@odata.etag": etagOfText(JSON.stringify(resource)) };
       } catch (error) {
         if (error instanceof ServiceError) return undefined; // not visible to this account, or gone: stays a reference
         throw error;

@@ -43,61 +43,73 @@ export function parseExpand(value: string): ExpandRequest {
 
 /**
  * Returns a copy of `body` with its hyperlinks expanded. `read(uri)` answers a resource
- * as a GET would (with its `@odata.etag`) as a copy of its own, which the expansion
- * changes in place, or undefined where the caller may not see it or it does not exist:
- * that hyperlink stays a reference.
+ * as a GET would (with its `@odata.etag`), or undefined where the caller may not see it or
+ * it does not exist: that hyperlink stays a reference. Neither `body` nor what `read`
+ * answers is changed (they may be the service's own state): the answer is built from
+ * copies made while looking for hyperlinks, in the one walk each resource needs anyway.
  */
 export function expandResource(body: Body, request: ExpandRequest, read: (uri: string) => Body | undefined): Body {
-  const top = JSON.parse(JSON.stringify(body)) as Body;
-  const seen = new Set<string>([normalise(String(top["@odata.id"] ?? ""))]);
-  let frontier: Body[] = [top];
-  for (let level = 0; level < request.levels && frontier.length > 0; level++) {
-    const next: Body[] = [];
-    for (const resource of frontier) {
-      forEachHyperlink(resource, request.which, (holder, key) => {
-        const uri = String((holder[key] as Body)["@odata.id"]);
-        if (seen.has(normalise(uri))) return;
-        const target = read(uri);
-        if (!target) return;
-        seen.add(normalise(uri));
-        holder[key] = target;
-        next.push(target);
-      });
+  const seen = new Set<string>([normalise(String(body["@odata.id"] ?? ""))]);
+  let references: Reference[] = [];
+  const top = copyFindingReferences(body, request.which, references) as Body;
+  for (let level = 0; level < request.levels && references.length > 0; level++) {
+    const next: Reference[] = [];
+    for (const { holder, key } of references) {
+      const uri = String((holder[key] as Body)["@odata.id"]);
+      if (seen.has(normalise(uri))) continue;
+      const target = read(uri);
+      if (!target) continue;
+      seen.add(normalise(uri));
+      holder[key] = copyFindingReferences(target, request.which, next);
     }
-    frontier = next;
+    references = next;
   }
   return top;
 }
 
-/** Calls `visit(holder, key)` for every reference (`{ "@odata.id" }` alone) `which` selects. */
-function forEachHyperlink(resource: Body, which: ExpandRequest["which"], visit: (holder: Slots, key: string | number) => void): void {
-  const walk = (value: unknown, inLinks: boolean, inAnnotation: boolean): void => {
-    if (Array.isArray(value)) {
-      value.forEach((item, i) => (isReference(item) ? consider(value as unknown as Slots, i, inLinks, inAnnotation) : walk(item, inLinks, inAnnotation)));
-      return;
+/** Where a hyperlink sits in the copy: `holder[key]` is the reference, to be replaced by the resource. */
+interface Reference {
+  holder: Slots;
+  key: string | number;
+}
+
+/**
+ * A deep copy of `value` (as JSON would carry it) that adds every reference `which`
+ * selects to `found`, in document order: `.` those outside `Links`, `~` those inside it,
+ * `*` all, including the ones in annotations (`@Redfish.Settings`).
+ */
+function copyFindingReferences(value: unknown, which: ExpandRequest["which"], found: Reference[]): unknown {
+  const wanted = (inLinks: boolean, inAnnotation: boolean) => which === "*" || (which === "." ? !inLinks && !inAnnotation : inLinks && !inAnnotation);
+  const copy = (item: unknown, inLinks: boolean, inAnnotation: boolean): unknown => {
+    if (!item || typeof item !== "object") return item;
+    if (Array.isArray(item)) {
+      const out: unknown[] = new Array(item.length);
+      item.forEach((entry, i) => {
+        out[i] = copy(entry, inLinks, inAnnotation);
+        if (isReference(entry) && wanted(inLinks, inAnnotation)) found.push({ holder: out as unknown as Slots, key: i });
+      });
+      return out;
     }
-    if (!value || typeof value !== "object") return;
-    for (const [key, item] of Object.entries(value as Body)) {
-      if (key === "@odata.id") continue;
+    const out: Body = {};
+    for (const [key, entry] of Object.entries(item as Body)) {
+      if (entry === undefined) continue;
       const links = inLinks || key === "Links";
       const annotation = inAnnotation || key.includes("@");
-      if (isReference(item)) consider(value as Slots, key, links, annotation);
-      else walk(item, links, annotation);
+      out[key] = key === "@odata.id" ? entry : copy(entry, links, annotation);
+      if (key !== "@odata.id" && isReference(entry) && wanted(links, annotation)) found.push({ holder: out, key });
     }
+    return out;
   };
-  const consider = (holder: Slots, key: string | number, inLinks: boolean, inAnnotation: boolean): void => {
-    const wanted = which === "*" || (which === "." ? !inLinks && !inAnnotation : inLinks && !inAnnotation);
-    if (wanted) visit(holder, key);
-  };
-  walk(resource, false, false);
+  return copy(value, false, false);
 }
 
 /** A hyperlink: an object whose only property is an `@odata.id` naming a resource (no fragment). */
 function isReference(value: unknown): boolean {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
   const id = (value as Body)["@odata.id"];
-  return keys.length === 1 && typeof id === "string" && !id.includes("#");
+  if (typeof id !== "string" || id.includes("#")) return false;
+  for (const key in value) if (key !== "@odata.id" && (value as Body)[key] !== undefined) return false;
+  return true;
 }
 
 function normalise(uri: string): string {

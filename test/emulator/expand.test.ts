@@ -94,6 +94,22 @@ describe("expandResource", () => {
     expect(resources["/a"].Child).toEqual({ "@odata.id": "/b" });
   });
 
+  it("changes neither the resource nor what read answers (they may be the port's own state)", () => {
+    const frozen = (value: unknown): unknown => {
+      if (value && typeof value === "object") Object.values(value).forEach(frozen);
+      return Object.freeze(value);
+    };
+    const before = JSON.stringify(resources);
+    Object.values(resources).forEach(frozen);
+    const out = expandResource(resources["/a"], { which: "*", levels: 6 }, read);
+    expect(JSON.stringify(resources)).toBe(before);
+    expect(out.Links.Peer["@Redfish.Settings"].SettingsObject.Name).toBe("d");
+    expect(out.Child).not.toBe(resources["/b"]);
+    // A property left undefined in the state is not there, as JSON would carry it: still a reference.
+    const sparse = expandResource({ "@odata.id": "/x", Ref: { "@odata.id": "/d", Note: undefined } }, { which: ".", levels: 1 }, read);
+    expect(sparse.Ref).toEqual({ "@odata.id": "/d", Name: "d" });
+  });
+
   it("parses ., ~ and * with and without $levels", () => {
     expect(parseExpand(".")).toEqual({ which: ".", levels: 1 });
     expect(parseExpand("*($levels=3)")).toEqual({ which: "*", levels: 3 });
