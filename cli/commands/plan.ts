@@ -86,24 +86,26 @@ async function collect(stackName: string, cwd: string, refresh: boolean) {
   } catch (error) {
     throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
   }
-  const config = await stack.getAllConfig();
-  const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
-  const stackFile = path.resolve(root, get("stackFile") ?? path.join("stacks", `${stackName}.yaml`));
-  const loaded = loadStackSync(stackFile);
-  const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
-  const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
-  const caPem = readCa(root, get("caFile"), endpointsFile);
-  const declarations = resourceDeclarations(loaded, { routes });
-  const dpus = managedDpus(declarations);
-
-  const password = get("managementPassword");
-  if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
+  // The preview starts first: the configuration and the stack file are read (seconds at
+  // 500 DPUs) while its engine starts. A bad input stops it.
+  const abort = new AbortController();
+  const previewing = previewSteps(stack, { refresh, signal: abort.signal });
+  previewing.catch(() => undefined);
+  let inputs: PlanInputs;
+  try {
+    inputs = await planInputs(stack, root, stackName, refresh);
+  } catch (error) {
+    abort.abort();
+    await previewing.catch(() => undefined);
+    throw error;
+  }
+  const { loaded, declarations, dpus, password, caPem } = inputs;
   // Without the engine's refresh the ports are read here, while the preview runs.
   const reading = refresh ? undefined : readLive(liveTargets(dpus, password), caPem as string);
   reading?.catch(() => undefined);
   let steps: PreviewStep[];
   try {
-    steps = await previewSteps(stack, { refresh });
+    steps = await previewing;
   } catch (error) {
     const down = caPem ? await unreachablePorts(dpus, caPem) : [];
     if (down.length) throw new PlanInputError(`the preview could not read the fleet:\n  ${down.join("\n  ")}`);
@@ -118,6 +120,22 @@ async function collect(stackName: string, cwd: string, refresh: boolean) {
   if (creates.length && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
   const { live } = creates.length ? await readLive(creates, caPem as string) : { live: {} };
   return { stack: loaded, steps, live };
+}
+
+type PlanInputs = Awaited<ReturnType<typeof planInputs>>;
+
+/** The stack's configuration, its definition and declarations, and the DPUs to read. */
+async function planInputs(stack: Stack, root: string, stackName: string, refresh: boolean) {
+  const config = await stack.getAllConfig();
+  const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
+  const stackFile = path.resolve(root, get("stackFile") ?? path.join("stacks", `${stackName}.yaml`));
+  const loaded = loadStackSync(stackFile);
+  const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
+  const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
+  const caPem = readCa(root, get("caFile"), endpointsFile);
+  const declarations = resourceDeclarations(loaded, { routes });
+  if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
+  return { loaded, declarations, dpus: managedDpus(declarations), password: get("managementPassword"), caPem };
 }
 
 function firstLine(error: unknown): string {

@@ -84,9 +84,9 @@ export function changedKeys(meta: Pick<StepEventMetadata, "old" | "new">): strin
 }
 
 /** Runs the preview (with `refresh`, after a refresh of every resource) and collects the steps. */
-export async function previewSteps(stack: Stack, opts: { refresh: boolean; parallel?: number }): Promise<PreviewStep[]> {
+export async function previewSteps(stack: Stack, opts: { refresh: boolean; parallel?: number; signal?: AbortSignal }): Promise<PreviewStep[]> {
   const collector = new StepCollector();
-  await stack.preview({ refresh: opts.refresh, parallel: opts.parallel ?? 32, onEvent: (e) => collector.add(e) });
+  await stack.preview({ refresh: opts.refresh, parallel: opts.parallel ?? 32, signal: opts.signal, onEvent: (e) => collector.add(e) });
   return collector.result();
 }
 

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +159,22 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     const run = await plan([], "no-such-stack");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot select stack 'no-such-stack'/);
+  });
+
+  it("exits 2 naming a stack file it cannot read, and stops the preview it had started meanwhile", async () => {
+    const configured = await stack.getConfig("smartfleet:stackFile");
+    await stack.setConfig("smartfleet:stackFile", { value: "stacks/no-such-file.yaml" });
+    try {
+      const run = await plan([]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/no-such-file\.yaml/);
+      const previews = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+        .split("\n")
+        .filter((line) => /\bpulumi preview\b.*--stack \S*\bplan\b/.test(line));
+      expect(previews, "no preview of the stack is left running").toEqual([]);
+    } finally {
+      await stack.setConfig("smartfleet:stackFile", configured);
+    }
   });
 
   it("exits 2 naming the host and URL of a management port that does not answer", async () => {
