@@ -95,8 +95,8 @@ function copyFindingReferences(value: unknown, which: ExpandRequest["which"], fo
       if (entry === undefined) continue;
       const links = inLinks || key === "Links";
       const annotation = inAnnotation || key.includes("@");
-      out[key] = key === "@odata.id" ? entry : copy(entry, links, annotation);
-      if (key !== "@odata.id" && isReference(entry) && wanted(links, annotation)) found.push({ holder: out, key });
+      out[key] = copy(entry, links, annotation);
+      if (isReference(entry) && wanted(links, annotation)) found.push({ holder: out, key });
     }
     return out;
   };
