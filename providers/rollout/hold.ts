@@ -14,7 +14,9 @@
  * A failed gate fails the resource naming the host and what was unhealthy, and with
  * `onFailure: halt` no further host of the group starts in this run. When the work itself
  * fails, the host stays in maintenance (recorded, and said in the error). Slots are freed
- * whatever happens.
+ * whatever happens, except while work may still run on the DPU unseen (the engine is gone,
+ * a task is left to the next run, a step into maintenance went out and was not seen to
+ * end): then they lapse into orphans, held until the DPU shows the work over.
  */
 import type { HostRollout } from "../../model/rollout";
 import { connect, endpointUrl, targetLabel, type DpuConnection } from "../common/dpu";
@@ -22,12 +24,13 @@ import { RedfishError } from "../redfish";
 import { UnfinishedOperationError } from "../common/errors";
 import { report } from "../common/progress";
 import { healthBefore, passGate } from "./health-gate";
-import { hostInMaintenance, maintenanceStep, type MaintenanceHost } from "./maintenance";
+import { engineGone } from "../common/engine-watch";
+import { hostInMaintenance, MaintenanceRefusedError, maintenanceStep, type MaintenanceHost } from "./maintenance";
 import { pairsOn, switchPair, type LivePair } from "./pairs";
-import { currentRun, storeFile, storeFor } from "./run";
+import { currentRun, isDeadRun, storeFile, storeFor } from "./run";
 import { orphanWorkOver } from "./orphans";
 import { acquireSlots, HaltedGroupError } from "./slots";
-import { failedNote, type LeaseDpu, type LeaseStore } from "./store";
+import { ENTERING_NOTE, ENTRY_FAILED_NOTE, entryConfirmed, failedNote, type LeaseDpu, type LeaseStore } from "./store";
 
 /** Where the disruption happens. */
 export interface DisruptionTargets {
@@ -105,6 +108,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollo
   const mHost: MaintenanceHost = { host: rollout.host, hostSerial: rollout.hostSerial, stack: rollout.stack, group: rollout.group };
   let workDone = false;
   let inMaintenance = false;
+  let workMayRun = false;
   try {
     // Inside the try: a peer that cannot be reached fails this host and frees its slots.
     const peers = await peersOf(targets, rollout);
@@ -127,6 +131,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollo
     await store.finish(held.run, rollout.group, rollout.host, "passed");
     return result;
   } catch (error) {
+    workMayRun = engineGone() !== undefined || error instanceof UnfinishedOperationError || error instanceof EntryUnseenError;
     if (!(error instanceof GateFailedError)) {
       await store.finish(held.run, rollout.group, rollout.host, "failed");
       if (rollout.onFailure === "halt") {
@@ -151,7 +156,7 @@ export async function holdForDisruption<T>(targets: DisruptionTargets, hostRollo
     }
     throw error;
   } finally {
-    await held.release();
+    await (workMayRun ? held.abandon() : held.release());
   }
 }
 
@@ -193,6 +198,9 @@ function leaseDpu(targets: DisruptionTargets, rollout: HostRollout): LeaseDpu {
 /** A failed health gate (already recorded). */
 class GateFailedError extends Error {}
 
+/** A step into maintenance that went out and was not seen to end (the host stays recorded). */
+class EntryUnseenError extends Error {}
+
 /** When this process took each host into maintenance (or found it there). */
 const maintenanceSince = new Map<string, number>();
 /** Disruptions of each host in maintenance now, in this process: the last one out takes it out. */
@@ -215,9 +223,10 @@ async function enterMaintenance(store: LeaseStore, rollout: HostRollout, host: M
   const entering = (async () => {
     const left = (await store.maintenance()).find((m) => m.host === rollout.host);
     // Over Redfish the host says whether it is in maintenance (a record of a run killed while
-    // entering does not make it so); a command's host has only the record to go by.
+    // entering does not make it so); a command's host has only the record to go by, and a
+    // record of a step that was never seen to end is asked again.
     const live = rollout.hostMaintenance.mode === "redfish" ? await hostInMaintenance(connection) : undefined;
-    const already = live ?? left !== undefined;
+    const already = live ?? (left !== undefined && entryConfirmed(left.note));
     if (already) {
       const since = left ? ` since ${new Date(left.since).toISOString()}` : "";
       log(`${rollout.host}: already in maintenance${since}${left && left.run !== currentRun() ? " (left there by an earlier run)" : ""}; continuing from there`);
@@ -226,12 +235,20 @@ async function enterMaintenance(store: LeaseStore, rollout: HostRollout, host: M
       // Recorded before the hardware is asked: a run killed during the evacuation leaves the
       // host counted against its group's budget by the next run.
       const since = left?.since ?? Date.now();
-      await store.markMaintenance(rollout.host, { run: currentRun(), since, note: "entering", group: rollout.group });
+      await store.markMaintenance(rollout.host, { run: currentRun(), since, note: ENTERING_NOTE, group: rollout.group });
       try {
         await maintenanceStep(rollout.hostMaintenance, "enter", host, connection);
       } catch (error) {
-        if (left === undefined) await store.markMaintenance(rollout.host, undefined);
-        throw error;
+        if (error instanceof MaintenanceRefusedError) {
+          // The host is as it was: so is its record.
+          await store.markMaintenance(rollout.host, left && { run: left.run, since: left.since, note: left.note, group: left.group });
+          throw error;
+        }
+        // The step went out and its end was not seen (a lost connection, a dead engine): the
+        // host may be on its way in. Forgetting it here let the next run take a second host
+        // of the group down beside it.
+        await store.markMaintenance(rollout.host, { run: currentRun(), since, note: ENTRY_FAILED_NOTE, group: rollout.group });
+        throw new EntryUnseenError(`${(error as Error).message}; host ${rollout.host} may be on its way into maintenance: it counts against ${rollout.group}'s budget until a run takes it out (run again)`, { cause: error });
       }
       maintenanceSince.set(rollout.host, since);
     }
@@ -323,7 +340,7 @@ async function reportInterruptedRuns(store: LeaseStore, stack: string): Promise<
   const key = `${currentRun()}\u0000${storeFile(stack)}`;
   if (reported.has(key)) return;
   reported.add(key);
-  const live = new Set(await store.liveRuns(Date.now()));
+  const live = new Set((await store.liveRuns(Date.now())).filter((run) => !isDeadRun(run)));
   for (const m of await store.maintenance()) {
     if (m.run === currentRun() || live.has(m.run)) continue;
     log(

@@ -7,12 +7,20 @@
  */
 import { spawn } from "node:child_process";
 import type { HostMaintenance } from "../../schemas/generated/common";
-import { asRecord } from "../redfish";
+import { asRecord, ConnectionError, RedfishError, TaskFailedError } from "../redfish";
 import { followTask, type DpuConnection } from "../common/dpu";
 import { providerSettings } from "../common/settings";
 
 /** Enter or exit. */
 export type MaintenanceStep = "enter" | "exit";
+
+/**
+ * A step that failed leaving the host as it was: the port refused the action (or was not
+ * reached before it was sent), the task ended failed, the command exited with a code. Any
+ * other failure (the connection lost after the action went out, a dead engine refusing the
+ * task's polls, a command killed by a signal) leaves the host possibly on its way.
+ */
+export class MaintenanceRefusedError extends Error {}
 
 /** Who is taken into maintenance. */
 export interface MaintenanceHost {
@@ -52,14 +60,30 @@ export async function hostInMaintenance(connection: DpuConnection): Promise<bool
 
 async function redfishStep(step: MaintenanceStep, host: MaintenanceHost, connection: DpuConnection): Promise<void> {
   const uri = connection.where.hostSystem;
-  if (!uri) throw new Error(`the management port of ${connection.label} does not expose host ${host.host}, so it cannot take it into maintenance`);
-  const body = asRecord((await connection.client.get<Record<string, unknown>>(uri)).body);
+  if (!uri) throw new MaintenanceRefusedError(`the management port of ${connection.label} does not expose host ${host.host}, so it cannot take it into maintenance`);
+  const body = asRecord((await refusedOnError(connection.client.get<Record<string, unknown>>(uri))).body);
   const action = `SmartFleetComputerSystem.${ACTIONS[step]}`;
   const advertised = asRecord(asRecord(asRecord(body.Actions).Oem)[`#${action}`]).target;
   const target = typeof advertised === "string" ? advertised : `${uri}/Actions/Oem/${action}`;
   console.error(`smartfleet: host ${host.host}: ${step === "enter" ? "entering" : "leaving"} maintenance through ${connection.label}`);
-  const started = await connection.client.post(target, {});
-  await followTask(connection, started.location, `${step === "enter" ? "entering" : "leaving"} maintenance of host ${host.host}`);
+  const started = await connection.client.post(target, {}).catch((error: unknown) => {
+    // 409: the host is already on its way in, through another port.
+    const answered = error instanceof RedfishError && error.status !== undefined && error.status !== 409;
+    const neverSent = error instanceof ConnectionError && !error.requestMayHaveArrived;
+    throw answered || neverSent ? new MaintenanceRefusedError((error as Error).message, { cause: error }) : error;
+  });
+  await followTask(connection, started.location, `${step === "enter" ? "entering" : "leaving"} maintenance of host ${host.host}`).catch((error: unknown) => {
+    throw (error as Error).cause instanceof TaskFailedError ? new MaintenanceRefusedError((error as Error).message, { cause: error }) : error;
+  });
+}
+
+/** A read before the action: whatever went wrong, nothing was asked of the host yet. */
+async function refusedOnError<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    throw new MaintenanceRefusedError((error as Error).message, { cause: error });
+  }
 }
 
 /** How much of a failed command's stderr a message quotes. */
@@ -80,14 +104,16 @@ function runCommand(command: string, step: MaintenanceStep, host: MaintenanceHos
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
-      reject(new Error(`host ${host.host}: the maintenance ${step} command could not run: ${error.message}`));
+      reject(new MaintenanceRefusedError(`host ${host.host}: the maintenance ${step} command could not run: ${error.message}`));
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve();
       const tail = stderr.trim().slice(-STDERR_TAIL);
       const how = signal ? `was killed (${signal}${signal === "SIGKILL" ? `, after ${Math.round(timeoutMs / 1000)} s` : ""})` : `exited ${code}`;
-      reject(new Error(`host ${host.host}: the maintenance ${step} command \`${command}\` ${how}${tail ? `: ${tail}` : " with no output on stderr"}`));
+      const message = `host ${host.host}: the maintenance ${step} command \`${command}\` ${how}${tail ? `: ${tail}` : " with no output on stderr"}`;
+      // An exit code is the command's answer; a signal ended it without one.
+      reject(signal ? new Error(message) : new MaintenanceRefusedError(message));
     });
   });
 }

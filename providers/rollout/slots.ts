@@ -38,6 +38,11 @@ export interface HeldSlots {
   canary: boolean;
   /** Frees every slot and stops the heartbeat. */
   release(): Promise<void>;
+  /**
+   * Stops holding without freeing, for work whose end was not seen (it may still run on
+   * the DPU): the leases lapse into orphans that a waiter frees once the DPU shows it over.
+   */
+  abandon(): Promise<void>;
 }
 
 /** A group this run halted: the acquire fails at once with the reason. */
@@ -150,6 +155,14 @@ function hold(store: LeaseStore, holder: string, run: string, canary: boolean, s
       released = true;
       clearInterval(beat);
       await store.release(holder);
+      wakeWaitersOf(slots);
+    },
+    async abandon() {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      await store.lapse(holder, Date.now());
+      // Waiters here look at the orphan's DPU at once.
       wakeWaitersOf(slots);
     },
   };

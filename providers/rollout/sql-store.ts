@@ -140,6 +140,10 @@ export abstract class SqlLeaseStore implements LeaseStore {
     await this.db.run("DELETE FROM leases WHERE holder = ?", [holder]);
   }
 
+  async lapse(holder: string, now: number): Promise<void> {
+    await this.db.run("UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?", [now, holder, now]);
+  }
+
   async halt(run: string, group: string, reason: string, now: number): Promise<void> {
     await this.db.run("INSERT INTO halts (run, grp, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT (run, grp) DO NOTHING", [run, group, reason, now]);
   }

@@ -97,6 +97,20 @@ export function failedNote(what: string): string {
   return `${what} failed`;
 }
 
+/**
+ * The note of a host on its way into maintenance and not yet seen there: written before
+ * the step is asked for, so a run killed meanwhile leaves the host counted.
+ */
+export const ENTERING_NOTE = "entering";
+
+/** The note of a host whose step into maintenance failed without saying the host stayed out. */
+export const ENTRY_FAILED_NOTE = failedNote("entering maintenance");
+
+/** Whether a record says the host got into maintenance (not merely that a step into it began). */
+export function entryConfirmed(note: string): boolean {
+  return note !== ENTERING_NOTE && note !== ENTRY_FAILED_NOTE;
+}
+
 /** Whether a maintenance note says the disruption that left the host there failed. */
 export function isFailedNote(note: string): boolean {
   return note.endsWith(" failed");
@@ -133,6 +147,11 @@ export interface LeaseStore {
   renew(holder: string, ttlMs: number, now: number): Promise<boolean>;
   /** Drops the holder's leases. */
   release(holder: string): Promise<void>;
+  /**
+   * Lets the holder's leases lapse now, as its process dying would: those with a DPU stay
+   * as orphans, holding their slots until a waiter sees that DPU's work over.
+   */
+  lapse(holder: string, now: number): Promise<void>;
   /** Records that no further host of `group` starts in `run`. */
   halt(run: string, group: string, reason: string, now: number): Promise<void>;
   /** The reason `group` is halted in `run`, or undefined. */

@@ -190,17 +190,27 @@ describe("rolling a fleet-wide DPU OS change over 4 clusters × 4 hosts with ser
     expect(await previewChanges()).toEqual([]);
   }, 240_000);
 
-  it("kill -9 of up mid-rollout, recover, up: converges, the budget held across both runs, no host left in maintenance", async () => {
+  /** When the kill lands: both leave work on the fleet that the next run must count against the budget. */
+  const killMoments: Array<[string, string, (log: readonly LoggedDisruption[]) => Promise<boolean>]> = [
+    // Some hosts done, some rebooting now.
+    ["while DPUs reboot", V1, async (log) => log.filter((d) => d.kind === "dpu-reboot").length >= 6 && log.some((d) => d.kind === "dpu-reboot" && d.end === null)],
+    // A host's evacuation under way: the killed run has asked for it and not seen it end.
+    [
+      "while a host is being evacuated",
+      V2,
+      async (log) => log.filter((d) => d.kind === "dpu-reboot").length >= 2 && Object.values(await fleetState(emulator)).some((s) => s.host.maintenance.state === "entering"),
+    ],
+  ];
+
+  it.each(killMoments)("kill -9 of up mid-rollout %s, recover, up: converges, the budget held across both runs, no host left in maintenance", async (moment, version, killNow) => {
     await clearLog(emulator);
-    fleet.writeStack(V1, BUDGETED);
+    fleet.writeStack(version, BUDGETED);
     const t0 = Date.now();
     const cli = spawnUp(fleet, [...PARALLEL, "--stack", STACK]);
-    // Mid-rollout: some hosts done, some rebooting now.
     await waitFor(
       async () => {
         if (cli.exited()) throw new Error(`up ended before the kill:\n${cli.output()}`);
-        const reboots = (await disruptionLog(emulator)).filter((d) => d.kind === "dpu-reboot");
-        return reboots.length >= 6 && reboots.some((d) => d.end === null);
+        return killNow(await disruptionLog(emulator));
       },
       120_000,
       "the rollout under way",
@@ -210,9 +220,11 @@ describe("rolling a fleet-wide DPU OS change over 4 clusters × 4 hosts with ser
     const killedAt = Date.now();
     await waitFor(() => tree.every((pid) => !alive(pid)), 15_000, "every process of the killed up gone");
     const atKill = await disruptionLog(emulator);
-    const inMaintenance = Object.values(await fleetState(emulator)).filter((s) => s.host.maintenance.state !== "off").length;
+    const states = await fleetState(emulator);
+    const hostsIn = fleet.hosts.filter((h) => states[fleet.serialOf.get(h) as string].host.maintenance.state !== "off");
+    const inMaintenance = hostsIn.length;
     figures.push(
-      `kill: after ${((killedAt - t0) / 1000).toFixed(1)} s, ${atKill.filter((d) => d.kind === "dpu-reboot").length} reboots begun, ` +
+      `kill ${moment}: after ${((killedAt - t0) / 1000).toFixed(1)} s, ${atKill.filter((d) => d.kind === "dpu-reboot").length} reboots begun, ` +
         `${atKill.filter((d) => d.kind === "dpu-reboot" && d.end === null).length} going on, ${inMaintenance} hosts in maintenance`,
     );
 
@@ -221,12 +233,14 @@ describe("rolling a fleet-wide DPU OS change over 4 clusters × 4 hosts with ser
     const recovered = await smartfleetRun(fleet, ["recover", "--stack", STACK, "--cwd", fleet.workDir]);
     expect(recovered.code, recovered.output).toBe(0);
     expect(recovered.output).toMatch(/removed the lock of pid \d+/);
+    // Every host the kill left in (or on its way into) maintenance is on record: it counts against its group's budget.
+    for (const host of hostsIn) expect(recovered.output, `${host} is in maintenance`).toContain(`host ${host} is in maintenance since`);
     const ms = await expectUp("up after recover");
     const log = await disruptionLog(emulator);
     const peaks = peakPerCluster(fleet, log);
-    const left = await unconverged(fleet, emulator, V1);
+    const left = await unconverged(fleet, emulator, version);
     figures.push(
-      `kill: up after recover ${(ms / 1000).toFixed(1)} s; across both runs max hosts down per cluster ${JSON.stringify(peaks)}; ` +
+      `kill ${moment}: up after recover ${(ms / 1000).toFixed(1)} s; across both runs max hosts down per cluster ${JSON.stringify(peaks)}; ` +
         `workload outages ${outages(log).length}; pairs both down ${pairsBothDown(fleet, log).length}; not converged: ${left.join("; ") || "none"}`,
     );
     for (const [cluster, peak] of peakDisruptedHosts(log, (h) => fleet.clusterOf.get(h) as string)) {

@@ -101,6 +101,24 @@ function storeContract(open: (name: string) => LeaseStore) {
     store.close();
   });
 
+  it("lapse: a live run's work whose end it did not see keeps its DPU's slots as an orphan; a lease without a DPU is freed", async () => {
+    const store = fresh();
+    const now = Date.now();
+    const slot = [{ scope: "group:cluster:east", limit: 1 }];
+    const dpu = { url: "https://127.0.0.1:8443", serial: "S1", username: "root", label: "a/nic1" };
+    const working = ask("a", { slots: slot, now, dpu });
+    await store.acquire(working);
+    await store.lapse(working.holder, now + 1);
+    expect(await store.renew(working.holder, 60_000, now + 2)).toBe(false);
+    expect(await store.acquire(ask("b", { slots: slot, now: now + 2 }))).toMatchObject({ granted: false, orphans: [{ holder: working.holder, host: "a", dpu }] });
+    await store.release(working.holder);
+    const plain = ask("b", { slots: slot, now: now + 3 });
+    expect(await store.acquire(plain)).toMatchObject({ granted: true });
+    await store.lapse(plain.holder, now + 4);
+    expect(await store.acquire(ask("c", { slots: slot, now: now + 5 }))).toMatchObject({ granted: true });
+    store.close();
+  });
+
   it("canaries: the first go alone, the rest wait until they finished, per run", async () => {
     const store = fresh();
     const canary = { canary: 1, slots: [{ scope: "group:cluster:east", limit: 3 }] };

@@ -259,6 +259,24 @@ describe("rollout enforcement during up (DpuOs upgrades against the emulated fle
       expect(lines()).toEqual(["enter h1 H1", "exit h1 H1"]);
     });
 
+    it("an enter command ended by a signal leaves the host counted (it may be on its way in): the group's next host is refused in this run; the next run asks enter again", async () => {
+      const t0 = Date.now();
+      startNewRun();
+      await expect(flip("h2", { ...withCommands("kill -TERM $$")("h2"), onFailure: "continue" })).rejects.toThrow(
+        /host h2: the maintenance enter command .* was killed \(SIGTERM\).*; host h2 may be on its way into maintenance: it counts against cluster:maint's budget until a run takes it out/,
+      );
+      expect(await installs("h2", t0)).toHaveLength(0);
+      expect((await storeFor("test").maintenance()).map((m) => [m.host, m.note])).toEqual([["h2", "entering maintenance failed"]]);
+      // Nothing in this run takes h2 out: its group's next host is refused rather than left waiting.
+      await expect(flip("h1", { ...withCommands(`sh ${script} enter`)("h1"), onFailure: "continue" })).rejects.toThrow(/h2 failed in this run and is left in maintenance, using cluster:maint's budget of 1/);
+      startNewRun();
+      fs.rmSync(logFile, { force: true });
+      await flip("h2", withCommands(`sh ${script} enter`)("h2"));
+      await flip("h1", withCommands(`sh ${script} enter`)("h1"));
+      expect(lines()).toEqual(["enter h2 H2", "exit h2 H2", "enter h1 H1", "exit h1 H1"]);
+      expect(await storeFor("test").maintenance()).toEqual([]);
+    });
+
     it("a host an interrupted run left in maintenance is reported, and its next disruption continues from there", async () => {
       const since = Date.now() - 60_000;
       await storeFor("test").markMaintenance("h2", { run: "killed-run", since, note: "" });
