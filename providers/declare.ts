@@ -53,8 +53,26 @@ class ManagedHost extends pulumi.ComponentResource {
   }
 }
 
-/** Declares every resource; `password` is the management password each claimed DPU gets. */
-export function declareResources(declarations: readonly ResourceDeclaration[], password: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions): DeclaredFleet {
+/**
+ * How long the declaring loop runs before it lets the event loop turn. A resource's
+ * RegisterResource call only leaves the program when the loop yields: declaring a large
+ * fleet in one synchronous stretch (seconds: each registration captures stack traces) kept
+ * the engine and the provider idle until the last resource was declared. Yielding lets
+ * them start on the first hosts while the rest are declared.
+ */
+const DECLARE_SLICE_MS = 20;
+
+/**
+ * Declares every resource; `password` is the management password each claimed DPU gets.
+ * Resolves once all are declared (their registrations may still be in flight); yields to
+ * the event loop after each `sliceMs` of declaring.
+ */
+export async function declareResources(
+  declarations: readonly ResourceDeclaration[],
+  password: pulumi.Input<string>,
+  opts?: pulumi.ComponentResourceOptions,
+  sliceMs = DECLARE_SLICE_MS,
+): Promise<DeclaredFleet> {
   const secretPassword = pulumi.secret(password);
   const byName = new Map<string, pulumi.dynamic.Resource>();
   const components = new Map<string, ManagedHost>();
@@ -64,7 +82,12 @@ export function declareResources(declarations: readonly ResourceDeclaration[], p
     if (!found) throw new Error(`internal: ${name} is used before it is declared`);
     return found;
   };
+  let sliceStart = Date.now();
   for (const declaration of declarations) {
+    if (Date.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = Date.now();
+    }
     const parent = declaration.host ? componentOf(components, declaration.host, opts) : undefined;
     const fromOutputs = Object.fromEntries(
       Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),

@@ -76,17 +76,23 @@ function enforcePolicies(stack: LoadedStack): void {
   for (const warning of report.findings) pulumi.log.warn(`${warning.ruleId} ${warning.ruleName}: ${warning.message}`);
 }
 
-function outputsOf(stack: LoadedStack, fleet: DeclaredFleet): FleetOutputs {
-  // A shard declares part of the stack: it summarises what it declares.
-  const declared = new Set(fleet.resources.map((r) => r.declaration.name));
+/** The summaries, each an output that resolves once every resource is declared. */
+function outputsOf(stack: LoadedStack, declaring: Promise<DeclaredFleet>): FleetOutputs {
+  const once = <T>(summary: (fleet: DeclaredFleet, declared: Set<string>) => pulumi.Output<T>): pulumi.Output<T> =>
+    // A shard declares part of the stack: it summarises what it declares.
+    pulumi.output(declaring.then((fleet) => summary(fleet, new Set(fleet.resources.map((r) => r.declaration.name))))) as pulumi.Output<T>;
   return {
-    hosts: byName(stack.hosts.map((h) => h.name).filter((host) => declared.has(host)), (host) => hostSummary(fleet, host)),
-    servicePairs: byName(stack.servicePairs.map((p) => p.name).filter((pair) => declared.has(`pair-${pair}`)), (pair) =>
-      pulumi
-        .all([fleet.output<string>(`pair-${pair}`, "activeSide"), fleet.output<boolean>(`pair-${pair}`, "protected")])
-        .apply(([activeSide, isProtected]) => ({ activeSide, protected: isProtected })),
+    hosts: once((fleet, declared) => byName(stack.hosts.map((h) => h.name).filter((host) => declared.has(host)), (host) => hostSummary(fleet, host))),
+    servicePairs: once((fleet, declared) =>
+      byName(stack.servicePairs.map((p) => p.name).filter((pair) => declared.has(`pair-${pair}`)), (pair) =>
+        pulumi
+          .all([fleet.output<string>(`pair-${pair}`, "activeSide"), fleet.output<boolean>(`pair-${pair}`, "protected")])
+          .apply(([activeSide, isProtected]) => ({ activeSide, protected: isProtected })),
+      ),
     ),
-    acceleratorShares: byName(stack.acceleratorShares.map((s) => s.name).filter((share) => declared.has(`share-${share}`)), (share) => fleet.output<string>(`share-${share}`, "hostPciAddress")),
+    acceleratorShares: once((fleet, declared) =>
+      byName(stack.acceleratorShares.map((s) => s.name).filter((share) => declared.has(`share-${share}`)), (share) => fleet.output<string>(`share-${share}`, "hostPciAddress")),
+    ),
   };
 }
 
