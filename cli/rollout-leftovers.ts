@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { closeRolloutStores, currentRun, isDeadRun, storeFor } from "../providers/rollout/run";
+import { closeRolloutStores, currentRun, runningRuns, storeFor } from "../providers/rollout/run";
 import type { MaintenanceRecord } from "../providers/rollout/store";
 
 /** What recover found in the rollout store. */
@@ -32,8 +32,7 @@ export async function rolloutLeftovers(projectDir: string, stack: string, releas
   if (rollout === undefined) return undefined;
   const store = storeFor(rollout, projectDir);
   try {
-    // A killed run's leases outlive its process until they expire: it is not running.
-    const live = new Set((await store.liveRuns(Date.now())).filter((run) => !isDeadRun(run)));
+    const live = await runningRuns(store);
     const records = (await store.maintenance()).filter((m) => !live.has(m.run) && m.run !== currentRun());
     const released: string[] = [];
     for (const host of release) {

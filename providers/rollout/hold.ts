@@ -27,7 +27,7 @@ import { healthBefore, passGate } from "./health-gate";
 import { engineGone } from "../common/engine-watch";
 import { hostInMaintenance, MaintenanceRefusedError, maintenanceStep, type MaintenanceHost } from "./maintenance";
 import { pairsOn, switchPair, type LivePair } from "./pairs";
-import { currentRun, isDeadRun, storeFile, storeFor } from "./run";
+import { currentRun, runningRuns, storeFile, storeFor } from "./run";
 import { orphanWorkOver } from "./orphans";
 import { acquireSlots, HaltedGroupError } from "./slots";
 import { ENTERING_NOTE, ENTRY_FAILED_NOTE, entryConfirmed, failedNote, type LeaseDpu, type LeaseStore } from "./store";
@@ -241,7 +241,7 @@ async function enterMaintenance(store: LeaseStore, rollout: HostRollout, host: M
       } catch (error) {
         if (error instanceof MaintenanceRefusedError) {
           // The host is as it was: so is its record.
-          await store.markMaintenance(rollout.host, left && { run: left.run, since: left.since, note: left.note, group: left.group });
+          await store.markMaintenance(rollout.host, left);
           throw error;
         }
         // The step went out and its end was not seen (a lost connection, a dead engine): the
@@ -340,7 +340,7 @@ async function reportInterruptedRuns(store: LeaseStore, stack: string): Promise<
   const key = `${currentRun()}\u0000${storeFile(stack)}`;
   if (reported.has(key)) return;
   reported.add(key);
-  const live = new Set((await store.liveRuns(Date.now())).filter((run) => !isDeadRun(run)));
+  const live = await runningRuns(store);
   for (const m of await store.maintenance()) {
     if (m.run === currentRun() || live.has(m.run)) continue;
     log(

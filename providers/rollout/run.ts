@@ -87,6 +87,14 @@ export function isDeadRun(run: string): boolean {
   }
 }
 
+/**
+ * The runs of a store still running now: holding an unexpired lease, and not found dead
+ * (a killed run's leases outlive its process until they expire).
+ */
+export async function runningRuns(store: LeaseStore): Promise<Set<string>> {
+  return new Set((await store.liveRuns(Date.now())).filter((run) => !isDeadRun(run)));
+}
+
 /** Starts a new run in this process (tests: "a new `pulumi up`"); answers its id. */
 export function startNewRun(): string {
   runId = newRunId();
