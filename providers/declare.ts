@@ -88,20 +88,7 @@ export async function declareResources(
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = Date.now();
     }
-    const parent = declaration.host ? componentOf(components, declaration.host, opts) : undefined;
-    const fromOutputs = Object.fromEntries(
-      Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),
-    );
-    const { username, factoryPassword, peerUsername } = declaration.account;
-    const args = {
-      ...declaration.inputs,
-      ...fromOutputs,
-      username,
-      password: secretPassword,
-      ...(factoryPassword === undefined ? {} : { factoryPassword: pulumi.secret(factoryPassword) }),
-      ...(peerUsername === undefined ? {} : { peerUsername }),
-    };
-    const resource = new CLASSES[declaration.kind](declaration.name, args, { ...(parent ? { parent } : opts), dependsOn: declaration.dependsOn.map(find) });
+    const resource = withoutStackTraces(() => declareOne(declaration, find, secretPassword, components, opts));
     byName.set(declaration.name, resource);
     resources.push({ declaration, resource });
   }
@@ -109,6 +96,48 @@ export async function declareResources(
     resources,
     output: <T>(resource: string, name: string) => (find(resource) as unknown as Record<string, pulumi.Output<T>>)[name],
   };
+}
+
+/** Makes the Pulumi resource of one declaration; `find` gives those declared before it. */
+function declareOne(
+  declaration: ResourceDeclaration,
+  find: (name: string) => pulumi.dynamic.Resource,
+  secretPassword: pulumi.Output<string>,
+  components: Map<string, ManagedHost>,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): pulumi.dynamic.Resource {
+  const parent = declaration.host ? componentOf(components, declaration.host, opts) : undefined;
+  const fromOutputs = Object.fromEntries(
+    Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),
+  );
+  const { username, factoryPassword, peerUsername } = declaration.account;
+  const args = {
+    ...declaration.inputs,
+    ...fromOutputs,
+    username,
+    password: secretPassword,
+    ...(factoryPassword === undefined ? {} : { factoryPassword: pulumi.secret(factoryPassword) }),
+    ...(peerUsername === undefined ? {} : { peerUsername }),
+  };
+  return new CLASSES[declaration.kind](declaration.name, args, { ...(parent ? { parent } : opts), dependsOn: declaration.dependsOn.map(find) });
+}
+
+/**
+ * Runs `make` with V8's stack traces off. Pulumi's SDK gives every promise it makes while
+ * a resource is constructed (one per input property, and more) a formatted stack trace,
+ * kept only to print if the promise is still pending when the program exits. Formatting
+ * runs each frame through `source-map-support`, which the SDK's program runner installs,
+ * and was about half of the program's CPU. The resource's own source position is not lost:
+ * the SDK lifts the limit itself while it reads it.
+ */
+function withoutStackTraces<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 function componentOf(components: Map<string, ManagedHost>, host: string, opts: pulumi.ComponentResourceOptions | undefined): ManagedHost {
