@@ -46,4 +46,15 @@ describe("declaring a fleet", () => {
     while (registered.length < declarations.length + 4) await nextTurn();
     expect(new Set(registered)).toEqual(new Set([...declarations.map((d) => d.name), "esx-01", "esx-02", "esx-03", "esx-04"]));
   });
+
+  it("puts V8's stack trace limit back after declaring, also when a declaration fails", async () => {
+    const limit = Error.stackTraceLimit;
+    const [first, ...rest] = resourceDeclarations(loadStackSync(LAB));
+    await declareResources([first, ...rest.slice(0, 3)], "Managed-Pa55word!");
+    expect(Error.stackTraceLimit).toBe(limit);
+
+    const orphan = { ...first, name: "orphan", dependsOn: ["not-declared"] };
+    await expect(declareResources([orphan], "Managed-Pa55word!")).rejects.toThrow("internal: not-declared is used before it is declared");
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
 });
