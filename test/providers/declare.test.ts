@@ -1,6 +1,7 @@
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
 import { declareResources } from "../../providers/declare";
@@ -45,6 +46,25 @@ describe("declaring a fleet", () => {
     // Every resource, and the component of each host, reaches the engine in the end.
     while (registered.length < declarations.length + 4) await nextTurn();
     expect(new Set(registered)).toEqual(new Set([...declarations.map((d) => d.name), "esx-01", "esx-02", "esx-03", "esx-04"]));
+  });
+
+  it("constructs each resource with V8's stack traces off (the SDK's per-promise traces cost half the program's CPU)", async () => {
+    // The SDK's own module object, as its Resource constructor calls it.
+    const runtimeResource = createRequire(__filename)("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
+    const limits: number[] = [];
+    const register = runtimeResource.registerResource;
+    const spy = vi.spyOn(runtimeResource, "registerResource").mockImplementation((...args: unknown[]) => {
+      limits.push(Error.stackTraceLimit);
+      return register(...args);
+    });
+    try {
+      await declareResources(resourceDeclarations(loadStackSync(LAB)).slice(0, 3), "Managed-Pa55word!");
+    } finally {
+      spy.mockRestore();
+    }
+    // The three resources and their host's component, each registered with no frames to format.
+    expect(limits).toEqual([0, 0, 0, 0]);
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
   });
 
   it("puts V8's stack trace limit back after declaring, also when a declaration fails", async () => {
