@@ -56,8 +56,8 @@ class ManagedHost extends pulumi.ComponentResource {
 /**
  * How long the declaring loop runs before it lets the event loop turn. A resource's
  * RegisterResource call only leaves the program when the loop yields: declaring a large
- * fleet in one synchronous stretch (seconds: each registration captures stack traces) kept
- * the engine and the provider idle until the last resource was declared. Yielding lets
+ * fleet in one synchronous stretch (seconds: each registration costs the SDK milliseconds)
+ * kept the engine and the provider idle until the last resource was declared. Yielding lets
  * them start on the first hosts while the rest are declared.
  */
 const DECLARE_SLICE_MS = 20;
