@@ -8,7 +8,8 @@
  * - Authentication: every request carries the session's header; a 401 drops the
  *   session and logs in again once (the session expired or was deleted).
  * - TLS is verified against the endpoint's CA PEM; there is no switch to turn it off.
- * - Every `PATCH` carries `If-Match` (the ETag is read first when the caller has none);
+ * - Every `PATCH` carries `If-Match` (the ETag is read first when the caller has none,
+ *   and read again on a 412 then);
  *   a mismatch surfaces as `RedfishError` with status 412 and `Base.*.PreconditionFailed`.
  * - Retries (exponential backoff with jitter, `Retry-After` honoured as a minimum):
  *   * 503 is retried for every method: the service says it did not act on the request.
@@ -98,6 +99,9 @@ interface ExchangeOptions {
  * client of one port read it once between them.
  */
 const serviceRoots = new WeakMap<HttpsTransport, Promise<Record<string, unknown>>>();
+
+/** PATCHes of a caller that passed no ETag, each after a fresh read, before a 412 is surfaced. */
+const OWN_READ_PATCHES = 3;
 
 /** A Redfish client for one management port and one account. */
 export class RedfishClient {
@@ -248,26 +252,25 @@ export class RedfishClient {
    * its current ETag; callers that have just read the resource pass the ETag they got. A
    * 412 after a retried attempt is resolved by re-reading: if the resource already shows
    * every property sent, the earlier attempt landed and the call succeeds; otherwise the
-   * 412 is surfaced.
+   * 412 is surfaced. A caller that passed no ETag decided nothing on an earlier read, so a
+   * 412 from another writer changing the resource between this read and the PATCH (a host
+   * power cycle beside a boot override) is read again and sent again, up to
+   * {@link OWN_READ_PATCHES} times.
    */
   async patch(uri: string, body: object, etag?: string): Promise<RedfishResponse> {
     const deadline = this.deadline();
-    const ifMatch = etag ?? (await this.request("GET", uri, { authenticated: true, idempotent: true, deadline })).etag;
-    const headers: Record<string, string> = ifMatch ? { "If-Match": ifMatch } : {};
-    let attempts = 0;
-    const res = await this.exchange("PATCH", uri, {
-      body,
-      headers,
-      authenticated: true,
-      idempotent: true,
-      deadline,
-      onAttempt: () => attempts++,
-    });
-    if (res.status === 412 && attempts > 1) {
-      const current = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline });
-      if (containsAll(current.body, body)) return current;
+    for (let tries = 1; ; tries++) {
+      const ifMatch = etag ?? (await this.request("GET", uri, { authenticated: true, idempotent: true, deadline })).etag;
+      const headers: Record<string, string> = ifMatch ? { "If-Match": ifMatch } : {};
+      let attempts = 0;
+      const res = await this.exchange("PATCH", uri, { body, headers, authenticated: true, idempotent: true, deadline, onAttempt: () => attempts++ });
+      if (res.status === 412 && attempts > 1) {
+        const current = await this.request("GET", uri, { authenticated: true, idempotent: true, deadline });
+        if (containsAll(current.body, body)) return current;
+      }
+      if (res.status === 412 && etag === undefined && tries < OWN_READ_PATCHES) continue;
+      return this.expectOk(res, "PATCH", uri, "updating a resource");
     }
-    return this.expectOk(res, "PATCH", uri, "updating a resource");
   }
 
   /** Creates a resource or starts an action; never retried once it may have arrived. */

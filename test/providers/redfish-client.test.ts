@@ -69,6 +69,20 @@ describe("updates with ETags", () => {
     expect(server.seen.filter((r) => r.method === "PATCH")).toHaveLength(1);
     await client.close();
   });
+
+  it("reads and sends again when another writer changed the resource between its own read and the PATCH", async () => {
+    let reads = 0;
+    server = await startScriptedServer(pki, [
+      ...basicPort(),
+      (req) => (req.method === "GET" && req.url === "/redfish/v1/Systems/Host" ? { status: 200, headers: { ETag: `"etag-${++reads}"` }, body: { Id: "Host" } } : undefined),
+      // Another writer changes the host after the first read: only the latest ETag matches.
+      (req) => (req.method === "PATCH" ? (req.headers["if-match"] === `"etag-${reads}"` && reads > 1 ? { status: 204, headers: {} } : { status: 412, body: redfishError("Base.1.18.PreconditionFailed", "stale") }) : undefined),
+    ]);
+    const client = open();
+    await client.patch("/redfish/v1/Systems/Host", { Boot: { BootSourceOverrideEnabled: "Once" } });
+    expect(server.seen.filter((r) => r.method === "PATCH").map((r) => r.headers["if-match"])).toEqual(['"etag-1"', '"etag-2"']);
+    await client.close();
+  });
 });
 
 describe("retries", () => {
