@@ -19,6 +19,7 @@ import { loadStackSync } from "../model/load";
 import { handedOverStack } from "../model/loaded-stack-handoff";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
+import { stackTracesOffForRegistrations } from "../providers/declare";
 import { declareStack } from "./fleet";
 
 const config = new pulumi.Config("smartfleet");
@@ -33,6 +34,8 @@ const fleet = declareStack(handedOverStack(stackFile) ?? readInput("the stack de
   shard: config.get("shard"),
   routes: endpointsFile ? readInput("smartfleet:endpoints", () => routesOf(readEndpointsFile(path.resolve(root, endpointsFile)))) : undefined,
 });
+
+stackTracesOffForRegistrations();
 
 /** Per host: power, host OS, DPUs (mode, privilege, OS version), services, host PCI addresses. */
 export const hosts = fleet.hosts;

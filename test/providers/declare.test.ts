@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
-import { declareResources } from "../../providers/declare";
+import { declareResources, stackTracesOffForRegistrations } from "../../providers/declare";
 
 const LAB = path.resolve(__dirname, "..", "..", "stacks", "lab.yaml");
 
@@ -76,5 +76,34 @@ describe("declaring a fleet", () => {
     const orphan = { ...first, name: "orphan", dependsOn: ["not-declared"] };
     await expect(declareResources([orphan], "Managed-Pa55word!")).rejects.toThrow("internal: not-declared is used before it is declared");
     expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it("leaves stack traces off for the SDK's registration work once the program has declared, unless SMARTFLEET_STACK_TRACES=1", async () => {
+    // The SDK's own module object: its registration code calls debuggablePromise through it.
+    const debuggable = createRequire(__filename)("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (...args: unknown[]) => unknown };
+    const wrap = debuggable.debuggablePromise;
+    const limits: number[] = [];
+    const spy = vi.spyOn(debuggable, "debuggablePromise").mockImplementation((...args: unknown[]) => {
+      limits.push(Error.stackTraceLimit);
+      return wrap(...args);
+    });
+    const limit = Error.stackTraceLimit;
+    const declarations = resourceDeclarations(loadStackSync(LAB)).slice(0, 3);
+    try {
+      stackTracesOffForRegistrations({ SMARTFLEET_STACK_TRACES: "1" });
+      expect(Error.stackTraceLimit, "kept on request").toBe(limit);
+
+      await declareResources(declarations, "Managed-Pa55word!");
+      stackTracesOffForRegistrations({});
+      const declared = limits.length;
+      // The SDK goes on with those registrations after the program's own code is done.
+      for (let turn = 0; turn < 50 && limits.length === declared; turn++) await nextTurn();
+      const later = limits.slice(declared);
+      expect(later.length, "the SDK made promises after the declarations").toBeGreaterThan(0);
+      expect(new Set(later)).toEqual(new Set([0]));
+    } finally {
+      spy.mockRestore();
+      Error.stackTraceLimit = limit;
+    }
   });
 });
