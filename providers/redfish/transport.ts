@@ -74,6 +74,17 @@ const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_
  */
 export const RECENTLY_FREED_MS = 1_000;
 
+/**
+ * Connections this process keeps open to one port; further requests wait for one of them.
+ * A BMC's web server answers one request at a time (bmcweb runs on one thread), so more
+ * connections buy it no throughput, and each one costs a TLS handshake at both ends, the
+ * BMC's small Arm cores included. The resources of one DPU change at once (the engine runs
+ * them in parallel): with 8 a 500-DPU `up` opened 2,871 connections, 5.7 per port; with 2
+ * it took a quarter less CPU in the provider and a fifth less in the emulator
+ * (`bench/README.md`). Two, not one: a slow answer does not hold up every other request.
+ */
+export const MAX_CONNECTIONS_PER_PORT = 2;
+
 const secureContexts = new Map<string, tls.SecureContext>();
 /** Shared transports by URL and CA ({@link HttpsTransport.shared}). */
 const sharedTransports = new Map<string, HttpsTransport>();
@@ -132,7 +143,7 @@ export class HttpsTransport {
     // rejectUnauthorized stays at its default (true): verification is never switched off.
     const secureContext = secureContextFor(caPem);
     // LIFO (Node's default): the next request takes the connection freed last.
-    this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: 8, scheduling: "lifo" });
+    this.agent = new https.Agent({ secureContext, keepAlive: true, maxSockets: MAX_CONNECTIONS_PER_PORT, scheduling: "lifo" });
     this.agent.on("free", (socket: Socket) => this.freedAt.set(socket, Date.now()));
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
-import { HttpsTransport, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
+import { HttpsTransport, MAX_CONNECTIONS_PER_PORT, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
 import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 /** Which connections requests that must not be repeated travel on. */
@@ -58,5 +58,14 @@ describe("HTTPS transport connections", () => {
     await send(c, "GET", false);
     expect(ports()[3]).not.toBe(first);
     c.close();
+  });
+
+  it("keeps at most MAX_CONNECTIONS_PER_PORT connections to a port: requests sent at once wait for one", async () => {
+    const transport = new HttpsTransport(server.url, pki.caPem);
+    server.seen.length = 0;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(transport, "GET", false)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(new Set(ports()).size).toBe(MAX_CONNECTIONS_PER_PORT);
+    transport.close();
   });
 });
