@@ -4,6 +4,7 @@
  * so a command's dependencies load only when that command runs. Arguments are parsed by
  * `cli/args.ts`; see cli/README.md.
  */
+import { withEngineWatchPreload } from "../providers/common/engine-watch-preload";
 import { defineCommand, formatHelp, packageVersion, parseCommand, usageError } from "./args";
 
 /** A sub-command module. */
@@ -78,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // The Pulumi runs this starts give their dynamic-provider processes the engine watch from
+  // their first moment, not only from the engine's first call (`engine-watch-preload.ts`).
+  const nodeOptions = withEngineWatchPreload(process.env.NODE_OPTIONS);
+  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -7,6 +7,8 @@
 // and this says so instead.
 "use strict";
 const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
 
 const args = process.argv.slice(2);
 
@@ -38,7 +40,11 @@ if (subcommand(args) === "import") {
   console.error(IMPORT_HELP);
   process.exit(2);
 }
-const child = spawn("pulumi", args, { stdio: "inherit" });
+// The engine watch from the first moment of each dynamic-provider process, as `smartfleet` does
+// (providers/common/engine-watch-preload.ts; compiled by `npm ci`).
+const preload = path.join(__dirname, "..", "dist", "providers", "common", "engine-watch-preload.js");
+const nodeOptions = fs.existsSync(preload) ? require(preload).withEngineWatchPreload(process.env.NODE_OPTIONS) : process.env.NODE_OPTIONS;
+const child = spawn("pulumi", args, { stdio: "inherit", env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
 // A Ctrl-C reaches pulumi through the terminal's process group (its first one cancels
 // gracefully); a signal sent to this process alone is passed on. Either way this process
 // stays until pulumi is done, so the shell prompt never returns in the middle of a cancel.

@@ -16,7 +16,8 @@
  * 3. exits.
  *
  * Tasks already started on a port (an OS install) go on on the DPU; the next run adopts or
- * waits for them. Two signs of a gone engine, whichever comes first:
+ * waits for them. Until `configure` runs, a lighter watch started by the preload
+ * (`engine-watch-preload.ts`) just exits. Two signs of a gone engine, whichever comes first:
  *
  * - stdin reaches end of file: only the engine holds the write end of that pipe, and the
  *   kernel closes it when the engine dies, however it dies;
@@ -69,38 +70,15 @@ export interface EngineWatchOptions {
 export function watchEngine(opts: EngineWatchOptions = {}): void {
   if (watching) return;
   watching = true;
-  const parentPid = opts.parentPid ?? (() => process.ppid);
-  const parentOf = opts.parentOf ?? procParentOf;
-  const commandOf = opts.commandOf ?? procCommandOf;
+  // This watch takes over from the one the preload started (`engine-watch-preload.ts`).
+  (globalThis as { [PRELOAD_WATCH]?: () => void })[PRELOAD_WATCH]?.();
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-
-  const parent = parentPid();
-  // The shim `pulumi-resource-pulumi-nodejs` is a shell script that runs node as its
-  // child: then the engine is the shell's parent, and the shell outlives the engine.
-  const wrapped = /pulumi-resource-/.test(commandOf(parent) ?? "");
-  const engine = wrapped ? parentOf(parent) : parent;
-
-  const timer = setInterval(() => {
-    if (parentPid() !== parent) return stop(`reparented: the parent ${parent} is gone`);
-    if (wrapped && engine !== undefined && parentOf(parent) !== engine) return stop(`the engine ${engine} is gone`);
-  }, opts.intervalMs ?? CHECK_INTERVAL_MS);
-  timer.unref();
-
   guardRequests();
-  const stdin = opts.stdin ?? (isPipe(0) ? process.stdin : undefined);
-  if (stdin) {
-    const closed = (): void => stop("stdin closed");
-    stdin.on("end", closed);
-    stdin.on("close", closed);
-    stdin.on("error", closed);
-    stdin.on("data", () => undefined); // the engine writes nothing; reading is how the end shows
-    stdin.unref?.();
-  }
+  onEngineGone(stop, opts);
 
   function stop(reason: string): void {
     if (gone) return;
     gone = reason;
-    clearInterval(timer);
     // Nobody reads our output any more: a write must not throw EPIPE on the way out.
     for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
     detectedAt = Date.now();
@@ -111,6 +89,75 @@ export function watchEngine(opts: EngineWatchOptions = {}): void {
     setTimeout(done, LOGOUT_MS).unref();
     void shutdownContext.run(true, () => closeAllClients()).finally(done);
   }
+}
+
+/**
+ * Calls `onGone` once, with the reason, when the engine that started this process is gone
+ * (stdin at its end, or the process reparented); returns what stops watching. Timers and
+ * stdin are unref'd: the watch never keeps the process alive.
+ */
+export function onEngineGone(onGone: (reason: string) => void, opts: EngineWatchOptions = {}): () => void {
+  const parentPid = opts.parentPid ?? (() => process.ppid);
+  const parentOf = opts.parentOf ?? procParentOf;
+  const commandOf = opts.commandOf ?? procCommandOf;
+  const parent = parentPid();
+  // The shim `pulumi-resource-pulumi-nodejs` is a shell script that runs node as its
+  // child: then the engine is the shell's parent, and the shell outlives the engine.
+  const wrapped = /pulumi-resource-/.test(commandOf(parent) ?? "");
+  const engine = wrapped ? parentOf(parent) : parent;
+  let done = false;
+  const once = (reason: string): void => {
+    if (done) return;
+    cancel();
+    onGone(reason);
+  };
+
+  const timer = setInterval(() => {
+    if (parentPid() !== parent) return once(`reparented: the parent ${parent} is gone`);
+    if (wrapped && engine !== undefined && parentOf(parent) !== engine) return once(`the engine ${engine} is gone`);
+  }, opts.intervalMs ?? CHECK_INTERVAL_MS);
+  timer.unref();
+
+  const stdin = opts.stdin ?? (isPipe(0) ? process.stdin : undefined);
+  const closed = (): void => once("stdin closed");
+  const ignore = (): void => undefined; // the engine writes nothing; reading is how the end shows
+  if (stdin) {
+    stdin.on("end", closed);
+    stdin.on("close", closed);
+    stdin.on("error", closed);
+    stdin.on("data", ignore);
+    stdin.unref?.();
+  }
+  function cancel(): void {
+    done = true;
+    clearInterval(timer);
+    if (!stdin) return;
+    for (const event of ["end", "close", "error"]) stdin.removeListener(event, closed);
+    stdin.removeListener("data", ignore);
+  }
+  return cancel;
+}
+
+/**
+ * Where the preload's watch leaves its stop function (on `globalThis`: the preload and the
+ * provider may load this module from two copies of `dist/`).
+ */
+export const PRELOAD_WATCH = Symbol.for("smartfleet.engine-watch.preload");
+
+/**
+ * The watch of a dynamic-provider process before any provider code has run: Pulumi's host
+ * loads our code only with the engine's first call about a resource, and an engine killed
+ * before that would leave the host waiting for ever, its gRPC server keeping it alive.
+ * Nothing has been sent to a port yet, so there is nothing to log out: it just exits. The
+ * full watch ({@link watchEngine}, started by `configure`) stops it.
+ */
+export function watchUntilConfigured(opts: EngineWatchOptions = {}): void {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const stopWatching = onEngineGone(() => {
+    record("engine gone before the provider was configured");
+    exit(1);
+  }, opts);
+  (globalThis as { [PRELOAD_WATCH]?: () => void })[PRELOAD_WATCH] = stopWatching;
 }
 
 let detectedAt: number | undefined;

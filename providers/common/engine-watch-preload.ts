@@ -1,0 +1,27 @@
+/**
+ * Loaded with `node --require` into the Node processes a Pulumi engine starts from
+ * `smartfleet` or `npm run pulumi` (both put it in `NODE_OPTIONS`). In Pulumi's
+ * dynamic-provider host it starts the engine watch at once
+ * (`watchUntilConfigured`, `engine-watch.ts`); anywhere else (the program, a policy pack,
+ * the host's own `node -e` lookup) it does nothing.
+ */
+import * as fs from "node:fs";
+
+/** True for the script of Pulumi's Node dynamic-provider host. */
+export function isDynamicProviderHost(script: string | undefined): boolean {
+  return /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]dynamic-provider[\\/]index\.js$/.test(script ?? "");
+}
+
+/**
+ * `nodeOptions` with this preload added (once). Unchanged when the compiled preload is
+ * missing: a `--require` of a missing file would stop every Node process Pulumi starts.
+ */
+export function withEngineWatchPreload(nodeOptions: string | undefined, preload = __filename): string | undefined {
+  if (!preload.endsWith(".js") || !fs.existsSync(preload) || nodeOptions?.includes(preload)) return nodeOptions;
+  return [nodeOptions, `--require ${JSON.stringify(preload)}`].filter(Boolean).join(" ");
+}
+
+if (isDynamicProviderHost(process.argv[1])) {
+  // Required only here: the CLI loads this module for the function above.
+  (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
+}
