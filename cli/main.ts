@@ -53,6 +53,10 @@ function spec() {
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // The Pulumi runs this starts give their dynamic-provider processes the engine watch from
+  // their first moment, not only from the engine's first call (`engine-watch-preload.ts`).
+  const nodeOptions = withEngineWatchPreload(process.env.NODE_OPTIONS);
+  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
   // Options before the command name are smartfleet's own; the rest belong to the command.
   const at = argv.findIndex((a) => !a.startsWith("-"));
   const [own, name, rest] = at < 0 ? [argv, undefined, []] : [argv.slice(0, at), argv[at], argv.slice(at + 1)];
@@ -79,10 +83,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  // The Pulumi runs this starts give their dynamic-provider processes the engine watch from
-  // their first moment, not only from the engine's first call (`engine-watch-preload.ts`).
-  const nodeOptions = withEngineWatchPreload(process.env.NODE_OPTIONS);
-  if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

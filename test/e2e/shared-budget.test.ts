@@ -140,11 +140,16 @@ describe("one rollout budget across two runners and eight shards, on PostgreSQL"
     // Mid-install: one of runner A's hosts is down for its install.
     const aHosts = new Set(rackHosts(RACKS_A));
     await waitFor(async () => (await disruptionLog(emulator)).some((d) => aHosts.has(d.host) && d.end === null), 180_000, "an install of runner A running");
+    const providersOfA = dynamicProviderHosts(a);
+    expect(providersOfA.length, "runner A's dynamic-provider processes at the kill").toBeGreaterThan(0);
     process.kill(-(runA.child.pid as number), "SIGKILL");
     const killedAt = Date.now();
 
     const finished = await runB;
     expect(finished.code, `${finished.stdout.slice(-4000)}\n${finished.stderr.slice(-2000)}`).toBe(0);
+    // None of the dead runner's provider processes lives on, not even one its engine had
+    // started but not yet called (the preload's watch, engine-watch-preload.ts).
+    expect(dynamicProviderHosts(a), "runner A's dynamic-provider processes after B finished").toEqual([]);
     const afterB = await disruptionLog(emulator);
     figures.push(`runner B done ${((Date.now() - killedAt) / 1000).toFixed(1)} s after A was killed`);
 
@@ -169,6 +174,22 @@ describe("one rollout budget across two runners and eight shards, on PostgreSQL"
 function rackOf(i: number): string {
   const cluster = Math.floor(i / CLUSTER_HOSTS);
   return i % CLUSTER_HOSTS < 2 ? `r${cluster}` : `r${4 + cluster}`;
+}
+
+/** Pids of Pulumi's dynamic-provider hosts running for `runner` (by the SMARTFLEET_RUNNER they inherited). */
+function dynamicProviderHosts(runner: Runner): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!command.includes("cmd/dynamic-provider/index.js")) continue;
+      if (fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(`SMARTFLEET_RUNNER=${runner.name}`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 /** `smartfleet ARGS` in a process group of its own, to be killed with -9 as a dying runner is. */
