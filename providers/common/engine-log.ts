@@ -8,6 +8,7 @@
  * classes and of grpc-js (resolved from its main file), the ones its server runs on.
  */
 import { createRequire } from "node:module";
+import { isDynamicProviderHost } from "./engine-watch-preload";
 import { captureRequestUrns } from "./request-urn";
 
 /** One message for the engine. */
@@ -24,8 +25,6 @@ export interface EngineLogEntry {
 /** Sends one message; resolves when the engine accepted it, rejects when it did not. */
 export type EngineLog = (entry: EngineLogEntry) => Promise<void>;
 
-/** The host's main module: `.../@pulumi/pulumi/cmd/dynamic-provider/index.js`. */
-const HOST_MAIN = /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]dynamic-provider[\\/]index\.js$/;
 
 /** What attaching to the engine found. */
 export interface EngineAttachment {
@@ -42,7 +41,7 @@ export interface EngineAttachment {
  * engine at the host's address. Elsewhere (tests, the CLI) returns the reason there is none.
  */
 export function attachToEngine(mainFile = require.main?.filename, address = process.argv[2]): EngineAttachment {
-  if (!mainFile || !HOST_MAIN.test(mainFile)) return { reason: "not running in Pulumi's dynamic-provider host", inHost: false };
+  if (!mainFile || !isDynamicProviderHost(mainFile)) return { reason: "not running in Pulumi's dynamic-provider host", inHost: false };
   if (!address) return { reason: "the dynamic-provider host was started without the engine's address", inHost: true };
   try {
     const fromHost = createRequire(mainFile);

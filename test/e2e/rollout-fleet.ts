@@ -219,16 +219,6 @@ export function processTree(root: number): number[] {
   return tree;
 }
 
-/** True while a process with this pid exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 /** Polls `condition` every 100 ms until it holds; fails after `timeoutMs`. */
 export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, fleetState, labStack, spawnEmulator, type EmulatorProcess } from "./lab";
 import { HOST_UNAVAILABLE_KINDS, peakDisruptedHosts, type LoggedDisruption } from "../support/disruptions";
 import {
-  alive,
   clearLog,
   disruptionLog,
   kindsOf,
@@ -20,6 +19,7 @@ import {
   type RolloutFleet,
   type RolloutPolicy,
 } from "./rollout-fleet";
+import { alive } from "../support/processes";
 
 /**
  * Emulated durations 200x faster than hardware: a DPU OS install (480 s) takes 2.4 s, a

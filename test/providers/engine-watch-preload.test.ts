@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
 import { PRELOAD_WATCH, watchUntilConfigured } from "../../providers/common/engine-watch";
 import { isDynamicProviderHost, withEngineWatchPreload } from "../../providers/common/engine-watch-preload";
+import { alive } from "../support/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The compiled preload, as `smartfleet` puts it in NODE_OPTIONS (`npm test` compiles first). */
@@ -31,15 +32,6 @@ afterEach(() => {
   for (const child of started.splice(0)) child.kill("SIGKILL");
   for (const pid of hosts.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts the stand-in engine with `nodeOptions`; resolves to the engine and its host's pid. */
 async function engineWithHost(nodeOptions: string | undefined): Promise<{ engine: ChildProcess; host: number }> {
