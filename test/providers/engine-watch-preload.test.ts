@@ -46,6 +46,12 @@ async function engineWithHost(nodeOptions: string | undefined): Promise<{ engine
   return { engine, host };
 }
 
+/** A process's resident memory (VmRSS), in MiB. */
+function residentMiB(pid: number): number {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kib) / 1024;
+}
+
 async function goneWithin(pid: number, ms: number): Promise<boolean> {
   for (const until = Date.now() + ms; Date.now() < until; await sleep(100)) if (!alive(pid)) return true;
   return !alive(pid);
@@ -77,6 +83,13 @@ describe("the engine watch from a dynamic-provider host's first moment", () => {
     const watched = await engineWithHost(withEngineWatchPreload(undefined, PRELOAD));
     watched.engine.kill("SIGKILL");
     expect(await goneWithin(watched.host, 5_000), "the preloaded watch ends the host").toBe(true);
+  }, 30_000);
+
+  it("leaves TypeScript unloaded in the host: the preloaded host is the smaller by most of its 40 MiB", async () => {
+    const bare = await engineWithHost(undefined);
+    const preloaded = await engineWithHost(withEngineWatchPreload(undefined, PRELOAD));
+    const saved = residentMiB(bare.host) - residentMiB(preloaded.host);
+    expect(saved, "MiB of resident memory saved by the preload").toBeGreaterThan(25);
   }, 30_000);
 
   it("exits when stdin ends before configure, and stands down once the full watch takes over", async () => {
