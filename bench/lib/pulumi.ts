@@ -96,7 +96,7 @@ export class PulumiRunner {
    */
   async timedPlan(outFile: string, logFile: string, extraEnv: Record<string, string> = {}, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
     const main = `${this.cwd}/dist/cli/main.js`;
-    const args = [main, "plan", "--stack", this.stack, "--cwd", this.cwd, "--format", "json", "--out", outFile];
+    const args = [main, "plan", "--stack", this.stack, "--cwd", this.cwd, "--format", "json", "--out", outFile, "--parallel", String(this.parallel)];
     return this.timedCommand(process.execPath, args, "smartfleet plan", logFile, extraEnv, accept);
   }
 

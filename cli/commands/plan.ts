@@ -41,6 +41,7 @@ const SPEC = defineCommand({
     format: { type: "string", short: "f", choices: ["text", "markdown", "json", "svg"], default: "text", description: "output format" },
     "fail-on": { type: "string", valueName: "KIND,...", multiple: true, description: `exit 1 when the plan contains one of these (${FAIL_ON_KINDS.join(", ")})` },
     out: { type: "string", short: "o", valueName: "FILE", description: "write the plan to FILE instead of stdout" },
+    parallel: { type: "number", integer: true, min: 1, valueName: "N", description: "Pulumi's parallel resource operations in the plan's preview (default 32); as for the up it plans" },
     refresh: { type: "boolean", description: "refresh every resource through the engine first (exact for every property; slower) instead of reading only what decides a disruption" },
   },
 });
@@ -56,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
   const unknown = failOn.filter((k) => !(FAIL_ON_KINDS as readonly string[]).includes(k));
   if (unknown.length) return usageError(SPEC, `unknown --fail-on kind '${unknown[0]}' (kinds: ${FAIL_ON_KINDS.join(", ")})`);
   try {
-    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()), values.refresh === true);
+    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()), { refresh: values.refresh === true, parallel: values.parallel });
     const plan = buildPlan(input);
     const text = renderPlan(plan, values.format);
     if (values.out) fs.writeFileSync(values.out, text);
@@ -75,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads. */
-async function collect(stackName: string, cwd: string, refresh: boolean) {
+async function collect(stackName: string, cwd: string, { refresh, parallel }: { refresh: boolean; parallel?: number }) {
   const root = projectRoot(cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
   let stack: Stack;
@@ -89,7 +90,7 @@ async function collect(stackName: string, cwd: string, refresh: boolean) {
   // The preview starts first: the configuration and the stack file are read (seconds at
   // 500 DPUs) while its engine starts. A bad input stops it.
   const abort = new AbortController();
-  const previewing = previewSteps(stack, { refresh, signal: abort.signal });
+  const previewing = previewSteps(stack, { refresh, parallel, signal: abort.signal });
   previewing.catch(() => undefined);
   let inputs: PlanInputs;
   try {

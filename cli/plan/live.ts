@@ -1,7 +1,7 @@
 /**
  * The live half of `smartfleet plan`: for resources that are not in state yet (a create is
  * the adoption of hardware that may differ from the stack), one snapshot read per port
- * (`GET /redfish/v1?$expand=*($levels=4)`, through the providers' Redfish client in a read
+ * (`GET /redfish/v1?$expand=*($levels=5)`, through the providers' Redfish client in a read
  * pass) gives the DPU's mode, host privilege and NIC firmware, its DPU OS and the OS of the
  * host behind it. Nothing is written: the read uses Basic authentication (no session), with
  * the stack's management password, else the DPU's factory password; a DPU still on its
