@@ -2,6 +2,7 @@
 // end to end, while sampling the peak resident memory of the processes it starts.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { cpuSecondsOf } from "./cpu";
 import { ProcessTreeSampler, treeFigures, type TreeFigures } from "./process-tree";
 
@@ -109,13 +110,26 @@ export class PulumiRunner {
     return this.timedCommand(process.execPath, [`${this.cwd}/dist/cli/main.js`, ...args], `smartfleet ${args[0]}`, logFile, extraEnv, accept);
   }
 
+  /**
+   * The `--require` of the project build's engine-watch preload, which `npm run pulumi`
+   * and `smartfleet` give every Node process of a run (it also keeps the provider host
+   * from loading what it never uses): a plain `pulumi` here runs as a user's would.
+   * Empty for a build that has none (an older commit).
+   */
+  private preload(): string {
+    const file = path.join(this.cwd, "dist", "providers", "common", "engine-watch-preload.js");
+    return fs.existsSync(file) ? `--require ${JSON.stringify(file)}` : "";
+  }
+
   /** Spawns `command` in the project, timed from spawn to exit, sampling the processes it starts. */
   private async timedCommand(command: string, full: string[], what: string, logFile: string, extraEnv: Record<string, string>, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
     const out = fs.openSync(logFile, "a");
     fs.writeSync(out, `\n$ ${command === "pulumi" ? "pulumi" : "node"} ${full.join(" ")}\n`);
     const from = fs.fstatSync(out).size;
     const started = process.hrtime.bigint();
-    const child = spawn(command, full, { cwd: this.cwd, env: { ...this.env, ...extraEnv }, stdio: ["ignore", out, out] });
+    const nodeOptions = [this.env.NODE_OPTIONS, extraEnv.NODE_OPTIONS, this.preload()].filter(Boolean).join(" ");
+    const env = { ...this.env, ...extraEnv, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+    const child = spawn(command, full, { cwd: this.cwd, env, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     const tree = new ProcessTreeSampler(child.pid as number);
     const sampler = setInterval(() => tree.sample(), SAMPLE_MS);

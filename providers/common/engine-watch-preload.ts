@@ -2,9 +2,9 @@
  * Loaded with `node --require` into the Node processes a Pulumi engine starts from
  * `smartfleet` or `npm run pulumi` (both put it in `NODE_OPTIONS`). In Pulumi's
  * dynamic-provider host it starts the engine watch at once
- * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript
- * (`defer-typescript.ts`); anywhere else (the program, a policy pack, the host's own
- * `node -e` lookup) it does nothing.
+ * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript and
+ * arborist, which the host never uses (`defer-sdk-modules.ts`); anywhere else (the
+ * program, a policy pack, the host's own `node -e` lookup) it does nothing.
  */
 import * as fs from "node:fs";
 
@@ -24,6 +24,6 @@ export function withEngineWatchPreload(nodeOptions: string | undefined, preload 
 
 if (isDynamicProviderHost(process.argv[1])) {
   // Required only here: the CLI loads this module for the function above.
-  (require("./defer-typescript") as typeof import("./defer-typescript")).deferTypeScriptLoad();
+  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
 }
