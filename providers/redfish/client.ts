@@ -35,7 +35,7 @@ import { systemClock, type ClientClock } from "./clock";
 import { ConnectionError, OperationTimeoutError, RedfishError, parseRedfishError, scrubSecrets } from "./errors";
 import { asRecord, headerValue, SERVICE_ROOT } from "./odata";
 import { basicAuthorization, isSessionLimit, Sessions, type SessionPort } from "./sessions";
-import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY } from "./snapshot";
+import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY, SNAPSHOT_TTL_MS } from "./snapshot";
 import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
 
@@ -366,14 +366,31 @@ export class RedfishClient {
       // Nobody replaced it while this reader waited: take the next one.
       const taking = this.takeSnapshot(rules.pass);
       this.snapshot = taking;
+      this.releaseWhenStale(taking);
       // A failed read must not be kept: the next reader tries again (or sees the same error).
       taking.catch(() => {
         if (this.snapshot === taking) this.snapshot = undefined;
       });
     }
     // Taken for this pass, or by another reader while this one waited (so after the pass began).
-    if (rules.pass && this.snapshot) this.passSnapshots.set(rules.pass, this.snapshot);
+    if (rules.pass && this.snapshot && this.passSnapshots.get(rules.pass) !== this.snapshot) {
+      this.passSnapshots.set(rules.pass, this.snapshot);
+      this.releaseWhenStale(this.snapshot, rules.pass);
+    }
     return this.snapshot;
+  }
+
+  /**
+   * Lets go of `snapshot` (held for reads, or for `pass`) when it can answer nothing any
+   * more. A client lives as long as its process, and a port's snapshot is about 60 KB of
+   * parsed JSON: kept, a 500-DPU `up` held 30 MiB of them to its end. A real timer, not
+   * the client's clock: this is about memory, and the clock decides what a snapshot serves.
+   */
+  private releaseWhenStale(snapshot: Promise<PortSnapshot | undefined>, pass?: object): void {
+    setTimeout(() => {
+      if (this.snapshot === snapshot) this.snapshot = undefined;
+      if (pass && this.passSnapshots.get(pass) === snapshot) this.passSnapshots.delete(pass);
+    }, SNAPSHOT_TTL_MS).unref();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { implementation as dpuOs, type DpuOsOutputs } from "../../providers/dpu-os";
 import { implementation as dpuService, type DpuServiceArgs, type DpuServiceOutputs } from "../../providers/dpu-service";
 import { implementation as host, type HostOutputs } from "../../providers/host";
@@ -6,6 +6,7 @@ import { implementation as hostDevice, type HostDeviceOutputs } from "../../prov
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { connect } from "../../providers/common/dpu";
 import { closeAllClients, duringReadPass, fromFreshSnapshot, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
+import { SNAPSHOT_TTL_MS } from "../../providers/redfish/snapshot";
 import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 /**
@@ -98,6 +99,25 @@ describe("reading a port from one snapshot during a read pass", () => {
     await clock.sleep(31_000);
     await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield/Bios"));
     expect(await requestsOnH1()).toBe(1);
+    await client.close();
+  });
+
+  it("lets go of a snapshot when its time limit has passed, so a long run does not hold every port's", async () => {
+    const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: MANAGED_PASSWORD });
+    await requestsOnH1();
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield"));
+      vi.advanceTimersByTime(SNAPSHOT_TTL_MS - 1_000);
+      await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield/Bios"));
+      expect(await requestsOnH1(), "still held").toBe(1);
+      vi.advanceTimersByTime(1_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    // The client's clock says the snapshot is 0 s old: only the release makes this read go to the port.
+    await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield/Bios"));
+    expect(await requestsOnH1(), "let go").toBe(1);
     await client.close();
   });
 
