@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
-import { HttpsTransport, IDLE_CONNECTION_MS, MAX_CONNECTIONS_PER_PORT, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
+import { HttpsTransport, MAX_CONNECTIONS_PER_PORT, RECENTLY_FREED_MS } from "../../providers/redfish/transport";
 import { makePki, startScriptedServer, type ScriptedServer, type TestPki } from "../support/redfish-ports";
 
 /** Which connections requests that must not be repeated travel on. */
@@ -38,32 +38,6 @@ describe("HTTPS transport connections", () => {
     expect(post).not.toBe(get);
     expect(again).toBe(post); // the new connection serves what follows; the stale one was closed
     transport.close();
-  });
-
-  it("closes a connection idle for IDLE_CONNECTION_MS, before the server would (its keep-alive is 5 s)", async () => {
-    const transport = new HttpsTransport(server.url, pki.caPem);
-    server.seen.length = 0;
-    await send(transport, "GET", false);
-    await sleep(IDLE_CONNECTION_MS / 2);
-    await send(transport, "GET", false);
-    await sleep(IDLE_CONNECTION_MS + 300);
-    await send(transport, "GET", false);
-    const [first, soon, late] = ports();
-    expect(soon).toBe(first);
-    expect(late).not.toBe(first);
-    transport.close();
-  });
-
-  it("waits longer than IDLE_CONNECTION_MS for an answer on a busy connection", async () => {
-    const transport = new HttpsTransport(server.url, pki.caPem);
-    server.handlers.unshift((req) => (req.url === "/slow" ? { status: 200, body: { slow: true }, delayMs: IDLE_CONNECTION_MS + 500 } : undefined));
-    try {
-      const res = await transport.send({ method: "GET", uri: "/slow", headers: {}, timeoutMs: 10_000, freshConnection: false });
-      expect(res).toMatchObject({ status: 200, body: { slow: true } });
-    } finally {
-      server.handlers.shift();
-      transport.close();
-    }
   });
 
   it("shares one pool of connections between the clients of a port and closes it with the last", async () => {

@@ -87,8 +87,6 @@ export interface Reply {
   hang?: boolean;
   /** Destroy the connection without answering. */
   drop?: boolean;
-  /** Answer this many ms late. */
-  delayMs?: number;
 }
 
 /** Answers one request; return undefined to fall through to the next handler. */
@@ -118,8 +116,7 @@ export async function startScriptedServer(pki: TestPki, handlers: Handler[] = []
       const request: SeenRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : undefined, remotePort: req.socket.remotePort };
       seen.push(request);
       const reply = state.handlers.map((h) => h(request)).find((r) => r !== undefined) ?? notFound();
-      if (reply.delayMs) setTimeout(() => answer(res, reply), reply.delayMs);
-      else answer(res, reply);
+      answer(res, reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
