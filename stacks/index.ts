@@ -19,7 +19,7 @@ import { loadStackSync } from "../model/load";
 import { handedOverStack } from "../model/loaded-stack-handoff";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
-import { stackTracesOffForRegistrations } from "../providers/declare";
+import { sdkDebugLogOff, stackTracesOffForRegistrations } from "../providers/declare";
 import { declareStack } from "./fleet";
 
 const config = new pulumi.Config("smartfleet");
@@ -27,6 +27,8 @@ const config = new pulumi.Config("smartfleet");
 const root = packageRoot();
 const stackFile = path.resolve(root, config.get("stackFile") ?? path.join("stacks", `${pulumi.getStack()}.yaml`));
 const endpointsFile = config.get("endpoints");
+
+sdkDebugLogOff();
 
 // `smartfleet up` of a sharded stack loads it once and hands it to every shard's program.
 const fleet = declareStack(handedOverStack(stackFile) ?? readInput("the stack definition", () => loadStackSync(stackFile)), {

@@ -54,6 +54,10 @@ describe("progress on the resource during pulumi up", () => {
       expect(found, `one DpuOs resource of ${host}`).toHaveLength(1);
       return found[0].urn;
     };
+    // The SDK's per-resource debug lines stay in the program (sdkDebugLogOff), but for the
+    // stack's own registration, made before the program runs; each is a gRPC call and an event.
+    const sdkDebug = diagnostics.filter((d) => /^(Registering resource|RegisterResource RPC)/.test(d.message)).map((d) => d.message);
+    expect(sdkDebug.filter((m) => !m.includes("pulumi:pulumi:Stack")), "SDK debug lines").toEqual([]);
     const kept = diagnostics.filter((d) => !d.ephemeral);
     const on = (urn: string): string[] => kept.filter((d) => d.urn === urn).map((d) => d.message.trim());
 

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
-import { declareResources, stackTracesOffForRegistrations } from "../../providers/declare";
+import { declareResources, sdkDebugLogOff, stackTracesOffForRegistrations } from "../../providers/declare";
 
 const LAB = path.resolve(__dirname, "..", "..", "stacks", "lab.yaml");
 
@@ -104,6 +104,27 @@ describe("declaring a fleet", () => {
     } finally {
       spy.mockRestore();
       Error.stackTraceLimit = limit;
+    }
+  });
+  it("keeps the SDK's debug lines from the engine, and nothing else, unless SMARTFLEET_SDK_DEBUG_LOG=1", async () => {
+    // The SDK's own modules: its registration code logs through this module object, to the engine settings give.
+    const sdk = createRequire(__filename);
+    const log = sdk("@pulumi/pulumi/log") as { debug: (msg: string) => Promise<void>; warn: (msg: string) => Promise<void> };
+    const settings = sdk("@pulumi/pulumi/runtime/settings") as { getEngine: () => unknown };
+    const sent: string[] = [];
+    const engine = { log: (req: { getMessage(): string }, done: () => void) => void (sent.push(req.getMessage()), done()) };
+    const spy = vi.spyOn(settings, "getEngine").mockReturnValue(engine);
+    const original = log.debug;
+    try {
+      sdkDebugLogOff({ SMARTFLEET_SDK_DEBUG_LOG: "1" });
+      await log.debug("kept on request");
+      sdkDebugLogOff({});
+      await log.debug("Registering resource: t=smartfleet:SmartNic");
+      await log.warn("a warning still reaches the engine");
+      expect(sent).toEqual(["kept on request", "a warning still reaches the engine"]);
+    } finally {
+      spy.mockRestore();
+      log.debug = original;
     }
   });
 });
