@@ -1,9 +1,12 @@
 /**
- * Pulumi's SDK loads two large libraries as soon as it is loaded, for turning functions
- * into source text and finding the packages they use: TypeScript (about 40 MiB of a
- * process's memory) and npm's arborist (about 15 MiB). Only a program serializing a
- * dynamic provider uses them, never the dynamic-provider host that runs one. With 8
- * shards in flight that is 8 × 55 MiB, and 0.3 s of each host's start, for nothing.
+ * Pulumi's SDK loads large libraries as soon as it is loaded: TypeScript (about 40 MiB of a
+ * process's memory) and npm's arborist (about 15 MiB), for turning functions into source
+ * text and finding the packages they use, and its Automation API (0.05–0.1 s). Only a
+ * program serializing a dynamic provider uses TypeScript, nothing the engine starts uses
+ * arborist (it walks a package's dependencies for function serialization with code paths)
+ * or the Automation API (that drives the engine from outside). With 8 shards in flight
+ * that is 8 hosts × 55 MiB, and 0.3 s of each host's and 0.25 s of each program's start,
+ * for nothing.
  */
 import Module from "node:module";
 import * as path from "node:path";
@@ -26,20 +29,22 @@ interface Deferred {
   esModule?: true;
 }
 
-const DEFERRED: readonly Deferred[] = [
-  { request: "typescript", from: path.join("@pulumi", "pulumi", "typescript-shim.js") },
-  { request: "@npmcli/arborist", from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), esModule: true },
-];
+/** What can be deferred, by the name a caller gives. */
+export const DEFERRABLE = {
+  typescript: { request: "typescript", from: path.join("@pulumi", "pulumi", "typescript-shim.js") },
+  arborist: { request: "@npmcli/arborist", from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), esModule: true },
+  automation: { request: "./automation", from: path.join("@pulumi", "pulumi", "index.js"), esModule: true },
+} as const satisfies Record<string, Deferred>;
 
 /**
- * Makes the SDK's requires of TypeScript (from its `typescript-shim.js`) and of arborist
- * (from `runtime/closure/codePaths.js`) return stand-ins that load the real module on
- * first use. Only those requires are affected, each only the first time; the hook
- * removes itself once it has handed out both.
+ * Makes the SDK's requires of the modules named (TypeScript from its `typescript-shim.js`,
+ * arborist from `runtime/closure/codePaths.js`, the Automation API from its `index.js`)
+ * return stand-ins that load the real module on first use. Only those requires are
+ * affected, each only the first time; the hook removes itself once it has handed out all.
  */
-export function deferUnusedSdkModules(): void {
+export function deferUnusedSdkModules(names: ReadonlyArray<keyof typeof DEFERRABLE> = ["typescript", "arborist", "automation"]): void {
   const load = loader._load;
-  const pending = [...DEFERRED];
+  const pending: Deferred[] = names.map((name) => DEFERRABLE[name]);
   loader._load = function (this: unknown, request, parent, isMain) {
     const index = pending.findIndex((d) => d.request === request && parent?.filename?.endsWith(d.from));
     if (index < 0) return load.call(this, request, parent, isMain);

@@ -2,15 +2,22 @@
  * Loaded with `node --require` into the Node processes a Pulumi engine starts from
  * `smartfleet` or `npm run pulumi` (both put it in `NODE_OPTIONS`). In Pulumi's
  * dynamic-provider host it starts the engine watch at once
- * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript and
- * arborist, which the host never uses (`defer-sdk-modules.ts`); anywhere else (the
- * program, a policy pack, the host's own `node -e` lookup) it does nothing.
+ * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript,
+ * arborist and the Automation API, which the host never uses (`defer-sdk-modules.ts`); in
+ * the program runner it defers arborist and the Automation API (a program needs
+ * TypeScript to serialize its providers); anywhere else (a policy pack, the host's own
+ * `node -e` lookup) it does nothing.
  */
 import * as fs from "node:fs";
 
 /** True for the script of Pulumi's Node dynamic-provider host. */
 export function isDynamicProviderHost(script: string | undefined): boolean {
   return /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]dynamic-provider[\\/]index\.js$/.test(script ?? "");
+}
+
+/** True for the script of Pulumi's Node program runner. */
+export function isProgramRunner(script: string | undefined): boolean {
+  return /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]index\.js$/.test(script ?? "");
 }
 
 /**
@@ -26,4 +33,6 @@ if (isDynamicProviderHost(process.argv[1])) {
   // Required only here: the CLI loads this module for the function above.
   (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
+} else if (isProgramRunner(process.argv[1])) {
+  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules(["arborist", "automation"]);
 }

@@ -13,43 +13,56 @@ fs.writeFileSync(path.join(PACKAGE, "package.json"), JSON.stringify({ name: "pro
 afterAll(() => fs.rmSync(PACKAGE, { recursive: true, force: true }));
 
 /**
- * Loads Pulumi's SDK in a fresh Node process (with or without the deferral) and reports
- * which of TypeScript and arborist it loaded; then uses each the way a program serializing
- * a dynamic provider does (parse a function, walk a package's dependencies) and reports
- * what that found and what is loaded now.
+ * Loads Pulumi's SDK in a fresh Node process (deferring the modules named, or none) and
+ * reports which of TypeScript, arborist and the Automation API it loaded; then uses each
+ * the way its users do (parse a function and walk a package's dependencies, as a program
+ * serializing a dynamic provider does; make a workspace through `pulumi.automation`) and
+ * reports what that found and what is loaded now.
  */
 const PROBE = `
-if (process.argv[1] === "defer") require(${JSON.stringify(DEFER)}).deferUnusedSdkModules();
+const names = JSON.parse(process.argv[1]);
+if (names.length) require(${JSON.stringify(DEFER)}).deferUnusedSdkModules(names);
 const path = require("node:path");
 const loaded = (file) => Object.keys(require.cache).some((f) => f.endsWith(path.join(...file.split("/"))));
-const typescript = () => loaded("typescript/lib/typescript.js"), arborist = () => loaded("@npmcli/arborist/lib/index.js");
-require("@pulumi/pulumi");
-const beforeUse = { typescript: typescript(), arborist: arborist() };
+const state = () => ({ typescript: loaded("typescript/lib/typescript.js"), arborist: loaded("@npmcli/arborist/lib/index.js"), automation: loaded("@pulumi/pulumi/automation/index.js") });
+const pulumi = require("@pulumi/pulumi");
+const beforeUse = state();
 const { parseFunction } = require("@pulumi/pulumi/runtime/closure/parseFunction");
 const [error, parsed] = parseFunction("function f(a) { return a + captured; }");
 const { computeCodePaths } = require("@pulumi/pulumi/runtime/closure/codePaths");
 process.chdir(process.argv[2]);
+const workspace = typeof pulumi.automation.LocalWorkspace.create;
 computeCodePaths().then((paths) => console.log(JSON.stringify({
-  beforeUse, afterUse: { typescript: typescript(), arborist: arborist() },
-  error, required: [...parsed.capturedVariables.required.keys()], codePaths: [...paths.keys()],
+  beforeUse, afterUse: state(),
+  error, required: [...parsed.capturedVariables.required.keys()], codePaths: [...paths.keys()], workspace,
 })));
 `;
 
-function probe(mode: "defer" | "plain") {
-  return JSON.parse(execFileSync(process.execPath, ["-e", PROBE, mode, PACKAGE], { cwd: ROOT, encoding: "utf8" }));
+function probe(names: string[]) {
+  return JSON.parse(execFileSync(process.execPath, ["-e", PROBE, JSON.stringify(names), PACKAGE], { cwd: ROOT, encoding: "utf8" }));
 }
 
-describe("TypeScript and arborist loaded by the SDK only when used", () => {
-  it("are not loaded with the SDK, and load and work at their first use", () => {
-    const deferred = probe("defer");
-    expect(deferred.beforeUse).toEqual({ typescript: false, arborist: false });
-    expect(deferred.afterUse).toEqual({ typescript: true, arborist: true });
-    expect(deferred).toMatchObject({ error: "", required: ["captured"], codePaths: [] });
+const ALL_LOADED = { typescript: true, arborist: true, automation: true };
+const WORKING = { error: "", required: ["captured"], codePaths: [], workspace: "function" };
+
+describe("TypeScript, arborist and the Automation API loaded by the SDK only when used", () => {
+  it("are not loaded with the SDK, and load and work at their first use (the provider host's deferral)", () => {
+    const deferred = probe(["typescript", "arborist", "automation"]);
+    expect(deferred.beforeUse).toEqual({ typescript: false, arborist: false, automation: false });
+    expect(deferred.afterUse).toEqual(ALL_LOADED);
+    expect(deferred).toMatchObject(WORKING);
   });
 
-  it("without the deferral the SDK loads both at once, and parses and walks the same", () => {
-    const plain = probe("plain");
-    expect(plain.beforeUse).toEqual({ typescript: true, arborist: true });
-    expect(plain).toMatchObject({ error: "", required: ["captured"], codePaths: [] });
+  it("the program's deferral keeps TypeScript, which serializing its providers needs at once", () => {
+    const program = probe(["arborist", "automation"]);
+    expect(program.beforeUse).toEqual({ typescript: true, arborist: false, automation: false });
+    expect(program.afterUse).toEqual(ALL_LOADED);
+    expect(program).toMatchObject(WORKING);
+  });
+
+  it("without the deferral the SDK loads all three at once, and parses, walks and drives the same", () => {
+    const plain = probe([]);
+    expect(plain.beforeUse).toEqual(ALL_LOADED);
+    expect(plain).toMatchObject(WORKING);
   });
 });

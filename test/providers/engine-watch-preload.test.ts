@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { PassThrough } from "node:stream";
 import { PRELOAD_WATCH, watchUntilConfigured } from "../../providers/common/engine-watch";
-import { isDynamicProviderHost, withEngineWatchPreload } from "../../providers/common/engine-watch-preload";
+import { isDynamicProviderHost, isProgramRunner, withEngineWatchPreload } from "../../providers/common/engine-watch-preload";
 import { alive } from "../support/processes";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -63,6 +63,9 @@ describe("the engine watch from a dynamic-provider host's first moment", () => {
     expect(isDynamicProviderHost("/p/node_modules/@pulumi/pulumi/cmd/run/index.js")).toBe(false);
     expect(isDynamicProviderHost(path.join(ROOT, "dist", "cli", "main.js"))).toBe(false);
     expect(isDynamicProviderHost(undefined)).toBe(false);
+    expect(isProgramRunner("/p/node_modules/@pulumi/pulumi/cmd/run/index.js")).toBe(true);
+    expect(isProgramRunner(HOST)).toBe(false);
+    expect(isProgramRunner(undefined)).toBe(false);
   });
 
   it("adds itself to NODE_OPTIONS once, quoted, and not at all when the compiled file is missing", () => {
