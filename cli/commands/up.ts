@@ -4,7 +4,8 @@
  *
  * 1. Loads STACKFILE (an invalid one stops here, exit 2, every problem listed) and selects
  *    the stack (default: the file's name without `.yaml`), whose program must load that
- *    same file (`smartfleet:stackFile`, default `stacks/<stack>.yaml`).
+ *    same file (`smartfleet:stackFile`, default `stacks/<stack>.yaml`). The two overlap:
+ *    the file is loaded on a worker thread (`cli/stack-ops/load-stack.ts`).
  * 2. On a file:// backend, runs `smartfleet recover`'s check first: a lock whose `pulumi` is
  *    gone from this host is removed and pending creates cleared (said on stderr); a live
  *    lock stops here. Other backends (postgres://) have no local process to judge: Pulumi's
@@ -28,15 +29,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { defineCommand, EXIT, parseCommand, usageError } from "../args";
-import { loadStackSync, type LoadedStack } from "../../model/load";
-import { writeLoadedStack } from "../../model/loaded-stack-handoff";
 import { InputError } from "../../schemas/diagnostics";
 import { projectRoot } from "../../providers/common/settings";
 import { formatReport, recoverStack } from "./recover";
 import { backendOf, type Backend } from "../stack-ops/backend";
 import { configuredStackFile, isFile, openStack, runOperation, StackSelectError, type Operation, type Outcome } from "../stack-ops/operate";
+import { prepareStackOffThread, type PreparedStack } from "../stack-ops/load-stack";
 import { runShards, summaryTable, worstExit } from "../stack-ops/shards";
-import { CROSS_SHARD, shardLayout, stackParts, type ShardLayout } from "../../model/shards";
+import { CROSS_SHARD, stackParts, type ShardLayout } from "../../model/shards";
 
 const SUMMARIES: Record<Operation, string> = {
   up: "apply a stack file to the fleet (pulumi up through the Automation API), one line per resource event",
@@ -73,60 +73,88 @@ async function runCommand(operation: Operation, args: string[]): Promise<number>
   const spec = specOf(operation);
   const parsed = parseCommand(spec, args);
   if (typeof parsed === "number") return parsed;
-  const prefix = `smartfleet ${operation}`;
   const projectDir = projectRoot(path.resolve(parsed.values.cwd ?? process.cwd()));
   if (!isFile(path.join(projectDir, "Pulumi.yaml"))) return usageError(spec, `no Pulumi.yaml in ${projectDir} or above: run in the project or pass --cwd`);
   const stackFile = path.resolve(parsed.positionals[0]);
   if (!isFile(stackFile)) return usageError(spec, `no stack file ${parsed.positionals[0]}`);
-  let layout: ShardLayout | undefined;
-  let loaded: LoadedStack;
+  const handoffDir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-shards-"));
   try {
-    loaded = loadStackSync(stackFile);
-    layout = shardLayout(loaded);
+    return await operate({ operation, spec, values: parsed.values, file: parsed.positionals[0], stackFile, projectDir, handoffDir });
+  } finally {
+    fs.rmSync(handoffDir, { recursive: true, force: true });
+  }
+}
+
+/** What `operate` works from: the parsed command line, resolved. */
+interface Invocation {
+  operation: Operation;
+  spec: ReturnType<typeof specOf>;
+  values: { stack?: string; parallel?: number; shard?: string; concurrency: number };
+  /** The stack file as given, and resolved. */
+  file: string;
+  stackFile: string;
+  projectDir: string;
+  /** Where a sharded stack's loaded model is written for the shards' programs. */
+  handoffDir: string;
+}
+
+/**
+ * Loads the stack file (on a worker thread) while `pulumi` selects the stack and reads its
+ * configuration; an invalid file is reported first, as if it had been loaded alone.
+ */
+async function operate({ operation, spec, values, file, stackFile, projectDir, handoffDir }: Invocation): Promise<number> {
+  const prefix = `smartfleet ${operation}`;
+  const stackName = values.stack ?? path.basename(stackFile).replace(/\.ya?ml$/, "");
+  const backend = backendOf(projectDir);
+  const preparing = prepareStackOffThread(stackFile, handoffDir);
+  const opening = openStack(projectDir, stackName, backend).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
+  // Awaited only once the file is known to be valid; it may fail before that.
+  opening.catch(() => undefined);
+  let prepared: PreparedStack;
+  try {
+    prepared = await preparing;
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     console.error(`${prefix}: ${stackFile} is invalid:\n${error.message}`);
     return EXIT.usage;
   }
-  const parts = layout ? chosenParts(layout, parsed.values.shard) : undefined;
+  const { layout } = prepared;
+  const parts = layout ? chosenParts(layout, values.shard) : undefined;
   if (typeof parts === "string") return usageError(spec, parts);
-  if (!layout && parsed.values.shard) return usageError(spec, `--shard: ${parsed.positionals[0]} declares no shards`);
-  const stackName = parsed.values.stack ?? path.basename(stackFile).replace(/\.ya?ml$/, "");
-  const backend = backendOf(projectDir);
+  if (!layout && values.shard) return usageError(spec, `--shard: ${file} declares no shards`);
 
   let stack;
+  let programFile: string;
   try {
-    stack = await openStack(projectDir, stackName, backend);
+    ({ stack, programFile } = await opening);
   } catch (error) {
     if (!(error instanceof StackSelectError)) throw error;
     console.error(`${prefix}: ${error.message}`);
     return EXIT.usage;
   }
-  const programFile = await configuredStackFile(stack, projectDir);
   if (programFile !== stackFile) {
     console.error(`${prefix}: stack ${stackName} runs ${path.relative(projectDir, programFile)} (smartfleet:stackFile), not ${path.relative(projectDir, stackFile)}: pass the stack's own file, or \`pulumi config set smartfleet:stackFile ${path.relative(projectDir, stackFile)} --stack ${stackName}\``);
     return EXIT.usage;
   }
   if (parts) {
-    const handoff = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-shards-"));
     const results = await runShards({
       projectDir,
       base: stack,
       parts,
       operation,
-      concurrency: parsed.values.concurrency,
-      parallel: parsed.values.parallel,
+      concurrency: values.concurrency,
+      parallel: values.parallel,
       backend,
       emit: (line) => console.log(line),
-      env: writeLoadedStack(handoff, loaded),
+      env: prepared.handoff,
       before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir) : undefined,
-    }).finally(() => fs.rmSync(handoff, { recursive: true, force: true }));
+    });
     console.log(summaryTable(results, operation));
     return worstExit(results);
   }
   if (backend.kind === "file" && operation !== "preview" && (await staleLockNote(prefix, stackName, projectDir))) return EXIT.findings;
 
-  const outcome = await runOperation(stack, operation, { parallel: parsed.values.parallel, backend, emit: (line) => console.log(line) });
+  const outcome = await runOperation(stack, operation, { parallel: values.parallel, backend, emit: (line) => console.log(line) });
   return report(prefix, outcome, backend);
 }
 
