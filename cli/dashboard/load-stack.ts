@@ -7,11 +7,10 @@
  * the server keeps only what the dashboard reads: the model without the source positions
  * (used for error messages only) and the declared topology.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { loadStackSync, type LoadedStack } from "../../model/load";
 import { stackTopology, type Topology } from "../../model/topology";
+import { offThread } from "../worker-thread";
 
 /** What the dashboard keeps of a stack. */
 export interface DashboardStack {
@@ -26,18 +25,9 @@ export function loadDashboardStack(file: string): DashboardStack {
 }
 
 /**
- * Loads `file` in a worker thread when the compiled worker is there (from the sources, a
- * test running TypeScript, on this thread). A stack that fails to load is loaded again
- * here, so the caller gets the loader's own error (`InputError` with every finding).
+ * Loads `file` in a worker thread (`../worker-thread.ts`). A stack that fails to load is
+ * loaded again here, so the caller gets the loader's own error (`InputError` with every finding).
  */
 export async function loadStackOffThread(file: string): Promise<DashboardStack> {
-  const worker = path.join(__dirname, "load-stack-worker.js");
-  if (!fs.existsSync(worker)) return loadDashboardStack(file);
-  const result = await new Promise<DashboardStack | undefined>((resolve, reject) => {
-    const thread = new Worker(worker, { workerData: file });
-    thread.once("message", (m: { stack?: DashboardStack }) => resolve(m.stack));
-    thread.once("error", reject);
-    thread.once("exit", (code) => reject(new Error(`the stack loading thread exited with ${code} before it answered`)));
-  });
-  return result ?? loadDashboardStack(file);
+  return offThread(path.join(__dirname, "load-stack-worker.js"), file, () => loadDashboardStack(file));
 }

@@ -8,12 +8,11 @@
  * (`model/loaded-stack-handoff.ts`), so the 15 MB model never crosses to this thread: what
  * comes back is the shard layout.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { loadStackSync } from "../../model/load";
 import { writeLoadedStack } from "../../model/loaded-stack-handoff";
 import { shardLayout, type ShardLayout } from "../../model/shards";
+import { offThread } from "../worker-thread";
 
 /** What an operation needs of its stack file. */
 export interface PreparedStack {
@@ -31,18 +30,9 @@ export function prepareStack(file: string, handoffDir: string): PreparedStack {
 }
 
 /**
- * `prepareStack` on a worker thread when the compiled worker is there (from the sources, a
- * test running TypeScript, on this thread). A stack that fails to load is loaded again
- * here, so the caller gets the loader's own error (`InputError` with every problem).
+ * `prepareStack` on a worker thread (`../worker-thread.ts`). A stack that fails to load is
+ * loaded again here, so the caller gets the loader's own error (`InputError` with every problem).
  */
 export async function prepareStackOffThread(file: string, handoffDir: string): Promise<PreparedStack> {
-  const worker = path.join(__dirname, "load-stack-worker.js");
-  if (!fs.existsSync(worker)) return prepareStack(file, handoffDir);
-  const result = await new Promise<PreparedStack | undefined>((resolve, reject) => {
-    const thread = new Worker(worker, { workerData: { file, handoffDir } });
-    thread.once("message", (m: { prepared?: PreparedStack }) => resolve(m.prepared));
-    thread.once("error", reject);
-    thread.once("exit", (code) => reject(new Error(`the stack loading thread exited with ${code} before it answered`)));
-  });
-  return result ?? prepareStack(file, handoffDir);
+  return offThread(path.join(__dirname, "load-stack-worker.js"), { file, handoffDir }, () => prepareStack(file, handoffDir));
 }
