@@ -35,7 +35,7 @@ import { systemClock, type ClientClock } from "./clock";
 import { ConnectionError, OperationTimeoutError, RedfishError, parseRedfishError, scrubSecrets } from "./errors";
 import { asRecord, headerValue, SERVICE_ROOT } from "./odata";
 import { basicAuthorization, isSessionLimit, Sessions, type SessionPort } from "./sessions";
-import { noteWrite, PortSnapshot, readPassRules, SNAPSHOT_LEVELS, SNAPSHOT_QUERY, SNAPSHOT_TTL_MS } from "./snapshot";
+import { noteWrite, PortSnapshot, readPassRules, sharedLifetimeMs, SNAPSHOT_LEVELS, SNAPSHOT_QUERY, SNAPSHOT_TTL_MS } from "./snapshot";
 import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
 
@@ -366,7 +366,7 @@ export class RedfishClient {
       // Nobody replaced it while this reader waited: take the next one.
       const taking = this.takeSnapshot(rules.pass);
       this.snapshot = taking;
-      this.releaseWhenStale(taking);
+      this.releaseAfter(sharedLifetimeMs(rules.pass), taking);
       // A failed read must not be kept: the next reader tries again (or sees the same error).
       taking.catch(() => {
         if (this.snapshot === taking) this.snapshot = undefined;
@@ -375,22 +375,29 @@ export class RedfishClient {
     // Taken for this pass, or by another reader while this one waited (so after the pass began).
     if (rules.pass && this.snapshot && this.passSnapshots.get(rules.pass) !== this.snapshot) {
       this.passSnapshots.set(rules.pass, this.snapshot);
-      this.releaseWhenStale(this.snapshot, rules.pass);
+      this.releaseAfter(SNAPSHOT_TTL_MS, this.snapshot, rules.pass);
     }
     return this.snapshot;
   }
 
   /**
-   * Lets go of `snapshot` (held for reads, or for `pass`) when it can answer nothing any
-   * more. A client lives as long as its process, and a port's snapshot is about 60 KB of
-   * parsed JSON: kept, a 500-DPU `up` held 30 MiB of them to its end. A real timer, not
-   * the client's clock: this is about memory, and the clock decides what a snapshot serves.
+   * Lets go of `snapshot` (held in the client's slot, or for `pass`) after `ms`, when it
+   * can answer nothing any more. A client lives as long as its process, and a port's
+   * snapshot is about 90 KB of parsed JSON: a 250-DPU `up` held 22 MiB of them when each
+   * was kept 30 s. The timer holds both weakly, so it never keeps either alive itself
+   * (a pass's own entry then goes with the pass). A real timer, not the client's clock:
+   * this is about memory, and the clock decides what a snapshot serves.
    */
-  private releaseWhenStale(snapshot: Promise<PortSnapshot | undefined>, pass?: object): void {
+  private releaseAfter(ms: number, snapshot: Promise<PortSnapshot | undefined>, pass?: object): void {
+    const snapshotRef = new WeakRef(snapshot);
+    const passRef = pass && new WeakRef(pass);
     setTimeout(() => {
-      if (this.snapshot === snapshot) this.snapshot = undefined;
-      if (pass && this.passSnapshots.get(pass) === snapshot) this.passSnapshots.delete(pass);
-    }, SNAPSHOT_TTL_MS).unref();
+      const held = snapshotRef.deref();
+      if (!held) return;
+      if (this.snapshot === held) this.snapshot = undefined;
+      const heldFor = passRef?.deref();
+      if (heldFor && this.passSnapshots.get(heldFor) === held) this.passSnapshots.delete(heldFor);
+    }, ms).unref();
   }
 
   /**
@@ -444,7 +451,11 @@ export class RedfishClient {
   ): Promise<RawResponse & { etag?: string }> {
     let reloggedIn = false;
     // Logins and logouts (sent unauthenticated) change nothing a snapshot holds.
-    if (method !== "GET" && method !== "HEAD" && opts.authenticated) noteWrite(this.endpoint);
+    if (method !== "GET" && method !== "HEAD" && opts.authenticated) {
+      noteWrite(this.endpoint);
+      // The held snapshot can answer nothing after a write: let it go now, not when its time is up.
+      this.snapshot = undefined;
+    }
     for (let attempt = 0; ; attempt++) {
       const session = opts.authenticated ? await this.sessions.ensure(opts.deadline) : undefined;
       const headers = { ...opts.headers, ...(session ? { [session.header.name]: session.header.value } : {}) };

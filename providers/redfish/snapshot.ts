@@ -44,6 +44,16 @@ export const SNAPSHOT_TTL_MS = 30_000;
  */
 export const RECENT_SNAPSHOT_MS = 5_000;
 
+/**
+ * How long a snapshot taken for the pass `takenFor` (none: for recent reads) can answer
+ * anyone but that pass: refresh snapshots serve every refresh read for
+ * {@link SNAPSHOT_TTL_MS}; any other only recent reads, for {@link RECENT_SNAPSHOT_MS}.
+ * Held longer, it is memory that answers nothing.
+ */
+export function sharedLifetimeMs(takenFor?: object): number {
+  return takenFor === REFRESH_PASS ? SNAPSHOT_TTL_MS : RECENT_SNAPSHOT_MS;
+}
+
 type Body = Record<string, unknown>;
 
 /** What reads inside a pass may do with snapshots. */

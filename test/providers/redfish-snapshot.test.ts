@@ -6,7 +6,7 @@ import { implementation as hostDevice, type HostDeviceOutputs } from "../../prov
 import { implementation as smartNic, type SmartNicOutputs } from "../../providers/smart-nic";
 import { connect } from "../../providers/common/dpu";
 import { closeAllClients, duringReadPass, fromFreshSnapshot, fromRecentSnapshot, InstantClock, RedfishClient, RedfishError } from "../../providers/redfish";
-import { SNAPSHOT_TTL_MS } from "../../providers/redfish/snapshot";
+import { RECENT_SNAPSHOT_MS, SNAPSHOT_TTL_MS } from "../../providers/redfish/snapshot";
 import { admin, credentials, image, MANAGED_PASSWORD, smartNicArgs, startFleet, target, type Fleet } from "../support/provider-harness";
 
 /**
@@ -118,6 +118,26 @@ describe("reading a port from one snapshot during a read pass", () => {
     // The client's clock says the snapshot is 0 s old: only the release makes this read go to the port.
     await duringReadPass(() => client.get("/redfish/v1/Systems/Bluefield/Bios"));
     expect(await requestsOnH1(), "let go").toBe(1);
+    await client.close();
+  });
+
+  it("lets go of a snapshot taken to locate a port as soon as only a refresh could still use it, which it may not", async () => {
+    const client = RedfishClient.open({ url: fleet.emulator.endpoints.dpus[0].url, caPem: fleet.emulator.caPem, username: "root", password: MANAGED_PASSWORD });
+    const bios = "/redfish/v1/Systems/Bluefield/Bios";
+    await requestsOnH1();
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      await fromRecentSnapshot(() => client.get("/redfish/v1/Systems/Bluefield"), { take: true });
+      vi.advanceTimersByTime(RECENT_SNAPSHOT_MS - 1_000);
+      await fromRecentSnapshot(() => client.get(bios));
+      expect(await requestsOnH1(), "still held").toBe(1);
+      vi.advanceTimersByTime(1_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    // By the clock the snapshot is under a second old: only the release sends this read to the port.
+    await fromRecentSnapshot(() => client.get(bios));
+    expect(await requestsOnH1(), "let go: a login and the GET itself").toBe(2);
     await client.close();
   });
 
