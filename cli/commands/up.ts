@@ -33,7 +33,7 @@ import { InputError } from "../../schemas/diagnostics";
 import { projectRoot } from "../../providers/common/settings";
 import { formatReport, recoverStack } from "./recover";
 import { backendOf, type Backend } from "../stack-ops/backend";
-import { configuredStackFile, isFile, openStack, runOperation, StackSelectError, type Operation, type Outcome } from "../stack-ops/operate";
+import { configuredStackFile, isFile, openStack, pulumiCommand, runOperation, StackSelectError, type Operation, type Outcome } from "../stack-ops/operate";
 import { prepareStackOffThread, type PreparedStack } from "../stack-ops/load-stack";
 import { runShards, summaryTable, worstExit } from "../stack-ops/shards";
 import { CROSS_SHARD, stackParts, type ShardLayout } from "../../model/shards";
@@ -107,7 +107,8 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   const stackName = values.stack ?? path.basename(stackFile).replace(/\.ya?ml$/, "");
   const backend = backendOf(projectDir);
   const preparing = prepareStackOffThread(stackFile, handoffDir);
-  const opening = openStack(projectDir, stackName, backend).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
+  const command = pulumiCommand();
+  const opening = openStack(projectDir, stackName, backend, command).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
   // Awaited only once the file is known to be valid; it may fail before that.
   opening.catch(() => undefined);
   let prepared: PreparedStack;
@@ -147,6 +148,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
       backend,
       emit: (line) => console.log(line),
       env: prepared.handoff,
+      pulumiCommand: command,
       before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir) : undefined,
     });
     console.log(summaryTable(results, operation));

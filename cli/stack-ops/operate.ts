@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
 import { Progress } from "./progress";
 
@@ -50,10 +50,18 @@ export class StackSelectError extends Error {
   }
 }
 
+/**
+ * The `pulumi` a command runs. Each workspace would run `pulumi version` to find it: a
+ * command that opens several (the base stack, then its shards) shares this one.
+ */
+export function pulumiCommand(): Promise<PulumiCommand> {
+  return PulumiCommand.get({ skipVersionCheck: !!process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK });
+}
+
 /** Selects an existing stack of the project in `projectDir`. */
-export async function openStack(projectDir: string, stackName: string, backend: Backend): Promise<Stack> {
+export async function openStack(projectDir: string, stackName: string, backend: Backend, command = pulumiCommand()): Promise<Stack> {
   try {
-    return await LocalWorkspace.selectStack({ stackName, workDir: projectDir });
+    return await LocalWorkspace.selectStack({ stackName, workDir: projectDir }, { pulumiCommand: await command });
   } catch (error) {
     const text = String((error as Error).message ?? error);
     const explained = explainFailure(text, stackName, backend);

@@ -14,11 +14,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { CROSS_SHARD } from "../../model/shards";
 import type { Backend } from "./backend";
-import { runOperation, type Operation, type Outcome } from "./operate";
+import { pulumiCommand, runOperation, type Operation, type Outcome } from "./operate";
 
 /** One part's result in the summary. */
 export interface PartResult {
@@ -44,6 +44,8 @@ export interface ShardRun {
   emit: (line: string) => void;
   /** Environment for the parts' programs (the loaded stack handed over). */
   env?: Record<string, string>;
+  /** The `pulumi` to run (`pulumiCommand()`), shared with whoever opened the base stack. */
+  pulumiCommand?: Promise<PulumiCommand>;
   /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
   before?: (stackName: string) => Promise<string | undefined>;
 }
@@ -54,10 +56,9 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   const clock = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
   const width = Math.max(...run.parts.map((p) => p.length), 5);
   let config: ReturnType<Stack["getAllConfig"]> | undefined;
-  // One `pulumi version` for the run: each workspace would otherwise ask again.
-  const pulumiCommand = PulumiCommand.get({ skipVersionCheck: !!process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK });
+  const command = run.pulumiCommand ?? pulumiCommand();
   // Each part awaits it and reports a failure as its own; none may go unhandled meanwhile.
-  pulumiCommand.catch(() => undefined);
+  command.catch(() => undefined);
   const shards = run.parts.filter((p) => p !== CROSS_SHARD);
   const cross = run.parts.includes(CROSS_SHARD);
 
@@ -66,7 +67,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
     let stack: Stack;
     try {
-      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env, pulumiCommand: await pulumiCommand });
+      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env, pulumiCommand: await command });
       if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });
