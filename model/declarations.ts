@@ -135,11 +135,26 @@ const names = {
   smartNic: (nic: SmartNicModel) => `${nic.host}-${nic.name}`,
   dpuOs: (nic: SmartNicModel) => `${nic.host}-${nic.name}-os`,
   onDpu: (nic: SmartNicModel, member: string) => `${nic.host}-${nic.name}-${member}`,
-  host: (host: HostModel) => host.name,
+  host: (host: Pick<HostModel, "name">) => host.name,
   hostOs: (host: HostModel) => `${host.name}-os`,
-  pair: (pair: ServicePairModel) => `pair-${pair.name}`,
-  share: (share: AcceleratorShareModel) => `share-${share.name}`,
+  pair: (pair: Pick<ServicePairModel, "name">) => `pair-${pair.name}`,
+  share: (share: Pick<AcceleratorShareModel, "name">) => `share-${share.name}`,
 };
+
+/**
+ * The resource a JSON pointer into the stack is about, by its Pulumi name: the host, pair
+ * or share it names (`/hosts/esx-01/...`, `/servicePairs/w/...`); undefined for a pointer
+ * at the stack as a whole.
+ */
+export function declarationAt(pointer: string): string | undefined {
+  const [, section, escaped] = pointer.split("/");
+  if (escaped === undefined) return undefined;
+  const name = escaped.replace(/~1/g, "/").replace(/~0/g, "~");
+  if (section === "hosts") return names.host({ name });
+  if (section === "servicePairs") return names.pair({ name });
+  if (section === "acceleratorShares") return names.share({ name });
+  return undefined;
+}
 
 /** A host's DPUs with what runs on them, then the host and its OS install. */
 function hostDeclarations(wiring: Wiring, host: HostModel): ResourceDeclaration[] {

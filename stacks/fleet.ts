@@ -5,10 +5,10 @@
  * program (`index.ts`) and TypeScript programs (examples/typescript) both end here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { resourceDeclarations, type Route } from "../model/declarations";
+import { declarationAt, resourceDeclarations, type Route } from "../model/declarations";
 import type { LoadedStack } from "../model/load";
 import { shardDeclarations, shardLayout, stackParts } from "../model/shards";
-import { checkStack } from "../policies/check";
+import { checkStack, type Finding, type StackReport } from "../policies/check";
 import { renderText } from "../policies/report/text";
 import { declareResources, type DeclaredFleet } from "../providers/declare";
 
@@ -48,8 +48,13 @@ export interface DeclareOptions {
 
 /** Checks the stack's policies, declares its resources and returns the outputs to export. */
 export function declareStack(stack: LoadedStack, options: DeclareOptions): FleetOutputs {
-  enforcePolicies(stack);
-  const fleet = declareResources(declarationsOf(stack, options), options.password);
+  const report = checkStack(stack);
+  refuseBlockingFindings(report);
+  const declarations = declarationsOf(stack, options);
+  for (const warning of warningsOfPart(report.findings, options.shard ? new Set(declarations.map((d) => d.name)) : undefined)) {
+    pulumi.log.warn(`${warning.ruleId} ${warning.ruleName}: ${warning.message}`);
+  }
+  const fleet = declareResources(declarations, options.password);
   return outputsOf(stack, fleet);
 }
 
@@ -69,12 +74,25 @@ function declarationsOf(stack: LoadedStack, options: DeclareOptions) {
   }
 }
 
-function enforcePolicies(stack: LoadedStack): void {
-  const report = checkStack(stack);
+/** Any error stops every part of the stack: the file as a whole is what is wrong. */
+function refuseBlockingFindings(report: StackReport): void {
   const blocking = report.inputErrors.length > 0 || report.findings.some((f) => f.severity === "error");
   if (blocking) throw new pulumi.RunError(`the stack breaks policy rules; nothing was changed:\n${renderText([report])}`);
-  for (const warning of report.findings) pulumi.log.warn(`${warning.ruleId} ${warning.ruleName}: ${warning.message}`);
 }
+
+/**
+ * The warnings a program logs. A part of a sharded stack (`declared`: the names it
+ * declares) logs those about its own hosts, pairs and shares and those about the stack as
+ * a whole: the warnings about a 2,000-DPU fleet's 250 pairs, repeated by each of nine
+ * parts, buried the few that concern the part.
+ */
+export function warningsOfPart(findings: readonly Finding[], declared?: ReadonlySet<string>): Finding[] {
+  return findings.filter((finding) => {
+    const subject = declarationAt(finding.pointer);
+    return !declared || !subject || declared.has(subject);
+  });
+}
+
 
 /** The summaries, each an output that resolves once every resource is declared. */
 function outputsOf(stack: LoadedStack, declaring: Promise<DeclaredFleet>): FleetOutputs {

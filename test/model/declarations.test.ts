@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
+import { declarationAt, resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
 import { kindRow } from "../../schemas/kinds";
 import { SourceIndex } from "../../schemas/source-index";
@@ -15,6 +15,17 @@ const byName = (declarations: ResourceDeclaration[], name: string) => declaratio
 
 describe("resource declarations of a stack", () => {
   const lab = resourceDeclarations(loadStackSync(LAB));
+
+  it("names the resource a pointer into the stack is about: a host, pair or share; nothing for the stack as a whole", () => {
+    const stack = loadStackSync(LAB);
+    const names = new Set(lab.map((d) => d.name));
+    const pointers = [...stack.hosts.map((h) => `/hosts/${h.name}/smartnics/nic1`), ...stack.servicePairs.map((p) => `/servicePairs/${p.name}/secondary`), ...stack.acceleratorShares.map((s) => `/acceleratorShares/${s.name}`)];
+    expect(pointers.length).toBeGreaterThan(5);
+    for (const pointer of pointers) expect(names, pointer).toContain(declarationAt(pointer));
+    expect(declarationAt("/servicePairs/rack~1a~0b")).toBe("pair-rack/a~b");
+    expect(declarationAt("/rollout/groups/0")).toBeUndefined();
+    expect(declarationAt("/hosts")).toBeUndefined();
+  });
 
   it("declares each resource after everything it depends on", () => {
     const seen = new Set<string>();

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
 import { typeToken } from "../../schemas/kinds";
-import { declareStack, type FleetOutputs } from "../../stacks/fleet";
+import type { Finding } from "../../policies/check";
+import { declareStack, warningsOfPart, type FleetOutputs } from "../../stacks/fleet";
 
 const LAB = path.resolve(__dirname, "..", "..", "stacks", "lab.yaml");
 
@@ -81,5 +82,19 @@ describe("the Pulumi program on the lab stack (engine mocked)", () => {
     expect(Object.keys(hosts["esx-01"].hostPciAddresses)).toEqual(["nic1/vnic0", "nic2/nvme0"]);
     expect(await resolved(outputs.servicePairs)).toEqual({ witness: { activeSide: "primary", protected: true } });
     expect(Object.keys(await resolved(outputs.acceleratorShares))).toEqual(["fpga-share"]);
+  });
+});
+
+describe("the warnings a part of a sharded stack logs", () => {
+  const finding = (pointer: string): Finding => ({ ruleId: "SF011", ruleName: "pair-budget", severity: "warning", message: pointer, pointer, location: { file: LAB, line: 1, column: 1 } });
+  const findings = ["/servicePairs/witness/secondary", "/servicePairs/elsewhere/primary", "/hosts/esx-01/smartnics/nic1", "/hosts/esx-09", "/acceleratorShares/fpga-share", "/rollout"].map(finding);
+
+  it("are those about its own hosts, pairs and shares, and those about the whole stack", () => {
+    const declared = new Set(["pair-witness", "esx-01", "esx-01-nic1", "share-fpga-share"]);
+    expect(warningsOfPart(findings, declared).map((f) => f.pointer)).toEqual(["/servicePairs/witness/secondary", "/hosts/esx-01/smartnics/nic1", "/acceleratorShares/fpga-share", "/rollout"]);
+  });
+
+  it("are all of them for a stack that is not sharded", () => {
+    expect(warningsOfPart(findings)).toEqual(findings);
   });
 });
