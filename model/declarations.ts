@@ -8,6 +8,7 @@
  */
 import type { DpuTarget } from "../schemas/generated/common";
 import type { InputsByKind, ResourceKind } from "../schemas/kinds";
+import { pointerSegments } from "../schemas/source-index";
 import type { AcceleratorShareModel, HostModel, LoadedStack, ServicePairModel, SmartNicModel } from "./load";
 import { hostRollouts, type HostRollout } from "./rollout";
 import { factoryPassword } from "./credentials";
@@ -147,9 +148,8 @@ const names = {
  * at the stack as a whole.
  */
 export function declarationAt(pointer: string): string | undefined {
-  const [, section, escaped] = pointer.split("/");
-  if (escaped === undefined) return undefined;
-  const name = escaped.replace(/~1/g, "/").replace(/~0/g, "~");
+  const [section, name] = pointerSegments(pointer);
+  if (name === undefined) return undefined;
   if (section === "hosts") return names.host({ name });
   if (section === "servicePairs") return names.pair({ name });
   if (section === "acceleratorShares") return names.share({ name });

@@ -22,6 +22,14 @@ export function escapePointerSegment(segment: string | number): string {
   return String(segment).replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+/** The segments of a JSON pointer, unescaped (RFC 6901): `/hosts/a~1b` is `["hosts", "a/b"]`. */
+export function pointerSegments(pointer: string): string[] {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
 /** Joins JSON pointer segments: `pointer("hosts", "esx-01")` is `/hosts/esx-01`. */
 export function pointer(...segments: (string | number)[]): string {
   return segments.map((s) => "/" + escapePointerSegment(s)).join("");

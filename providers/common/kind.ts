@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DpuTarget } from "../../schemas/generated/common";
 import { kindRow, type ResourceKind } from "../../schemas/kinds";
 import { schemaPath, validatorFor } from "../../schemas/validate";
+import { pointerSegments } from "../../schemas/source-index";
 import { ProviderError, UnfinishedOperationError, messageOf } from "./errors";
 import { configureFromPulumi } from "./settings";
 import { CREDENTIAL_KEYS } from "./dpu";
@@ -269,10 +270,10 @@ function safeDescribe<I extends object, O extends I>(spec: KindSpec<I, O>, input
 
 function isUnknownAt(value: unknown, pointer: string): boolean {
   let current = value;
-  for (const part of pointer.split("/").slice(1)) {
+  for (const part of pointerSegments(pointer)) {
     if (current === UNKNOWN_VALUE) return true;
     if (typeof current !== "object" || current === null) return false;
-    current = (current as Record<string, unknown>)[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    current = (current as Record<string, unknown>)[part];
   }
   return current === UNKNOWN_VALUE;
 }
@@ -285,11 +286,7 @@ function propertyPointer(error: { keyword: string; instancePath: string; params:
 }
 
 function dotted(pointer: string): string {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .join(".");
+  return pointerSegments(pointer).join(".");
 }
 
 function reasonOf(error: { keyword: string; message?: string; params: Record<string, unknown> }): string {
