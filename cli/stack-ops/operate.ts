@@ -120,11 +120,3 @@ export async function runOperation(stack: Stack, operation: Operation, opts: Run
   };
 }
 
-/** Whether `file` exists as a regular file. */
-export function isFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
