@@ -12,6 +12,10 @@ export default defineConfig({
     reporters: ["default"],
     // Tests write stacks into temporary folders that name the example inventories: allow those
     // folders explicitly, as a user would (an inventory outside the stack's repository is refused).
-    env: { SMARTFLEET_INVENTORY_PATH: [path.resolve("examples"), path.resolve("test", "fixtures")].join(path.delimiter) },
+    // Parsed large files are cached beside the other tool caches, not in the user's own cache.
+    env: {
+      SMARTFLEET_INVENTORY_PATH: [path.resolve("examples"), path.resolve("test", "fixtures")].join(path.delimiter),
+      SMARTFLEET_CACHE_DIR: path.resolve("node_modules", ".cache", "smartfleet"),
+    },
   },
 });

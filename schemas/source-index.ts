@@ -86,6 +86,11 @@ export class SourceIndex {
     for (const [path, location] of other.keys) if (!this.keys.has(path)) this.keys.set(path, location);
   }
 
+  /** Everything recorded, for keeping the index outside this process (`parse-cache.ts`). */
+  entries(): { fallback: SourceLocation; values: Array<[string, SourceLocation]>; keys: Array<[string, SourceLocation]> } {
+    return { fallback: this.fallback, values: [...this.values], keys: [...this.keys] };
+  }
+
   /** Every recorded value pointer (for tests and diagnostics). */
   paths(): string[] {
     return [...this.values.keys()];

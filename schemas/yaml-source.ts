@@ -7,6 +7,7 @@ import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
 import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { InputError, type StackError, type TemplateOrigin } from "./diagnostics";
+import { cachedParse } from "./parse-cache";
 import { childPointer, SourceIndex, type SourceLocation } from "./source-index";
 
 /** Largest input file accepted, in bytes, unless the caller says otherwise. */
@@ -95,9 +96,12 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
   return { file, value, sources };
 }
 
-/** Reads, size-checks and parses a YAML file. */
+/** Reads, size-checks and parses a YAML file; a large one parsed before, unchanged, comes from `parse-cache.ts`. */
 export function parseYamlFile(file: string, limits: YamlLimits = {}): ParsedYaml {
-  return parseYamlText(readInputFile(file, limits.maxFileBytes), file, limits);
+  const text = readInputFile(file, limits.maxFileBytes);
+  const maxAliasCount = limits.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
+  const { value, sources } = cachedParse(file, text, { maxAliasCount }, () => parseYamlText(text, file, { maxAliasCount }));
+  return { file, value, sources };
 }
 
 function describeYamlProblem(code: string, message: string): string {
