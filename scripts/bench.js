@@ -165,6 +165,10 @@ async function main() {
   log(`building smartfleet ${versions.smartfleet} into ${path.relative(root, buildDir)}`);
   build(sourceDir, buildDir, log);
   const projects = prepareProjects(sourceDir, buildDir, workDir);
+  // Parsed stacks and inventories are cached by content (schemas/parse-cache.ts): every run
+  // starts with none, whatever ran on this machine before, and the tools share what it fills.
+  process.env.SMARTFLEET_CACHE_DIR = path.join(workDir, "cache");
+  fs.rmSync(process.env.SMARTFLEET_CACHE_DIR, { recursive: true, force: true });
   const { servedSha256 } = require(path.join(buildDir, "emulator", "images.js"));
   // emulator/simulation.js, or emulator/simulation/index.js since the simulation split by domain.
   const { DURATIONS_MS } = require(path.join(buildDir, "emulator", "simulation"));
