@@ -4,7 +4,6 @@
  * what changed, how long it took and, on failure, why in one message. The unit a shard
  * runner schedules: it prints nothing itself, every line goes to `emit`.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
