@@ -100,8 +100,7 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
 export function parseYamlFile(file: string, limits: YamlLimits = {}): ParsedYaml {
   const text = readInputFile(file, limits.maxFileBytes);
   const maxAliasCount = limits.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
-  const { value, sources } = cachedParse(file, text, { maxAliasCount }, () => parseYamlText(text, file, { maxAliasCount }));
-  return { file, value, sources };
+  return { file, ...cachedParse(file, text, { maxAliasCount }, () => parseYamlText(text, file, { maxAliasCount })) };
 }
 
 function describeYamlProblem(code: string, message: string): string {

@@ -93,7 +93,6 @@ export function warningsOfPart(findings: readonly Finding[], declared?: Readonly
   });
 }
 
-
 /** The summaries, each an output that resolves once every resource is declared. */
 function outputsOf(stack: LoadedStack, declaring: Promise<DeclaredFleet>): FleetOutputs {
   const once = <T>(summary: (fleet: DeclaredFleet, declared: Set<string>) => pulumi.Output<T>): pulumi.Output<T> =>
