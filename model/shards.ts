@@ -8,9 +8,10 @@
  * - a service pair or accelerator share whose two sides are in one shard is in that shard;
  * - one whose sides are in two shards is in the cross-shard stack `<stack>.cross-shard`,
  *   with everything that depends on it (the consumer's fpga device of a share). That stack
- *   runs after every shard has applied (so both sides exist: the order a single stack's
- *   `dependsOn` gave) and is destroyed before any shard. Its dependencies on resources of
- *   the shards are met by that order, not by Pulumi, so they are dropped from it.
+ *   runs once the shards it has sides in (`crossSpans`) have applied (so both sides exist:
+ *   the order a single stack's `dependsOn` gave) and is destroyed before them; the other
+ *   shards do not wait for it. Its dependencies on resources of those shards are met by
+ *   that order, not by Pulumi, so they are dropped from it.
  *
  * The whole stack is still loaded and checked in every shard (policy rules and rollout
  * groups see the fleet), only the declarations are split.
@@ -34,6 +35,8 @@ export interface ShardLayout {
   crossPairs: string[];
   /** Shares whose source and consumer are in two shards. */
   crossShares: string[];
+  /** The shards those pairs and shares have a side in, in the layout's order: what the cross-shard stack waits for. */
+  crossSpans: string[];
 }
 
 /** The stack's shard layout; undefined for a stack without `shards`. */
@@ -46,14 +49,19 @@ export function shardLayout(stack: LoadedStack): ShardLayout | undefined {
     const shard = shardOf.get(host.name) as string;
     hosts.set(shard, [...(hosts.get(shard) ?? []), host.name]);
   }
-  const hostOf = (dpu: string) => dpu.split("/")[0];
-  const crosses = (a: string, b: string) => shardOf.get(hostOf(a)) !== shardOf.get(hostOf(b));
+  const shardOfDpu = (dpu: string) => shardOf.get(dpu.split("/")[0]) as string;
+  const crossing = [
+    ...stack.servicePairs.map((p) => ({ kind: "pair", name: p.name, sides: [shardOfDpu(p.primary), shardOfDpu(p.secondary)] })),
+    ...stack.acceleratorShares.map((s) => ({ kind: "share", name: s.name, sides: [shardOfDpu(s.exporter), shardOfDpu(s.consumer)] })),
+  ].filter((c) => c.sides[0] !== c.sides[1]);
+  const spanned = new Set(crossing.flatMap((c) => c.sides));
   return {
     by,
     hosts,
     shardOf,
-    crossPairs: stack.servicePairs.filter((p) => crosses(p.primary, p.secondary)).map((p) => p.name),
-    crossShares: stack.acceleratorShares.filter((s) => crosses(s.exporter, s.consumer)).map((s) => s.name),
+    crossPairs: crossing.filter((c) => c.kind === "pair").map((c) => c.name),
+    crossShares: crossing.filter((c) => c.kind === "share").map((c) => c.name),
+    crossSpans: [...hosts.keys()].filter((shard) => spanned.has(shard)),
   };
 }
 
@@ -75,7 +83,9 @@ export function shardDeclarations(all: ResourceDeclaration[], layout: ShardLayou
     const outside = d.dependsOn.filter((n) => !names.has(n));
     if (!outside.length) return d;
     if (part !== CROSS_SHARD) throw new Error(`internal: ${d.name} of shard ${part} depends on ${outside.join(", ")} of another part`);
-    // Met by the order of the parts: every shard has applied before the cross-shard stack runs.
+    // Met by the order of the parts, which holds only for the shards the cross-shard stack waits for.
+    const unordered = outside.filter((n) => !layout.crossSpans.includes(placed.get(n) as string));
+    if (unordered.length) throw new Error(`internal: ${d.name} of ${CROSS_SHARD} depends on ${unordered.join(", ")} of a shard it does not wait for`);
     return { ...d, dependsOn: d.dependsOn.filter((n) => names.has(n)) };
   });
 }

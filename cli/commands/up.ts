@@ -148,6 +148,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
       projectDir,
       base: stack,
       parts,
+      crossSpans: layout?.crossSpans ?? [],
       operation,
       concurrency: values.concurrency,
       parallel: values.parallel,

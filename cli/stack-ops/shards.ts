@@ -5,9 +5,11 @@
  * base's settings file changed after the part's, so a change of the base's configuration
  * reaches every shard.
  *
- * Order: the shards run concurrently (up to `concurrency` at once); the cross-shard stack
- * (pairs and shares that span shards) runs after every shard succeeded, since both sides
- * must exist — and for destroy, first, before any shard takes a side away. One progress line
+ * Order ({@link runParts}): the parts run concurrently, up to `concurrency` at once. The
+ * cross-shard stack (pairs and shares that span shards) runs once the shards it has sides in
+ * (`crossSpans`) have succeeded, since both sides must exist — and for destroy, before those
+ * shards take a side away. The other shards never wait for it, and the shards it waits
+ * for go first, so it runs while the rest do instead of alone at the end. One progress line
  * per part when it starts and when it ends (plus a line per failed resource), and a
  * summary table at the end.
  */
@@ -37,6 +39,8 @@ export interface ShardRun {
   base: Stack;
   /** The parts to run (the shards chosen, and CROSS_SHARD when it runs). */
   parts: string[];
+  /** The shards the cross-shard part has sides in (the layout's `crossSpans`). */
+  crossSpans: string[];
   operation: Operation;
   concurrency: number;
   parallel?: number;
@@ -59,9 +63,6 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   const command = run.pulumiCommand ?? pulumiCommand();
   // Each part awaits it and reports a failure as its own; none may go unhandled meanwhile.
   command.catch(() => undefined);
-  const shards = run.parts.filter((p) => p !== CROSS_SHARD);
-  const cross = run.parts.includes(CROSS_SHARD);
-
   const one = async (part: string): Promise<PartResult> => {
     const name = `${run.base.name}.${part}`;
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
@@ -99,22 +100,55 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     return { part, status: failure.kind === "lock" ? "locked" : failure.kind === "backend" ? "backend" : "failed", outcome, note: failure.message };
   };
 
-  const crossFirst = run.operation === "destroy";
-  const results: PartResult[] = [];
-  if (cross && crossFirst) results.push(await one(CROSS_SHARD));
-  const crossBlocked = crossFirst && results.some((r) => r.status !== "ok");
-  if (crossBlocked) {
-    for (const part of shards) results.push({ part, status: "skipped", note: `${CROSS_SHARD} was not destroyed: its pairs and shares still use the shards' DPUs` });
-    return results;
-  }
-  results.push(...(await pool(shards, run.concurrency, one)));
-  if (cross && !crossFirst) {
-    // A preview applies nothing, so it previews the cross-shard part whatever the shards said.
-    const failed = results.filter((r) => r.status !== "ok").map((r) => r.part);
-    if (failed.length && run.operation !== "preview") results.push({ part: CROSS_SHARD, status: "skipped", note: `needs every shard; ${failed.join(", ")} did not ${run.operation}` });
-    else results.push(await one(CROSS_SHARD));
-  }
-  return results;
+  return runParts(run, one);
+}
+
+/**
+ * Runs `one` over `parts`, at most `concurrency` at once, each part after the parts it waits
+ * for: the cross-shard part after the shards of `crossSpans` (destroy: those shards after
+ * it). A part whose wait ended in anything but `ok` is skipped with a note saying why,
+ * except in a preview, which applies nothing. Results: the cross-shard part first for
+ * destroy, last otherwise, the shards in the order given.
+ */
+export async function runParts(
+  { parts, crossSpans, operation, concurrency }: Pick<ShardRun, "parts" | "crossSpans" | "operation" | "concurrency">,
+  one: (part: string) => Promise<PartResult>,
+): Promise<PartResult[]> {
+  const cross = parts.includes(CROSS_SHARD) ? [CROSS_SHARD] : [];
+  const shards = parts.filter((p) => p !== CROSS_SHARD);
+  const spanned = cross.length ? shards.filter((s) => crossSpans.includes(s)) : [];
+  const others = shards.filter((s) => !spanned.includes(s));
+  const crossFirst = operation === "destroy";
+  const waitsFor = (part: string): string[] => (crossFirst ? (spanned.includes(part) ? cross : []) : part === CROSS_SHARD ? spanned : []);
+  // What another part waits for goes first; a waiting part goes next once it may start.
+  const order = crossFirst ? [...cross, ...spanned, ...others] : [...spanned, ...cross, ...others];
+
+  const results = new Map<string, PartResult>();
+  const started = new Set<string>();
+  let finished = () => undefined as void;
+  let anotherFinished = new Promise<void>((resolve) => (finished = resolve));
+  const start = async (part: string): Promise<PartResult> => {
+    const notOk = waitsFor(part).filter((p) => results.get(p)?.status !== "ok");
+    if (!notOk.length || operation === "preview") return one(part);
+    const note = crossFirst ? `${CROSS_SHARD} was not destroyed: its pairs and shares still use this shard's DPUs` : `needs ${spanned.join(", ")}; ${notOk.join(", ")} did not ${operation}`;
+    return { part, status: "skipped", note };
+  };
+  const worker = async (): Promise<void> => {
+    while (started.size < order.length) {
+      const next = order.find((p) => !started.has(p) && waitsFor(p).every((q) => results.has(q)));
+      if (next === undefined) {
+        await anotherFinished;
+        continue;
+      }
+      started.add(next);
+      results.set(next, await start(next));
+      const wake = finished;
+      anotherFinished = new Promise<void>((resolve) => (finished = resolve));
+      wake();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, order.length) }, worker));
+  return (crossFirst ? [...cross, ...shards] : [...shards, ...cross]).map((p) => results.get(p) as PartResult);
 }
 
 /**
@@ -141,20 +175,6 @@ function stackConfigDir(projectDir: string): string {
   } catch {
     return "";
   }
-}
-
-/** Runs `work` over `items`, at most `limit` at once, results in the items' order. */
-async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The summary table: one row per part. */

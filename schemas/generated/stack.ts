@@ -42,7 +42,7 @@ export interface Stack {
    * @default {}
    */
   maintenance: StackMaintenance;
-  /** Splits the stack into shard stacks `<stack>.<shard>` of the same program that `smartfleet up` runs concurrently: one per DPU OS cluster (by: cluster) or per value of an inventory host label (by: label:<key>; hosts without it form shard `none`). A service pair or accelerator share whose two sides are in different shards goes to the stack `<stack>.cross-shard`, applied after every shard (destroyed before them). */
+  /** Splits the stack into shard stacks `<stack>.<shard>` of the same program that `smartfleet up` runs concurrently: one per DPU OS cluster (by: cluster) or per value of an inventory host label (by: label:<key>; hosts without it form shard `none`). A service pair or accelerator share whose two sides are in different shards goes to the stack `<stack>.cross-shard`, applied after the shards it has sides in (destroyed before them). */
   shards?: StackShards;
   /**
    * How a change that disrupts hosts (a DPU reboot, a host power cycle, a host OS install) rolls over the fleet. Without it: one host at a time per cluster.
@@ -82,7 +82,7 @@ export interface StackMaintenance {
   allowHostPowerCycle: boolean;
 }
 
-/** Splits the stack into shard stacks `<stack>.<shard>` of the same program that `smartfleet up` runs concurrently: one per DPU OS cluster (by: cluster) or per value of an inventory host label (by: label:<key>; hosts without it form shard `none`). A service pair or accelerator share whose two sides are in different shards goes to the stack `<stack>.cross-shard`, applied after every shard (destroyed before them). */
+/** Splits the stack into shard stacks `<stack>.<shard>` of the same program that `smartfleet up` runs concurrently: one per DPU OS cluster (by: cluster) or per value of an inventory host label (by: label:<key>; hosts without it form shard `none`). A service pair or accelerator share whose two sides are in different shards goes to the stack `<stack>.cross-shard`, applied after the shards it has sides in (destroyed before them). */
 export interface StackShards {
   /** What a shard is: cluster (the DPU OS cluster of a host's DPUs) or label:<key> (the inventory's host label). */
   by: string;

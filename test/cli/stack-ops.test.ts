@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
-import { configIsCurrent, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { configIsCurrent, runParts, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { CROSS_SHARD } from "../../model/shards";
 import { run } from "../../cli/commands/up";
 import { capture } from "./capture";
 
@@ -114,7 +115,7 @@ describe("the shards' summary", () => {
   const results: PartResult[] = [
     { part: "r1", status: "ok", outcome: outcome("lab.r1", 12, 8.04) },
     { part: "r2", status: "failed", outcome: outcome("lab.r2", 3, 6.5, 1), note: "esx-02-nic1: port down" },
-    { part: "cross-shard", status: "skipped", note: "needs every shard; r2 did not up" },
+    { part: "cross-shard", status: "skipped", note: "needs r1, r2; r2 did not up" },
   ];
 
   it("is a table with one row per part: counts, time, and why a part failed or was skipped", () => {
@@ -122,7 +123,7 @@ describe("the shards' summary", () => {
       "shard        result   changed  unchanged  failed  time  note",
       "r1           ok            12          2       0  8.0s",
       "r2           failed         3          2       1  6.5s  esx-02-nic1: port down",
-      "cross-shard  skipped        -          -       -     -  needs every shard; r2 did not up",
+      "cross-shard  skipped        -          -       -     -  needs r1, r2; r2 did not up",
     ]);
     expect(summaryTable(results.slice(0, 1), "preview").split("\n")[0]).toContain("to change");
   });
@@ -154,5 +155,85 @@ describe("configIsCurrent", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("runParts: the order of a sharded run", () => {
+  /** Runs `runParts` with parts that end when the test says, recording starts and the most at once. */
+  function harness(parts: string[], crossSpans: string[], operation: "up" | "preview" | "destroy", concurrency: number, failing: string[] = []) {
+    const starts: string[] = [];
+    const ends = new Map<string, () => void>();
+    let running = 0;
+    let most = 0;
+    const done = runParts({ parts, crossSpans, operation, concurrency }, async (part) => {
+      starts.push(part);
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => ends.set(part, resolve));
+      running--;
+      return failing.includes(part) ? { part, status: "failed", note: "boom" } : { part, status: "ok" };
+    });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const end = async (...names: string[]) => {
+      for (const name of names) {
+        const resolve = ends.get(name);
+        if (!resolve) throw new Error(`${name} has not started (started: ${starts.join(", ")})`);
+        resolve();
+        await settle();
+      }
+    };
+    return { starts, end, settle, done, most: () => most };
+  }
+
+  it("up: the shards the cross-shard part spans go first; it starts once they are done, while the others still run", async () => {
+    const h = harness(["r1", "r2", "r3", "r4", CROSS_SHARD], ["r2", "r4"], "up", 2);
+    await h.settle();
+    expect(h.starts).toEqual(["r2", "r4"]);
+    await h.end("r2");
+    expect(h.starts).toEqual(["r2", "r4", "r1"]);
+    await h.end("r4");
+    expect(h.starts).toEqual(["r2", "r4", "r1", CROSS_SHARD]);
+    await h.end("r1", CROSS_SHARD);
+    expect(h.starts.at(-1)).toBe("r3");
+    await h.end("r3");
+    expect((await h.done).map((r) => `${r.part} ${r.status}`)).toEqual(["r1 ok", "r2 ok", "r3 ok", "r4 ok", "cross-shard ok"]);
+    expect(h.most()).toBe(2);
+  });
+
+  it("up: a failed shard it spans skips the cross-shard part; a failure elsewhere does not", async () => {
+    const spanned = harness(["r1", "r2", "r3", CROSS_SHARD], ["r1", "r2"], "up", 3, ["r2"]);
+    await spanned.end("r1", "r2", "r3");
+    const results = await spanned.done;
+    expect(results.at(-1)).toEqual({ part: CROSS_SHARD, status: "skipped", note: "needs r1, r2; r2 did not up" });
+    expect(spanned.starts).not.toContain(CROSS_SHARD);
+
+    const elsewhere = harness(["r1", "r2", "r3", CROSS_SHARD], ["r1", "r2"], "up", 3, ["r3"]);
+    await elsewhere.end("r1", "r2", CROSS_SHARD, "r3");
+    expect((await elsewhere.done).map((r) => r.status)).toEqual(["ok", "ok", "failed", "ok"]);
+  });
+
+  it("preview: previews the cross-shard part whatever its shards said", async () => {
+    const h = harness(["r1", CROSS_SHARD], ["r1"], "preview", 2, ["r1"]);
+    await h.end("r1", CROSS_SHARD);
+    expect((await h.done).map((r) => r.status)).toEqual(["failed", "ok"]);
+  });
+
+  it("destroy: the cross-shard part first, the shards it spans after it, the others at once; its failure skips only its shards", async () => {
+    const h = harness(["r1", "r2", "r3", CROSS_SHARD], ["r1", "r2"], "destroy", 2, [CROSS_SHARD]);
+    await h.settle();
+    expect(h.starts).toEqual([CROSS_SHARD, "r3"]);
+    await h.end(CROSS_SHARD, "r3");
+    const results = await h.done;
+    expect(results.map((r) => `${r.part} ${r.status}`)).toEqual(["cross-shard failed", "r1 skipped", "r2 skipped", "r3 ok"]);
+    expect(results[1].note).toBe("cross-shard was not destroyed: its pairs and shares still use this shard's DPUs");
+    expect(h.starts).toEqual([CROSS_SHARD, "r3"]);
+  });
+
+  it("without a cross-shard part: the shards in order, never more than the concurrency at once", async () => {
+    const h = harness(["r1", "r2", "r3"], [], "up", 2);
+    await h.settle();
+    expect(h.starts).toEqual(["r1", "r2"]);
+    await h.end("r2", "r1", "r3");
+    expect((await h.done).map((r) => r.part)).toEqual(["r1", "r2", "r3"]);
+    expect(h.most()).toBe(2);
   });
 });

@@ -53,7 +53,7 @@ describe("shardLayout and shardDeclarations", () => {
       ["r1", ["esx-01", "esx-03"]],
       ["r2", ["esx-02", "esx-04"]],
     ]);
-    expect(layout).toMatchObject({ by: "label:rack", crossPairs: ["witness"], crossShares: ["fpga-share"] });
+    expect(layout).toMatchObject({ by: "label:rack", crossPairs: ["witness"], crossShares: ["fpga-share"], crossSpans: ["r1", "r2"] });
     expect(stackParts(layout)).toEqual(["r1", "r2", CROSS_SHARD]);
 
     const all = resourceDeclarations(stack);
@@ -65,6 +65,8 @@ describe("shardLayout and shardDeclarations", () => {
     expect(parts[CROSS_SHARD].map((d) => `${d.kind} ${d.name}`)).toEqual(["ServicePair pair-witness", "AcceleratorShare share-fpga-share", "HostDevice esx-02-nic1-fpga0"]);
     // Its sides are in the shards, applied first: only the device still waits for the share.
     expect(parts[CROSS_SHARD].map((d) => d.dependsOn)).toEqual([[], [], ["share-fpga-share"]]);
+    // Dropping a dependency is safe only on a shard the part waits for.
+    expect(() => shardDeclarations(all, { ...layout, crossSpans: ["r1"] }, CROSS_SHARD)).toThrow(/of a shard it does not wait for/);
     for (const part of ["r1", "r2"]) {
       const names = new Set(parts[part].map((d) => d.name));
       for (const d of parts[part]) {
