@@ -119,7 +119,10 @@ export async function runParts(
   const spanned = cross.length ? shards.filter((s) => crossSpans.includes(s)) : [];
   const others = shards.filter((s) => !spanned.includes(s));
   const crossFirst = operation === "destroy";
-  const waitsFor = (part: string): string[] => (crossFirst ? (spanned.includes(part) ? cross : []) : part === CROSS_SHARD ? spanned : []);
+  const waitsFor = (part: string): string[] => {
+    if (crossFirst) return spanned.includes(part) ? cross : [];
+    return part === CROSS_SHARD ? spanned : [];
+  };
   // What another part waits for goes first; a waiting part goes next once it may start.
   const order = crossFirst ? [...cross, ...spanned, ...others] : [...spanned, ...cross, ...others];
 
