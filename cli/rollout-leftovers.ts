@@ -26,9 +26,12 @@ export interface RolloutLeftovers {
   unknown: string[];
 }
 
-/** The rollout store's leftovers of `stack` in the project at `projectDir`; undefined when the stack file cannot be found. */
-export async function rolloutLeftovers(projectDir: string, stack: string, release: readonly string[]): Promise<RolloutLeftovers | undefined> {
-  const rollout = rolloutName(projectDir, stack);
+/**
+ * The rollout store's leftovers of `stack` in the project at `projectDir`; undefined when
+ * the stack file cannot be found. `name`: the store's name when the caller knows it.
+ */
+export async function rolloutLeftovers(projectDir: string, stack: string, release: readonly string[], name?: string): Promise<RolloutLeftovers | undefined> {
+  const rollout = name ?? rolloutName(projectDir, stack);
   if (rollout === undefined) return undefined;
   const store = storeFor(rollout, projectDir);
   try {

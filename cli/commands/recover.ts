@@ -108,6 +108,11 @@ export interface RecoverOptions {
   probe?: ProcessProbe;
   /** Hosts whose maintenance record to forget. */
   releaseMaintenance?: string[];
+  /**
+   * The stack file's `metadata.name` (its rollout store), when the caller has loaded the
+   * file already: found otherwise by parsing it, seconds of CPU for a 2,000-DPU stack.
+   */
+  rollout?: string;
 }
 
 /** Finds and clears what a dead update left on `stack`. */
@@ -144,8 +149,16 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
       return report;
     }
   }
-  report.rollout = await rolloutLeftovers(project.dir, stackName, opts.releaseMaintenance ?? []);
+  report.rollout = await rolloutLeftovers(project.dir, stackName, opts.releaseMaintenance ?? [], opts.rollout);
 
+  // The checkpoint file holds the pending operations an export would show; only clearing
+  // creates needs the export, whose format the import takes. That spares a `pulumi` run
+  // reading the whole state before every `smartfleet up` on a file backend.
+  const inCheckpoint = backend === undefined ? undefined : checkpointPending(backend, project.name, stackName);
+  if (inCheckpoint && !inCheckpoint.some((op) => op.type === "creating")) {
+    report.pendingLeft = inCheckpoint;
+    return report;
+  }
   let exported: string;
   try {
     exported = await pulumi(["stack", "export", "--stack", opts.stack], { cwd: project.dir });
@@ -188,8 +201,7 @@ export async function recoverStack(opts: RecoverOptions): Promise<RecoverReport>
  * save); the unreadable file is kept beside it.
  */
 export function repairCheckpoint(backendDir: string, project: string, stack: string): { done: string[]; problem?: string } {
-  const candidates = [path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`), path.join(backendDir, ".pulumi", "stacks", `${stack}.json`)];
-  const file = candidates.find((f) => fs.existsSync(f));
+  const file = checkpointFile(backendDir, project, stack);
   if (!file) return { done: [] };
   const done = [file, `${file}.bak`].flatMap((f) => moveAsideUnreadable(`${f}.attrs`)).map((kept) => `the backend's attribute file ${path.basename(kept.from)} was unreadable (cut short by the kill): moved aside as ${path.basename(kept.to)}`);
   if (readsAsJson(file)) return { done };
@@ -199,6 +211,24 @@ export function repairCheckpoint(backendDir: string, project: string, stack: str
   fs.copyFileSync(backup, file);
   done.push(`the checkpoint was unreadable (cut short by the kill): restored the one before it from ${path.basename(backup)}; the unreadable file is kept as ${path.basename(kept.to)}`);
   return { done };
+}
+
+/** The stack's plain checkpoint file in a file backend (newer layout first), if there is one (not when gzipped). */
+function checkpointFile(backendDir: string, project: string, stack: string): string | undefined {
+  const candidates = [path.join(backendDir, ".pulumi", "stacks", project, `${stack}.json`), path.join(backendDir, ".pulumi", "stacks", `${stack}.json`)];
+  return candidates.find((f) => fs.existsSync(f));
+}
+
+/** The pending operations of the stack's checkpoint file; undefined when there is no readable one. */
+function checkpointPending(backendDir: string, project: string, stack: string): PendingOperation[] | undefined {
+  const file = checkpointFile(backendDir, project, stack);
+  if (!file) return undefined;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: { pending_operations?: Array<{ type: string; resource: { urn: string } }> } | null } };
+    return (saved.checkpoint?.latest?.pending_operations ?? []).map((op) => ({ type: op.type, urn: op.resource.urn }));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Renames `file` to `<file>.unreadable-<time>` when it exists and is not JSON. */

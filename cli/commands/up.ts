@@ -156,12 +156,12 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
       emit: (line) => console.log(line),
       env: prepared.handoff,
       pulumiCommand: command,
-      before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir) : undefined,
+      before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir, prepared.rollout) : undefined,
     });
     console.log(summaryTable(results, operation));
     return worstExit(results);
   }
-  if (backend.kind === "file" && operation !== "preview" && (await staleLockNote(prefix, stackName, projectDir))) return EXIT.findings;
+  if (backend.kind === "file" && operation !== "preview" && (await staleLockNote(prefix, stackName, projectDir, prepared.rollout))) return EXIT.findings;
 
   const outcome = await runOperation(stack, operation, { parallel: values.parallel, backend, emit: (line) => console.log(line) });
   return report(prefix, outcome, backend);
@@ -176,9 +176,13 @@ function isFile(file: string): boolean {
   }
 }
 
-/** recover's check on a file backend: undefined to go on, else why the stack cannot be run now (the whole report on stderr). */
-async function staleLockNote(prefix: string, stackName: string, projectDir: string): Promise<string | undefined> {
-  const found = await recoverStack({ stack: stackName, cwd: projectDir });
+/**
+ * recover's check on a file backend: undefined to go on, else why the stack cannot be run
+ * now (the whole report on stderr). `rollout`: the loaded stack file's name, so the file is
+ * not parsed again on this thread while other shards' events wait for it.
+ */
+async function staleLockNote(prefix: string, stackName: string, projectDir: string, rollout: string): Promise<string | undefined> {
+  const found = await recoverStack({ stack: stackName, cwd: projectDir, rollout });
   if (found.problems.length) {
     console.error(`${prefix}: ${formatReport(found)}`);
     return found.problems.join("; ");

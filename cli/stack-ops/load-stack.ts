@@ -16,6 +16,8 @@ import { offThread } from "../worker-thread";
 
 /** What an operation needs of its stack file. */
 export interface PreparedStack {
+  /** The stack's `metadata.name`: the rollout store its providers and `recover` use. */
+  rollout: string;
   /** The shard layout, when the stack declares `shards:`. */
   layout?: ShardLayout;
   /** The environment that hands the loaded stack to the shards' programs (sharded stacks only). */
@@ -26,7 +28,8 @@ export interface PreparedStack {
 export function prepareStack(file: string, handoffDir: string): PreparedStack {
   const loaded = loadStackSync(file);
   const layout = shardLayout(loaded);
-  return layout ? { layout, handoff: writeLoadedStack(handoffDir, loaded) } : {};
+  const rollout = loaded.stack.metadata.name;
+  return layout ? { rollout, layout, handoff: writeLoadedStack(handoffDir, loaded) } : { rollout };
 }
 
 /**

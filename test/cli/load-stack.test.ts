@@ -35,9 +35,9 @@ function labCopy(name: string, change: (doc: YAML.Document) => void): string {
 }
 
 describe("the stack file loaded off the command's thread", () => {
-  it("a stack without shards: nothing to hand over", async () => {
+  it("a stack without shards: its rollout store's name, nothing to hand over", async () => {
     expect(fs.existsSync(path.join(path.dirname(COMPILED), "load-stack-worker.js"))).toBe(true);
-    expect(await prepareStackOffThread(LAB, dir)).toEqual({});
+    expect(await prepareStackOffThread(LAB, dir)).toEqual({ rollout: "lab" });
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
@@ -45,6 +45,7 @@ describe("the stack file loaded off the command's thread", () => {
     const file = labCopy("sharded", (doc) => doc.set("shards", { by: "cluster" }));
     try {
       const prepared = await prepareStackOffThread(file, dir);
+      expect(prepared.rollout).toBe("lab");
       expect(prepared.layout?.by).toBe("cluster");
       expect(prepared.layout?.hosts).toBeInstanceOf(Map);
       expect([...(prepared.layout?.shardOf.keys() ?? [])].sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);

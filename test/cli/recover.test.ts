@@ -112,6 +112,41 @@ describe("smartfleet recover", () => {
     expect(pulumi.calls.map((c) => c[1])).toEqual(["export"]);
   });
 
+  /** Writes the file backend's checkpoint of stack `dev` with `pending` in it. */
+  function checkpointWith(backend: string, pending: Array<{ type: string; urn: string }>): void {
+    const dir = path.join(backend, ".pulumi", "stacks", "demo");
+    fs.mkdirSync(dir, { recursive: true });
+    const latest = { resources: [{ urn: "urn:stack" }], pending_operations: pending.map((p) => ({ type: p.type, resource: { urn: p.urn } })) };
+    fs.writeFileSync(path.join(dir, "dev.json"), JSON.stringify({ version: 3, checkpoint: { stack: "dev", latest } }));
+  }
+
+  it("reads pending updates and deletes from the checkpoint file, without running pulumi", async () => {
+    const { project, backend } = crafted([]);
+    checkpointWith(backend, [
+      { type: "updating", urn: "urn:b" },
+      { type: "deleting", urn: "urn:c" },
+    ]);
+    const pulumi = fakePulumi([]);
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
+    expect(pulumi.calls).toEqual([]);
+    expect(report.pendingLeft).toEqual([{ type: "updating", urn: "urn:b" }, { type: "deleting", urn: "urn:c" }]);
+    expect(formatReport(report)).toMatch(/left 2 pending update\/delete operation\(s\)/);
+
+    checkpointWith(backend, []);
+    const clean = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
+    expect(formatReport(clean)).toBe("nothing to recover on stack dev");
+    expect(pulumi.calls).toEqual([]);
+  });
+
+  it("clears a pending create the checkpoint file shows through pulumi's export and import", async () => {
+    const { project, backend } = crafted([]);
+    checkpointWith(backend, [{ type: "creating", urn: "urn:a" }]);
+    const pulumi = fakePulumi([{ type: "creating", urn: "urn:a" }]);
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: pulumi.runner, probe });
+    expect(pulumi.calls.map((c) => c[1])).toEqual(["export", "import"]);
+    expect(report.pendingCleared).toEqual([{ type: "creating", urn: "urn:a" }]);
+  });
+
   it("reports a host an interrupted rollout left in maintenance, and forgets its record when asked", async () => {
     const { project, backend } = crafted([]);
     fs.mkdirSync(path.join(project, "stacks"));
@@ -131,6 +166,16 @@ describe("smartfleet recover", () => {
     expect(released.rollout).toMatchObject({ maintenance: [], released: ["h3"], unknown: ["h9"] });
     expect(formatReport(released)).toContain("forgot the maintenance record of host h3: it no longer counts against its group's budget");
     expect(await store.maintenance()).toEqual([]);
+    store.close();
+  });
+
+  it("takes the rollout store's name from a caller that has loaded the stack file", async () => {
+    const { project, backend } = crafted([]);
+    const store = new SqliteLeaseStore(path.join(project, ".smartfleet", "rollout", "fleet-y.db"));
+    await store.markMaintenance("h4", { run: "killed", since: 1, note: "reboot failed", group: "rack:2" });
+    // No stack file to read the name from: only the caller's name finds the store.
+    const report = await recoverStack({ stack: "dev", cwd: project, env: { PULUMI_BACKEND_URL: `file://${backend}` }, pulumi: fakePulumi([]).runner, probe, rollout: "fleet-y" });
+    expect(report.rollout).toMatchObject({ rollout: "fleet-y", maintenance: [{ host: "h4", run: "killed" }] });
     store.close();
   });
 
