@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
 import { Progress } from "./progress";
+import { plainConfigValue } from "./settings-file";
 
 /** The operations of the front door. */
 export const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
@@ -72,10 +73,13 @@ export async function openStack(projectDir: string, stackName: string, backend: 
   }
 }
 
-/** The stack file a stack's program loads: `smartfleet:stackFile`, else stacks/<stack>.yaml. */
+/**
+ * The stack file a stack's program loads: `smartfleet:stackFile`, else stacks/<stack>.yaml.
+ * From the stack's settings file when it sets the value plainly; else from Pulumi.
+ */
 export async function configuredStackFile(stack: Stack, projectDir: string): Promise<string> {
-  const config = await stack.getAllConfig();
-  return path.resolve(projectDir, config["smartfleet:stackFile"]?.value ?? path.join("stacks", `${stack.name.split("/").pop()}.yaml`));
+  const configured = plainConfigValue(projectDir, stack.name, "smartfleet:stackFile") ?? (await stack.getAllConfig())["smartfleet:stackFile"]?.value;
+  return path.resolve(projectDir, configured ?? path.join("stacks", `${stack.name.split("/").pop()}.yaml`));
 }
 
 /**

@@ -14,13 +14,12 @@
  * summary table at the end.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
-import * as YAML from "yaml";
 import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { CROSS_SHARD } from "../../model/shards";
 import type { Backend } from "./backend";
 import { pulumiCommand, runOperation, type Operation, type Outcome } from "./operate";
+import { readStackSettings, stackSettingsFile } from "./settings-file";
 
 /** One part's result in the summary. */
 export interface PartResult {
@@ -160,23 +159,11 @@ export async function runParts(
  * decrypting read of the base, a write), seconds a one-shard preview need not pay.
  */
 export function configIsCurrent(projectDir: string, base: string, stackName: string, part: string): boolean {
-  const dir = path.join(projectDir, stackConfigDir(projectDir));
-  const file = (name: string) => path.join(dir, `Pulumi.${name.split("/").pop()}.yaml`);
   try {
-    const [mine, theirs] = [fs.statSync(file(stackName)), fs.statSync(file(base))];
-    const doc = YAML.parse(fs.readFileSync(file(stackName), "utf8")) as { config?: Record<string, unknown> } | null;
-    return mine.mtimeMs >= theirs.mtimeMs && doc?.config?.["smartfleet:shard"] === part;
+    const [mine, theirs] = [fs.statSync(stackSettingsFile(projectDir, stackName)), fs.statSync(stackSettingsFile(projectDir, base))];
+    return mine.mtimeMs >= theirs.mtimeMs && readStackSettings(projectDir, stackName)?.config?.["smartfleet:shard"] === part;
   } catch {
     return false;
-  }
-}
-
-/** Where the project keeps `Pulumi.<stack>.yaml` (Pulumi.yaml's `stackConfigDir`, else beside it). */
-function stackConfigDir(projectDir: string): string {
-  try {
-    return (YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string } | null)?.stackConfigDir ?? "";
-  } catch {
-    return "";
   }
 }
 

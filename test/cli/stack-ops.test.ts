@@ -11,6 +11,8 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
 import { configIsCurrent, runParts, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { configuredStackFile } from "../../cli/stack-ops/operate";
+import { plainConfigValue } from "../../cli/stack-ops/settings-file";
 import { CROSS_SHARD } from "../../model/shards";
 import { run } from "../../cli/commands/up";
 import { capture } from "./capture";
@@ -152,6 +154,53 @@ describe("configIsCurrent", () => {
       expect(configIsCurrent(dir, "fleet", "fleet.r1", "r2")).toBe(false);
       fs.utimesSync(base, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
       expect(configIsCurrent(dir, "fleet", "fleet.r1", "r1")).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("config read from the stack's settings file", () => {
+  /** A project whose settings live in stacks/, with `Pulumi.<name>.yaml` holding `body`. */
+  function project(name: string, body: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-settings-"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
+    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), body);
+    return dir;
+  }
+  /** A stack as the Automation API gives it, counting the `pulumi config` runs asked of it. */
+  function stackOf(name: string, config: Record<string, { value: string; secret?: boolean }>) {
+    const stack = { name, configReads: 0, getAllConfig: async () => (stack.configReads++, config) };
+    return stack;
+  }
+
+  it("answers a plain value alone; a secret, an ESC environment, an unset key or a missing file leave it to Pulumi", () => {
+    const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n  smartfleet:managementPassword:\n    secure: v1:abc\n");
+    const withEnv = project("team", "environment:\n  - shared\nconfig:\n  smartfleet:stackFile: stacks/team.yaml\n");
+    try {
+      expect(plainConfigValue(dir, "fleet", "smartfleet:stackFile")).toBe("stacks/fleet.yaml");
+      expect(plainConfigValue(dir, "org/p/fleet", "smartfleet:stackFile")).toBe("stacks/fleet.yaml");
+      expect(plainConfigValue(dir, "fleet", "smartfleet:managementPassword")).toBeUndefined();
+      expect(plainConfigValue(dir, "fleet", "smartfleet:endpoints")).toBeUndefined();
+      expect(plainConfigValue(dir, "other", "smartfleet:stackFile")).toBeUndefined();
+      expect(plainConfigValue(withEnv, "team", "smartfleet:stackFile")).toBeUndefined();
+    } finally {
+      for (const d of [dir, withEnv]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("the stack file a stack runs comes from its settings file without a `pulumi config` run, else from Pulumi", async () => {
+    const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
+    try {
+      const plain = stackOf("fleet", { "smartfleet:stackFile": { value: "stacks/other.yaml" } });
+      expect(await configuredStackFile(plain as never, dir)).toBe(path.join(dir, "stacks", "fleet.yaml"));
+      expect(plain.configReads).toBe(0);
+      const unset = stackOf("lab", { "smartfleet:stackFile": { value: "stacks/from-pulumi.yaml" } });
+      expect(await configuredStackFile(unset as never, dir)).toBe(path.join(dir, "stacks", "from-pulumi.yaml"));
+      expect(unset.configReads).toBe(1);
+      const neither = stackOf("lab", {});
+      expect(await configuredStackFile(neither as never, dir)).toBe(path.join(dir, "stacks", "lab.yaml"));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -65,4 +65,13 @@ describe("TypeScript, arborist and the Automation API loaded by the SDK only whe
     expect(plain.beforeUse).toEqual(ALL_LOADED);
     expect(plain).toMatchObject(WORKING);
   });
+
+  it("the command line's deferral: \`smartfleet\` loads the Automation API without TypeScript or arborist, and both still work", () => {
+    const cli = path.join(ROOT, "dist", "cli", "main.js");
+    const probeCli = PROBE.replace(/^if \(names\.length\).*$/m, `require(${JSON.stringify(cli)}).main(["--version"]);`).replace('const pulumi = require("@pulumi/pulumi");', 'const pulumi = require("@pulumi/pulumi"); require("@pulumi/pulumi/automation");');
+    const found = JSON.parse(execFileSync(process.execPath, ["-e", probeCli, "[]", PACKAGE], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean).pop() as string);
+    expect(found.beforeUse).toEqual({ typescript: false, arborist: false, automation: true });
+    expect(found.afterUse).toEqual(ALL_LOADED);
+    expect(found).toMatchObject(WORKING);
+  });
 });
