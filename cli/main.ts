@@ -4,6 +4,7 @@
  * so a command's dependencies load only when that command runs. Arguments are parsed by
  * `cli/args.ts`; see cli/README.md.
  */
+import { useCompileCache } from "../providers/common/compile-cache";
 import { deferUnusedSdkModules } from "../providers/common/defer-sdk-modules";
 import { withEngineWatchPreload } from "../providers/common/engine-watch-preload";
 import { defineCommand, formatHelp, packageVersion, parseCommand, usageError } from "./args";
@@ -73,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   // their first moment, not only from the engine's first call (`engine-watch-preload.ts`).
   const nodeOptions = withEngineWatchPreload(process.env.NODE_OPTIONS);
   if (nodeOptions) process.env.NODE_OPTIONS = nodeOptions;
+  useCompileCache();
   deferSdkModulesOnce();
   // Options before the command name are smartfleet's own; the rest belong to the command.
   const at = argv.findIndex((a) => !a.startsWith("-"));

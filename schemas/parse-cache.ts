@@ -16,9 +16,9 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as v8 from "node:v8";
+import { smartfleetCacheDir } from "./cache-dir";
 import { SourceIndex, type SourceLocation } from "./source-index";
 
 /** Smaller files parse in milliseconds: caching them would only fill the folder. */
@@ -52,10 +52,8 @@ interface PositionList {
 
 /** The folder entries are kept in; undefined when the cache is off. */
 export function parseCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const configured = env.SMARTFLEET_CACHE_DIR;
-  if (configured !== undefined) return configured === "" ? undefined : path.join(path.resolve(configured), "parsed-yaml");
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "smartfleet", "parsed-yaml");
+  const base = smartfleetCacheDir(env);
+  return base && path.join(base, "parsed-yaml");
 }
 
 /**

@@ -44,7 +44,10 @@ if (subcommand(args) === "import") {
 // (providers/common/engine-watch-preload.ts; compiled by `npm ci`).
 const preload = path.join(__dirname, "..", "dist", "providers", "common", "engine-watch-preload.js");
 const nodeOptions = fs.existsSync(preload) ? require(preload).withEngineWatchPreload(process.env.NODE_OPTIONS) : process.env.NODE_OPTIONS;
-const child = spawn("pulumi", args, { stdio: "inherit", env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+// And Node's compile cache for the program and provider processes (providers/common/compile-cache.ts).
+const compileCache = path.join(__dirname, "..", "dist", "providers", "common", "compile-cache.js");
+const cacheDir = fs.existsSync(compileCache) ? require(compileCache).compileCacheDir(process.env) : undefined;
+const child = spawn("pulumi", args, { stdio: "inherit", env: { ...process.env, ...(cacheDir ? { NODE_COMPILE_CACHE: cacheDir } : {}), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
 // A Ctrl-C reaches pulumi through the terminal's process group (its first one cancels
 // gracefully); a signal sent to this process alone is passed on. Either way this process
 // stays until pulumi is done, so the shell prompt never returns in the middle of a cancel.

@@ -121,6 +121,17 @@ export class PulumiRunner {
     return fs.existsSync(file) ? `--require ${JSON.stringify(file)}` : "";
   }
 
+  /**
+   * Node's compile cache as `npm run pulumi` and `smartfleet` give it to the processes of a
+   * run (`providers/common/compile-cache.ts`); none for a build without it (an older commit).
+   */
+  private compileCache(): Record<string, string> {
+    const file = path.join(this.cwd, "dist", "providers", "common", "compile-cache.js");
+    if (!fs.existsSync(file)) return {};
+    const dir = (require(file) as { compileCacheDir: (env: NodeJS.ProcessEnv) => string | undefined }).compileCacheDir(this.env);
+    return dir ? { NODE_COMPILE_CACHE: dir } : {};
+  }
+
   /** Spawns `command` in the project, timed from spawn to exit, sampling the processes it starts. */
   private async timedCommand(command: string, full: string[], what: string, logFile: string, extraEnv: Record<string, string>, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {
     const out = fs.openSync(logFile, "a");
@@ -128,7 +139,7 @@ export class PulumiRunner {
     const from = fs.fstatSync(out).size;
     const started = process.hrtime.bigint();
     const nodeOptions = [this.env.NODE_OPTIONS, extraEnv.NODE_OPTIONS, this.preload()].filter(Boolean).join(" ");
-    const env = { ...this.env, ...extraEnv, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+    const env = { ...this.compileCache(), ...this.env, ...extraEnv, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
     const child = spawn(command, full, { cwd: this.cwd, env, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     const tree = new ProcessTreeSampler(child.pid as number);
