@@ -3,7 +3,7 @@
  * program, the dynamic-provider host and the command that drives them each load Pulumi's
  * SDK (the program TypeScript too) and would compile it again on every run. At 2,000 DPUs
  * a one-shard preview took about 4 s less CPU with it, and its program registered its
- * first resource about 0.5 s sooner. Node checks each entry against the source it was
+ * first resource about 1 s sooner. Node checks each entry against the source it was
  * made from, so a changed build never runs stale code. Kept in smartfleet's cache folder
  * (`schemas/cache-dir.ts`); `NODE_COMPILE_CACHE` names another, and an empty
  * `SMARTFLEET_CACHE_DIR` or Node's `NODE_DISABLE_COMPILE_CACHE=1` turns it off.
