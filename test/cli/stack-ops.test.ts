@@ -138,15 +138,21 @@ describe("the shards' summary", () => {
   });
 });
 
+/** A project whose settings live in stacks/, with `Pulumi.<name>.yaml` holding `body`. */
+function project(name: string, body: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-settings-"));
+  fs.mkdirSync(path.join(dir, "stacks"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
+  fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), body);
+  return dir;
+}
+
 describe("configIsCurrent", () => {
   it("holds when the part's settings name it and are newer than the base's; a change of the base's makes them stale", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-shardcfg-"));
+    const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
     try {
-      fs.mkdirSync(path.join(dir, "stacks"));
-      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
       const base = path.join(dir, "stacks", "Pulumi.fleet.yaml");
       const part = path.join(dir, "stacks", "Pulumi.fleet.r1.yaml");
-      fs.writeFileSync(base, "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
       expect(configIsCurrent(dir, "fleet", "fleet.r1", "r1")).toBe(false);
       fs.writeFileSync(part, "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n  smartfleet:shard: r1\n");
       fs.utimesSync(base, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
@@ -161,14 +167,6 @@ describe("configIsCurrent", () => {
 });
 
 describe("config read from the stack's settings file", () => {
-  /** A project whose settings live in stacks/, with `Pulumi.<name>.yaml` holding `body`. */
-  function project(name: string, body: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartfleet-settings-"));
-    fs.mkdirSync(path.join(dir, "stacks"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: p\nruntime: nodejs\nstackConfigDir: stacks\n");
-    fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), body);
-    return dir;
-  }
   /** A stack as the Automation API gives it, counting the `pulumi config` runs asked of it. */
   function stackOf(name: string, config: Record<string, { value: string; secret?: boolean }>) {
     const stack = { name, configReads: 0, getAllConfig: async () => (stack.configReads++, config) };
