@@ -91,8 +91,7 @@ export class PulumiRunner {
 
   /**
    * Runs `smartfleet plan --stack <stack> --format json` of the project's build (which
-   * runs its preview through the Automation API with this runner's backend and
-   * passphrase), timed like `timed`; the plan goes to `outFile`. `accept` lists the exit
+   * runs its `pulumi preview` with this runner's backend and passphrase), timed like `timed`; the plan goes to `outFile`. `accept` lists the exit
    * codes that are not failures (plan exits 1 for a policy error, with the plan written).
    */
   async timedPlan(outFile: string, logFile: string, extraEnv: Record<string, string> = {}, accept: readonly number[] = [0]): Promise<TimedRun & { code: number }> {

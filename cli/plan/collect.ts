@@ -1,12 +1,13 @@
 /**
- * The preview half of `smartfleet plan`: runs `pulumi preview` through the Automation API
- * (nothing is changed and no state is written; with `refresh`, the providers first read
- * each port once, as `pulumi refresh` does) and turns the engine's step events into one
+ * The preview half of `smartfleet plan`: runs `pulumi preview --json` of an Automation API
+ * stack (nothing is changed and no state is written; with `refresh`, the providers first
+ * read each port once, as `pulumi refresh` does) and turns its steps into one
  * `PreviewStep` per resource: its step and its changed properties with the state's value
  * and the wanted one.
  */
+import { spawn } from "node:child_process";
 import { isDeepStrictEqual } from "node:util";
-import type { EngineEvent, OpType, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
+import type { OpType, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import type { StepKind } from "../../model/disruption";
 import type { PreviewStep } from "../../policies/plan/plan";
 
@@ -28,15 +29,9 @@ export function nameOfUrn(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** Folds step events into one step per resource (a replacement's three events into one `replace`). */
+/** Folds steps into one step per resource (a replacement's three steps into one `replace`). */
 export class StepCollector {
   private readonly steps = new Map<string, PreviewStep>();
-
-  /** Feeds one engine event. */
-  add(event: EngineEvent): void {
-    const meta = event.resourcePreEvent?.metadata;
-    if (meta) this.addStep(meta);
-  }
 
   /** Feeds one step's metadata. */
   addStep(meta: StepEventMetadata): void {
@@ -59,9 +54,9 @@ export class StepCollector {
     this.steps.set(name, { name, step, changes: merged, ...(olds ? { olds } : held?.olds ? { olds: held.olds } : {}) });
   }
 
-  /** Every resource's step. */
+  /** Every resource's step, by name: the engine finishes steps in no fixed order, a plan lists them in one. */
   result(): PreviewStep[] {
-    return [...this.steps.values()];
+    return [...this.steps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }
 
@@ -83,11 +78,82 @@ export function changedKeys(meta: Pick<StepEventMetadata, "old" | "new">): strin
   return [...keys].filter((k) => !isDeepStrictEqual(news[k], olds[k]));
 }
 
-/** Runs the preview (with `refresh`, after a refresh of every resource) and collects the steps. */
+/** One step of `pulumi preview --json`'s digest (Pulumi's `display.PreviewStep`). */
+export interface DigestStep {
+  op: OpType;
+  urn: string;
+  oldState?: StepEventMetadata["old"] & { type?: string };
+  newState?: StepEventMetadata["new"] & { type?: string };
+  diffReasons?: string[];
+  detailedDiff?: StepEventMetadata["detailedDiff"] | null;
+}
+
+/** What `pulumi preview --json` prints: every step (sames and a replacement's parts only when asked) and the diagnostics. */
+export interface PreviewDigest {
+  steps?: DigestStep[];
+  diagnostics?: Array<{ message?: string; severity?: string }>;
+}
+
+/** The step metadata of one digest step, as the engine's step events carry it. */
+export function metadataOfDigestStep(step: DigestStep): StepEventMetadata {
+  const type = step.newState?.type ?? step.oldState?.type ?? step.urn.split("::")[2] ?? "";
+  return {
+    op: step.op,
+    urn: step.urn,
+    type,
+    provider: "",
+    ...(step.oldState ? { old: step.oldState } : {}),
+    ...(step.newState ? { new: step.newState } : {}),
+    ...(step.diffReasons ? { diffs: step.diffReasons } : {}),
+    ...(step.detailedDiff ? { detailedDiff: step.detailedDiff } : {}),
+  };
+}
+
+/** The digest's error diagnostics as the `error: …` lines of Pulumi's text output (a program's stack trace keeps its colours in JSON; they go). */
+export function digestErrors(digest: PreviewDigest): string[] {
+  return (digest.diagnostics ?? [])
+    .filter((d) => d.severity === "error" && d.message)
+    .map((d) => `error: ${(d.message as string).replace(/\u001b\[[0-9;]*m/g, "").replace(/^error:\s*/, "").trim()}`);
+}
+
+/**
+ * Runs the preview (with `refresh`, after a refresh of every resource) and collects the
+ * steps. Not `stack.preview()`: the Automation API streams every step event, each with
+ * the resource's old and new state, to this process over gRPC; at 500 DPUs decoding them
+ * took 2–3 s of CPU beside the engine on two cores. `--json` hands the same steps over
+ * once, at the end, as one document.
+ */
 export async function previewSteps(stack: Stack, opts: { refresh: boolean; parallel?: number; signal?: AbortSignal }): Promise<PreviewStep[]> {
+  const args = ["preview", "--json", "--show-sames", "--show-replacement-steps", "--non-interactive", "--parallel", String(opts.parallel ?? 32), ...(opts.refresh ? ["--refresh"] : []), "--stack", stack.name];
+  const { code, stdout, stderr } = await runPulumi(stack, args, opts.signal);
+  let digest: PreviewDigest | undefined;
+  try {
+    digest = JSON.parse(stdout) as PreviewDigest;
+  } catch {
+    digest = undefined;
+  }
+  if (code !== 0 || !digest) {
+    throw new Error([`pulumi preview exited ${code}`, ...(digest ? digestErrors(digest) : []), stderr].join("\n"));
+  }
   const collector = new StepCollector();
-  await stack.preview({ refresh: opts.refresh, parallel: opts.parallel ?? 32, signal: opts.signal, onEvent: (e) => collector.add(e) });
+  for (const step of digest.steps ?? []) collector.addStep(metadataOfDigestStep(step));
   return collector.result();
+}
+
+/** Runs the stack workspace's `pulumi` with its environment in its directory; stopped by `signal`. */
+function runPulumi(stack: Stack, args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+  const ws = stack.workspace;
+  const env = { ...process.env, ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}), ...ws.envVars };
+  return new Promise((resolve, reject) => {
+    // SIGINT, as the Automation API stops a command: Pulumi cancels and stops its plugins.
+    const child = spawn(ws.pulumiCommand.command, args, { cwd: ws.workDir, env, signal, killSignal: "SIGINT", stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code, sig) => resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
 }
 
 /** The engine's error lines from a failed preview's output, without the noise around them. */

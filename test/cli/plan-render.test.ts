@@ -6,7 +6,7 @@ import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync, type LoadedStack } from "../../model/load";
 import { buildPlan, failOnHits, planExitCode, type PlanInput, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
-import { changedKeys, StepCollector } from "../../cli/plan/collect";
+import { changedKeys, digestErrors, metadataOfDigestStep, StepCollector } from "../../cli/plan/collect";
 
 const root = path.resolve(__dirname, "..", "..");
 const golden = path.join(root, "test", "fixtures", "plan");
@@ -184,7 +184,7 @@ describe("smartfleet plan: policies against the live state", () => {
   });
 });
 
-describe("smartfleet plan: folding engine events", () => {
+describe("smartfleet plan: folding the preview's steps", () => {
   it("finds the changed keys a dynamic provider's diff does not name: new inputs against the refreshed outputs", () => {
     const old = { inputs: { mode: "dpu", firmware: "1", rollout: { group: "a" }, __provider: "x", password: "[secret]" }, outputs: { mode: "nic", firmware: "1", claim: "already-claimed" } };
     expect(changedKeys({ old: old as never, new: { inputs: { mode: "dpu", firmware: "1", rollout: { group: "b" }, __provider: "y", password: "[secret]" } } as never })).toEqual(["mode"]);
@@ -201,5 +201,30 @@ describe("smartfleet plan: folding engine events", () => {
     expect(c.result()).toEqual([
       { name: "pair-witness", step: "replace", changes: [{ property: "secondary", from: { host: "esx-02", smartnic: "nic1" }, to: { host: "esx-01", smartnic: "nic2" } }], olds: { secondary: { host: "esx-02", smartnic: "nic1" }, activeSide: "primary" } },
     ]);
+  });
+
+  it("reads `pulumi preview --json`'s steps as the engine's step metadata, in name order", () => {
+    const type = "pulumi-nodejs:dynamic/smartfleet:SmartNic";
+    const urn = (name: string) => `urn:pulumi:lab::smartfleet::${type}::${name}`;
+    const c = new StepCollector();
+    const digest = {
+      steps: [
+        { op: "update", urn: urn("esx-02-nic1"), oldState: { type, inputs: { hostPrivilege: "restricted" }, outputs: { hostPrivilege: "restricted", claim: "x" } }, newState: { type, inputs: { hostPrivilege: "privileged" } }, diffReasons: ["hostPrivilege"], detailedDiff: null },
+        { op: "same", urn: urn("esx-01-nic1"), oldState: { type, inputs: { hostPrivilege: "restricted" } }, newState: { type, inputs: { hostPrivilege: "restricted" } } },
+        { op: "create", urn: urn("esx-03-nic1"), newState: { inputs: { hostPrivilege: "restricted" } } },
+      ],
+    } as const;
+    for (const step of digest.steps) c.addStep(metadataOfDigestStep(step as never));
+    expect(metadataOfDigestStep(digest.steps[2] as never).type).toBe(type);
+    expect(c.result()).toEqual([
+      { name: "esx-01-nic1", step: "same", changes: [], olds: { hostPrivilege: "restricted" } },
+      { name: "esx-02-nic1", step: "update", changes: [{ property: "hostPrivilege", from: "restricted", to: "privileged" }], olds: { hostPrivilege: "restricted", claim: "x" } },
+      { name: "esx-03-nic1", step: "create", changes: [] },
+    ]);
+  });
+
+  it("takes a failed preview's error diagnostics as Pulumi's `error:` lines", () => {
+    const digest = { diagnostics: [{ message: "error: the stack definition is invalid:\n  a.yaml:3:1 bad\n", severity: "error" }, { message: "note", severity: "info" }, { severity: "error" }, { message: "error: boom\n\u001b[90m    at index.js:1:7\u001b[39m", severity: "error" }] };
+    expect(digestErrors(digest)).toEqual(["error: the stack definition is invalid:\n  a.yaml:3:1 bad", "error: boom\n    at index.js:1:7"]);
   });
 });
