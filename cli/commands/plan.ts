@@ -24,6 +24,7 @@ import { projectRoot } from "../../providers/common/settings";
 import { InputError } from "../../schemas/diagnostics";
 import { defineCommand, EXIT, parseCommand, usageError } from "../args";
 import { previewErrors, previewSteps } from "../plan/collect";
+import { configuredStackFile } from "../stack-ops/operate";
 import { PortUnreachableError, readLive, unreachablePorts, type LiveTarget } from "../plan/live";
 
 /** One line for `smartfleet help`. */
@@ -94,7 +95,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
   previewing.catch(() => undefined);
   let inputs: PlanInputs;
   try {
-    inputs = await planInputs(stack, root, stackName, refresh);
+    inputs = await planInputs(stack, root, refresh);
   } catch (error) {
     abort.abort();
     await previewing.catch(() => undefined);
@@ -126,11 +127,16 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
 type PlanInputs = Awaited<ReturnType<typeof planInputs>>;
 
 /** The stack's configuration, its definition and declarations, and the DPUs to read. */
-async function planInputs(stack: Stack, root: string, stackName: string, refresh: boolean) {
-  const config = await stack.getAllConfig();
+async function planInputs(stack: Stack, root: string, refresh: boolean) {
+  // Pulumi answers the configuration (the password is a secret) in a process of its own
+  // while the stack file is parsed here. Parsed first, the file's parse-cache entry is
+  // there when the preview's program loads it: a pending change is a changed file, which
+  // the program would otherwise parse a second time.
+  const configuring = stack.getAllConfig();
+  configuring.catch(() => undefined);
+  const loaded = loadStackSync(await configuredStackFile(stack, root, () => configuring));
+  const config = await configuring;
   const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
-  const stackFile = path.resolve(root, get("stackFile") ?? path.join("stacks", `${stackName}.yaml`));
-  const loaded = loadStackSync(stackFile);
   const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
   const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
   const caPem = readCa(root, get("caFile"), endpointsFile);

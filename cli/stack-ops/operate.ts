@@ -5,7 +5,7 @@
  * runner schedules: it prints nothing itself, every line goes to `emit`.
  */
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
 import { Progress } from "./progress";
 import { plainConfigValue } from "./settings-file";
@@ -75,10 +75,11 @@ export async function openStack(projectDir: string, stackName: string, backend: 
 
 /**
  * The stack file a stack's program loads: `smartfleet:stackFile`, else stacks/<stack>.yaml.
- * From the stack's settings file when it sets the value plainly; else from Pulumi.
+ * From the stack's settings file when it sets the value plainly; else from Pulumi
+ * (`allConfig`: a caller that needs the whole configuration anyway passes its own read).
  */
-export async function configuredStackFile(stack: Stack, projectDir: string): Promise<string> {
-  const configured = plainConfigValue(projectDir, stack.name, "smartfleet:stackFile") ?? (await stack.getAllConfig())["smartfleet:stackFile"]?.value;
+export async function configuredStackFile(stack: Stack, projectDir: string, allConfig: () => Promise<ConfigMap> = () => stack.getAllConfig()): Promise<string> {
+  const configured = plainConfigValue(projectDir, stack.name, "smartfleet:stackFile") ?? (await allConfig())["smartfleet:stackFile"]?.value;
   return path.resolve(projectDir, configured ?? path.join("stacks", `${stack.name.split("/").pop()}.yaml`));
 }
 

@@ -199,6 +199,11 @@ describe("config read from the stack's settings file", () => {
       expect(unset.configReads).toBe(1);
       const neither = stackOf("lab", {});
       expect(await configuredStackFile(neither as never, dir)).toBe(path.join(dir, "stacks", "lab.yaml"));
+      // A caller that reads the whole configuration anyway (plan) hands its read over: no second `pulumi config`.
+      const shared = stackOf("lab", {});
+      const read = Promise.resolve({ "smartfleet:stackFile": { value: "stacks/read-once.yaml" } });
+      expect(await configuredStackFile(shared as never, dir, () => read)).toBe(path.join(dir, "stacks", "read-once.yaml"));
+      expect(shared.configReads).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
