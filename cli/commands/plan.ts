@@ -47,6 +47,9 @@ const SPEC = defineCommand({
   },
 });
 
+/** The stack a plan reads and previews, named without selecting it. */
+type PlannedStack = Pick<Stack, "name" | "workspace" | "getAllConfig">;
+
 /** A problem with the input, reported with exit code 2. */
 class PlanInputError extends Error {}
 
@@ -80,14 +83,23 @@ export async function run(args: string[]): Promise<number> {
 async function collect(stackName: string, cwd: string, { refresh, parallel }: { refresh: boolean; parallel?: number }) {
   const root = projectRoot(cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
-  let stack: Stack;
+  // Not `selectStack`: it would make NAME the user's selected stack, and costs a `pulumi`
+  // run before the preview starts. A missing stack fails the configuration read below.
+  let workspace: LocalWorkspace;
   try {
     // The providers refuse a change they must not apply at diff time, which would end the
     // preview; plan reports such changes itself, with the rest of the plan (PLANNING_ENV).
-    stack = await LocalWorkspace.selectStack({ stackName, workDir: root }, { envVars: { [PLANNING_ENV]: "1" } });
+    workspace = await LocalWorkspace.create({ workDir: root, envVars: { [PLANNING_ENV]: "1" } });
   } catch (error) {
-    throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
+    throw new PlanInputError(`cannot use the Pulumi project in ${root}: ${firstLine(error)}`);
   }
+  const stack: PlannedStack = {
+    name: stackName,
+    workspace,
+    getAllConfig: () => workspace.getAllConfig(stackName).catch((error: unknown) => {
+      throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
+    }),
+  };
   // The preview starts first: the configuration and the stack file are read (seconds at
   // 500 DPUs) while its engine starts. A bad input stops it.
   const abort = new AbortController();
@@ -127,7 +139,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
 type PlanInputs = Awaited<ReturnType<typeof planInputs>>;
 
 /** The stack's configuration, its definition and declarations, and the DPUs to read. */
-async function planInputs(stack: Stack, root: string, refresh: boolean) {
+async function planInputs(stack: PlannedStack, root: string, refresh: boolean) {
   // Pulumi answers the configuration (the password is a secret) in a process of its own
   // while the stack file is parsed here. Parsed first, the file's parse-cache entry is
   // there when the preview's program loads it: a pending change is a changed file, which

@@ -123,7 +123,7 @@ export function digestErrors(digest: PreviewDigest): string[] {
  * took 2–3 s of CPU beside the engine on two cores. `--json` hands the same steps over
  * once, at the end, as one document.
  */
-export async function previewSteps(stack: Stack, opts: { refresh: boolean; parallel?: number; signal?: AbortSignal }): Promise<PreviewStep[]> {
+export async function previewSteps(stack: Pick<Stack, "name" | "workspace">, opts: { refresh: boolean; parallel?: number; signal?: AbortSignal }): Promise<PreviewStep[]> {
   const args = ["preview", "--json", "--show-sames", "--show-replacement-steps", "--non-interactive", "--parallel", String(opts.parallel ?? 32), ...(opts.refresh ? ["--refresh"] : []), "--stack", stack.name];
   const { code, stdout, stderr } = await runPulumi(stack, args, opts.signal);
   let digest: PreviewDigest | undefined;
@@ -141,7 +141,7 @@ export async function previewSteps(stack: Stack, opts: { refresh: boolean; paral
 }
 
 /** Runs the stack workspace's `pulumi` with its environment in its directory; stopped by `signal`. */
-function runPulumi(stack: Stack, args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+function runPulumi(stack: Pick<Stack, "workspace">, args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
   const ws = stack.workspace;
   const env = { ...process.env, ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}), ...ws.envVars };
   return new Promise((resolve, reject) => {

@@ -78,7 +78,7 @@ export async function openStack(projectDir: string, stackName: string, backend: 
  * From the stack's settings file when it sets the value plainly; else from Pulumi
  * (`allConfig`: a caller that needs the whole configuration anyway passes its own read).
  */
-export async function configuredStackFile(stack: Stack, projectDir: string, allConfig: () => Promise<ConfigMap> = () => stack.getAllConfig()): Promise<string> {
+export async function configuredStackFile(stack: Pick<Stack, "name" | "getAllConfig">, projectDir: string, allConfig: () => Promise<ConfigMap> = () => stack.getAllConfig()): Promise<string> {
   const configured = plainConfigValue(projectDir, stack.name, "smartfleet:stackFile") ?? (await allConfig())["smartfleet:stackFile"]?.value;
   return path.resolve(projectDir, configured ?? path.join("stacks", `${stack.name.split("/").pop()}.yaml`));
 }

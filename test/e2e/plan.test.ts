@@ -156,6 +156,21 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     expect((await fleetState(emulator))[project.serials["esx-03/nic1"]].bios).toMatchObject({ mode: "dpu", pending: {}, modeAwaitingHostCycle: null });
   });
 
+  it("leaves the user's selected stack as it was", async () => {
+    const pulumi = (...args: string[]): string =>
+      execFileSync("pulumi", [...args, "--non-interactive"], { cwd: project.workDir, env: { ...process.env, ...project.sandbox.envVars }, encoding: "utf8" }).trim();
+    pulumi("stack", "init", "someone-elses");
+    try {
+      expect(pulumi("stack", "--show-name")).toBe("someone-elses");
+      const run = await plan(["--format", "json"]);
+      expect(run.stderr).not.toMatch(/cannot select/);
+      expect(JSON.parse(run.stdout).stack).toBe("lab");
+      expect(pulumi("stack", "--show-name")).toBe("someone-elses");
+    } finally {
+      pulumi("stack", "rm", "--yes", "someone-elses");
+    }
+  });
+
   it("exits 2 naming the stack when it does not exist", async () => {
     const run = await plan([], "no-such-stack");
     expect(run.code).toBe(2);
