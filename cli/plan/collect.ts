@@ -1,7 +1,7 @@
 /**
- * The preview half of `smartfleet plan`: runs `pulumi preview --json` of an Automation API
- * stack (nothing is changed and no state is written; with `refresh`, the providers first
- * read each port once, as `pulumi refresh` does) and turns its steps into one
+ * The preview half of `smartfleet plan`: runs `pulumi preview --json` of a stack in an
+ * Automation API workspace (nothing is changed and no state is written; with `refresh`, the
+ * providers first read each port once, as `pulumi refresh` does) and turns its steps into one
  * `PreviewStep` per resource: its step and its changed properties with the state's value
  * and the wanted one.
  */
