@@ -201,7 +201,7 @@ async function adviseTrust(c: TrustContext): Promise<void> {
     fs.writeFileSync(bundleFile, bundle([c.oldCaPem, c.caPem]));
   }
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const stack = await LocalWorkspace.selectStack({ stackName: c.stack, workDir: root });
-  await stack.setConfig("smartfleet:caFile", { value: relative });
+  // Set on the stack by name: selecting it would change the user's selected stack.
+  await (await LocalWorkspace.create({ workDir: root })).setConfig(c.stack, "smartfleet:caFile", { value: relative });
   console.log(`${why}; set smartfleet:caFile to ${relative}${left.length ? " (a bundle of both CAs)" : ""}`);
 }

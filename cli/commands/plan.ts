@@ -97,7 +97,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
     name: stackName,
     workspace,
     getAllConfig: () => workspace.getAllConfig(stackName).catch((error: unknown) => {
-      throw new PlanInputError(`cannot select stack '${stackName}' in ${root}: ${firstLine(error)}`);
+      throw new PlanInputError(`cannot open stack '${stackName}' in ${root}: ${firstLine(error)}`);
     }),
   };
   // The preview starts first: the configuration and the stack file are read (seconds at

@@ -101,7 +101,7 @@ interface Invocation {
 }
 
 /**
- * Loads the stack file (on a worker thread) while `pulumi` selects the stack and reads its
+ * Loads the stack file (on a worker thread) while `pulumi` opens the stack and reads its
  * configuration; an invalid file is reported first, as if it had been loaded alone.
  */
 async function operate({ operation, spec, values, file, stackFile, projectDir, handoffDir }: Invocation): Promise<number> {
@@ -111,7 +111,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   const preparing = prepareStackOffThread(stackFile, handoffDir);
   // Awaited below, after the Automation API loads; it may fail before that.
   preparing.catch(() => undefined);
-  const { configuredStackFile, openStack, pulumiCommand, runOperation, StackSelectError } = await import("../stack-ops/operate");
+  const { configuredStackFile, openStack, pulumiCommand, runOperation, StackOpenError } = await import("../stack-ops/operate");
   const command = pulumiCommand();
   const opening = openStack(projectDir, stackName, backend, command).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
   // Awaited only once the file is known to be valid; it may fail before that.
@@ -134,7 +134,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   try {
     ({ stack, programFile } = await opening);
   } catch (error) {
-    if (!(error instanceof StackSelectError)) throw error;
+    if (!(error instanceof StackOpenError)) throw error;
     console.error(`${prefix}: ${error.message}`);
     return EXIT.usage;
   }

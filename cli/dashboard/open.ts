@@ -77,8 +77,8 @@ async function stackFileOf(stackName: string, root: string): Promise<string> {
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
   let configured: string | undefined;
   try {
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: root });
-    configured = (await stack.getAllConfig())["smartfleet:stackFile"]?.value;
+    // The workspace's read names the stack; selecting it would change the user's selected stack.
+    configured = (await (await LocalWorkspace.create({ workDir: root })).getAllConfig(stackName))["smartfleet:stackFile"]?.value;
   } catch (error) {
     const line = String((error as Error)?.message ?? error).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
     throw new LiveConfigError(`cannot read the configuration of stack '${stackName}' in ${root}: ${line}`);

@@ -44,7 +44,8 @@ export async function liveTargets(stackName: string, loaded: LoadedStack, cwd = 
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
   let config: Record<string, { value: string }>;
   try {
-    config = await (await LocalWorkspace.selectStack({ stackName, workDir: root })).getAllConfig();
+    // The workspace's read names the stack; selecting it would change the user's selected stack.
+    config = await (await LocalWorkspace.create({ workDir: root })).getAllConfig(stackName);
   } catch (error) {
     throw new LiveConfigError(`cannot read the configuration of stack '${stackName}' in ${root}: ${firstLine(error)}`);
   }

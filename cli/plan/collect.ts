@@ -5,11 +5,11 @@
  * `PreviewStep` per resource: its step and its changed properties with the state's value
  * and the wanted one.
  */
-import { spawn } from "node:child_process";
 import { isDeepStrictEqual } from "node:util";
 import type { OpType, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import type { StepKind } from "../../model/disruption";
 import type { PreviewStep } from "../../policies/plan/plan";
+import { runInWorkspace } from "../stack-ops/named-stack";
 
 /** What each engine op means for the plan; ops not listed (refresh, read, discard) are not steps. */
 const STEP_OF: Partial<Record<OpType, StepKind>> = {
@@ -124,8 +124,8 @@ export function digestErrors(digest: PreviewDigest): string[] {
  * once, at the end, as one document.
  */
 export async function previewSteps(stack: Pick<Stack, "name" | "workspace">, opts: { refresh: boolean; parallel?: number; signal?: AbortSignal }): Promise<PreviewStep[]> {
-  const args = ["preview", "--json", "--show-sames", "--show-replacement-steps", "--non-interactive", "--parallel", String(opts.parallel ?? 32), ...(opts.refresh ? ["--refresh"] : []), "--stack", stack.name];
-  const { code, stdout, stderr } = await runPulumi(stack, args, opts.signal);
+  const args = ["preview", "--json", "--show-sames", "--show-replacement-steps", "--parallel", String(opts.parallel ?? 32), ...(opts.refresh ? ["--refresh"] : []), "--stack", stack.name];
+  const { code, stdout, stderr } = await runInWorkspace(stack.workspace, args, opts.signal);
   let digest: PreviewDigest | undefined;
   try {
     digest = JSON.parse(stdout) as PreviewDigest;
@@ -138,22 +138,6 @@ export async function previewSteps(stack: Pick<Stack, "name" | "workspace">, opt
   const collector = new StepCollector();
   for (const step of digest.steps ?? []) collector.addStep(metadataOfDigestStep(step));
   return collector.result();
-}
-
-/** Runs the stack workspace's `pulumi` with its environment in its directory; stopped by `signal`. */
-function runPulumi(stack: Pick<Stack, "workspace">, args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
-  const ws = stack.workspace;
-  const env = { ...process.env, ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}), ...ws.envVars };
-  return new Promise((resolve, reject) => {
-    // SIGINT, as the Automation API stops a command: Pulumi cancels and stops its plugins.
-    const child = spawn(ws.pulumiCommand.command, args, { cwd: ws.workDir, env, signal, killSignal: "SIGINT", stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code, sig) => resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-  });
 }
 
 /** The engine's error lines from a failed preview's output, without the noise around them. */

@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
+import { namedStack, runInWorkspace } from "./named-stack";
 import { Progress } from "./progress";
 import { plainConfigValue } from "./settings-file";
 
@@ -40,8 +41,8 @@ export interface RunOptions {
   backend: Backend;
 }
 
-/** A stack that cannot be selected, explained. */
-export class StackSelectError extends Error {
+/** A stack that cannot be opened (missing, or its backend unusable), explained. */
+export class StackOpenError extends Error {
   constructor(
     message: string,
     readonly kind: Explained["kind"],
@@ -58,18 +59,25 @@ export function pulumiCommand(): Promise<PulumiCommand> {
   return PulumiCommand.get({ skipVersionCheck: !!process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK });
 }
 
-/** Selects an existing stack of the project in `projectDir`. */
+/**
+ * An existing stack of the project in `projectDir`, not made the user's selected stack
+ * (`named-stack.ts`). Whether the backend has it is asked with `pulumi config --json`,
+ * which needs no passphrase (secrets stay masked) and costs what `pulumi stack select` did.
+ */
 export async function openStack(projectDir: string, stackName: string, backend: Backend, command = pulumiCommand()): Promise<Stack> {
   try {
-    return await LocalWorkspace.selectStack({ stackName, workDir: projectDir }, { pulumiCommand: await command });
+    const workspace = await LocalWorkspace.create({ workDir: projectDir, pulumiCommand: await command });
+    const found = await runInWorkspace(workspace, ["config", "--json", "--stack", stackName]);
+    if (found.code !== 0) throw new Error(found.stderr || found.stdout);
+    return await namedStack(workspace, stackName);
   } catch (error) {
     const text = String((error as Error).message ?? error);
     const explained = explainFailure(text, stackName, backend);
-    if (explained.kind === "backend") throw new StackSelectError(explained.message, "backend");
+    if (explained.kind === "backend") throw new StackOpenError(explained.message, "backend");
     if (/no stack named|stack .* not found/i.test(text)) {
-      throw new StackSelectError(`no stack '${stackName}' in the backend: create it with \`pulumi stack init ${stackName}\` and set its configuration (smartfleet:stackFile, smartfleet:managementPassword, smartfleet:endpoints)`, "failed");
+      throw new StackOpenError(`no stack '${stackName}' in the backend: create it with \`pulumi stack init ${stackName}\` and set its configuration (smartfleet:stackFile, smartfleet:managementPassword, smartfleet:endpoints)`, "failed");
     }
-    throw new StackSelectError(`cannot select stack '${stackName}': ${explained.message}`, explained.kind);
+    throw new StackOpenError(`cannot open stack '${stackName}': ${explained.message}`, explained.kind);
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * A sharded stack's operation: every part (`model/shards.ts`) is its own Pulumi stack
- * `<stack>.<part>`, created from the base stack `<stack>` when missing and given the base's
- * configuration (endpoints, password, stack file) plus `smartfleet:shard` whenever the
- * base's settings file changed after the part's, so a change of the base's configuration
- * reaches every shard.
+ * `<stack>.<part>`, created from the base stack `<stack>` when missing (none is selected:
+ * `named-stack.ts`) and given the base's configuration (endpoints, password, stack file)
+ * plus `smartfleet:shard` whenever the base's settings file changed after the part's, so a
+ * change of the base's configuration reaches every shard.
  *
  * Order ({@link runParts}): the parts run concurrently, up to `concurrency` at once. The
  * cross-shard stack (pairs and shares that span shards) runs once the shards it has sides in
@@ -18,6 +18,7 @@ import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { CROSS_SHARD } from "../../model/shards";
 import type { Backend } from "./backend";
+import { createdOrNamedStack } from "./named-stack";
 import { pulumiCommand, runOperation, type Operation, type Outcome } from "./operate";
 import { readStackSettings, stackSettingsFile } from "./settings-file";
 
@@ -67,7 +68,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
     let stack: Stack;
     try {
-      stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: run.projectDir }, { envVars: run.env, pulumiCommand: await command });
+      stack = await createdOrNamedStack(await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command }), name);
       if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });

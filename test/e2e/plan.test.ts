@@ -163,7 +163,7 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     try {
       expect(pulumi("stack", "--show-name")).toBe("someone-elses");
       const run = await plan(["--format", "json"]);
-      expect(run.stderr).not.toMatch(/cannot select/);
+      expect(run.stderr).not.toMatch(/cannot open/);
       expect(JSON.parse(run.stdout).stack).toBe("lab");
       expect(pulumi("stack", "--show-name")).toBe("someone-elses");
     } finally {
@@ -174,7 +174,7 @@ describe("smartfleet plan against the emulated lab fleet", () => {
   it("exits 2 naming the stack when it does not exist", async () => {
     const run = await plan([], "no-such-stack");
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/cannot select stack 'no-such-stack'/);
+    expect(run.stderr).toMatch(/cannot open stack 'no-such-stack'/);
   });
 
   it("exits 2 naming a stack file it cannot read, and stops the preview it had started meanwhile", async () => {

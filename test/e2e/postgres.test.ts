@@ -4,8 +4,9 @@
  * runs through `smartfleet up|preview|refresh` against the emulated fleet with Pulumi's
  * postgres:// backend: the fleet converges, the state is rows in PostgreSQL (nothing in
  * the file backend), `pulumi stack export` is valid; two concurrent `smartfleet up` of one
- * stack: one applies, the other reports the lock; a wrong password or a server that is
- * not there is said in those words, the password never printed; `db stop` ends the server.
+ * stack: one applies, the other reports the lock; the stacks are named in each command,
+ * never selected; a wrong password or a server that is not there is said in those words,
+ * the password never printed; `db stop` ends the server.
  * Address block 127.211.0.x.
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
@@ -142,6 +143,23 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     expect(refresh.stdout).toMatch(/^refresh of lab done in [\d.]+s: 0 changed, \d+ unchanged$/m);
   }, 120_000);
 
+  it("names its stack in each command and never selects it; a stack the backend lacks is said so", async () => {
+    const selected = async () => (await pulumiCli(project, ["stack", "--show-name", "--non-interactive"])).trim();
+    await pulumiCli(project, ["stack", "init", "someone-elses", "--non-interactive"]);
+    try {
+      expect(await selected()).toBe("someone-elses");
+      const preview = await smartfleet(project, ["preview", stackFile]);
+      expect(preview.code).toBe(0);
+      expect(preview.stdout).toMatch(/^preview of lab done in [\d.]+s: 0 to change, \d+ unchanged$/m);
+      const missing = await smartfleet(project, ["preview", stackFile, "--stack", "no-such-stack"]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("smartfleet preview: no stack 'no-such-stack' in the backend: create it with `pulumi stack init no-such-stack`");
+      expect(await selected()).toBe("someone-elses");
+    } finally {
+      await pulumiCli(project, ["stack", "rm", "--yes", "someone-elses", "--non-interactive"]);
+    }
+  }, 120_000);
+
   it("two concurrent ups of the stack: one applies, the other reports the lock; the state stays valid", async () => {
     editStackFile(project, (doc) => doc.setIn(["hosts", "esx-01", "smartnics", "nic1", "services", "dfw", "version"], "4.2.2"));
     const dfwVersion = async () => (await fleetState(emulator))[project.serials["esx-01/nic1"]].services.find((s) => s.serviceType === "nsx-dfw")?.version;
@@ -189,6 +207,8 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     fs.writeFileSync(path.join(project.workDir, "stacks", "racks.yaml"), sharded.toString());
     const base = await labStack(project, "racks", endpointsFileOf(project));
     await base.setConfig("smartfleet:stackFile", { value: "stacks/racks.yaml" });
+    // What the user last selected stays selected through every part's run.
+    await pulumiCli(project, ["stack", "select", "lab", "--non-interactive"]);
 
     const up = await smartfleet(project, ["up", "stacks/racks.yaml", "--concurrency", "2", "--parallel", "16"]);
     expect(up.stderr).toBe("");
@@ -237,6 +257,7 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     expect(crossDone).toBeLessThan(gone.findIndex((l) => / r1\s+destroy started/.test(l)));
     expect(crossDone).toBeLessThan(gone.findIndex((l) => / r2\s+destroy started/.test(l)));
     expect(countFleet(await fleetState(emulator))).toMatchObject({ services: 0, hostDevices: 0, servicePairs: 0, acceleratorShares: 0 });
+    expect((await pulumiCli(project, ["stack", "--show-name", "--non-interactive"])).trim()).toBe("lab");
   }, 240_000);
 
   it("on a file backend the front door runs recover's check first: a dead run's lock is removed, a live one stops it", async () => {
