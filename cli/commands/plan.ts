@@ -17,13 +17,14 @@ import { PLANNING_ENV } from "../../providers/common/kind";
 import { readEndpointsFile, routesOf } from "../../model/endpoints";
 import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
 import { DISRUPTION_KINDS, OUTCOME_KINDS } from "../../model/disruption";
-import { loadStackSync } from "../../model/load";
+import { loadStackSync, type LoadedStack } from "../../model/load";
+import { shardDeclarations, shardLayout } from "../../model/shards";
 import { buildPlan, failOnHits, planExitCode, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
 import { projectRoot } from "../../providers/common/settings";
 import { InputError } from "../../schemas/diagnostics";
 import { defineCommand, EXIT, parseCommand, usageError } from "../args";
-import { previewErrors, previewSteps } from "../plan/collect";
+import { previewErrors, previewSteps, withUnchanged } from "../plan/collect";
 import { configuredStackFile } from "../stack-ops/operate";
 import { PortUnreachableError, readLive, unreachablePorts, type LiveTarget } from "../plan/live";
 
@@ -103,7 +104,8 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
   // The preview starts first: the configuration and the stack file are read (seconds at
   // 500 DPUs) while its engine starts. A bad input stops it.
   const abort = new AbortController();
-  const previewing = previewSteps(stack, { refresh, parallel, signal: abort.signal });
+  // Without a refresh the live reads answer for the unchanged resources: the preview leaves them out.
+  const previewing = previewSteps(stack, { refresh, sames: refresh, parallel, signal: abort.signal });
   previewing.catch(() => undefined);
   let inputs: PlanInputs;
   try {
@@ -126,7 +128,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
     const lines = previewErrors(String((error as Error).message ?? error));
     throw new PlanInputError(`the preview failed:\n  ${(lines.length ? lines : [firstLine(error)]).join("\n  ")}`);
   }
-  if (reading) return { stack: loaded, steps, live: (await reading).live };
+  if (reading) return { stack: loaded, steps: withUnchanged(steps, declarations.map((d) => d.name)), live: (await reading).live };
 
   // After a refresh only resources not in state yet need the port (a create adopts hardware that may differ).
   const created = createdOn(steps, declarations);
@@ -152,9 +154,24 @@ async function planInputs(stack: PlannedStack, root: string, refresh: boolean) {
   const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
   const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
   const caPem = readCa(root, get("caFile"), endpointsFile);
-  const declarations = resourceDeclarations(loaded, { routes });
+  const declarations = declaredBy(loaded, resourceDeclarations(loaded, { routes }), get("shard"));
   if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
   return { loaded, declarations, dpus: managedDpus(declarations), password: get("managementPassword"), caPem };
+}
+
+/**
+ * What the stack's program declares: of a sharded stack's shard (`smartfleet:shard`), that
+ * part only. The resources the preview leaves out are taken as unchanged, so another part's
+ * must not count among them (nor its DPUs be read).
+ */
+function declaredBy(loaded: LoadedStack, all: ResourceDeclaration[], shard: string | undefined): ResourceDeclaration[] {
+  const layout = shard ? shardLayout(loaded) : undefined;
+  if (!shard || !layout) return all;
+  try {
+    return shardDeclarations(all, layout, shard);
+  } catch (error) {
+    throw new PlanInputError(`smartfleet:shard: ${firstLine(error)}`);
+  }
 }
 
 function firstLine(error: unknown): string {

@@ -1,12 +1,14 @@
 /**
- * The live half of `smartfleet plan`: for resources that are not in state yet (a create is
- * the adoption of hardware that may differ from the stack), one snapshot read per port
- * (`GET /redfish/v1?$expand=*($levels=5)`, through the providers' Redfish client in a read
- * pass) gives the DPU's mode, host privilege and NIC firmware, its DPU OS and the OS of the
- * host behind it. Nothing is written: the read uses Basic authentication (no session), with
- * the stack's management password, else the DPU's factory password; a DPU still on its
- * factory password shows nothing but its own account until that password is changed, so
- * its inventory factory state stands in (`source: "factory"`).
+ * The live half of `smartfleet plan`: one snapshot read per port (`GET
+ * /redfish/v1?$expand=*($levels=5)`, through the providers' Redfish client in a read pass)
+ * gives the DPU's mode, host privilege and NIC firmware, its DPU OS, the OS of the host
+ * behind it, and the active side of each service pair whose primary it is. Every managed
+ * DPU is read while the preview runs; after a `--refresh` preview only those with a create
+ * (the adoption of hardware that may differ from the stack). Nothing is written: the read
+ * uses Basic authentication (no session), with the stack's management password, else the
+ * DPU's factory password; a DPU still on its factory password shows nothing but its own
+ * account until that password is changed, so its inventory factory state stands in
+ * (`source: "factory"`).
  */
 import * as https from "node:https";
 import type { DpuTarget } from "../../schemas/generated/common";
@@ -61,7 +63,14 @@ async function readOne(client: RedfishClient): Promise<LiveDpu> {
     const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
     dpuOs = { image: text(body.Image), version: text(body.Version) };
   }
-  return { source: "port", mode: facts.mode, hostPrivilege: facts.hostPrivilege, firmware: facts.firmware.nic, dpuOs, hostOs: facts.hostOs };
+  return { source: "port", mode: facts.mode, hostPrivilege: facts.hostPrivilege, firmware: facts.firmware.nic, dpuOs, hostOs: facts.hostOs, pairs: await pairsOn(client, where.oem.servicePairs) };
+}
+
+/** The active side of each pair this port holds (a pair lives on its primary's port; the member `Id` is its name). */
+async function pairsOn(client: RedfishClient, collection: string | undefined): Promise<Record<string, string>> {
+  if (!collection) return {};
+  const members = await client.getCollection<Record<string, unknown>>(collection);
+  return Object.fromEntries(members.map((m) => [String(m.body.Id ?? m.uri.split("/").pop()), String(m.body.ActiveSide ?? "")]));
 }
 
 /**

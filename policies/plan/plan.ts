@@ -43,13 +43,15 @@ export interface LiveDpu {
   dpuOs?: { image: string | null; version: string | null } | null;
   /** The OS of the host behind this DPU. */
   hostOs?: { image: string; version: string } | null;
+  /** The active side (`primary`, `secondary`) of each service pair whose primary this DPU is, by pair name. */
+  pairs?: Record<string, string>;
 }
 
 /** Everything a plan is computed from. */
 export interface PlanInput {
   /** The loaded stack. */
   stack: LoadedStack;
-  /** Every resource the preview reported. */
+  /** Every declared resource's step (unchanged ones included, as `same`). */
   steps: PreviewStep[];
   /** Live reads by DPU id (`host/nic`): every managed DPU, or after a refresh those of creates. */
   live: Record<string, LiveDpu>;
@@ -407,8 +409,9 @@ function pairEffects(input: PlanInput, host: string, outcomes: PlanOutcome[]): s
       outcomes.push({ kind: "pair-unprotected", message: `service pair ${pair.name} is down while ${host} is disrupted` });
       continue;
     }
-    const state = input.steps.find((s) => s.name === `pair-${pair.name}`)?.olds;
-    const active = state?.activeSide === "secondary" ? "secondary" : "primary";
+    // The primary's port says which side serves now; after a refresh (no live read) the refreshed state does.
+    const activeSide = input.live[pair.primary]?.pairs?.[pair.name] ?? input.steps.find((s) => s.name === `pair-${pair.name}`)?.olds?.activeSide;
+    const active = activeSide === "secondary" ? "secondary" : "primary";
     const sides = { primary: pair.primary, secondary: pair.secondary };
     const here = onHost(pair.primary) ? "primary" : "secondary";
     const other = here === "primary" ? "secondary" : "primary";

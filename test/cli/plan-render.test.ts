@@ -6,7 +6,7 @@ import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync, type LoadedStack } from "../../model/load";
 import { buildPlan, failOnHits, planExitCode, type PlanInput, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
-import { changedKeys, digestErrors, metadataOfDigestStep, StepCollector } from "../../cli/plan/collect";
+import { changedKeys, digestErrors, metadataOfDigestStep, StepCollector, withUnchanged } from "../../cli/plan/collect";
 
 const root = path.resolve(__dirname, "..", "..");
 const golden = path.join(root, "test", "fixtures", "plan");
@@ -182,6 +182,13 @@ describe("smartfleet plan: policies against the live state", () => {
     expect(warned.violations).toEqual([{ rule: "SF011", severity: "warning", message: expect.stringContaining("both in rollout group cluster:east whose budget lets 2 hosts down at once") }]);
     expect(planExitCode(warned, [])).toBe(0);
   });
+
+  it("a pair's active side is the one its primary's port reports; the state's only when the port was not read", () => {
+    const input = labRolloutInput();
+    const failovers = (live: PlanInput["live"]) => buildPlan({ ...input, live }).hosts.find((h) => h.host === "esx-01")?.failovers;
+    expect(failovers({})).toEqual(["planned switch-over of witness to secondary (esx-02/nic1)"]);
+    expect(failovers({ "esx-01/nic1": { source: "port", pairs: { witness: "secondary" } } })).toEqual(["witness runs unprotected on secondary (esx-02/nic1) while esx-01 is down"]);
+  });
 });
 
 describe("smartfleet plan: folding the preview's steps", () => {
@@ -220,6 +227,15 @@ describe("smartfleet plan: folding the preview's steps", () => {
       { name: "esx-01-nic1", step: "same", changes: [], olds: { hostPrivilege: "restricted" } },
       { name: "esx-02-nic1", step: "update", changes: [{ property: "hostPrivilege", from: "restricted", to: "privileged" }], olds: { hostPrivilege: "restricted", claim: "x" } },
       { name: "esx-03-nic1", step: "create", changes: [] },
+    ]);
+  });
+
+  it("completes a preview without --show-sames: each declared resource it left out is unchanged, in name order", () => {
+    const listed: PreviewStep[] = [{ name: "esx-02-nic1", step: "update", changes: [{ property: "hostPrivilege", from: "restricted", to: "privileged" }] }];
+    expect(withUnchanged(listed, ["esx-03-nic1", "esx-02-nic1", "esx-01-nic1"])).toEqual([
+      { name: "esx-01-nic1", step: "same", changes: [] },
+      listed[0],
+      { name: "esx-03-nic1", step: "same", changes: [] },
     ]);
   });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import type { DpuState } from "../../emulator/model";
+import { RedfishClient } from "../../providers/redfish";
 import { repoRoot } from "../support/pulumi";
 import { admin, drift, editStackFile, endpointsFileOf, fleetState, labStack, makeLabProject, setFaults, clearFaults, startLabEmulator, type LabProject } from "./lab";
 
@@ -99,6 +100,20 @@ describe("smartfleet plan against the emulated lab fleet", () => {
     expect(byHost["esx-04"].start).toBe(byHost["esx-03"].end);
     expect(json.estimateSeconds).toBe(Math.max(...json.hosts.map((h: { end: number }) => h.end)));
     expect(json.violations).toEqual([]);
+
+    // The pair's active side is read from its primary's port, not taken from the state.
+    await drift(emulator, project.serials["esx-01/nic1"], { kind: "failover", id: "witness" });
+    try {
+      const failedOver = await plan(["--format", "json"]);
+      expect(failedOver.code).toBe(0);
+      expect(JSON.parse(failedOver.stdout).hosts.find((h: { host: string }) => h.host === "esx-01").failovers).toEqual(["witness runs unprotected on secondary (esx-02/nic1) while esx-01 is down"]);
+    } finally {
+      // Back to its primary as an operator would, which also ends the emulator's record of the pair running unprotected.
+      const port = emulator.endpoints.dpus.find((d) => d.serial === project.serials["esx-01/nic1"]);
+      const client = RedfishClient.open({ url: port?.url ?? "", caPem: emulator.caPem, username: port?.factoryUsername ?? "", password: project.managementPassword });
+      await client.patch("/redfish/v1/Oem/SmartFleet/ServicePairs/witness", { ActiveSide: "primary" }).finally(() => client.close());
+      await admin(emulator, "DELETE", "/admin/v1/disruptions");
+    }
   });
 
   it("--fail-on: exits 1 for a kind the plan contains, 0 for one it does not; text on stdout", async () => {
