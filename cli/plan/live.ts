@@ -14,6 +14,7 @@ import * as https from "node:https";
 import type { DpuTarget } from "../../schemas/generated/common";
 import type { LiveDpu } from "../../policies/plan/plan";
 import { endpointUrl } from "../../providers/common/dpu";
+import { pairName } from "../../providers/rollout/pairs";
 import { asRecord, ConnectionError, duringReadPass, locate, OperationTimeoutError, readDpu, RedfishClient, RedfishError, withFirstAcceptedPassword } from "../../providers/redfish";
 
 /** One DPU to read. */
@@ -63,14 +64,14 @@ async function readOne(client: RedfishClient): Promise<LiveDpu> {
     const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
     dpuOs = { image: text(body.Image), version: text(body.Version) };
   }
-  return { source: "port", mode: facts.mode, hostPrivilege: facts.hostPrivilege, firmware: facts.firmware.nic, dpuOs, hostOs: facts.hostOs, pairs: await pairsOn(client, where.oem.servicePairs) };
+  return { source: "port", mode: facts.mode, hostPrivilege: facts.hostPrivilege, firmware: facts.firmware.nic, dpuOs, hostOs: facts.hostOs, pairs: await activeSides(client, where.oem.servicePairs) };
 }
 
-/** The active side of each pair this port holds (a pair lives on its primary's port; the member `Id` is its name). */
-async function pairsOn(client: RedfishClient, collection: string | undefined): Promise<Record<string, string>> {
+/** The active side of each pair this port holds (a pair lives on its primary's port), by pair name. */
+async function activeSides(client: RedfishClient, collection: string | undefined): Promise<Record<string, string>> {
   if (!collection) return {};
   const members = await client.getCollection<Record<string, unknown>>(collection);
-  return Object.fromEntries(members.map((m) => [String(m.body.Id ?? m.uri.split("/").pop()), String(m.body.ActiveSide ?? "")]));
+  return Object.fromEntries(members.map((m) => [pairName(m), String(m.body.ActiveSide ?? "")]));
 }
 
 /**

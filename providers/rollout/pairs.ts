@@ -42,11 +42,16 @@ export async function pairsOn(connections: readonly DpuConnection[], names: read
   return found;
 }
 
+/** A `ServicePairs` member's pair name: its `Id`, else its `Name`, else its URI's last segment. */
+export function pairName(member: Pick<LiveMember, "uri" | "body">): string {
+  return String(member.body.Id ?? member.body.Name ?? member.uri.split("/").pop());
+}
+
 /** The pair as its member body says. */
 export function livePair(connection: DpuConnection, member: LiveMember): LivePair {
   const b = member.body;
   return {
-    name: String(b.Id ?? b.Name ?? member.uri.split("/").pop()),
+    name: pairName(member),
     connection,
     member,
     activeSide: String(b.ActiveSide ?? ""),
