@@ -33,7 +33,9 @@ export interface ClaimOptions extends ClientOptions {
  * Takes over a DPU's management account: if `newPassword` already works the account is
  * "already-claimed"; otherwise logs in with the factory password, changes the password
  * on the account the service names (`PasswordChangeRequired`) or the one whose
- * `UserName` matches, and checks that `newPassword` now logs in ("rotated").
+ * `UserName` matches, and goes on in that session ("rotated"). The new password's first
+ * login is the next run's; were it refused, the factory password would still work and
+ * that run would claim again.
  * Tries `newPassword` first so that re-running a claim never spends a failed login
  * against the lockout counter on an account already claimed; `factoryFirst` turns that
  * round around for a DPU expected fresh from the factory.
@@ -44,8 +46,8 @@ export interface ClaimOptions extends ClientOptions {
  * more (two rounds make four failed logins at most, under the usual threshold of five).
  *
  * `claimed`, when given, is the caller's client for `newPassword` (the pooled one): it
- * makes both logins with the new password and keeps its session for the calls that
- * follow the claim. Without it a client is opened and closed here.
+ * makes the logins with the new password and keeps the session for the calls that follow
+ * the claim. Without it a client is opened and closed here.
  */
 export async function claimAccount(
   ep: { url: string; caPem: string; username: string },
@@ -67,7 +69,7 @@ export async function claimAccount(
       return false;
     };
     const rotated = async (): Promise<boolean> => {
-      if (!(await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts))) return false;
+      if (!(await rotateWithFactoryPassword(ep, factoryPassword, newPassword, opts, client))) return false;
       await client.login();
       return true;
     };
@@ -99,20 +101,25 @@ export async function claimAccount(
 }
 
 /**
- * Sets `newPassword` through a login with the factory password, which is always logged out
- * again; false when the factory password is refused.
+ * Sets `newPassword` through a login with the factory password; false when the factory
+ * password is refused. The session goes on as `claimed`'s, the client of the new password
+ * (a login and a logout less for the port, whose session table is small); it is logged
+ * out here when the change failed.
  */
 async function rotateWithFactoryPassword(
   ep: { url: string; caPem: string; username: string },
   factoryPassword: string,
   newPassword: string,
   opts: ClientOptions,
+  claimed: RedfishClient,
 ): Promise<boolean> {
   const factory = RedfishClient.open({ ...ep, password: factoryPassword }, opts);
   try {
     if (!(await logsIn(factory))) return false;
     const accountUri = (await factory.passwordChangeRequiredFor()) ?? (await findAccount(factory, ep.username));
-    await factory.patch(accountUri, { Password: newPassword });
+    // Unconditional: the new password does not depend on the account's other properties.
+    await factory.patchUnconditionally(accountUri, { Password: newPassword });
+    claimed.adoptSessionOf(factory);
     return true;
   } finally {
     await factory.close();

@@ -34,7 +34,7 @@ import { backoffDelay, parseRetryAfter, retryBackoff } from "./backoff";
 import { systemClock, type ClientClock } from "./clock";
 import { ConnectionError, OperationTimeoutError, RedfishError, parseRedfishError, scrubSecrets } from "./errors";
 import { asRecord, headerValue, SERVICE_ROOT } from "./odata";
-import { basicAuthorization, isSessionLimit, Sessions, type SessionPort } from "./sessions";
+import { basicAuthorization, isPasswordChangeRequired, isSessionLimit, Sessions, type SessionPort } from "./sessions";
 import { noteWrite, PortSnapshot, readPassRules, sharedLifetimeMs, SNAPSHOT_LEVELS, SNAPSHOT_QUERY, SNAPSHOT_TTL_MS } from "./snapshot";
 import { waitForTask, type Task, type TaskPort, type WaitOptions } from "./tasks";
 import { HttpsTransport, type RawResponse } from "./transport";
@@ -273,6 +273,17 @@ export class RedfishClient {
     }
   }
 
+  /**
+   * A PATCH without `If-Match`, for a write that does not depend on what it replaces (a
+   * new password): saves the read for the ETag. A port that insists on `If-Match` (428)
+   * gets it from a read, as {@link patch} does.
+   */
+  async patchUnconditionally(uri: string, body: object): Promise<RedfishResponse> {
+    const res = await this.exchange("PATCH", uri, { body, authenticated: true, idempotent: true, deadline: this.deadline() });
+    if (res.status === 428) return this.patch(uri, body);
+    return this.expectOk(res, "PATCH", uri, "updating a resource");
+  }
+
   /** Creates a resource or starts an action; never retried once it may have arrived. */
   async post(uri: string, body: object): Promise<RedfishResponse> {
     return this.request("POST", uri, { body, authenticated: true, idempotent: false, deadline: this.deadline() });
@@ -295,6 +306,20 @@ export class RedfishClient {
    */
   async waitForTask(monitorOrTaskUri: string, opts: WaitOptions = {}): Promise<Task> {
     return waitForTask(this.taskPort(), monitorOrTaskUri, opts);
+  }
+
+  /**
+   * Takes over the session `other` holds, without a login of its own: a claim's factory
+   * session, whose account now has this client's password. A port keeps the session that
+   * changed the password (OpenBMC ends only the account's other sessions) and lifts its
+   * restriction once the password is changed; one that does not is handled on the first
+   * request. Nothing happens when `other` holds no token session; this client then logs
+   * in itself.
+   */
+  adoptSessionOf(other: RedfishClient): void {
+    if (this.sessions.current) return;
+    const session = other.sessions.handOver();
+    if (session) this.sessions.adopt(session);
   }
 
   /** Logs out (deletes the session, if any); the client logs in again on its next call. */
@@ -473,6 +498,13 @@ export class RedfishClient {
         this.sessions.drop(session);
         this.log(`${this.endpoint}: session rejected on ${method} ${uri}; logging in again`);
         attempt--; // a re-login is not a retry
+        continue;
+      }
+      if (session?.adopted && !reloggedIn && isPasswordChangeRequired(res)) {
+        reloggedIn = true;
+        await this.sessions.replaceRestricted(session);
+        this.log(`${this.endpoint}: the port keeps the claim's session restricted to the password change; logging in with the new password`);
+        attempt--;
         continue;
       }
       if (res.status === 503 && attempt < this.retries && !isSessionLimit(res)) {

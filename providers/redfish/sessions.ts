@@ -20,6 +20,12 @@ export interface Session {
   uri: string | undefined;
   /** Account URI the service named in a PasswordChangeRequired message at login. */
   passwordChangeUri: string | undefined;
+  /**
+   * Set on a session another client logged in and handed over ({@link Sessions.adopt}): a
+   * port may keep such a session restricted to changing its password, so one answer of
+   * 403 PasswordChangeRequired makes the client log in itself instead.
+   */
+  adopted?: true;
 }
 
 /** The account a client logs in as. */
@@ -71,6 +77,23 @@ export class Sessions {
     return this.loggingIn;
   }
 
+  /**
+   * Gives up the session without logging it out, for another client of the same account
+   * to {@link adopt}; undefined when there is none or it is Basic authentication, which
+   * carries this client's password.
+   */
+  handOver(): Session | undefined {
+    const session = this.session;
+    if (!session?.uri || session.header.name !== "X-Auth-Token") return undefined;
+    this.session = undefined;
+    return session;
+  }
+
+  /** Takes over a session of the same account that another client handed over; it is logged out with this one. */
+  adopt(session: Session): void {
+    this.session = { ...session, passwordChangeUri: undefined, adopted: true };
+  }
+
   /** Forgets a session the port rejected, unless another caller already replaced it. */
   drop(stale: Session): void {
     if (this.session === stale) this.session = undefined;
@@ -80,7 +103,17 @@ export class Sessions {
   async logout(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    if (!session?.uri || session.header.name !== "X-Auth-Token") return;
+    if (session) await this.remove(session);
+  }
+
+  /** Deletes an adopted session the port still holds to a password change, so that `ensure` logs in with this client's password. */
+  async replaceRestricted(restricted: Session): Promise<void> {
+    this.drop(restricted);
+    await this.remove(restricted);
+  }
+
+  private async remove(session: Session): Promise<void> {
+    if (!session.uri || session.header.name !== "X-Auth-Token") return;
     try {
       await this.port.sendUnauthenticated("DELETE", session.uri, {
         headers: { [session.header.name]: session.header.value },
@@ -158,6 +191,11 @@ export class Sessions {
 /** `Basic …` for the account: used when no session slot is left, and for snapshots taken before any login. */
 export function basicAuthorization(account: Account): string {
   return `Basic ${Buffer.from(`${account.username}:${account.password}`).toString("base64")}`;
+}
+
+/** A 403 saying the session's account must change its password before anything else. */
+export function isPasswordChangeRequired(res: RawResponse): boolean {
+  return res.status === 403 && (parseRedfishError(res.body).messageId ?? "").endsWith("PasswordChangeRequired");
 }
 
 /** A 503 that says every session slot is taken: retrying the login cannot help. */

@@ -10,43 +10,91 @@ describe("claiming an account", () => {
   const account = "/redfish/v1/AccountService/Accounts/root";
   const NEW = "n3w-Managed-Pass";
 
-  function factoryPort(): Handler[] {
+  const CHANGE_REQUIRED = [{ MessageId: "Base.1.18.PasswordChangeRequired", MessageArgs: [account], Message: "The password provided for this account must be changed." }];
+
+  /**
+   * A factory-fresh port. `requireIfMatch`: a PATCH without If-Match answers 428.
+   * `restrictedSessions`: sessions made before the change stay limited to it (OpenBMC
+   * lifts the limit; some ports may not), answering 403 PasswordChangeRequired.
+   */
+  function factoryPort(opts: { requireIfMatch?: boolean; restrictedSessions?: boolean } = {}): Handler[] {
     const passwords: Record<string, string> = { root: "0penBmc" };
     let mustChange = true;
+    const restricted = new Set<string>();
     const port = basicPort({ passwords });
     return [
       port[0],
       (req) => {
         const reply = port[1](req);
         if (reply?.status === 201 && mustChange) {
-          reply.body = {
-            ...(reply.body as object),
-            "@Message.ExtendedInfo": [{ MessageId: "Base.1.18.PasswordChangeRequired", MessageArgs: [account], Message: "The password provided for this account must be changed." }],
-          };
+          reply.body = { ...(reply.body as object), "@Message.ExtendedInfo": CHANGE_REQUIRED };
+          restricted.add(String(reply.headers?.["X-Auth-Token"]));
         }
         return reply;
       },
       port[2],
+      (req) =>
+        opts.restrictedSessions && restricted.has(String(req.headers["x-auth-token"])) && req.url !== account
+          ? { status: 403, body: { error: { code: "Base.1.18.PasswordChangeRequired", message: "change the password first", "@Message.ExtendedInfo": CHANGE_REQUIRED } } }
+          : undefined,
       (req) => (req.method === "GET" && req.url === account ? { status: 200, body: { UserName: "root", PasswordChangeRequired: mustChange }, headers: { ETag: '"acc-1"' } } : undefined),
       (req) => {
         if (req.method !== "PATCH" || req.url !== account) return undefined;
-        if (req.headers["if-match"] !== '"acc-1"') return { status: 412, body: redfishError("Base.1.18.PreconditionFailed", "stale") };
+        const ifMatch = req.headers["if-match"];
+        if (ifMatch === undefined && opts.requireIfMatch) return { status: 428, body: redfishError("Base.1.18.PreconditionRequired", "If-Match required") };
+        if (ifMatch !== undefined && ifMatch !== '"acc-1"') return { status: 412, body: redfishError("Base.1.18.PreconditionFailed", "stale") };
         passwords.root = (req.body as { Password: string }).Password;
         mustChange = false;
         return { status: 204 };
       },
+      (req) => (req.method === "GET" && req.url === "/redfish/v1/Systems" && req.headers["x-auth-token"] ? { status: 200, body: { Members: [] } } : undefined),
     ];
   }
 
-  it("rotates the factory password and then logs in with the new one", async () => {
+  const passwordsSent = () => port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
+
+  it("rotates the factory password and goes on in the factory session: no login with the new password, no logout of the old", async () => {
     port.server = await startScriptedServer(port.pki, factoryPort());
     const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
-    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() })).resolves.toBe("rotated");
+    const lines: string[] = [];
+    const client = port.open({ log: (l) => lines.push(l) }, NEW);
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock() }, client)).resolves.toBe("rotated");
     const patch = port.server.seen.find((r) => r.method === "PATCH");
     expect(patch).toMatchObject({ url: account, body: { Password: NEW } });
-    expect(patch?.headers["if-match"]).toBe('"acc-1"');
-    const logins = port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
-    expect(logins).toEqual([NEW, "0penBmc", NEW]);
+    // The new password replaces the old whatever else the account holds: no read for an ETag.
+    expect(patch?.headers["if-match"]).toBeUndefined();
+    expect(port.server.seen.filter((r) => r.method === "GET" && r.url === account)).toEqual([]);
+    expect(passwordsSent()).toEqual([NEW, "0penBmc"]);
+    expect(port.server.seen.filter((r) => r.method === "DELETE")).toEqual([]);
+    // The claimed client works in the session the factory login opened, and logs it out.
+    await client.get("/redfish/v1/Systems");
+    expect(port.server.seen.at(-1)?.headers["x-auth-token"]).toBe(patch?.headers["x-auth-token"]);
+    await client.close();
+    expect(port.server.seen.filter((r) => r.method === "DELETE").map((r) => r.url)).toEqual([`${SESSIONS}/s1`]);
+    expect(lines).toEqual([]);
+  });
+
+  it("reads the ETag when the port insists on If-Match", async () => {
+    port.server = await startScriptedServer(port.pki, factoryPort({ requireIfMatch: true }));
+    const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true })).resolves.toBe("rotated");
+    const patches = port.server.seen.filter((r) => r.method === "PATCH").map((r) => r.headers["if-match"]);
+    expect(patches).toEqual([undefined, '"acc-1"']);
+    expect(passwordsSent()).toEqual(["0penBmc"]);
+  });
+
+  it("logs in with the new password when the port keeps the factory session restricted after the change", async () => {
+    port.server = await startScriptedServer(port.pki, factoryPort({ restrictedSessions: true }));
+    const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
+    const lines: string[] = [];
+    const client = port.open({ log: (l) => lines.push(l) }, NEW);
+    await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true }, client)).resolves.toBe("rotated");
+    await expect(client.get("/redfish/v1/Systems")).resolves.toMatchObject({ body: { Members: [] } });
+    expect(passwordsSent()).toEqual(["0penBmc", NEW]);
+    // The restricted session is logged out, not left to fill the port's session table.
+    expect(port.server.seen.filter((r) => r.method === "DELETE").map((r) => r.url)).toEqual([`${SESSIONS}/s1`]);
+    expect(lines.join("\n")).toMatch(/keeps the claim's session restricted to the password change; logging in with the new password/);
+    await client.close();
   });
 
   it("reports already-claimed when the managed password works, spending no failed login", async () => {
@@ -62,9 +110,8 @@ describe("claiming an account", () => {
   it("factory first (a create): rotates with no refused login on a fresh port, and spends one refused factory login on a claimed one", async () => {
     port.server = await startScriptedServer(port.pki, factoryPort());
     const ep = { url: port.server.url, caPem: port.pki.caPem, username: "root" };
-    const passwordsSent = () => port.server.seen.filter((r) => r.method === "POST" && r.url === SESSIONS).map((r) => (r.body as { Password: string }).Password);
     await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true })).resolves.toBe("rotated");
-    expect(passwordsSent()).toEqual(["0penBmc", NEW]);
+    expect(passwordsSent()).toEqual(["0penBmc"]);
     port.server.seen.length = 0;
     await expect(claimAccount(ep, "0penBmc", NEW, { clock: new InstantClock(), factoryFirst: true })).resolves.toBe("already-claimed");
     expect(passwordsSent()).toEqual(["0penBmc", NEW]);
