@@ -170,6 +170,23 @@ describe("results", () => {
     expect(byName["rolling change under a 10 % budget, smartfleet / budget-bound critical path"]).toMatchObject({ reached: 1.1, limit: 1.15, met: true });
     expect(byName["plan with a pending change, smartfleet plan / no-change preview"]).toMatchObject({ reached: 1.15, limit: 1.1, met: false });
     expect(results.rows.map((r) => r.scenario)).toEqual(["up", "up", "preview", "plan", "change", "change", "change-rolling", "change-rolling"]);
+    // Issue #15's tighter limits apply at 500 DPUs only.
+    expect(results.targets.map((t) => t.target).filter((t) => t.includes("issue #15"))).toEqual([]);
+  });
+
+  it("hold up and the no-change preview at 500 DPUs to issue #15's limits as well as issue #6's", () => {
+    const measurements = [
+      { scenario: "up", dpus: 500, tool: "smartfleet", seconds: 36, run: 0 },
+      { scenario: "up", dpus: 500, tool: "floor", seconds: 30, run: 0 },
+      { scenario: "preview", dpus: 500, tool: "smartfleet", seconds: 21, run: 0 },
+      { scenario: "preview", dpus: 500, tool: "floor", seconds: 20, run: 0 },
+    ];
+    const opts = { dpus: [500], runs: 1, scenarios: new Set(["up", "preview"]), tools: new Set(["smartfleet", "floor"]), parallel: 128, timeScale: 0 };
+    const results = buildResults({ raw: { ...sampleRaw(), measurements, counters: [] }, opts, versions: {}, startedAt: new Date(), finishedAt: new Date(), scenarios: ["up", "preview"], notes: [] });
+    const byName = Object.fromEntries(results.targets.map((t) => [t.target, t]));
+    expect(byName["up at time scale 0, smartfleet / floor"]).toMatchObject({ reached: 1.2, limit: 1.3, met: true });
+    expect(byName["up at time scale 0, smartfleet / floor (issue #15)"]).toMatchObject({ reached: 1.2, limit: 1.15, met: false });
+    expect(byName["no-change preview, smartfleet / floor (issue #15)"]).toMatchObject({ reached: 1.05, limit: 1.05, met: true });
   });
 
   it("the request breakdown masks member ids and counts by method and path", () => {
