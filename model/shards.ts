@@ -70,6 +70,16 @@ export function stackParts(layout: ShardLayout): string[] {
   return [...layout.hosts.keys(), ...(layout.crossPairs.length || layout.crossShares.length ? [CROSS_SHARD] : [])];
 }
 
+/** The parts `--shard` names (all when absent), in the layout's order; a usage message when one is unknown. */
+export function chosenParts(layout: ShardLayout, option: string | undefined): string[] | string {
+  const all = stackParts(layout);
+  if (!option) return all;
+  const named = option.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = named.filter((n) => !all.includes(n));
+  if (unknown.length || !named.length) return `--shard: no shard ${unknown.join(", ") || "named"}; the stack's parts are ${all.join(", ")}`;
+  return all.filter((p) => named.includes(p));
+}
+
 /**
  * The declarations of one part (`shard`, or CROSS_SHARD), in the mapping's order.
  * Throws for a part the layout does not have.

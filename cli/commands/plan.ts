@@ -9,8 +9,15 @@
  * rollout group and slot the budget gives, pair switch-overs and the estimated duration,
  * and the policy rules that need the live state (SF008 against the live mode, SF011
  * against the schedule). The pure half is `policies/plan/`; `cli/plan/` collects its input.
+ *
+ * `smartfleet plan STACKFILE [--shard S,...] [--concurrency N]` plans the stack named like
+ * the file (or `--stack`). For a sharded file that is its parts' stacks `<stack>.<part>`
+ * (`model/shards.ts`), up to N collected at once; their steps and live reads make one plan,
+ * since the rollout budget is the file's, shared by its shards. A plan writes nothing, so a
+ * part's stack must exist (`smartfleet preview STACKFILE` creates the missing ones).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PLANNING_ENV } from "../../providers/common/kind";
@@ -18,8 +25,8 @@ import { readEndpointsFile, routesOf } from "../../model/endpoints";
 import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
 import { DISRUPTION_KINDS, OUTCOME_KINDS } from "../../model/disruption";
 import { loadStackSync, type LoadedStack } from "../../model/load";
-import { shardDeclarations, shardLayout } from "../../model/shards";
-import { buildPlan, failOnHits, planExitCode, type PreviewStep } from "../../policies/plan/plan";
+import { chosenParts, shardDeclarations, shardLayout } from "../../model/shards";
+import { buildPlan, failOnHits, planExitCode, type PlanInput, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
 import { projectRoot } from "../../providers/common/settings";
 import { InputError } from "../../schemas/diagnostics";
@@ -37,14 +44,17 @@ export const FAIL_ON_KINDS = [...DISRUPTION_KINDS, ...OUTCOME_KINDS] as const;
 const SPEC = defineCommand({
   name: "smartfleet plan",
   summary: `${summary}. Exit 0: nothing to object to; 1: a policy error (e.g. SF008, SF011) or a kind named in --fail-on; 2: usage or input error (a missing stack, an unreadable stack file, an unreachable management port)`,
+  positionals: { name: "STACKFILE", description: "the stack definition; without it --stack names the stack", min: 0, max: 1 },
   options: {
-    stack: { type: "string", required: true, valueName: "NAME", description: "the Pulumi stack to plan" },
+    stack: { type: "string", valueName: "NAME", description: "the Pulumi stack to plan (default: the stack file's name without .yaml)" },
     cwd: { type: "string", valueName: "DIR", description: "the Pulumi project directory (default: the working directory)" },
     format: { type: "string", short: "f", choices: ["text", "markdown", "json", "svg"], default: "text", description: "output format" },
     "fail-on": { type: "string", valueName: "KIND,...", multiple: true, description: `exit 1 when the plan contains one of these (${FAIL_ON_KINDS.join(", ")})` },
     out: { type: "string", short: "o", valueName: "FILE", description: "write the plan to FILE instead of stdout" },
     parallel: { type: "number", integer: true, min: 1, valueName: "N", description: "Pulumi's parallel resource operations in the plan's preview (default 32); as for the up it plans" },
     refresh: { type: "boolean", description: "refresh every resource through the engine first (exact for every property; slower) instead of reading only what decides a disruption" },
+    shard: { type: "string", valueName: "S,...", description: "a sharded STACKFILE: plan these parts only" },
+    concurrency: { type: "number", integer: true, min: 1, default: Math.max(1, os.availableParallelism()), valueName: "N", description: "a sharded STACKFILE: parts previewed at once (one per CPU core of this machine unless given)" },
   },
 });
 
@@ -61,9 +71,22 @@ export async function run(args: string[]): Promise<number> {
   const failOn = values["fail-on"].flatMap((v) => v.split(",")).map((k) => k.trim()).filter(Boolean);
   const unknown = failOn.filter((k) => !(FAIL_ON_KINDS as readonly string[]).includes(k));
   if (unknown.length) return usageError(SPEC, `unknown --fail-on kind '${unknown[0]}' (kinds: ${FAIL_ON_KINDS.join(", ")})`);
+  const stackFile = parsed.positionals[0];
+  if (!stackFile && !values.stack) return usageError(SPEC, "name the stack: a STACKFILE or --stack NAME");
   try {
-    const input = await collect(values.stack, path.resolve(values.cwd ?? process.cwd()), { refresh: values.refresh === true, parallel: values.parallel });
-    const plan = buildPlan(input);
+    const cwd = path.resolve(values.cwd ?? process.cwd());
+    const options = { refresh: values.refresh === true, parallel: values.parallel, stackFile: stackFile && path.resolve(stackFile) };
+    const planned = stackFile ? stacksOfFile(stackFile, values.stack, values.shard) : { stacks: [values.stack as string], sharded: false };
+    if (typeof planned === "string") return usageError(SPEC, planned);
+    const { stacks, sharded } = planned;
+    const collectOne = (name: string) => collect(name, cwd, options).catch((error: unknown) => {
+      // A plan writes nothing, so it does not create a part's stack the way preview and up do.
+      if (sharded && error instanceof PlanInputError && error.message.startsWith("cannot open stack")) {
+        throw new PlanInputError(`${error.message}; \`smartfleet preview ${stackFile}\` creates a sharded stack's missing parts`);
+      }
+      throw error;
+    });
+    const plan = buildPlan(merged(await inTurn(stacks, values.concurrency, collectOne)));
     const text = renderPlan(plan, values.format);
     if (values.out) fs.writeFileSync(values.out, text);
     else process.stdout.write(text);
@@ -80,8 +103,51 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * The stacks a plan of `file` covers: the one named like it (or `--stack`), or a sharded
+ * file's parts (`--shard` for some); a usage message for a `--shard` that does not fit.
+ */
+function stacksOfFile(file: string, stackOption: string | undefined, shardOption: string | undefined): { stacks: string[]; sharded: boolean } | string {
+  const base = stackOption ?? path.basename(file).replace(/\.ya?ml$/, "");
+  if (!fs.existsSync(file)) throw new PlanInputError(`no stack file ${file}`);
+  const layout = shardLayout(loadStackSync(file));
+  if (!layout) return shardOption ? `--shard: ${file} declares no shards` : { stacks: [base], sharded: false };
+  const parts = chosenParts(layout, shardOption);
+  return typeof parts === "string" ? parts : { stacks: parts.map((part) => `${base}.${part}`), sharded: true };
+}
+
+/**
+ * `collectOne` of each stack, at most `concurrency` at once; the results in the stacks'
+ * order. After a failure no other stack starts, the running ones end, and the first
+ * failure is thrown.
+ */
+async function inTurn<T>(stacks: string[], concurrency: number, collectOne: (name: string) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(stacks.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < stacks.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await collectOne(stacks[i] as string);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, stacks.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** One plan's input from the parts' (one stack file, so one loaded stack). */
+function merged(inputs: PlanInput[]): PlanInput {
+  const [first] = inputs as [PlanInput];
+  return { stack: first.stack, steps: inputs.flatMap((i) => i.steps), live: Object.assign({}, ...inputs.map((i) => i.live)) };
+}
+
 /** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads. */
-async function collect(stackName: string, cwd: string, { refresh, parallel }: { refresh: boolean; parallel?: number }) {
+async function collect(stackName: string, cwd: string, { refresh, parallel, stackFile }: { refresh: boolean; parallel?: number; stackFile?: string }) {
   const root = projectRoot(cwd);
   if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) throw new PlanInputError(`no Pulumi.yaml in ${cwd} or above: run in the project or pass --cwd`);
   // Not `selectStack`: it would make NAME the user's selected stack, and costs a `pulumi`
@@ -109,7 +175,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
   previewing.catch(() => undefined);
   let inputs: PlanInputs;
   try {
-    inputs = await planInputs(stack, root, refresh);
+    inputs = await planInputs(stack, root, refresh, stackFile);
   } catch (error) {
     abort.abort();
     await previewing.catch(() => undefined);
@@ -140,15 +206,22 @@ async function collect(stackName: string, cwd: string, { refresh, parallel }: { 
 
 type PlanInputs = Awaited<ReturnType<typeof planInputs>>;
 
-/** The stack's configuration, its definition and declarations, and the DPUs to read. */
-async function planInputs(stack: PlannedStack, root: string, refresh: boolean) {
+/**
+ * The stack's configuration, its definition and declarations, and the DPUs to read.
+ * `stackFile`, when the command names one, must be the file the stack's program loads.
+ */
+async function planInputs(stack: PlannedStack, root: string, refresh: boolean, stackFile?: string) {
   // Pulumi answers the configuration (the password is a secret) in a process of its own
   // while the stack file is parsed here. Parsed first, the file's parse-cache entry is
   // there when the preview's program loads it: a pending change is a changed file, which
   // the program would otherwise parse a second time.
   const configuring = stack.getAllConfig();
   configuring.catch(() => undefined);
-  const loaded = loadStackSync(await configuredStackFile(stack, root, () => configuring));
+  const programFile = await configuredStackFile(stack, root, () => configuring);
+  if (stackFile && programFile !== stackFile) {
+    throw new PlanInputError(`stack ${stack.name} runs ${path.relative(root, programFile)} (smartfleet:stackFile), not ${path.relative(root, stackFile)}: pass the stack's own file`);
+  }
+  const loaded = loadStackSync(programFile);
   const config = await configuring;
   const get = (key: string): string | undefined => config[`smartfleet:${key}`]?.value;
   const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;

@@ -38,7 +38,7 @@ import { backendOf, type Backend } from "../stack-ops/backend";
 // parse (1.5 s at 2,000 DPUs) would otherwise wait for instead of running beside it.
 import type { Operation, Outcome } from "../stack-ops/operate";
 import { prepareStackOffThread, type PreparedStack } from "../stack-ops/load-stack";
-import { CROSS_SHARD, stackParts, type ShardLayout } from "../../model/shards";
+import { chosenParts, CROSS_SHARD } from "../../model/shards";
 
 const SUMMARIES: Record<Operation, string> = {
   up: "apply a stack file to the fleet (pulumi up through the Automation API), one line per resource event",
@@ -189,16 +189,6 @@ async function staleLockNote(prefix: string, stackName: string, projectDir: stri
   }
   if (found.locksRemoved.length || found.pendingCleared.length) console.error(`${prefix}: before starting ${stackName}, ${formatReport(found)}`);
   return undefined;
-}
-
-/** The parts `--shard` names (all when absent), in the layout's order; a usage message when one is unknown. */
-function chosenParts(layout: ShardLayout, option: string | undefined): string[] | string {
-  const all = stackParts(layout);
-  if (!option) return all;
-  const named = option.split(",").map((s) => s.trim()).filter(Boolean);
-  const unknown = named.filter((n) => !all.includes(n));
-  if (unknown.length || !named.length) return `--shard: no shard ${unknown.join(", ") || "named"}; the stack's parts are ${all.join(", ")}`;
-  return all.filter((p) => named.includes(p));
 }
 
 /** The closing line (and the failure) of one stack; the exit code. */

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import type { RunningEmulator } from "../../emulator";
-import { countFleet, editStackFile, endpointsFileOf, fleetState, LAB_COUNTS, labStack, makeLabProject, pulumiCli, startLabEmulator, type LabProject } from "./lab";
+import { countFleet, drift, editStackFile, endpointsFileOf, fleetState, LAB_COUNTS, labStack, makeLabProject, pulumiCli, startLabEmulator, type LabProject } from "./lab";
 import { repoRoot } from "../support/pulumi";
 
 const CLI = path.join(repoRoot, "cli", "bin", "smartfleet.js");
@@ -247,6 +247,28 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     const unknown = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r9"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--shard: no shard r9; the stack's parts are r1, r2, cross-shard");
+
+    // One plan over the parts: a DPU of r2 drifted on its port is planned back, nothing else.
+    const serial = project.serials["esx-04/nic1"];
+    await drift(emulator, serial, { kind: "hostPrivilege", value: "privileged" });
+    try {
+      const plan = await smartfleet(project, ["plan", "stacks/racks.yaml", "--format", "json"]);
+      expect(plan.stderr).toBe("");
+      expect(plan.code).toBe(0);
+      const hosts = JSON.parse(plan.stdout).hosts as Array<{ host: string; operations: Array<{ resource: string; property: string; kind: string }> }>;
+      expect(hosts.map((h) => h.host).sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);
+      expect(hosts.find((h) => h.host === "esx-04")?.operations).toMatchObject([{ resource: "esx-04-nic1", property: "hostPrivilege", kind: "dpu-reboot" }]);
+      expect(hosts.filter((h) => h.host !== "esx-04").flatMap((h) => h.operations)).toEqual([]);
+      // r1 alone does not see r2's drift; a part without a stack is named, with what creates it.
+      const r1 = await smartfleet(project, ["plan", "stacks/racks.yaml", "--shard", "r1", "--format", "json"]);
+      expect(r1.code).toBe(0);
+      expect((JSON.parse(r1.stdout).hosts as Array<{ operations: unknown[] }>).flatMap((h) => h.operations)).toEqual([]);
+      const noStacks = await smartfleet(project, ["plan", "stacks/racks.yaml", "--stack", "other"]);
+      expect(noStacks.code).toBe(2);
+      expect(noStacks.stderr).toMatch(/cannot open stack 'other\.(r1|r2|cross-shard)'.*`smartfleet preview stacks\/racks\.yaml` creates a sharded stack's missing parts/);
+    } finally {
+      await drift(emulator, serial, { kind: "hostPrivilege", value: "restricted" });
+    }
 
     // Destroy takes the cross-shard pair and share away before any shard's DPUs.
     const destroy = await smartfleet(project, ["destroy", "stacks/racks.yaml"]);
