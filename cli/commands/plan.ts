@@ -86,7 +86,7 @@ export async function run(args: string[]): Promise<number> {
       }
       throw error;
     });
-    const plan = buildPlan(merged(await inTurn(stacks, values.concurrency, collectOne)));
+    const plan = shownHosts(await inTurn(stacks, values.concurrency, collectOne));
     const text = renderPlan(plan, values.format);
     if (values.out) fs.writeFileSync(values.out, text);
     else process.stdout.write(text);
@@ -140,10 +140,17 @@ async function inTurn<T>(stacks: string[], concurrency: number, collectOne: (nam
   return results;
 }
 
-/** One plan's input from the parts' (one stack file, so one loaded stack). */
-function merged(inputs: PlanInput[]): PlanInput {
+/**
+ * One plan from the parts' inputs (one stack file, so one loaded stack). Of some shards
+ * only, it shows their hosts and any other host an operation touches (a cross-shard pair's
+ * side), not the rest of the fleet as if nothing were planned for it.
+ */
+function shownHosts(inputs: Array<PlanInput & { hosts?: string[] }>) {
   const [first] = inputs as [PlanInput];
-  return { stack: first.stack, steps: inputs.flatMap((i) => i.steps), live: Object.assign({}, ...inputs.map((i) => i.live)) };
+  const plan = buildPlan({ stack: first.stack, steps: inputs.flatMap((i) => i.steps), live: Object.assign({}, ...inputs.map((i) => i.live)) });
+  if (inputs.some((i) => !i.hosts)) return plan;
+  const shown = new Set(inputs.flatMap((i) => i.hosts ?? []));
+  return { ...plan, hosts: plan.hosts.filter((h) => h.operations.length > 0 || shown.has(h.host)) };
 }
 
 /** Everything the plan is computed from: the loaded stack, the preview's steps and the live reads. */
@@ -181,7 +188,7 @@ async function collect(stackName: string, cwd: string, { refresh, parallel, stac
     await previewing.catch(() => undefined);
     throw error;
   }
-  const { loaded, declarations, dpus, password, caPem } = inputs;
+  const { loaded, declarations, dpus, password, caPem, hosts } = inputs;
   // Without the engine's refresh the ports are read here, while the preview runs.
   const reading = refresh ? undefined : readLive(liveTargets(dpus, password), caPem as string);
   reading?.catch(() => undefined);
@@ -194,14 +201,14 @@ async function collect(stackName: string, cwd: string, { refresh, parallel, stac
     const lines = previewErrors(String((error as Error).message ?? error));
     throw new PlanInputError(`the preview failed:\n  ${(lines.length ? lines : [firstLine(error)]).join("\n  ")}`);
   }
-  if (reading) return { stack: loaded, steps: withUnchanged(steps, declarations.map((d) => d.name)), live: (await reading).live };
+  if (reading) return { stack: loaded, steps: withUnchanged(steps, declarations.map((d) => d.name)), live: (await reading).live, hosts };
 
   // After a refresh only resources not in state yet need the port (a create adopts hardware that may differ).
   const created = createdOn(steps, declarations);
   const creates = liveTargets(dpus.filter((d) => created.has(d.id)), password);
   if (creates.length && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
   const { live } = creates.length ? await readLive(creates, caPem as string) : { live: {} };
-  return { stack: loaded, steps, live };
+  return { stack: loaded, steps, live, hosts };
 }
 
 type PlanInputs = Awaited<ReturnType<typeof planInputs>>;
@@ -227,9 +234,12 @@ async function planInputs(stack: PlannedStack, root: string, refresh: boolean, s
   const endpointsFile = get("endpoints") ? path.resolve(root, get("endpoints") as string) : undefined;
   const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
   const caPem = readCa(root, get("caFile"), endpointsFile);
-  const declarations = declaredBy(loaded, resourceDeclarations(loaded, { routes }), get("shard"));
+  const shard = get("shard");
+  const declarations = declaredBy(loaded, resourceDeclarations(loaded, { routes }), shard);
   if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
-  return { loaded, declarations, dpus: managedDpus(declarations), password: get("managementPassword"), caPem };
+  // A shard's own hosts (the cross-shard part has none); undefined: the whole fleet's.
+  const hosts = shard ? (shardLayout(loaded)?.hosts.get(shard) ?? []) : undefined;
+  return { loaded, declarations, dpus: managedDpus(declarations), password: get("managementPassword"), caPem, hosts };
 }
 
 /**

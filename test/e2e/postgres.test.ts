@@ -259,10 +259,12 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
       expect(hosts.map((h) => h.host).sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);
       expect(hosts.find((h) => h.host === "esx-04")?.operations).toMatchObject([{ resource: "esx-04-nic1", property: "hostPrivilege", kind: "dpu-reboot" }]);
       expect(hosts.filter((h) => h.host !== "esx-04").flatMap((h) => h.operations)).toEqual([]);
-      // r1 alone does not see r2's drift; a part without a stack is named, with what creates it.
+      // r1 alone shows its hosts and does not see r2's drift; a part without a stack is named, with what creates it.
       const r1 = await smartfleet(project, ["plan", "stacks/racks.yaml", "--shard", "r1", "--format", "json"]);
       expect(r1.code).toBe(0);
-      expect((JSON.parse(r1.stdout).hosts as Array<{ operations: unknown[] }>).flatMap((h) => h.operations)).toEqual([]);
+      const r1Hosts = JSON.parse(r1.stdout).hosts as Array<{ host: string; operations: unknown[] }>;
+      expect(r1Hosts.map((h) => h.host).sort()).toEqual(["esx-01", "esx-03"]);
+      expect(r1Hosts.flatMap((h) => h.operations)).toEqual([]);
       const noStacks = await smartfleet(project, ["plan", "stacks/racks.yaml", "--stack", "other"]);
       expect(noStacks.code).toBe(2);
       expect(noStacks.stderr).toMatch(/cannot open stack 'other\.(r1|r2|cross-shard)'.*`smartfleet preview stacks\/racks\.yaml` creates a sharded stack's missing parts/);
