@@ -24,8 +24,8 @@ import { PLANNING_ENV } from "../../providers/common/kind";
 import { readEndpointsFile, routesOf } from "../../model/endpoints";
 import { resourceDeclarations, type ResourceDeclaration } from "../../model/declarations";
 import { DISRUPTION_KINDS, OUTCOME_KINDS } from "../../model/disruption";
-import { loadStackSync, type LoadedStack } from "../../model/load";
-import { chosenParts, shardDeclarations, shardLayout } from "../../model/shards";
+import { loadStackSync } from "../../model/load";
+import { chosenParts, shardDeclarations, shardLayout, type ShardLayout } from "../../model/shards";
 import { buildPlan, failOnHits, planExitCode, type PlanInput, type PreviewStep } from "../../policies/plan/plan";
 import { renderPlan } from "../../policies/plan/render";
 import { projectRoot } from "../../providers/common/settings";
@@ -235,10 +235,11 @@ async function planInputs(stack: PlannedStack, root: string, refresh: boolean, s
   const routes = endpointsFile ? routesOf(readEndpoints(endpointsFile)) : undefined;
   const caPem = readCa(root, get("caFile"), endpointsFile);
   const shard = get("shard");
-  const declarations = declaredBy(loaded, resourceDeclarations(loaded, { routes }), shard);
+  const layout = shard ? shardLayout(loaded) : undefined;
+  const declarations = declaredBy(layout, resourceDeclarations(loaded, { routes }), shard);
   if (!refresh && !caPem) throw new PlanInputError("set smartfleet:caFile or smartfleet:endpoints in the stack configuration to read the management ports");
   // A shard's own hosts (the cross-shard part has none); undefined: the whole fleet's.
-  const hosts = shard ? (shardLayout(loaded)?.hosts.get(shard) ?? []) : undefined;
+  const hosts = shard ? (layout?.hosts.get(shard) ?? []) : undefined;
   return { loaded, declarations, dpus: managedDpus(declarations), password: get("managementPassword"), caPem, hosts };
 }
 
@@ -247,8 +248,7 @@ async function planInputs(stack: PlannedStack, root: string, refresh: boolean, s
  * part only. The resources the preview leaves out are taken as unchanged, so another part's
  * must not count among them (nor its DPUs be read).
  */
-function declaredBy(loaded: LoadedStack, all: ResourceDeclaration[], shard: string | undefined): ResourceDeclaration[] {
-  const layout = shard ? shardLayout(loaded) : undefined;
+function declaredBy(layout: ShardLayout | undefined, all: ResourceDeclaration[], shard: string | undefined): ResourceDeclaration[] {
   if (!shard || !layout) return all;
   try {
     return shardDeclarations(all, layout, shard);
