@@ -13,6 +13,7 @@ import { backendFor, PASSWORD, verifyUp, wantedAt, type BenchEnv, type Cycle } f
 import { startEmulator, resetCounters, totalRequests } from "./emulator";
 import { benchStack, writeBenchFleet, writeBenchStack } from "./fleet";
 import { smartfleetPartRows, type PartRow } from "./preview-output";
+import { summariseDir } from "./profile";
 import { cpuSecondsOf, PulumiRunner } from "./pulumi";
 import { BENCH_RACKS, crossRackPairs, oneDpuChange } from "./shards";
 import type { Scenario } from "./types";
@@ -98,15 +99,20 @@ export async function shardedCycle(tool: ShardedTool, { opts, env, out, record, 
     const logFile = path.join(dir, `${tool}-${run}.log`);
     const measured = async (scenario: Scenario, operation: string, expected: string[], shard?: string): Promise<PartRow[]> => {
       await resetCounters(emulator);
+      // --cpu-profile: every process of the command (CLI, engines' programs, providers), as for the single stack.
+      const profileDir = opts.cpuProfile ? path.join(dir, `profiles-${tool}-${run}`, scenario) : undefined;
+      if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+      const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
       const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
       const args = [operation, fleet.stackFile, "--stack", stack, "--cwd", env.projects.smartfleet, "--concurrency", String(CONCURRENCY), "--parallel", String(parallelOf(env.parallel, shard)), ...(shard ? ["--shard", shard] : [])];
-      const timed = await pulumi.timedSmartfleet(args, logFile);
+      const timed = await pulumi.timedSmartfleet(args, logFile, profileEnv);
       const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
       const { requests, byStatus } = await totalRequests(emulator);
       const rows = smartfleetPartRows(timed.output);
       checkParts(rows, expected, `${tool} ${scenario}`);
       if (wanted(scenario)) {
         record(scenario, dpus, tool, timed.seconds, run);
+        if (profileDir) out.cpuProfiles.push({ scenario, dpus, run, tool, processes: summariseDir(profileDir) });
         const { providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds } = timed;
         out.counters.push({ scenario, dpus, run, tool, managementRequests: requests, byStatus, resources: null, stateBytes: null, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds, emulatorCpuSeconds });
       }
