@@ -65,7 +65,7 @@ let sdkModulesDeferred = false;
 function deferSdkModulesOnce(): void {
   if (sdkModulesDeferred) return;
   sdkModulesDeferred = true;
-  deferUnusedSdkModules(["typescript", "arborist"]);
+  deferUnusedSdkModules(["typescript", "arborist", "normalizePackageData"]);
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../schemas/diagnostics";
 import type { EndpointsFile } from "../schemas/generated/endpoints";
-import { loadValidatedYaml, schemaPath } from "../schemas/validate";
+import { schemaPath } from "../schemas/validate";
+import { loadValidatedYaml } from "../schemas/validated-yaml";
 import type { Route } from "./declarations";
 
 /**

@@ -2,7 +2,8 @@
 import * as path from "node:path";
 import { sourcePath } from "../schemas/paths";
 import type { HardwareCompatibility } from "../schemas/generated/hardware-compatibility";
-import { loadValidatedYaml, schemaPath } from "../schemas/validate";
+import { schemaPath } from "../schemas/validate";
+import { loadValidatedYaml } from "../schemas/validated-yaml";
 import type { PolicyData } from "./rule";
 
 /** The directory of the data files (also when running from `dist/`). */

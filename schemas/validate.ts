@@ -10,7 +10,6 @@ import addFormats from "ajv-formats";
 import { describeValue, InputError, type StackError } from "./diagnostics";
 import { sourcePath } from "./paths";
 import { childPointer, type SourceIndex } from "./source-index";
-import { parseYamlFile, type YamlLimits } from "./yaml-source";
 
 /** The directory holding the project's schemas. */
 export const SCHEMA_DIR = sourcePath("schemas");
@@ -151,28 +150,6 @@ function allowedFor(keyword: string, params: Record<string, unknown>): string[] 
     default:
       return undefined;
   }
-}
-
-/**
- * Reads a YAML file (size-limited), parses it keeping positions (duplicate keys and alias
- * explosions rejected), validates it against a JSON Schema (draft 2020-12, all errors,
- * formats, defaults filled in) and returns it typed. Throws `InputError` listing every
- * problem as `file:line:column  path  message  (got X; allowed: ...)`.
- */
-export function loadValidatedYaml<T>(file: string, schemaFile: string, limits: YamlLimits = {}): T {
-  return loadValidatedYamlWithSources<T>(file, schemaFile, limits).value;
-}
-
-/** Like `loadValidatedYaml`, and also returns the positions of every value. */
-export function loadValidatedYamlWithSources<T>(
-  file: string,
-  schemaFile: string,
-  limits: YamlLimits = {},
-): { value: T; sources: SourceIndex } {
-  const parsed = guardUnexpected(file, () => parseYamlFile(file, limits));
-  const errors = guardUnexpected(file, () => validateValue(parsed.value, schemaFile, parsed.sources));
-  if (errors.length > 0) throw new InputError(errors, { summary: `${file}: ${errors.length} error${errors.length === 1 ? "" : "s"}` });
-  return { value: parsed.value as T, sources: parsed.sources };
 }
 
 /** Runs `work`, turning anything but an `InputError` (e.g. a stack overflow on absurd nesting) into one. */

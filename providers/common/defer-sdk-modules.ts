@@ -1,10 +1,11 @@
 /**
  * Pulumi's SDK loads large libraries as soon as it is loaded: TypeScript (about 40 MiB of a
- * process's memory) and npm's arborist (about 15 MiB), for turning functions into source
- * text and finding the packages they use, and its Automation API (0.05–0.1 s). Only a
- * program serializing a dynamic provider uses TypeScript, nothing the engine starts uses
- * arborist (it walks a package's dependencies for function serialization with code paths)
- * or the Automation API (that drives the engine from outside). With 8 shards in flight
+ * process's memory) and npm's arborist (about 15 MiB) with normalize-package-data (about
+ * 11 MiB, arborist's fallback reader of package.json files), for turning functions into
+ * source text and finding the packages they use, and its Automation API (0.05–0.1 s). Only
+ * a program serializing a dynamic provider uses TypeScript, nothing the engine starts uses
+ * arborist or normalize-package-data (they walk a package's dependencies for function
+ * serialization with code paths) or the Automation API (that drives the engine from outside). With 8 shards in flight
  * that is 8 hosts × 55 MiB, and 0.3 s of each host's and 0.25 s of each program's start,
  * for nothing.
  */
@@ -27,6 +28,8 @@ interface Deferred {
    * asking the real module would load it.
    */
   esModule?: true;
+  /** The module is a function (`module.exports = fn`): the stand-in is callable and not an ES module. */
+  callable?: true;
 }
 
 /** What can be deferred, by the name a caller gives. */
@@ -34,6 +37,7 @@ export const DEFERRABLE = {
   typescript: { request: "typescript", from: path.join("@pulumi", "pulumi", "typescript-shim.js") },
   arborist: { request: "@npmcli/arborist", from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), esModule: true },
   automation: { request: "./automation", from: path.join("@pulumi", "pulumi", "index.js"), esModule: true },
+  normalizePackageData: { request: "normalize-package-data", from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), callable: true },
 } as const satisfies Record<string, Deferred>;
 
 /**
@@ -42,7 +46,7 @@ export const DEFERRABLE = {
  * return stand-ins that load the real module on first use. Only those requires are
  * affected, each only the first time; the hook removes itself once it has handed out all.
  */
-export function deferUnusedSdkModules(names: ReadonlyArray<keyof typeof DEFERRABLE> = ["typescript", "arborist", "automation"]): void {
+export function deferUnusedSdkModules(names: ReadonlyArray<keyof typeof DEFERRABLE> = ["typescript", "arborist", "automation", "normalizePackageData"]): void {
   const load = loader._load;
   const pending: Deferred[] = names.map((name) => DEFERRABLE[name]);
   loader._load = function (this: unknown, request, parent, isMain) {
@@ -50,7 +54,8 @@ export function deferUnusedSdkModules(names: ReadonlyArray<keyof typeof DEFERRAB
     if (index < 0) return load.call(this, request, parent, isMain);
     const [deferred] = pending.splice(index, 1);
     if (!pending.length) loader._load = load;
-    return standIn(() => load.call(this, request, parent, isMain) as object, deferred.esModule);
+    const loadReal = () => load.call(this, request, parent, isMain) as object;
+    return deferred.callable ? callableStandIn(loadReal) : standIn(loadReal, deferred.esModule);
   };
 }
 
@@ -68,5 +73,20 @@ function standIn(loadReal: () => object, esModule?: true): object {
       const descriptor = Reflect.getOwnPropertyDescriptor(module(), key);
       return descriptor && { ...descriptor, configurable: true };
     },
+  });
+}
+
+/**
+ * A stand-in for a module that is a function, loaded (once) when called or read. It says it
+ * is no ES module without loading anything, so the SDK's `__importDefault` wraps it as
+ * `{ default: stand-in }` and calls it later. The target is an arrow function: it has no
+ * `prototype`, whose non-configurable descriptor a proxy would have to report.
+ */
+export function callableStandIn(loadReal: () => object): object {
+  let real: ((...args: unknown[]) => unknown) | undefined;
+  const module = () => (real ??= loadReal() as (...args: unknown[]) => unknown);
+  return new Proxy(() => undefined, {
+    apply: (_target, thisArg, args) => Reflect.apply(module(), thisArg, args),
+    get: (_target, key) => (key === "__esModule" ? undefined : Reflect.get(module(), key)),
   });
 }

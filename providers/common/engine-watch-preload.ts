@@ -3,8 +3,8 @@
  * `smartfleet` or `npm run pulumi` (both put it in `NODE_OPTIONS`). In Pulumi's
  * dynamic-provider host it starts the engine watch at once
  * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript,
- * arborist and the Automation API, which the host never uses (`defer-sdk-modules.ts`); in
- * the program runner it defers arborist and the Automation API (a program needs
+ * arborist, normalize-package-data and the Automation API, which the host never uses
+ * (`defer-sdk-modules.ts`); in the program runner it defers all but TypeScript (a program needs
  * TypeScript to serialize its providers); anywhere else (a policy pack, the host's own
  * `node -e` lookup) it does nothing.
  */
@@ -34,5 +34,5 @@ if (isDynamicProviderHost(process.argv[1])) {
   (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
 } else if (isProgramRunner(process.argv[1])) {
-  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules(["arborist", "automation"]);
+  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules(["arborist", "automation", "normalizePackageData"]);
 }

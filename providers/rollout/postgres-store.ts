@@ -11,14 +11,23 @@
  * Chosen with `SMARTFLEET_ROLLOUT_STORE=postgres://…` in the environment of `pulumi up`
  * (the provider process inherits it).
  */
-import { Pool, type PoolClient, types } from "pg";
+import type { Pool, PoolClient, types } from "pg";
 import { SCHEMA, SqlLeaseStore, type SqlRunner } from "./sql-store";
+
+/**
+ * The `pg` client, loaded by the first store opened: 15 MiB of a process's memory that
+ * every provider process would carry otherwise, whichever store its run uses (a shard's
+ * providers on SQLite too, since `run.ts` offers both).
+ */
+function pg(): typeof import("pg") {
+  return require("pg") as typeof import("pg");
+}
 
 /** BIGINT columns (epoch ms) as numbers: they stay far below 2^53. */
 const INT8_OID = 20;
 /** The type parsers of every connection to a rollout store (the dashboard's reader too). */
 export const typeParsers = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : types.getTypeParser(oid, format))) as typeof types.getTypeParser,
+  getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : pg().types.getTypeParser(oid, format))) as typeof types.getTypeParser,
 };
 
 /** The schema of a stack's tables: lower case, letters, digits and underscores. */
@@ -51,7 +60,7 @@ export class PostgresLeaseStore extends SqlLeaseStore {
     super();
     this.schema = schemaOf(stack);
     // search_path set per connection: the shared SQL names its tables unqualified.
-    this.pool = new Pool({ connectionString: url, max: 4, allowExitOnIdle: true, options: `-c search_path=${this.schema}`, types: typeParsers });
+    this.pool = new (pg().Pool)({ connectionString: url, max: 4, allowExitOnIdle: true, options: `-c search_path=${this.schema}`, types: typeParsers });
     // An idle connection the server drops must not crash the provider; the next query reconnects.
     this.pool.on("error", () => undefined);
     const pool = this.pool;

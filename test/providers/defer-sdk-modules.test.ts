@@ -14,7 +14,7 @@ afterAll(() => fs.rmSync(PACKAGE, { recursive: true, force: true }));
 
 /**
  * Loads Pulumi's SDK in a fresh Node process (deferring the modules named, or none) and
- * reports which of TypeScript, arborist and the Automation API it loaded; then uses each
+ * reports which of TypeScript, arborist, normalize-package-data and the Automation API it loaded; then uses each
  * the way its users do (parse a function and walk a package's dependencies, as a program
  * serializing a dynamic provider does; make a workspace through `pulumi.automation`) and
  * reports what that found and what is loaded now.
@@ -24,7 +24,7 @@ const names = JSON.parse(process.argv[1]);
 if (names.length) require(${JSON.stringify(DEFER)}).deferUnusedSdkModules(names);
 const path = require("node:path");
 const loaded = (file) => Object.keys(require.cache).some((f) => f.endsWith(path.join(...file.split("/"))));
-const state = () => ({ typescript: loaded("typescript/lib/typescript.js"), arborist: loaded("@npmcli/arborist/lib/index.js"), automation: loaded("@pulumi/pulumi/automation/index.js") });
+const state = () => ({ typescript: loaded("typescript/lib/typescript.js"), arborist: loaded("@npmcli/arborist/lib/index.js"), automation: loaded("@pulumi/pulumi/automation/index.js"), normalize: loaded("normalize-package-data/lib/normalize.js") });
 const pulumi = require("@pulumi/pulumi");
 const beforeUse = state();
 const { parseFunction } = require("@pulumi/pulumi/runtime/closure/parseFunction");
@@ -42,20 +42,20 @@ function probe(names: string[]) {
   return JSON.parse(execFileSync(process.execPath, ["-e", PROBE, JSON.stringify(names), PACKAGE], { cwd: ROOT, encoding: "utf8" }));
 }
 
-const ALL_LOADED = { typescript: true, arborist: true, automation: true };
+const ALL_LOADED = { typescript: true, arborist: true, automation: true, normalize: true };
 const WORKING = { error: "", required: ["captured"], codePaths: [], workspace: "function" };
 
-describe("TypeScript, arborist and the Automation API loaded by the SDK only when used", () => {
+describe("TypeScript, arborist, normalize-package-data and the Automation API loaded by the SDK only when used", () => {
   it("are not loaded with the SDK, and load and work at their first use (the provider host's deferral)", () => {
-    const deferred = probe(["typescript", "arborist", "automation"]);
-    expect(deferred.beforeUse).toEqual({ typescript: false, arborist: false, automation: false });
+    const deferred = probe(["typescript", "arborist", "automation", "normalizePackageData"]);
+    expect(deferred.beforeUse).toEqual({ typescript: false, arborist: false, automation: false, normalize: false });
     expect(deferred.afterUse).toEqual(ALL_LOADED);
     expect(deferred).toMatchObject(WORKING);
   });
 
   it("the program's deferral keeps TypeScript, which serializing its providers needs at once", () => {
-    const program = probe(["arborist", "automation"]);
-    expect(program.beforeUse).toEqual({ typescript: true, arborist: false, automation: false });
+    const program = probe(["arborist", "automation", "normalizePackageData"]);
+    expect(program.beforeUse).toEqual({ typescript: true, arborist: false, automation: false, normalize: false });
     expect(program.afterUse).toEqual(ALL_LOADED);
     expect(program).toMatchObject(WORKING);
   });
@@ -70,8 +70,27 @@ describe("TypeScript, arborist and the Automation API loaded by the SDK only whe
     const cli = path.join(ROOT, "dist", "cli", "main.js");
     const probeCli = PROBE.replace(/^if \(names\.length\).*$/m, `require(${JSON.stringify(cli)}).main(["--version"]);`).replace('const pulumi = require("@pulumi/pulumi");', 'const pulumi = require("@pulumi/pulumi"); require("@pulumi/pulumi/automation");');
     const found = JSON.parse(execFileSync(process.execPath, ["-e", probeCli, "[]", PACKAGE], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean).pop() as string);
-    expect(found.beforeUse).toEqual({ typescript: false, arborist: false, automation: true });
+    expect(found.beforeUse).toEqual({ typescript: false, arborist: false, automation: true, normalize: false });
     expect(found.afterUse).toEqual(ALL_LOADED);
     expect(found).toMatchObject(WORKING);
+  });
+});
+
+describe("the stand-in of a module that is a function (normalize-package-data)", () => {
+  it("loads nothing until called, then is the module: the SDK's __importDefault wraps it and its call normalizes", async () => {
+    const { callableStandIn } = await import("../../providers/common/defer-sdk-modules");
+    let loads = 0;
+    const standIn = callableStandIn(() => {
+      loads += 1;
+      return require("normalize-package-data");
+    }) as { __esModule?: boolean };
+    // What `__importDefault(require(...))` in the SDK's codePaths.js does with it.
+    const imported = standIn && standIn.__esModule ? standIn : { default: standIn as unknown as (data: object) => void };
+    expect(loads).toBe(0);
+    const data = { name: "probe", version: "1.0.0", repository: "github:owner/probe" };
+    (imported.default as (data: object) => void)(data);
+    (imported.default as (data: object) => void)({ name: "again", version: "2.0.0" });
+    expect(loads).toBe(1);
+    expect(data).toMatchObject({ repository: { type: "git", url: "git+https://github.com/owner/probe.git" }, _id: "probe@1.0.0" });
   });
 });

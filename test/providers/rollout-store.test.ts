@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteLeaseStore } from "../../providers/rollout/sqlite-store";
 import { PostgresLeaseStore, schemaOf } from "../../providers/rollout/postgres-store";
-import { isDeadRun, sharedStoreUrl } from "../../providers/rollout/run";
+import { closeRolloutStores, isDeadRun, sharedStoreUrl, storeFor } from "../../providers/rollout/run";
 import type { AcquireRequest, LeaseStore } from "../../providers/rollout/store";
 import { loadSqlite } from "../../model/sqlite";
 import { startCluster, stopCluster } from "../../cli/db/cluster";
@@ -244,5 +244,19 @@ describe("rollout lease store (PostgreSQL)", () => {
     expect(sharedStoreUrl({ SMARTFLEET_ROLLOUT_STORE: url })).toBe(url);
     expect(sharedStoreUrl({})).toBeUndefined();
     expect(() => sharedStoreUrl({ SMARTFLEET_ROLLOUT_STORE: "/var/lib/rollout.db" })).toThrow(/must be a postgres:\/\/ URL/);
+  });
+
+  it("storeFor opens the PostgreSQL store (its module loaded on first use) when SMARTFLEET_ROLLOUT_STORE is set", async () => {
+    const was = process.env.SMARTFLEET_ROLLOUT_STORE;
+    process.env.SMARTFLEET_ROLLOUT_STORE = url;
+    try {
+      const store = storeFor("lazily-loaded");
+      expect(store.constructor.name).toBe("PostgresLeaseStore");
+      await expect(store.maintenance()).resolves.not.toThrow();
+    } finally {
+      closeRolloutStores();
+      if (was === undefined) delete process.env.SMARTFLEET_ROLLOUT_STORE;
+      else process.env.SMARTFLEET_ROLLOUT_STORE = was;
+    }
   });
 });

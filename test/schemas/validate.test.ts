@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadValidatedYaml } from "../../schemas/validate";
+import { loadValidatedYaml } from "../../schemas/validated-yaml";
 import { inputErrorsOf } from "../support/stack-fixtures";
 
 const schema = path.join(__dirname, "..", "fixtures", "pet.schema.json");
