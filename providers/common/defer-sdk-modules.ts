@@ -1,13 +1,13 @@
 /**
  * Pulumi's SDK loads large libraries as soon as it is loaded: TypeScript (about 40 MiB of a
- * process's memory) and npm's arborist (about 15 MiB) with normalize-package-data (about
- * 11 MiB, arborist's fallback reader of package.json files), for turning functions into
- * source text and finding the packages they use, and its Automation API (0.05–0.1 s). Only
- * a program serializing a dynamic provider uses TypeScript, nothing the engine starts uses
- * arborist or normalize-package-data (they walk a package's dependencies for function
- * serialization with code paths) or the Automation API (that drives the engine from outside). With 8 shards in flight
- * that is 8 hosts × 55 MiB, and 0.3 s of each host's and 0.25 s of each program's start,
- * for nothing.
+ * process's memory), npm's arborist (about 15 MiB) and normalize-package-data (about 11 MiB
+ * loaded alone; the SDK's own reader of package.json files where arborist fails), for
+ * turning functions into source text and finding the packages they use, and its Automation
+ * API (0.05–0.1 s). Only a program serializing a dynamic provider uses TypeScript; nothing
+ * the engine starts walks a package's dependencies (function serialization with code
+ * paths) or uses the Automation API (that drives the engine from outside). With 8 shards
+ * in flight that is 8 hosts × 60 MiB or more, and 0.3 s of each host's and 0.25 s of each
+ * program's start, for nothing.
  */
 import Module from "node:module";
 import * as path from "node:path";
