@@ -70,11 +70,16 @@ export function stackParts(layout: ShardLayout): string[] {
   return [...layout.hosts.keys(), ...(layout.crossPairs.length || layout.crossShares.length ? [CROSS_SHARD] : [])];
 }
 
+/** The names in a `--shard S,...` option, as given (none when absent). */
+export function namedParts(option: string | undefined): string[] {
+  return [...new Set((option ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
+}
+
 /** The parts `--shard` names (all when absent), in the layout's order; a usage message when one is unknown. */
 export function chosenParts(layout: ShardLayout, option: string | undefined): string[] | string {
   const all = stackParts(layout);
   if (!option) return all;
-  const named = option.split(",").map((s) => s.trim()).filter(Boolean);
+  const named = namedParts(option);
   const unknown = named.filter((n) => !all.includes(n));
   if (unknown.length || !named.length) return `--shard: no shard ${unknown.join(", ") || "named"}; the stack's parts are ${all.join(", ")}`;
   return all.filter((p) => named.includes(p));

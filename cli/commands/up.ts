@@ -113,6 +113,8 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   preparing.catch(() => undefined);
   const { configuredStackFile, openStack, pulumiCommand, runOperation, StackOpenError } = await import("../stack-ops/operate");
   const command = pulumiCommand();
+  // The stacks of shards named with --shard are made sure of while the file loads (`ensureNamedParts`).
+  const ensured = values.shard ? (await import("../stack-ops/shards")).ensureNamedParts(projectDir, stackName, values.shard, command) : undefined;
   const opening = openStack(projectDir, stackName, backend, command).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
   // Awaited only once the file is known to be valid; it may fail before that.
   opening.catch(() => undefined);
@@ -156,6 +158,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
       emit: (line) => console.log(line),
       env: prepared.handoff,
       pulumiCommand: command,
+      ensured,
       before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir, prepared.rollout) : undefined,
     });
     console.log(summaryTable(results, operation));

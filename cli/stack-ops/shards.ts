@@ -16,9 +16,9 @@
 import * as fs from "node:fs";
 import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { CROSS_SHARD } from "../../model/shards";
+import { CROSS_SHARD, namedParts } from "../../model/shards";
 import type { Backend } from "./backend";
-import { createdOrNamedStack } from "./named-stack";
+import { ensureStack, namedStack } from "./named-stack";
 import { pulumiCommand, runOperation, type Operation, type Outcome } from "./operate";
 import { readStackSettings, stackSettingsFile } from "./settings-file";
 
@@ -50,6 +50,11 @@ export interface ShardRun {
   env?: Record<string, string>;
   /** The `pulumi` to run (`pulumiCommand()`), shared with whoever opened the base stack. */
   pulumiCommand?: Promise<PulumiCommand>;
+  /**
+   * Parts whose stack is already being made sure of (`ensureStack`), started while the
+   * command was still loading the stack file; the others are made sure of when they start.
+   */
+  ensured?: ReadonlyMap<string, Promise<void>>;
   /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
   before?: (stackName: string) => Promise<string | undefined>;
 }
@@ -68,7 +73,9 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
     let stack: Stack;
     try {
-      stack = await createdOrNamedStack(await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command }), name);
+      const workspace = await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command });
+      await (run.ensured?.get(part) ?? ensureStack(workspace, name));
+      stack = await namedStack(workspace, name);
       if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });
@@ -166,6 +173,26 @@ export function configIsCurrent(projectDir: string, base: string, stackName: str
   } catch {
     return false;
   }
+}
+
+/**
+ * `ensureStack` of the named parts whose settings say they were made from the base and
+ * have not gone stale (`configIsCurrent`): started at once, so that its `pulumi` run
+ * overlaps the loading of the stack file instead of following it. A part named wrongly has
+ * no such settings and waits for the layout's verdict; the early run of one that has them
+ * creates nothing unless its stack left the backend, and then would have been created anyway.
+ */
+export function ensureNamedParts(projectDir: string, base: string, shardOption: string | undefined, command: Promise<PulumiCommand>): Map<string, Promise<void>> {
+  const ensured = new Map<string, Promise<void>>();
+  for (const part of namedParts(shardOption)) {
+    const name = `${base}.${part}`;
+    if (!configIsCurrent(projectDir, base, name, part)) continue;
+    const ensuring = command.then((pulumiCommand) => ensureStack({ workDir: projectDir, pulumiCommand, envVars: {}, pulumiHome: undefined }, name));
+    // Awaited when the part starts, if it does (the command may stop before: an invalid file).
+    ensuring.catch(() => undefined);
+    ensured.set(part, ensuring);
+  }
+  return ensured;
 }
 
 /** The summary table: one row per part. */

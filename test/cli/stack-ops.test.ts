@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
-import { configIsCurrent, runParts, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { configIsCurrent, ensureNamedParts, runParts, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { pulumiCommand } from "../../cli/stack-ops/operate";
+import { runInWorkspace } from "../../cli/stack-ops/named-stack";
 import { configuredStackFile } from "../../cli/stack-ops/operate";
 import { plainConfigValue } from "../../cli/stack-ops/settings-file";
 import { CROSS_SHARD } from "../../model/shards";
@@ -164,6 +166,37 @@ describe("configIsCurrent", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("ensureNamedParts: the stacks of shards named with --shard, made sure of early", () => {
+  it("starts `stack init` at once only for named parts whose settings are current; it creates a stack the backend lacks and accepts one it has", async () => {
+    const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
+    const state = path.join(dir, "state");
+    fs.mkdirSync(state);
+    fs.appendFileSync(path.join(dir, "Pulumi.yaml"), `backend:\n  url: file://${state}\n`);
+    const passphrase = process.env.PULUMI_CONFIG_PASSPHRASE;
+    process.env.PULUMI_CONFIG_PASSPHRASE = "ensure-named-parts";
+    try {
+      const settings = (part: string) => path.join(dir, "stacks", `Pulumi.fleet.${part}.yaml`);
+      for (const part of ["r1", "r2"]) fs.writeFileSync(settings(part), `config:\n  smartfleet:stackFile: stacks/fleet.yaml\n  smartfleet:shard: ${part}\n`);
+      const past = new Date(Date.now() - 60_000);
+      fs.utimesSync(path.join(dir, "stacks", "Pulumi.fleet.yaml"), past, past);
+      // r2's settings predate the base's last change: stale, so it waits for its turn.
+      fs.utimesSync(settings("r2"), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+      const command = pulumiCommand();
+      const first = ensureNamedParts(dir, "fleet", "r1, r2,bogus,r1", command);
+      expect([...first.keys()]).toEqual(["r1"]);
+      await Promise.all(first.values());
+      await Promise.all(ensureNamedParts(dir, "fleet", "r1", command).values());
+      const listed = await runInWorkspace({ workDir: dir, pulumiCommand: await command, envVars: {}, pulumiHome: undefined }, ["stack", "ls", "--json"]);
+      expect(JSON.parse(listed.stdout).map((s: { name: string }) => s.name)).toEqual(["fleet.r1"]);
+      expect(ensureNamedParts(dir, "fleet", undefined, command).size).toBe(0);
+    } finally {
+      if (passphrase === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
+      else process.env.PULUMI_CONFIG_PASSPHRASE = passphrase;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("config read from the stack's settings file", () => {
