@@ -5,6 +5,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ProfileSummary } from "./types";
 
+/**
+ * The Node options that profile every Node process of a command into `dir` (`--cpu-prof`),
+ * with `exit-on-signal.ts` preloaded: the engine stops the provider with a signal, and V8
+ * writes a profile only on a normal exit.
+ */
+export function profilingNodeOptions(dir: string): string {
+  return `--cpu-prof --cpu-prof-dir=${dir} --require ${path.join(__dirname, "exit-on-signal.js")}`;
+}
+
 /** The parts of a V8 .cpuprofile this reads. */
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;

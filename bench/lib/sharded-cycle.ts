@@ -13,7 +13,7 @@ import { backendFor, PASSWORD, verifyUp, wantedAt, type BenchEnv, type Cycle } f
 import { startEmulator, resetCounters, totalRequests } from "./emulator";
 import { benchStack, writeBenchFleet, writeBenchStack } from "./fleet";
 import { smartfleetPartRows, type PartRow } from "./preview-output";
-import { summariseDir } from "./profile";
+import { profilingNodeOptions, summariseDir } from "./profile";
 import { cpuSecondsOf, PulumiRunner } from "./pulumi";
 import { BENCH_RACKS, crossRackPairs, oneDpuChange } from "./shards";
 import type { Scenario } from "./types";
@@ -102,7 +102,7 @@ export async function shardedCycle(tool: ShardedTool, { opts, env, out, record, 
       // --cpu-profile: every process of the command (CLI, engines' programs, providers), as for the single stack.
       const profileDir = opts.cpuProfile ? path.join(dir, `profiles-${tool}-${run}`, scenario) : undefined;
       if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-      const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
+      const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: profilingNodeOptions(profileDir) } : {};
       const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
       const args = [operation, fleet.stackFile, "--stack", stack, "--cwd", env.projects.smartfleet, "--concurrency", String(CONCURRENCY), "--parallel", String(parallelOf(env.parallel, shard)), ...(shard ? ["--shard", shard] : [])];
       const timed = await pulumi.timedSmartfleet(args, logFile, profileEnv);

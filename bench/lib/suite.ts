@@ -12,7 +12,7 @@ import { backendFor, checkpointSize, PASSWORD, runnerFor, scenariosAt, verifyPri
 import { budgetBoundCriticalPath, readRollingLog, rolloutModelOf } from "./rolling";
 import { cpuSecondsOf, type PulumiOperation, type PulumiRunner } from "./pulumi";
 import { writePlaybook, runChange } from "./ansible";
-import { summariseDir } from "./profile";
+import { profilingNodeOptions, summariseDir } from "./profile";
 import { pulumiPreviewChanges } from "./preview-output";
 import { shardedCycle } from "./sharded-cycle";
 import { oneDpuChange } from "./shards";
@@ -149,7 +149,7 @@ async function smartfleetCycle({ opts, env, out, record, dpus, fleet, run, sizeD
       const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-${run}`, scenario) : undefined;
       const nodeOptions = [
         ...(traceFile ? [`--require ${path.join(__dirname, "trace-requests.js")}`] : []),
-        ...(profileDir ? [`--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}`] : []),
+        ...(profileDir ? [profilingNodeOptions(profileDir)] : []),
       ];
       const traceEnv = { ...(nodeOptions.length ? { NODE_OPTIONS: nodeOptions.join(" ") } : {}), ...(traceFile ? { BENCH_TRACE_FILE: traceFile } : {}) };
       if (traceFile) fs.rmSync(traceFile, { force: true });
@@ -219,7 +219,7 @@ async function measuredPlan({ opts, env, out, record, dpus, run, sizeDir, emulat
   // --cpu-profile: the plan process too (its Automation API preview, the plan itself), beside the program and provider.
   const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-${run}`, "plan") : undefined;
   if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-  const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
+  const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: profilingNodeOptions(profileDir) } : {};
   const planFile = path.join(sizeDir, `plan-${run}.json`);
   fs.rmSync(planFile, { force: true });
   const emulatorCpuBefore = cpuSecondsOf(emulator.pid);
@@ -328,7 +328,7 @@ async function floorCycle({ opts, env, out, record, dpus, fleet, run, sizeDir }:
   const measured = async (scenario: Scenario, operation: PulumiOperation) => {
     const profileDir = opts.cpuProfile ? path.join(sizeDir, `profiles-floor-${run}`, scenario) : undefined;
     if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-    const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --require ${path.join(__dirname, "exit-on-signal.js")}` } : {};
+    const profileEnv: Record<string, string> = profileDir ? { NODE_OPTIONS: profilingNodeOptions(profileDir) } : {};
     const timed = await pulumi.timed(operation, logFile, [], profileEnv);
     const { seconds, providerPeakRssMiB, largestProviderPeakRssMiB, enginePeakRssMiB, providerCpuSeconds } = timed;
     if (operation === "preview-change") checkOneDpuPreview(timed.output, "floor", dpus);

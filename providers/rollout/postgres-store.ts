@@ -14,13 +14,16 @@
 import type { Pool, PoolClient, types } from "pg";
 import { SCHEMA, SqlLeaseStore, type SqlRunner } from "./sql-store";
 
+let pgModule: typeof import("pg") | undefined;
+
 /**
  * The `pg` client, loaded by the first store opened: 15 MiB of a process's memory that
  * every provider process would carry otherwise, whichever store its run uses (a shard's
  * providers on SQLite too, since `run.ts` offers both).
  */
 function pg(): typeof import("pg") {
-  return require("pg") as typeof import("pg");
+  // Kept: the type parser below asks for it on every column of every answer.
+  return (pgModule ??= require("pg") as typeof import("pg"));
 }
 
 /** BIGINT columns (epoch ms) as numbers: they stay far below 2^53. */
