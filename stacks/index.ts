@@ -16,7 +16,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { readEndpointsFile, routesOf } from "../model/endpoints";
 import { loadStackSync } from "../model/load";
-import { handedOverStack } from "../model/loaded-stack-handoff";
+import { awaitGate, handedOverStack } from "../model/loaded-stack-handoff";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
 import { sdkDebugLogOff, stackTracesOffForRegistrations } from "../providers/declare";
@@ -30,7 +30,13 @@ const endpointsFile = config.get("endpoints");
 
 sdkDebugLogOff();
 
-// `smartfleet up` of a sharded stack loads it once and hands it to every shard's program.
+// `smartfleet up` of a sharded stack loads it once and hands it to every shard's program;
+// a one-shard preview starts the program before the load is done and it waits here for it.
+try {
+  awaitGate();
+} catch (error) {
+  throw new pulumi.RunError(`not run: ${(error as Error).message}`);
+}
 const fleet = declareStack(handedOverStack(stackFile) ?? readInput("the stack definition", () => loadStackSync(stackFile)), {
   password: config.requireSecret("managementPassword"),
   shard: config.get("shard"),

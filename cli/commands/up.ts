@@ -21,7 +21,8 @@
  * `<stack>.<shard>` concurrently (`--concurrency`, default this machine's cores; `--shard S,...` for some only),
  * then `<stack>.cross-shard` (first for destroy), created from the base stack `<stack>`'s
  * configuration; one progress line per part, a summary table, the worst part's exit code
- * (`cli/stack-ops/shards.ts`).
+ * (`cli/stack-ops/shards.ts`). A preview of named shards whose stacks exist starts while the
+ * file loads, its programs waiting for it (`previewEarly`).
  *
  * The four commands share this module; `main.ts` takes each from `commands`.
  */
@@ -37,6 +38,8 @@ import { backendOf, type Backend } from "../stack-ops/backend";
 // worker has started: loading the API takes about 0.5 s of this thread, which the worker's
 // parse (1.5 s at 2,000 DPUs) would otherwise wait for instead of running beside it.
 import type { Operation, Outcome } from "../stack-ops/operate";
+import type { EarlyRun } from "../stack-ops/shards";
+import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { prepareStackOffThread, type PreparedStack } from "../stack-ops/load-stack";
 import { chosenParts, CROSS_SHARD } from "../../model/shards";
 
@@ -111,13 +114,52 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   const preparing = prepareStackOffThread(stackFile, handoffDir);
   // Awaited below, after the Automation API loads; it may fail before that.
   preparing.catch(() => undefined);
-  const { configuredStackFile, openStack, pulumiCommand, runOperation, StackOpenError } = await import("../stack-ops/operate");
+  const { configuredStackFile, openStack, pulumiCommand } = await import("../stack-ops/operate");
   const command = pulumiCommand();
   // The stacks of shards named with --shard are made sure of while the file loads (`ensureNamedParts`).
-  const ensured = values.shard ? (await import("../stack-ops/shards")).ensureNamedParts(projectDir, stackName, values.shard, command) : undefined;
+  const shardOps = values.shard ? await import("../stack-ops/shards") : undefined;
+  const ensured = shardOps?.ensureNamedParts(projectDir, stackName, values.shard, command);
   const opening = openStack(projectDir, stackName, backend, command).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
   // Awaited only once the file is known to be valid; it may fail before that.
   opening.catch(() => undefined);
+  const early =
+    operation === "preview"
+      ? shardOps?.previewEarly({
+          projectDir,
+          base: { name: stackName, getAllConfig: () => opening.then(({ stack }) => stack.getAllConfig()) },
+          concurrency: values.concurrency,
+          parallel: values.parallel,
+          backend,
+          emit: (line) => console.log(line),
+          pulumiCommand: command,
+          ensured,
+          shardOption: values.shard,
+          handoffDir,
+        })
+      : undefined;
+  try {
+    return await operateLoaded({ operation, spec, values, file, stackFile, projectDir, handoffDir }, { prefix, stackName, backend, preparing, opening, command, ensured, early });
+  } finally {
+    // Unless it was let go, an early preview is stopped before it declares anything.
+    await early?.stop();
+  }
+}
+
+/** What `operate` started before the stack file was loaded. */
+interface Started {
+  prefix: string;
+  stackName: string;
+  backend: Backend;
+  preparing: Promise<PreparedStack>;
+  opening: Promise<{ stack: Stack; programFile: string }>;
+  command: Promise<PulumiCommand>;
+  ensured?: Map<string, Promise<void>>;
+  early?: EarlyRun;
+}
+
+/** The rest of `operate`, once the stack file is loaded: checks it, then runs the stack or its parts. */
+async function operateLoaded({ operation, spec, values, file, stackFile, projectDir }: Invocation, { prefix, stackName, backend, preparing, opening, command, ensured, early }: Started): Promise<number> {
+  const { runOperation, StackOpenError } = await import("../stack-ops/operate");
   let prepared: PreparedStack;
   try {
     prepared = await preparing;
@@ -146,21 +188,24 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   }
   if (parts) {
     const { runShards, summaryTable, worstExit } = await import("../stack-ops/shards");
-    const results = await runShards({
-      projectDir,
-      base: stack,
-      parts,
-      crossSpans: layout?.crossSpans ?? [],
-      operation,
-      concurrency: values.concurrency,
-      parallel: values.parallel,
-      backend,
-      emit: (line) => console.log(line),
-      env: prepared.handoff,
-      pulumiCommand: command,
-      ensured,
-      before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir, prepared.rollout) : undefined,
-    });
+    // An early preview runs the parts --shard named, which are these once the layout knows them all.
+    const results = early
+      ? await early.go(parts)
+      : await runShards({
+          projectDir,
+          base: stack,
+          parts,
+          crossSpans: layout?.crossSpans ?? [],
+          operation,
+          concurrency: values.concurrency,
+          parallel: values.parallel,
+          backend,
+          emit: (line) => console.log(line),
+          env: prepared.handoff,
+          pulumiCommand: command,
+          ensured,
+          before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir, prepared.rollout) : undefined,
+        });
     console.log(summaryTable(results, operation));
     return worstExit(results);
   }

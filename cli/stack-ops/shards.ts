@@ -16,6 +16,7 @@
 import * as fs from "node:fs";
 import type { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { handoffGate, loadedStackEnv } from "../../model/loaded-stack-handoff";
 import { CROSS_SHARD, namedParts } from "../../model/shards";
 import type { Backend } from "./backend";
 import { ensureStack, namedStack } from "./named-stack";
@@ -35,8 +36,8 @@ export interface PartResult {
 /** What a sharded run needs. */
 export interface ShardRun {
   projectDir: string;
-  /** The base stack, whose configuration the parts take. */
-  base: Stack;
+  /** The base stack, whose configuration the parts take (read only for a part whose copy is stale). */
+  base: Pick<Stack, "name" | "getAllConfig">;
   /** The parts to run (the shards chosen, and CROSS_SHARD when it runs). */
   parts: string[];
   /** The shards the cross-shard part has sides in (the layout's `crossSpans`). */
@@ -55,6 +56,8 @@ export interface ShardRun {
    * command was still loading the stack file; the others are made sure of when they start.
    */
   ensured?: ReadonlyMap<string, Promise<void>>;
+  /** Started by {@link previewEarly}, before the stack file was loaded: each part's first line says so. */
+  early?: boolean;
   /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
   before?: (stackName: string) => Promise<string | undefined>;
 }
@@ -70,7 +73,7 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   command.catch(() => undefined);
   const one = async (part: string): Promise<PartResult> => {
     const name = `${run.base.name}.${part}`;
-    run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started (stack ${name})`);
+    run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started ${run.early ? "while the stack file loads " : ""}(stack ${name})`);
     let stack: Stack;
     try {
       const workspace = await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command });
@@ -193,6 +196,59 @@ export function ensureNamedParts(projectDir: string, base: string, shardOption: 
     ensured.set(part, ensuring);
   }
   return ensured;
+}
+
+/** What an early preview needs: a sharded run's settings, without the layout the stack file will give. */
+export type EarlyPreview = Omit<ShardRun, "parts" | "crossSpans" | "operation" | "env" | "before" | "early"> & {
+  /** `--shard` as given. */
+  shardOption: string | undefined;
+  /** Where the command hands the loaded stack over. */
+  handoffDir: string;
+};
+
+/** A preview of named parts started before the stack file is loaded ({@link previewEarly}). */
+export interface EarlyRun {
+  parts: string[];
+  /** Lets the parts' programs declare, shows their lines from now on; their results in `order`. */
+  go(order: string[]): Promise<PartResult[]>;
+  /** Stops the parts before their programs declare anything (no-op after go) and waits for them; their lines are dropped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `smartfleet preview STACKFILE --shard S,...` starts the named parts' previews while the
+ * stack file still loads, when every named part's stack is being made sure of early
+ * (`ensureNamedParts`: its settings are current) and all start at once (no more than
+ * `concurrency`). Each engine opens its state and starts the program meanwhile, about a
+ * second that a one-shard preview at 2,000 DPUs otherwise waits for after the load (its
+ * CPU lands on the core the parse leaves free). The programs wait at the handover's gate
+ * (`model/loaded-stack-handoff.ts`): the command says go only once the file is valid, names
+ * these parts and is the stack's own; otherwise it says stop, and its own error is all
+ * the user sees. A preview only: it changes nothing, so a part stopped this way loses
+ * nothing, and no lock or recovery check comes before it.
+ */
+export function previewEarly(run: EarlyPreview): EarlyRun | undefined {
+  const parts = namedParts(run.shardOption);
+  if (!parts.length || parts.length > run.concurrency || !parts.every((p) => run.ensured?.has(p))) return undefined;
+  const gate = handoffGate(run.handoffDir);
+  const held: string[] = [];
+  let emit: (line: string) => void = (line) => void held.push(line);
+  const env = { ...loadedStackEnv(run.handoffDir), ...gate.env };
+  const results = runShards({ ...run, parts, crossSpans: [], operation: "preview", env, early: true, emit: (line) => emit(line) });
+  return {
+    parts,
+    async go(order) {
+      gate.go();
+      held.splice(0).forEach((line) => run.emit(line));
+      emit = run.emit;
+      const done = await results;
+      return order.map((part) => done.find((r) => r.part === part) as PartResult);
+    },
+    async stop() {
+      gate.stop("the smartfleet command did not go on with this preview");
+      await results.catch(() => undefined);
+    },
+  };
 }
 
 /** The summary table: one row per part. */

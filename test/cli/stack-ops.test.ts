@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
-import { configIsCurrent, ensureNamedParts, runParts, summaryTable, worstExit, type PartResult } from "../../cli/stack-ops/shards";
+import { configIsCurrent, ensureNamedParts, previewEarly, runParts, summaryTable, worstExit, type EarlyPreview, type PartResult } from "../../cli/stack-ops/shards";
 import { pulumiCommand } from "../../cli/stack-ops/operate";
 import { runInWorkspace } from "../../cli/stack-ops/named-stack";
 import { configuredStackFile } from "../../cli/stack-ops/operate";
@@ -197,6 +197,26 @@ describe("ensureNamedParts: the stacks of shards named with --shard, made sure o
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("previewEarly: a preview of named shards started before the stack file is loaded", () => {
+  const settings = (shardOption: string | undefined, ensuredParts: string[], concurrency = 2): EarlyPreview => ({
+    projectDir: "/nonexistent",
+    base: { name: "fleet", getAllConfig: () => Promise.reject(new Error("not read")) },
+    concurrency,
+    backend: { url: "file:///nonexistent", kind: "file" },
+    emit: () => undefined,
+    ensured: new Map(ensuredParts.map((part) => [part, Promise.resolve()])),
+    shardOption,
+    handoffDir: "/nonexistent",
+  });
+
+  it("starts nothing without --shard, for a part whose stack is not known current, or for more parts than run at once", () => {
+    expect(previewEarly(settings(undefined, ["r1"]))).toBeUndefined();
+    expect(previewEarly(settings("r1,r2", ["r1"]))).toBeUndefined();
+    expect(previewEarly(settings("r1,r2,r3", ["r1", "r2", "r3"]))).toBeUndefined();
+    expect(previewEarly(settings("r1,r2", ["r1", "r2"], 1))).toBeUndefined();
+  });
 });
 
 describe("config read from the stack's settings file", () => {

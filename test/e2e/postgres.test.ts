@@ -247,6 +247,26 @@ describe("the lab stack on Pulumi's PostgreSQL backend", () => {
     const unknown = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r9"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--shard: no shard r9; the stack's parts are r1, r2, cross-shard");
+    // Named shards whose stacks are current start while the stack file loads, and wait for it.
+    expect(preview.stdout).toMatch(/^\[\s*[\d.]+s\] r1\s+preview started while the stack file loads \(stack racks\.r1\)$/m);
+    const both = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r2,r1", "--concurrency", "2"]);
+    expect(both.code).toBe(0);
+    expect(both.stdout.split("\n").filter((line) => /^(r1|r2|cross-shard)\s+ok\s/.test(line)).map((line) => line.split(" ")[0])).toEqual(["r1", "r2"]);
+    // An invalid file stops them before their programs declare anything: its error alone, exit 2, nothing left behind.
+    const racksFile = path.join(project.workDir, "stacks", "racks.yaml");
+    const valid = fs.readFileSync(racksFile, "utf8");
+    fs.appendFileSync(racksFile, "bogus: 1\n");
+    try {
+      const invalid = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r1"]);
+      expect(invalid.code).toBe(2);
+      expect(invalid.stderr).toMatch(/^smartfleet preview: \S+racks\.yaml is invalid:\n.*bogus/s);
+      expect(invalid.stdout).toBe("");
+    } finally {
+      fs.writeFileSync(racksFile, valid);
+    }
+    const again = await smartfleet(project, ["preview", "stacks/racks.yaml", "--shard", "r1"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^r1\s+ok\s+0\s+\d+\s+0\s+[\d.]+s$/m);
 
     // One plan over the parts: a DPU of r2 drifted on its port is planned back, nothing else.
     const serial = project.serials["esx-04/nic1"];

@@ -2,12 +2,13 @@
  * The loaded stack `smartfleet up` hands to its shard programs: taken only for the same
  * stack with unchanged files, and equal in what it declares to loading the files.
  */
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
-import { handedOverStack, LOADED_STACK_ENV, writeLoadedStack } from "../../model/loaded-stack-handoff";
+import { awaitGate, handedOverStack, handoffGate, LOADED_STACK_ENV, LOADED_STACK_GATE_ENV, writeLoadedStack } from "../../model/loaded-stack-handoff";
 import { tempDir } from "../support/stack-fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -52,5 +53,47 @@ describe("the loaded stack handed to shard programs", () => {
     expect(handedOverStack(stack, env)).toBeUndefined();
     fs.rmSync(env[LOADED_STACK_ENV]);
     expect(handedOverStack(stack, env)).toBeUndefined();
+  });
+});
+
+describe("the gate of a program started before the stack was loaded", () => {
+  const gateDir = () => {
+    const dir = tempDir("sf-gate-");
+    dirs.push(dir);
+    return dir.dir;
+  };
+
+  it("lets a program on at once without a gate, and after go; go is final", () => {
+    expect(() => awaitGate({})).not.toThrow();
+    const gate = handoffGate(gateDir());
+    gate.go();
+    gate.stop("too late");
+    expect(() => awaitGate(gate.env)).not.toThrow();
+  });
+
+  it("stops the program with the command's reason", () => {
+    const gate = handoffGate(gateDir());
+    gate.stop("the stack file is invalid");
+    expect(() => awaitGate(gate.env)).toThrow(/^the stack file is invalid$/);
+  });
+
+  it("blocks until the verdict comes from another process", () => {
+    const gate = handoffGate(gateDir());
+    const file = gate.env[LOADED_STACK_GATE_ENV].replace(/^\d+:/, "");
+    // The command's verdict, written 300 ms from now by a process this thread does not run.
+    const writer = spawn("sh", ["-c", `sleep 0.3; printf go > "${file}.tmp" && mv "${file}.tmp" "${file}"`], { stdio: "ignore" });
+    const t0 = Date.now();
+    try {
+      awaitGate(gate.env);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it("fails when the command that started the program is gone without a verdict", () => {
+    const gone = spawnSync("true").pid;
+    const env = { [LOADED_STACK_GATE_ENV]: `${gone}:${path.join(gateDir(), "gate")}` };
+    expect(() => awaitGate(env)).toThrow(`the smartfleet command (pid ${gone}) that started this run ended without loading the stack`);
   });
 });
