@@ -5,8 +5,9 @@
  * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript,
  * arborist, normalize-package-data and the Automation API, which the host never uses
  * (`defer-sdk-modules.ts`); in the program runner it defers all but TypeScript (a program needs
- * TypeScript to serialize its providers); anywhere else (a policy pack, the host's own
- * `node -e` lookup) it does nothing.
+ * TypeScript to serialize its providers). In both it gives the SDK's google-protobuf the
+ * faster codec of resource properties (`struct-codec.ts`). Anywhere else (a policy pack,
+ * the host's own `node -e` lookup) it does nothing.
  */
 import * as fs from "node:fs";
 
@@ -33,6 +34,8 @@ if (isDynamicProviderHost(process.argv[1])) {
   // Required only here: the CLI loads this module for the function above.
   (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
+  (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 } else if (isProgramRunner(process.argv[1])) {
   (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules(["arborist", "automation", "normalizePackageData"]);
+  (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 }
