@@ -116,9 +116,7 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
   preparing.catch(() => undefined);
   const { configuredStackFile, openStack, pulumiCommand } = await import("../stack-ops/operate");
   const command = pulumiCommand();
-  // The stacks of shards named with --shard are made sure of while the file loads (`ensureNamedParts`).
   const shardOps = values.shard ? await import("../stack-ops/shards") : undefined;
-  const ensured = shardOps?.ensureNamedParts(projectDir, stackName, values.shard, command);
   const opening = openStack(projectDir, stackName, backend, command).then(async (stack) => ({ stack, programFile: await configuredStackFile(stack, projectDir) }));
   // Awaited only once the file is known to be valid; it may fail before that.
   opening.catch(() => undefined);
@@ -132,13 +130,12 @@ async function operate({ operation, spec, values, file, stackFile, projectDir, h
           backend,
           emit: (line) => console.log(line),
           pulumiCommand: command,
-          ensured,
           shardOption: values.shard,
           handoffDir,
         })
       : undefined;
   try {
-    return await operateLoaded({ operation, spec, values, file, stackFile, projectDir, handoffDir }, { prefix, stackName, backend, preparing, opening, command, ensured, early });
+    return await operateLoaded({ operation, spec, values, file, stackFile, projectDir, handoffDir }, { prefix, stackName, backend, preparing, opening, command, early });
   } finally {
     // Unless it was let go, an early preview is stopped before it declares anything.
     await early?.stop();
@@ -153,12 +150,11 @@ interface Started {
   preparing: Promise<PreparedStack>;
   opening: Promise<{ stack: Stack; programFile: string }>;
   command: Promise<PulumiCommand>;
-  ensured?: Map<string, Promise<void>>;
   early?: EarlyRun;
 }
 
 /** The rest of `operate`, once the stack file is loaded: checks it, then runs the stack or its parts. */
-async function operateLoaded({ operation, spec, values, file, stackFile, projectDir }: Invocation, { prefix, stackName, backend, preparing, opening, command, ensured, early }: Started): Promise<number> {
+async function operateLoaded({ operation, spec, values, file, stackFile, projectDir }: Invocation, { prefix, stackName, backend, preparing, opening, command, early }: Started): Promise<number> {
   const { runOperation, StackOpenError } = await import("../stack-ops/operate");
   let prepared: PreparedStack;
   try {
@@ -203,7 +199,6 @@ async function operateLoaded({ operation, spec, values, file, stackFile, project
           emit: (line) => console.log(line),
           env: prepared.handoff,
           pulumiCommand: command,
-          ensured,
           before: backend.kind === "file" && operation !== "preview" ? (name) => staleLockNote(prefix, name, projectDir, prepared.rollout) : undefined,
         });
     console.log(summaryTable(results, operation));

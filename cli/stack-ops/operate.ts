@@ -5,10 +5,11 @@
  * runner schedules: it prints nothing itself, every line goes to `emit`.
  */
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 import { explainFailure, type Backend, type Explained } from "./backend";
 import { namedStack, runInWorkspace } from "./named-stack";
 import { Progress } from "./progress";
+import { pulumiCommand } from "./pulumi-command";
 import { plainConfigValue } from "./settings-file";
 
 /** The operations of the front door. */
@@ -51,13 +52,8 @@ export class StackOpenError extends Error {
   }
 }
 
-/**
- * The `pulumi` a command runs. Each workspace would run `pulumi version` to find it: a
- * command that opens several (the base stack, then its shards) shares this one.
- */
-export function pulumiCommand(): Promise<PulumiCommand> {
-  return PulumiCommand.get({ skipVersionCheck: !!process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK });
-}
+/** The `pulumi` a command runs, shared by every workspace it opens (`pulumi-command.ts`). */
+export { pulumiCommand };
 
 /**
  * An existing stack of the project in `projectDir`, not made the user's selected stack

@@ -51,11 +51,6 @@ export interface ShardRun {
   env?: Record<string, string>;
   /** The `pulumi` to run (`pulumiCommand()`), shared with whoever opened the base stack. */
   pulumiCommand?: Promise<PulumiCommand>;
-  /**
-   * Parts whose stack is already being made sure of (`ensureStack`), started while the
-   * command was still loading the stack file; the others are made sure of when they start.
-   */
-  ensured?: ReadonlyMap<string, Promise<void>>;
   /** Started by {@link previewEarly}, before the stack file was loaded: each part's first line says so. */
   early?: boolean;
   /** Run before a part's operation (recover's check on a file backend); a string stops the part with that note. */
@@ -75,11 +70,15 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
     const name = `${run.base.name}.${part}`;
     run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} started ${run.early ? "while the stack file loads " : ""}(stack ${name})`);
     let stack: Stack;
+    let workspace: LocalWorkspace;
+    // A part whose settings are current was run before: its stack is taken to exist, and
+    // made only if the operation says it does not (`operateOnPart`).
+    const current = configIsCurrent(run.projectDir, run.base.name, name, part);
     try {
-      const workspace = await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command });
-      await (run.ensured?.get(part) ?? ensureStack(workspace, name));
+      workspace = await LocalWorkspace.create({ workDir: run.projectDir, envVars: run.env, pulumiCommand: await command });
+      if (!current) await ensureStack(workspace, name);
       stack = await namedStack(workspace, name);
-      if (!configIsCurrent(run.projectDir, run.base.name, name, part)) {
+      if (!current) {
         config ??= run.base.getAllConfig();
         await stack.setAllConfig({ ...(await config), "smartfleet:shard": { value: part } });
       }
@@ -93,13 +92,15 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
       run.emit(`${clock()} ${part.padEnd(width)} not started: ${stop}`);
       return { part, status: "locked", note: stop };
     }
-    const outcome = await runOperation(stack, run.operation, {
-      parallel: run.parallel,
-      backend: run.backend,
-      emit: (line) => {
-        if (/^\[\s*[\d.]+s\] failed /.test(line)) run.emit(`${clock()} ${part.padEnd(width)} ${line.replace(/^\[\s*[\d.]+s\] /, "")}`);
-      },
-    });
+    const operate = () =>
+      runOperation(stack, run.operation, {
+        parallel: run.parallel,
+        backend: run.backend,
+        emit: (line) => {
+          if (/^\[\s*[\d.]+s\] failed /.test(line)) run.emit(`${clock()} ${part.padEnd(width)} ${line.replace(/^\[\s*[\d.]+s\] /, "")}`);
+        },
+      });
+    const outcome = await operateOnPart(operate, current ? () => ensureStack(workspace, name) : undefined);
     const counts = `${outcome.changed} ${run.operation === "preview" ? "to change" : "changed"}, ${outcome.unchanged} unchanged${outcome.failed ? `, ${outcome.failed} failed` : ""}`;
     if (outcome.ok) {
       run.emit(`${clock()} ${part.padEnd(width)} ${run.operation} done in ${outcome.seconds.toFixed(1)}s: ${counts}`);
@@ -111,6 +112,25 @@ export async function runShards(run: ShardRun): Promise<PartResult[]> {
   };
 
   return runParts(run, one);
+}
+
+/**
+ * Runs `operate`; when it fails because the backend has no such stack and `ensure` is given
+ * (the part's settings said it was run before), makes the stack and runs it once more. A
+ * part run before is taken to exist: checking first would cost a `pulumi stack init` per
+ * part (0.3–0.5 s, in front of a one-shard preview), for a stack that is there but after a
+ * `pulumi stack rm --preserve-config` or a backend switched under the same settings.
+ */
+export async function operateOnPart(operate: () => Promise<Outcome>, ensure?: () => Promise<void>): Promise<Outcome> {
+  const first = await operate();
+  if (first.ok || !ensure || !isMissingStack(first)) return first;
+  await ensure();
+  return operate();
+}
+
+/** An operation refused because the backend has no such stack (Pulumi's `no stack named '…' found`). */
+export function isMissingStack(outcome: Outcome): boolean {
+  return /no stack named '[^']*' found/.test(outcome.failure?.message ?? "");
 }
 
 /**
@@ -178,26 +198,6 @@ export function configIsCurrent(projectDir: string, base: string, stackName: str
   }
 }
 
-/**
- * `ensureStack` of the named parts whose settings say they were made from the base and
- * have not gone stale (`configIsCurrent`): started at once, so that its `pulumi` run
- * overlaps the loading of the stack file instead of following it. A part named wrongly has
- * no such settings and waits for the layout's verdict; the early run of one that has them
- * creates nothing unless its stack left the backend, and then would have been created anyway.
- */
-export function ensureNamedParts(projectDir: string, base: string, shardOption: string | undefined, command: Promise<PulumiCommand>): Map<string, Promise<void>> {
-  const ensured = new Map<string, Promise<void>>();
-  for (const part of namedParts(shardOption)) {
-    const name = `${base}.${part}`;
-    if (!configIsCurrent(projectDir, base, name, part)) continue;
-    const ensuring = command.then((pulumiCommand) => ensureStack({ workDir: projectDir, pulumiCommand, envVars: {}, pulumiHome: undefined }, name));
-    // Awaited when the part starts, if it does (the command may stop before: an invalid file).
-    ensuring.catch(() => undefined);
-    ensured.set(part, ensuring);
-  }
-  return ensured;
-}
-
 /** What an early preview needs: a sharded run's settings, without the layout the stack file will give. */
 export type EarlyPreview = Omit<ShardRun, "parts" | "crossSpans" | "operation" | "env" | "before" | "early"> & {
   /** `--shard` as given. */
@@ -217,9 +217,10 @@ export interface EarlyRun {
 
 /**
  * `smartfleet preview STACKFILE --shard S,...` starts the named parts' previews while the
- * stack file still loads, when every named part's stack is being made sure of early
- * (`ensureNamedParts`: its settings are current) and all start at once (no more than
- * `concurrency`). Each engine opens its state and starts the program meanwhile, about a
+ * stack file still loads, when every named part was run before (its settings are current,
+ * so nothing needs the base's configuration) and all start at once (no more than
+ * `concurrency`). A name that is no part has no such settings and waits for the layout's
+ * verdict. Each engine opens its state and starts the program meanwhile, about a
  * second that a one-shard preview at 2,000 DPUs otherwise waits for after the load (its
  * CPU lands on the core the parse leaves free). The programs wait at the handover's gate
  * (`model/loaded-stack-handoff.ts`): the command says go only once the file is valid, names
@@ -229,7 +230,8 @@ export interface EarlyRun {
  */
 export function previewEarly(run: EarlyPreview): EarlyRun | undefined {
   const parts = namedParts(run.shardOption);
-  if (!parts.length || parts.length > run.concurrency || !parts.every((p) => run.ensured?.has(p))) return undefined;
+  const runBefore = (part: string) => configIsCurrent(run.projectDir, run.base.name, `${run.base.name}.${part}`, part);
+  if (!parts.length || parts.length > run.concurrency || !parts.every(runBefore)) return undefined;
   const gate = handoffGate(run.handoffDir);
   const held: string[] = [];
   let emit: (line: string) => void = (line) => void held.push(line);

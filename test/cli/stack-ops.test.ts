@@ -7,13 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type EngineEvent } from "@pulumi/pulumi/automation";
 import { backendOf, explainFailure, redactUrl } from "../../cli/stack-ops/backend";
 import { Progress } from "../../cli/stack-ops/progress";
-import { configIsCurrent, ensureNamedParts, previewEarly, runParts, summaryTable, worstExit, type EarlyPreview, type PartResult } from "../../cli/stack-ops/shards";
-import { pulumiCommand } from "../../cli/stack-ops/operate";
-import { runInWorkspace } from "../../cli/stack-ops/named-stack";
-import { configuredStackFile } from "../../cli/stack-ops/operate";
+import { configIsCurrent, isMissingStack, operateOnPart, previewEarly, runParts, summaryTable, worstExit, type EarlyPreview, type PartResult } from "../../cli/stack-ops/shards";
+import { configuredStackFile, pulumiCommand, runOperation, type Outcome } from "../../cli/stack-ops/operate";
+import { ensureStack, namedStack, runInWorkspace } from "../../cli/stack-ops/named-stack";
 import { plainConfigValue } from "../../cli/stack-ops/settings-file";
 import { CROSS_SHARD } from "../../model/shards";
 import { run } from "../../cli/commands/up";
@@ -168,54 +167,78 @@ describe("configIsCurrent", () => {
   });
 });
 
-describe("ensureNamedParts: the stacks of shards named with --shard, made sure of early", () => {
-  it("starts `stack init` at once only for named parts whose settings are current; it creates a stack the backend lacks and accepts one it has", async () => {
+describe("operateOnPart: a shard run before is taken to exist", () => {
+  const outcome = (failure?: string): Outcome => ({ stack: "fleet.r1", operation: "preview", ok: !failure, changed: 0, unchanged: 3, failed: 0, seconds: 1, errors: [], ...(failure ? { failure: { kind: "failed" as const, message: failure } } : {}) });
+  const missing = "no stack named 'fleet.r1' found";
+
+  it("runs once when the stack is there; makes it and runs again only when Pulumi says it is missing and it may", async () => {
+    const calls: string[] = [];
+    const answers = (...list: Outcome[]) => async () => (calls.push("operate"), list.shift() as Outcome);
+    const ensure = async () => void calls.push("ensure");
+    expect((await operateOnPart(answers(outcome()), ensure)).ok).toBe(true);
+    expect(calls.splice(0)).toEqual(["operate"]);
+    expect((await operateOnPart(answers(outcome(missing), outcome()), ensure)).ok).toBe(true);
+    expect(calls.splice(0)).toEqual(["operate", "ensure", "operate"]);
+    expect((await operateOnPart(answers(outcome(missing)))).failure?.message).toBe(missing);
+    expect(calls.splice(0)).toEqual(["operate"]);
+    expect((await operateOnPart(answers(outcome("error: resource failed")), ensure)).ok).toBe(false);
+    expect(calls.splice(0)).toEqual(["operate"]);
+  });
+
+  it("knows Pulumi's own answer for a stack the backend lacks, and ensureStack makes it", async () => {
     const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
     const state = path.join(dir, "state");
     fs.mkdirSync(state);
-    fs.appendFileSync(path.join(dir, "Pulumi.yaml"), `backend:\n  url: file://${state}\n`);
-    const passphrase = process.env.PULUMI_CONFIG_PASSPHRASE;
-    process.env.PULUMI_CONFIG_PASSPHRASE = "ensure-named-parts";
     try {
-      const settings = (part: string) => path.join(dir, "stacks", `Pulumi.fleet.${part}.yaml`);
-      for (const part of ["r1", "r2"]) fs.writeFileSync(settings(part), `config:\n  smartfleet:stackFile: stacks/fleet.yaml\n  smartfleet:shard: ${part}\n`);
-      const past = new Date(Date.now() - 60_000);
-      fs.utimesSync(path.join(dir, "stacks", "Pulumi.fleet.yaml"), past, past);
-      // r2's settings predate the base's last change: stale, so it waits for its turn.
-      fs.utimesSync(settings("r2"), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
-      const command = pulumiCommand();
-      const first = ensureNamedParts(dir, "fleet", "r1, r2,bogus,r1", command);
-      expect([...first.keys()]).toEqual(["r1"]);
-      await Promise.all(first.values());
-      await Promise.all(ensureNamedParts(dir, "fleet", "r1", command).values());
-      const listed = await runInWorkspace({ workDir: dir, pulumiCommand: await command, envVars: {}, pulumiHome: undefined }, ["stack", "ls", "--json"]);
+      // PULUMI_BACKEND_URL (the toolchain sets one) would take precedence over a project's own backend.
+      const envVars = { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "operate-on-part" };
+      const workspace = await LocalWorkspace.create({ workDir: dir, pulumiCommand: await pulumiCommand(), envVars });
+      const refused = await runOperation(await namedStack(workspace, "fleet.r1"), "preview", { emit: () => undefined, backend: { url: envVars.PULUMI_BACKEND_URL, kind: "file" } });
+      expect(isMissingStack(refused), refused.failure?.message).toBe(true);
+      await ensureStack(workspace, "fleet.r1");
+      await ensureStack(workspace, "fleet.r1");
+      const listed = await runInWorkspace(workspace, ["stack", "ls", "--json"]);
       expect(JSON.parse(listed.stdout).map((s: { name: string }) => s.name)).toEqual(["fleet.r1"]);
-      expect(ensureNamedParts(dir, "fleet", undefined, command).size).toBe(0);
     } finally {
-      if (passphrase === undefined) delete process.env.PULUMI_CONFIG_PASSPHRASE;
-      else process.env.PULUMI_CONFIG_PASSPHRASE = passphrase;
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
 
 describe("previewEarly: a preview of named shards started before the stack file is loaded", () => {
-  const settings = (shardOption: string | undefined, ensuredParts: string[], concurrency = 2): EarlyPreview => ({
-    projectDir: "/nonexistent",
-    base: { name: "fleet", getAllConfig: () => Promise.reject(new Error("not read")) },
-    concurrency,
-    backend: { url: "file:///nonexistent", kind: "file" },
-    emit: () => undefined,
-    ensured: new Map(ensuredParts.map((part) => [part, Promise.resolve()])),
-    shardOption,
-    handoffDir: "/nonexistent",
-  });
+  /** The settings of a project whose parts `runBefore` have current settings files. */
+  const settings = (shardOption: string | undefined, runBefore: string[], concurrency = 2): EarlyPreview => {
+    const dir = project("fleet", "config:\n  smartfleet:stackFile: stacks/fleet.yaml\n");
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(dir, "stacks", "Pulumi.fleet.yaml"), past, past);
+    for (const part of runBefore) fs.writeFileSync(path.join(dir, "stacks", `Pulumi.fleet.${part}.yaml`), `config:\n  smartfleet:shard: ${part}\n`);
+    return {
+      projectDir: dir,
+      base: { name: "fleet", getAllConfig: () => Promise.reject(new Error("not read")) },
+      concurrency,
+      backend: { url: "file:///nonexistent", kind: "file" },
+      emit: () => undefined,
+      shardOption,
+      handoffDir: dir,
+    };
+  };
 
-  it("starts nothing without --shard, for a part whose stack is not known current, or for more parts than run at once", () => {
-    expect(previewEarly(settings(undefined, ["r1"]))).toBeUndefined();
-    expect(previewEarly(settings("r1,r2", ["r1"]))).toBeUndefined();
-    expect(previewEarly(settings("r1,r2,r3", ["r1", "r2", "r3"]))).toBeUndefined();
-    expect(previewEarly(settings("r1,r2", ["r1", "r2"], 1))).toBeUndefined();
+  it("starts nothing without --shard, for a part not run before (or no part at all), or for more parts than run at once", () => {
+    const made: string[] = [];
+    const early = (...args: Parameters<typeof settings>) => {
+      const run = settings(...args);
+      made.push(run.projectDir);
+      return previewEarly(run);
+    };
+    try {
+      expect(early(undefined, ["r1"])).toBeUndefined();
+      expect(early("r1,r2", ["r1"])).toBeUndefined();
+      expect(early("r1,bogus", ["r1"])).toBeUndefined();
+      expect(early("r1,r2,r3", ["r1", "r2", "r3"])).toBeUndefined();
+      expect(early("r1,r2", ["r1", "r2"], 1)).toBeUndefined();
+    } finally {
+      for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
