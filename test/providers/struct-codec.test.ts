@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeStruct, encodeStruct } from "../../providers/common/struct-codec";
+import { decodeStruct, encodeStruct } from "../../providers/common/struct-wire";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SDK = path.join(ROOT, "node_modules", "@pulumi", "pulumi");
