@@ -84,11 +84,12 @@ function medianOf(rows: readonly Row[], scenario: string, dpus: number, tool: st
 /** Each target of issues #6 and #15 with the figure reached, per fleet size measured. */
 export function targetsOf(rows: readonly Row[], counterList: readonly Counter[], sizes: readonly number[]): Target[] {
   const targets: Target[] = [];
-  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || b === null || b === 0 ? null : round(a / b, 2));
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a === undefined || a === null || b === undefined || b === null || b === 0 ? null : a / b);
   for (const dpus of sizes) {
+    // Judged on the figure itself, shown to two places: 0.2005 misses a limit of 0.2.
     const add = (name: string, limit: number, figure: number | null | undefined, better: "lower" | "higher") => {
       if (figure === null || figure === undefined) return;
-      targets.push({ target: name, dpus, limit, reached: figure, met: better === "lower" ? figure <= limit : figure >= limit });
+      targets.push({ target: name, dpus, limit, reached: round(figure, 2) as number, met: better === "lower" ? figure <= limit : figure >= limit });
     };
     add("up at time scale 0, smartfleet / floor", 1.3, ratio(medianOf(rows, "up", dpus, "smartfleet"), medianOf(rows, "up", dpus, "floor")), "lower");
     add("no-change preview, smartfleet / floor", 1.15, ratio(medianOf(rows, "preview", dpus, "smartfleet"), medianOf(rows, "preview", dpus, "floor")), "lower");

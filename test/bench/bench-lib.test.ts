@@ -9,7 +9,7 @@ import { budgetBoundCriticalPath, readRollingLog } from "../../bench/lib/rolling
 import { loadStackSync } from "../../model/load";
 import { hostRollouts, schedule } from "../../model/rollout";
 import { implementation as floor } from "../../bench/lib/floor-provider";
-import { buildResults } from "../../bench/lib/results";
+import { buildResults, targetsOf } from "../../bench/lib/results";
 import { renderChart } from "../../bench/lib/chart";
 import { renderSummary } from "../../bench/lib/summary";
 import { median } from "../../bench/lib/stats";
@@ -123,6 +123,16 @@ describe("results", () => {
   it("median of odd and even counts", () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it("judges a target on the ratio itself, not on the ratio shown to two places", () => {
+    const oneDpu = (shard: number) => [
+      { scenario: "preview-one-dpu", dpus: 2000, tool: "smartfleet", runs: [52.36], median: 52.36 },
+      { scenario: "preview-one-dpu", dpus: 2000, tool: "smartfleet-8-shards", runs: [shard], median: shard },
+    ];
+    const judged = (shard: number) => targetsOf(oneDpu(shard), [], [2000]).find((t) => t.target.startsWith("preview of a one-DPU change, smartfleet-8-shards "));
+    expect(judged(10.5)).toMatchObject({ reached: 0.2, limit: 0.2, met: false });
+    expect(judged(10.47)).toMatchObject({ reached: 0.2, met: true });
   });
 
   function sampleRaw(): RawResults {
