@@ -91,7 +91,7 @@ export function installStructCodec(structModule: StructModule): boolean {
   Struct.fromJavaScript = (object: object) => {
     if (materializing) return original.fromJavaScript(object);
     const message = new Struct() as Record<symbol, Uint8Array | null>;
-    message[WIRE] = Buffer.from(encodeStruct(object));
+    message[WIRE] = encodeStruct(object);
     return message;
   };
   Struct.serializeBinaryToWriter = (message: object, writer: unknown) => {

@@ -228,7 +228,7 @@ function isAscii(text: string): boolean {
   return true;
 }
 
-/** The encoded fields of the Struct google-protobuf's `Struct.fromJavaScript(object)` makes. */
+/** The encoded fields of the Struct google-protobuf's `Struct.fromJavaScript(object)` makes, in a buffer of their own. */
 export function encodeStruct(object: object): Uint8Array {
   const writer = new Writer();
   writeStruct(writer, object);
