@@ -19,6 +19,7 @@ import { loadStackSync } from "../model/load";
 import { awaitGate, handedOverStack } from "../model/loaded-stack-handoff";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
+import { rememberSourcePositions } from "../providers/common/source-positions";
 import { sdkDebugLogOff, stackTracesOffForRegistrations } from "../providers/declare";
 import { declareStack } from "./fleet";
 
@@ -29,6 +30,7 @@ const stackFile = path.resolve(root, config.get("stackFile") ?? path.join("stack
 const endpointsFile = config.get("endpoints");
 
 sdkDebugLogOff();
+rememberSourcePositions();
 
 // `smartfleet up` of a sharded stack loads it once and hands it to every shard's program;
 // a one-shard preview starts the program before the load is done and it waits here for it.
