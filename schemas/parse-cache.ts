@@ -24,8 +24,11 @@ import { SourceIndex, type SourceLocation } from "./source-index";
 /** Smaller files parse in milliseconds: caching them would only fill the folder. */
 export const MIN_CACHED_BYTES = 64 * 1024;
 
-/** Entries kept; the least recently used go first. A few fleets' stacks and inventories (an entry of a 2,000-DPU stack is 8.5 MB). */
-export const MAX_ENTRIES = 8;
+/**
+ * Entries kept; the least recently used go first. A few fleets' stacks and inventories, each
+ * with its sections (an entry of a 2,000-DPU stack is 8.5 MB, its sections about as much).
+ */
+export const MAX_ENTRIES = 16;
 
 /** A half-written entry older than this was left by a writer that died; a live one takes milliseconds. */
 const ABANDONED_WRITE_MS = 60_000;
@@ -73,6 +76,34 @@ export function cachedParse(file: string, text: string, options: Record<string, 
   return parsed;
 }
 
+/**
+ * The sections (`yaml-sections.ts`) kept from the last parse of `file` with these options
+ * and this parser, by their hash; empty when there are none or the cache is off.
+ */
+export function keptSections<T extends { hash: string }>(file: string, options: Record<string, unknown>): Map<string, T> {
+  const entryFile = sectionsFile(file, options);
+  if (!entryFile) return new Map();
+  try {
+    const sections = v8.deserialize(fs.readFileSync(entryFile)) as T[];
+    return new Map(sections.map((section) => [section.hash, section]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Keeps `sections` as the last parse of `file`, in place of what was kept before. */
+export function keepSections<T extends { hash: string }>(file: string, options: Record<string, unknown>, sections: T[]): void {
+  const entryFile = sectionsFile(file, options);
+  if (entryFile) writeAtomically(path.dirname(entryFile), entryFile, v8.serialize(sections));
+}
+
+function sectionsFile(file: string, options: Record<string, unknown>): string | undefined {
+  const dir = parseCacheDir();
+  const parser = dir && parserFingerprint();
+  if (!dir || !parser) return undefined;
+  return path.join(dir, `${entryKey(parser, file, "\0sections", options)}.v8`);
+}
+
 function entryKey(parser: string, file: string, text: string, options: Record<string, unknown>): string {
   return createHash("sha256").update(parser).update("\0").update(file).update("\0").update(JSON.stringify(options)).update("\0").update(text).digest("hex");
 }
@@ -87,7 +118,7 @@ function parserFingerprint(): string | null {
   if (fingerprint === undefined) {
     try {
       const hash = createHash("sha256");
-      for (const module of ["yaml-source", "source-index", "parse-cache"]) hash.update(fs.readFileSync(path.join(__dirname, module + path.extname(__filename))));
+      for (const module of ["yaml-source", "yaml-positions", "yaml-sections", "source-index", "parse-cache"]) hash.update(fs.readFileSync(path.join(__dirname, module + path.extname(__filename))));
       hash.update((require("yaml/package.json") as { version: string }).version);
       fingerprint = hash.digest("hex");
     } catch {
@@ -127,11 +158,15 @@ function writeEntry(dir: string, entryFile: string, file: string, parsed: Parsed
   const elsewhere = (at: SourceLocation): boolean => at.file !== file || at.origin !== undefined;
   if (elsewhere(fallback) || values.some(([, at]) => elsewhere(at)) || keys.some(([, at]) => elsewhere(at))) return;
   const entry: Entry = { value: parsed.value, fallback, values: positionList(values), keys: positionList(keys) };
+  writeAtomically(dir, entryFile, v8.serialize(entry));
+}
+
+function writeAtomically(dir: string, entryFile: string, bytes: Buffer): void {
   // Unique per writer (threads share a pid): the rename then replaces an entry whole.
   const temporary = `${entryFile}.${randomUUID()}.tmp`;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(temporary, v8.serialize(entry), { mode: 0o600 });
+    fs.writeFileSync(temporary, bytes, { mode: 0o600 });
     fs.renameSync(temporary, entryFile);
     pruneOldest(dir);
   } catch {

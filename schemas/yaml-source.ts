@@ -5,10 +5,12 @@
  */
 import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
-import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { Alias, Document, isAlias, isMap, isPair, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { InputError, type StackError, type TemplateOrigin } from "./diagnostics";
-import { cachedParse } from "./parse-cache";
-import { childPointer, SourceIndex, type SourceLocation } from "./source-index";
+import { cachedParse, keepSections, keptSections, MIN_CACHED_BYTES, type ParsedValue } from "./parse-cache";
+import { parentPointer, SourceIndex, type SourceLocation } from "./source-index";
+import { indexNode, type PositionSink } from "./yaml-positions";
+import { parseBySections, type ParsedSection } from "./yaml-sections";
 
 /** Largest input file accepted, in bytes, unless the caller says otherwise. */
 export const DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -90,17 +92,29 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
   }
   const sources = new SourceIndex(locate(0));
   const duplicates: StackError[] = [];
-  indexNode(doc.contents as Node | null, "", sources, locate, duplicates);
+  indexNode(doc.contents as Node | null, "", indexSink(sources, locate, duplicates));
   if (duplicates.length > 0) throw new InputError(duplicates, { summary: `${file}: invalid YAML` });
   const value = toPlainValue(doc, file, options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT, locate);
   return { file, value, sources };
 }
 
-/** Reads, size-checks and parses a YAML file; a large one parsed before, unchanged, comes from `parse-cache.ts`. */
+/**
+ * Reads, size-checks and parses a YAML file. A large one parsed before comes from
+ * `parse-cache.ts`: whole when unchanged, else the sections an edit left alone
+ * (`yaml-sections.ts`), with only the changed ones parsed again.
+ */
 export function parseYamlFile(file: string, limits: YamlLimits = {}): ParsedYaml {
   const text = readInputFile(file, limits.maxFileBytes);
-  const maxAliasCount = limits.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
-  return { file, ...cachedParse(file, text, { maxAliasCount }, () => parseYamlText(text, file, { maxAliasCount })) };
+  const options = { maxAliasCount: limits.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT };
+  return { file, ...cachedParse(file, text, options, () => parseReusingSections(text, file, options)) };
+}
+
+function parseReusingSections(text: string, file: string, options: { maxAliasCount: number }): ParsedValue {
+  if (Buffer.byteLength(text) < MIN_CACHED_BYTES) return parseYamlText(text, file, options);
+  const parsed = parseBySections(text, file, options.maxAliasCount, keptSections<ParsedSection>(file, options));
+  if (!parsed) return parseYamlText(text, file, options);
+  keepSections(file, options, parsed.sections);
+  return { value: parsed.value, sources: parsed.sources };
 }
 
 function describeYamlProblem(code: string, message: string): string {
@@ -140,42 +154,14 @@ function findFirstAlias(node: Node | null): Alias | undefined {
   return undefined;
 }
 
-function keyText(key: unknown): string {
-  if (isScalar(key)) return String(key.value);
-  return String(key);
-}
-
-/**
- * Records the position of every value and key, and reports duplicate keys. Does not
- * follow aliases (they keep their own position), so it is linear in the text's size.
- */
-function indexNode(
-  node: Node | null,
-  path: string,
-  sources: SourceIndex,
-  locate: (offset: number) => SourceLocation,
-  duplicates: StackError[],
-): void {
-  if (!node) return;
-  if (node.range) sources.setValue(path, locate(node.range[0]));
-  if (isMap(node)) {
-    const seen = new Set<string>();
-    for (const pair of node.items) {
-      const key = pair.key as Node | null;
-      const name = keyText(key);
-      const memberPath = childPointer(path, name);
-      if (seen.has(name)) {
-        const at = key?.range ? locate(key.range[0]) : sources.locate(path);
-        duplicates.push({ ...at, path: memberPath, message: "duplicate key (each key may appear once in a mapping)", got: JSON.stringify(name) });
-        continue;
-      }
-      seen.add(name);
-      if (key?.range) sources.setKey(memberPath, locate(key.range[0]));
-      const value = pair.value as Node | null;
-      if (value) indexNode(value, memberPath, sources, locate, duplicates);
-      else if (key?.range) sources.setValue(memberPath, locate(key.range[0]));
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => indexNode(item as Node, childPointer(path, i), sources, locate, duplicates));
-  }
+/** A sink recording into `sources` and `duplicates`, at `locate`'s positions. */
+function indexSink(sources: SourceIndex, locate: (offset: number) => SourceLocation, duplicates: StackError[]): PositionSink {
+  return {
+    value: (path, offset) => sources.setValue(path, locate(offset)),
+    key: (path, offset) => sources.setKey(path, locate(offset)),
+    duplicate(path, name, offset) {
+      const at = offset === undefined ? sources.locate(parentPointer(path)) : locate(offset);
+      duplicates.push({ ...at, path, message: "duplicate key (each key may appear once in a mapping)", got: JSON.stringify(name) });
+    },
+  };
 }
