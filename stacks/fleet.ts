@@ -44,11 +44,13 @@ export interface DeclareOptions {
   routes?: ReadonlyMap<string, Route>;
   /** The part of a sharded stack to declare (`smartfleet:shard`: a shard, or `cross-shard`); all of it when absent. */
   shard?: string;
+  /** The stack's policy report when the command that started the program made it already; else the rules run here. */
+  report?: StackReport;
 }
 
 /** Checks the stack's policies, declares its resources and returns the outputs to export. */
 export function declareStack(stack: LoadedStack, options: DeclareOptions): FleetOutputs {
-  const report = checkStack(stack);
+  const report = options.report ?? checkStack(stack);
   refuseBlockingFindings(report);
   const declarations = declarationsOf(stack, options);
   for (const warning of warningsOfPart(report.findings, options.shard ? new Set(declarations.map((d) => d.name)) : undefined)) {

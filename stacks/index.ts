@@ -17,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readEndpointsFile, routesOf } from "../model/endpoints";
 import { loadStackSync } from "../model/load";
 import { awaitGate, handedOverStack } from "../model/loaded-stack-handoff";
+import type { StackReport } from "../policies/check";
 import { InputError } from "../schemas/diagnostics";
 import { packageRoot } from "../schemas/paths";
 import { rememberSourcePositions } from "../providers/common/source-positions";
@@ -39,9 +40,11 @@ try {
 } catch (error) {
   throw new pulumi.RunError(`not run: ${(error as Error).message}`);
 }
-const fleet = declareStack(handedOverStack(stackFile) ?? readInput("the stack definition", () => loadStackSync(stackFile)), {
+const handedOver = handedOverStack(stackFile);
+const fleet = declareStack(handedOver?.loaded ?? readInput("the stack definition", () => loadStackSync(stackFile)), {
   password: config.requireSecret("managementPassword"),
   shard: config.get("shard"),
+  report: handedOver?.checked as StackReport | undefined,
   routes: endpointsFile ? readInput("smartfleet:endpoints", () => routesOf(readEndpointsFile(path.resolve(root, endpointsFile)))) : undefined,
 });
 

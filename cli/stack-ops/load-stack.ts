@@ -4,14 +4,16 @@
  * 2.3 MB of YAML with every value's position; three or more `pulumi` runs) and neither
  * needs the other, so on two cores they overlap instead of adding up.
  *
- * For a sharded stack the thread also writes the loaded stack for the shards' programs
- * (`model/loaded-stack-handoff.ts`), so the 15 MB model never crosses to this thread: what
- * comes back is the shard layout.
+ * For a sharded stack the thread also checks the policy rules and writes the loaded stack
+ * and the report for the shards' programs (`model/loaded-stack-handoff.ts`), so the model
+ * never crosses to this thread (what comes back is the shard layout) and no program checks
+ * the whole stack again.
  */
 import * as path from "node:path";
 import { loadStackSync } from "../../model/load";
 import { writeLoadedStack } from "../../model/loaded-stack-handoff";
 import { shardLayout, type ShardLayout } from "../../model/shards";
+import { checkStack } from "../../policies/check";
 import { offThread } from "../worker-thread";
 
 /** What an operation needs of its stack file. */
@@ -29,7 +31,7 @@ export function prepareStack(file: string, handoffDir: string): PreparedStack {
   const loaded = loadStackSync(file);
   const layout = shardLayout(loaded);
   const rollout = loaded.stack.metadata.name;
-  return layout ? { rollout, layout, handoff: writeLoadedStack(handoffDir, loaded) } : { rollout };
+  return layout ? { rollout, layout, handoff: writeLoadedStack(handoffDir, loaded, checkStack(loaded)) } : { rollout };
 }
 
 /**

@@ -50,7 +50,8 @@ describe("the stack file loaded off the command's thread", () => {
       expect(prepared.layout?.hosts).toBeInstanceOf(Map);
       expect([...(prepared.layout?.shardOf.keys() ?? [])].sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);
       const handed = handedOverStack(file, prepared.handoff);
-      expect(handed?.hosts.map((h) => h.name).sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);
+      expect(handed?.loaded.hosts.map((h) => h.name).sort()).toEqual(["esx-01", "esx-02", "esx-03", "esx-04"]);
+      expect(handed?.checked).toMatchObject({ stackName: "lab", inputErrors: [] });
     } finally {
       fs.rmSync(file, { force: true });
     }

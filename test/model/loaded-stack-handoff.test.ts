@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resourceDeclarations } from "../../model/declarations";
 import { loadStackSync } from "../../model/load";
 import { awaitGate, handedOverStack, handoffGate, LOADED_STACK_ENV, LOADED_STACK_GATE_ENV, writeLoadedStack } from "../../model/loaded-stack-handoff";
+import { checkStack } from "../../policies/check";
 import { tempDir } from "../support/stack-fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -23,17 +24,21 @@ function handedLab() {
   const inventory = repo.write("examples/lab/fleet.yaml", fs.readFileSync(path.join(ROOT, "examples", "lab", "fleet.yaml"), "utf8"));
   const stack = repo.write("stacks/lab.yaml", fs.readFileSync(path.join(ROOT, "stacks", "lab.yaml"), "utf8"));
   const loaded = loadStackSync(stack);
-  const env = writeLoadedStack(repo.dir, loaded);
-  return { stack, inventory, loaded, env };
+  const report = checkStack(loaded);
+  const env = writeLoadedStack(repo.dir, loaded, report);
+  return { stack, inventory, loaded, report, env };
 }
 
 describe("the loaded stack handed to shard programs", () => {
-  it("is taken for the same stack with unchanged files, and declares what loading the files declares", () => {
-    const { stack, loaded, env } = handedLab();
+  it("is taken for the same stack with unchanged files, declares what loading the files declares, and brings the command's policy report", () => {
+    const { stack, loaded, report, env } = handedLab();
     const handed = handedOverStack(stack, env);
     expect(handed).toBeDefined();
-    expect(resourceDeclarations(handed!)).toEqual(resourceDeclarations(loaded));
-    expect(handed!.sources).toEqual(loaded.sources);
+    expect(resourceDeclarations(handed!.loaded)).toEqual(resourceDeclarations(loaded));
+    expect(handed!.checked).toEqual(report);
+    // Positions serve only the rules, which the command ran: they are not handed over.
+    expect(Object.keys(loaded.sources).length).toBeGreaterThan(100);
+    expect(handed!.loaded.sources).toEqual({});
   });
 
   it("is not taken for another stack file, or once the stack or its inventory changed", () => {
