@@ -7,7 +7,7 @@
  */
 import type { HostRollout } from "../schemas/generated/common";
 import type { StackRollout } from "../schemas/generated/stack";
-import type { HostModel, LoadedStack } from "./load";
+import type { HostModel, LoadedStack, SmartNicModel } from "./load";
 
 /** The rollout of a stack that says nothing: one host at a time per cluster, no maintenance. */
 export const DEFAULT_ROLLOUT: StackRollout = {
@@ -33,12 +33,15 @@ export function groupOf(stack: LoadedStack, host: HostModel, groupBy: string): s
     const key = groupBy.slice("label:".length);
     return `label:${key}=${host.hardware.labels?.[key] ?? "(none)"}`;
   }
-  // The cluster of a host is its DPUs' DPU OS cluster (the lowest slot's that names one).
-  const clusters = stack.smartnics
-    .filter((nic) => nic.host === host.name && nic.spec.os?.cluster)
+  return `cluster:${clusterOf(stack.smartnics.filter((nic) => nic.host === host.name)) ?? "(none)"}`;
+}
+
+/** A host's cluster: its DPUs' DPU OS cluster (the lowest slot's that names one). */
+function clusterOf(nics: readonly SmartNicModel[]): string | undefined {
+  return nics
+    .filter((nic) => nic.spec.os?.cluster)
     .sort((a, b) => a.hardware.slot - b.hardware.slot)
-    .map((nic) => nic.spec.os?.cluster);
-  return `cluster:${clusters[0] ?? "(none)"}`;
+    .map((nic) => nic.spec.os?.cluster)[0];
 }
 
 /** Hosts of a group of `size` that may be disrupted at once: a count, or a percentage rounded down, at least 1. */
@@ -49,17 +52,24 @@ export function budgetOf(maxUnavailable: number | string, size: number): number 
 
 /** Every managed host's rollout, by host name. */
 export function hostRollouts(stack: LoadedStack): Map<string, HostRollout> {
+  // Looked up by id and by host once: every host asks for its DPUs and pairs, and a scan of
+  // the fleet per host made this quadratic (0.12 s at 2,000 DPUs, in every shard's program).
+  const nicsById = new Map(stack.smartnics.map((nic) => [nic.id, nic]));
+  const nicsByHost = groupBy(stack.smartnics, (nic) => [nic.host]);
+  const pairsByHost = groupBy(stack.servicePairs, (pair) => [...new Set([pair.primary, pair.secondary].map((side) => side.slice(0, side.indexOf("/"))))]);
   const access = (id: string) => {
-    const nic = stack.smartnics.find((n) => n.id === id);
+    const nic = nicsById.get(id);
     if (!nic) throw new Error(`internal: ${id} was resolved by the loader but is not a managed DPU`);
     const { serial, management, factoryCredentials } = nic.hardware;
     return { target: { host: nic.host, smartnic: nic.name, serial, address: management.address, port: management.port }, username: factoryCredentials.username };
   };
   const rollout = stack.stack.rollout ?? DEFAULT_ROLLOUT;
-  const groups = new Map(stack.hosts.map((h) => [h.name, groupOf(stack, h, rollout.groupBy)]));
+  const groupOfHost = (host: HostModel) =>
+    rollout.groupBy === "cluster" ? `cluster:${clusterOf(nicsByHost.get(host.name) ?? []) ?? "(none)"}` : groupOf(stack, host, rollout.groupBy);
+  const groups = new Map(stack.hosts.map((h) => [h.name, groupOfHost(h)]));
   const sizes = new Map<string, number>();
   for (const group of groups.values()) sizes.set(group, (sizes.get(group) ?? 0) + 1);
-  const pairsOn = (host: string) => stack.servicePairs.filter((p) => [p.primary, p.secondary].some((side) => side.startsWith(`${host}/`)));
+  const pairsOn = (host: string) => pairsByHost.get(host) ?? [];
   return new Map(
     stack.hosts.map((h) => {
       const group = groups.get(h.name) as string;
@@ -145,4 +155,17 @@ function mayStart(r: HostRollout, running: ReadonlyArray<{ group: string; pairs:
   const limit = canaryPhase ? (begun < r.canary ? 1 : 0) : r.budget;
   if (inGroup >= limit) return false;
   return !running.some((h) => h.pairs.some((p) => r.pairs.includes(p)));
+}
+
+/** `items` by each of the keys `keysOf` gives, in their order. */
+function groupBy<T>(items: readonly T[], keysOf: (item: T) => string[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    for (const key of keysOf(item)) {
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
+  }
+  return groups;
 }

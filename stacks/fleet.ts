@@ -10,7 +10,7 @@ import type { LoadedStack } from "../model/load";
 import { shardDeclarations, shardLayout, stackParts } from "../model/shards";
 import { checkStack, type Finding, type StackReport } from "../policies/check";
 import { renderText } from "../policies/report/text";
-import { declareResources, type DeclaredFleet } from "../providers/declare";
+import { declareResources, type DeclaredFleet, type DeclaredResource } from "../providers/declare";
 
 /** What the program exports. */
 export interface FleetOutputs {
@@ -101,7 +101,10 @@ function outputsOf(stack: LoadedStack, declaring: Promise<DeclaredFleet>): Fleet
     // A shard declares part of the stack: it summarises what it declares.
     pulumi.output(declaring.then((fleet) => summary(fleet, new Set(fleet.resources.map((r) => r.declaration.name))))) as pulumi.Output<T>;
   return {
-    hosts: once((fleet, declared) => byName(stack.hosts.map((h) => h.name).filter((host) => declared.has(host)), (host) => hostSummary(fleet, host))),
+    hosts: once((fleet, declared) => {
+      const byHost = resourcesByHost(fleet);
+      return byName(stack.hosts.map((h) => h.name).filter((host) => declared.has(host)), (host) => hostSummary(fleet, host, byHost.get(host) ?? []));
+    }),
     servicePairs: once((fleet, declared) =>
       byName(stack.servicePairs.map((p) => p.name).filter((pair) => declared.has(`pair-${pair}`)), (pair) =>
         pulumi
@@ -120,8 +123,21 @@ function byName<T>(names: string[], summary: (name: string) => pulumi.Output<T>)
   return pulumi.all(names.map(summary)).apply((values) => Object.fromEntries(names.map((name, i) => [name, values[i] as T])));
 }
 
-function hostSummary(fleet: DeclaredFleet, host: string): pulumi.Output<HostSummary> {
-  const mine = fleet.resources.filter((r) => r.declaration.host === host);
+/** The declared resources of each host, found in one pass: a scan of the fleet per host was quadratic. */
+function resourcesByHost(fleet: DeclaredFleet): Map<string, DeclaredResource[]> {
+  const byHost = new Map<string, DeclaredResource[]>();
+  for (const resource of fleet.resources) {
+    const host = resource.declaration.host;
+    if (host === undefined) continue;
+    const mine = byHost.get(host);
+    if (mine) mine.push(resource);
+    else byHost.set(host, [resource]);
+  }
+  return byHost;
+}
+
+/** One host's summary, from `mine`: the host's declared resources. */
+function hostSummary(fleet: DeclaredFleet, host: string, mine: DeclaredResource[]): pulumi.Output<HostSummary> {
   const of = (kind: string) => mine.filter((r) => r.declaration.kind === kind);
   const out = <T>(name: string, output: string) => fleet.output<T>(name, output);
   const onDpu = (d: { inputs: object }) => (d.inputs as { target: { smartnic: string } }).target.smartnic;
