@@ -6,11 +6,12 @@
  * same file (`parse-cache.ts` keeps its sections by content).
  *
  * The cut is made only where it cannot change the meaning: the document is a block mapping
- * whose keys start at column 0 as plain words, and the text has no anchors, aliases, tags,
- * directives, document markers, byte-order mark or carriage returns. Each top-level entry is a section; an
- * entry whose value is a block mapping of plain-word keys (`hosts:` and its hosts) is cut
- * again, one section per member. A section that does not parse alone makes the caller
- * parse the whole text, so every error is the whole parse's own.
+ * whose keys start at column 0 as plain words, and the text has no anchor, alias or tag
+ * (`&name`, `*name`, `!tag`), directive, document marker, byte-order mark or carriage
+ * return. Each top-level entry is a section; an entry whose value is a block mapping of
+ * plain-word keys (`hosts:` and its hosts) is cut again, one section per member. A section
+ * that does not parse alone makes the caller parse the whole text, so every error is the
+ * whole parse's own.
  */
 import { createHash } from "node:crypto";
 import { isMap, LineCounter, parseDocument, type Node } from "yaml";
@@ -46,7 +47,7 @@ export interface Cut {
 /** Anything that could tie one part of the text to another, or change how it is read. */
 const NOT_CUTTABLE = /(?:^|[\s,[\]{}])[&*!][^\s]|^(?:%|---|\.\.\.)|\r|^\uFEFF/m;
 
-/** A plain key at the start of a line (after `indent` spaces), and nothing else meaningful on it. */
+/** A plain-word key starting the (unindented) line, then `:` and a blank or the line's end. */
 const TOP_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.-]*):(?:[ \t]|$)/;
 /** A key line with no value on it (a comment may follow): its value is the block below. */
 const BARE_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]*:[ \t]*(?:#.*)?$/;
