@@ -26,6 +26,8 @@ export interface Section {
   start: number;
   /** Offset after its last. */
   end: number;
+  /** For the first section of a cut entry, that entry (its key is a member of the document). */
+  opens?: CutEntry;
 }
 
 /** A top-level key whose value is cut into its members: where its key and its first member start. */
@@ -34,10 +36,9 @@ export interface CutEntry {
   keyOffset: number;
 }
 
-/** How the text is cut: the sections in document order, and the top-level entries cut into members. */
+/** How the text is cut: the sections in document order. */
 export interface Cut {
   sections: Section[];
-  cutEntries: CutEntry[];
   /** Line starts of the whole text, for positions. */
   lines: LineCounter;
   /** Offset of the first top-level key: where the document's mapping starts. */
@@ -74,7 +75,6 @@ export function cutIntoSections(text: string): Cut | undefined {
   for (let i = 0; i < entries[0].line; i++) if (lineAt(i).trim() !== "" && !lineAt(i).trimStart().startsWith("#")) return undefined;
 
   const sections: Section[] = [];
-  const cutEntries: CutEntry[] = [];
   entries.forEach((entry, k) => {
     const endLine = k + 1 < entries.length ? entries[k + 1].line : starts.length;
     const end = endLine < starts.length ? starts[endLine] : text.length;
@@ -83,13 +83,13 @@ export function cutIntoSections(text: string): Cut | undefined {
       sections.push({ parent: "", start: starts[entry.line], end });
       return;
     }
-    cutEntries.push({ key: entry.key, keyOffset: starts[entry.line] });
+    const cutEntry = { key: entry.key, keyOffset: starts[entry.line] };
     members.forEach((line, m) => {
       const memberEnd = m + 1 < members.length ? starts[members[m + 1]] : end;
-      sections.push({ parent: `/${entry.key}`, start: starts[line], end: memberEnd });
+      sections.push({ parent: `/${entry.key}`, start: starts[line], end: memberEnd, ...(m === 0 ? { opens: cutEntry } : {}) });
     });
   });
-  return { sections, cutEntries, lines, rootOffset: starts[entries[0].line] };
+  return { sections, lines, rootOffset: starts[entries[0].line] };
 }
 
 /**
@@ -204,26 +204,25 @@ function assemble(cut: Cut, sections: ParsedSection[], file: string): { value: u
   const sources = new SourceIndex(locate(0));
   sources.setValue("", locate(cut.rootOffset));
   const seen = new Map<string, Set<string>>();
-  for (let i = 0; i < sections.length; i++) {
-    const section = sections[i];
-    const { parent, start } = cut.sections[i];
+  // A member named twice is reported by the whole parse; __proto__ would not be a plain member here.
+  const isNew = (parent: string, name: string): boolean => {
     const names = seen.get(parent) ?? new Set<string>();
     seen.set(parent, names);
-    for (const name of section.names) {
-      // A member named twice is reported by the whole parse; __proto__ would not be a plain member here.
-      if (names.has(name) || name === "__proto__") return undefined;
-      names.add(name);
+    if (names.has(name) || name === "__proto__") return false;
+    names.add(name);
+    return true;
+  };
+  for (let i = 0; i < sections.length; i++) {
+    const section = sections[i];
+    const { parent, start, opens } = cut.sections[i];
+    if (opens) {
+      if (!isNew("", opens.key)) return undefined;
+      root[opens.key] = {};
+      sources.setKey(parent, locate(opens.keyOffset));
+      sources.setValue(parent, locate(start + section.firstKey));
     }
-    let target = root;
-    if (parent !== "") {
-      const key = parent.slice(1);
-      if (!Object.hasOwn(root, key)) {
-        root[key] = {};
-        sources.setKey(parent, locate(cut.cutEntries.find((entry) => entry.key === key)!.keyOffset));
-        sources.setValue(parent, locate(start + section.firstKey));
-      }
-      target = root[key] as Record<string, unknown>;
-    }
+    if (!section.names.every((name) => isNew(parent, name))) return undefined;
+    const target = parent === "" ? root : (root[parent.slice(1)] as Record<string, unknown>);
     Object.assign(target, section.value);
     for (let j = 0; j < section.values.paths.length; j++) sources.setValue(section.values.paths[j], locate(start + section.values.offsets[j]));
     for (let j = 0; j < section.keys.paths.length; j++) sources.setKey(section.keys.paths[j], locate(start + section.keys.offsets[j]));

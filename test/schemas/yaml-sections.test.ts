@@ -122,3 +122,70 @@ describe("YAML parsed in sections", () => {
     expect(error!.errors).toEqual([expect.objectContaining({ path: "/hosts/esx-0008", line: 8 + 9 * 16 + 1, column: 3, message: expect.stringContaining("duplicate key") })]);
   });
 });
+
+/** A small deterministic generator (the same documents on every run). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+}
+
+/** A value for a member, drawn from what YAML lets a block hold, including what must not be cut through. */
+function memberValue(next: () => number, indent: string): string[] {
+  const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
+  return pick([
+    () => [` ${pick(["1", "true", "null", "~", "'quoted: yes'", '"a # b"', "plain text", "4.2.1", "0x1F", "-3"])}`],
+    () => ["", `${indent}  x: 1`, `${indent}  # a comment`, `${indent}  y: [1, 2]`],
+    () => [" |", `${indent}  line one`, "", `${indent}  line: two`],
+    () => [" >-", `${indent}  folded`, `${indent}  text`],
+    () => ["", `${indent}  - a`, `${indent}  - { b: 1 }`],
+    () => [" {a: 1,", `${indent}  b: 2}`],
+    () => [' "open', `${indent}  close"`],
+    () => [""],
+    () => [" plain", `${indent}  continued`],
+  ])();
+}
+
+describe("YAML parsed in sections, against the whole parse on generated documents", () => {
+  it("agrees on values, key order and positions, or gives up, for 1,000 documents", () => {
+    const next = random(20261204);
+    let cutAndAgreed = 0;
+    for (let doc = 0; doc < 1000; doc++) {
+      const lines: string[] = [];
+      const entries = 1 + Math.floor(next() * 5);
+      for (let e = 0; e < entries; e++) {
+        if (next() < 0.2) lines.push("# top comment");
+        const key = next() < 0.05 ? "dup" : `key${e}`;
+        if (next() < 0.5) {
+          lines.push(`${key}:`);
+          const members = Math.floor(next() * 4);
+          for (let m = 0; m < members; m++) {
+            if (next() < 0.2) lines.push(next() < 0.5 ? "  # member comment" : "# column-0 comment");
+            const [first, ...rest] = memberValue(next, "  ");
+            lines.push(`  ${next() < 0.05 ? "m0" : `m${m}`}:${first}`, ...rest);
+          }
+        } else {
+          const [first, ...rest] = memberValue(next, "");
+          lines.push(`${key}:${first}`, ...rest);
+        }
+      }
+      const text = lines.join("\n") + "\n";
+      const file = `/generated/${doc}.yaml`;
+      let whole: ReturnType<typeof parseYamlText> | undefined;
+      try {
+        whole = parseYamlText(text, file);
+      } catch {
+        whole = undefined;
+      }
+      const sections = parseBySections(text, file, 1000, new Map());
+      if (!whole) {
+        expect(sections, text).toBeUndefined();
+        continue;
+      }
+      if (!sections) continue;
+      expect(comparable(sections), text).toEqual(comparable(whole));
+      cutAndAgreed++;
+    }
+    // Most documents are cut (the rest give up and parse whole): the comparison is not empty.
+    expect(cutAndAgreed).toBeGreaterThan(400);
+  });
+});
