@@ -200,7 +200,7 @@ function assemble(cut: Cut, sections: ParsedSection[], file: string): { value: u
     const { line, col } = cut.lines.linePos(offset);
     return { file, line: Math.max(line, 1), column: Math.max(col, 1) };
   };
-  const root: Record<string, Record<string, unknown> | unknown> = {};
+  const root: Record<string, unknown> = {};
   const sources = new SourceIndex(locate(0));
   sources.setValue("", locate(cut.rootOffset));
   const seen = new Map<string, Set<string>>();
