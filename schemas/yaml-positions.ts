@@ -6,6 +6,13 @@
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import { childPointer } from "./source-index";
 
+/**
+ * How every YAML text is parsed, whole or in sections (which must read it alike). Duplicate
+ * keys are found while indexing (one Set per mapping); yaml's own check compares every pair
+ * of keys, which is quadratic in the size of a mapping.
+ */
+export const PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: true, strict: true } as const;
+
 /** Where `indexNode` puts what it finds: offsets into the parsed text. */
 export interface PositionSink {
   value(path: string, offset: number): void;

@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import { isMap, LineCounter, parseDocument, type Node } from "yaml";
 import { SourceIndex, type SourceLocation } from "./source-index";
-import { indexPairs, keyText } from "./yaml-positions";
+import { indexPairs, keyText, PARSE_OPTIONS } from "./yaml-positions";
 
 /** A run of the text holding whole members of the mapping at `parent` (a JSON pointer). */
 export interface Section {
@@ -160,7 +160,7 @@ export function parseBySections(text: string, file: string, maxAliasCount: numbe
 }
 
 function parseSection(chunk: string, parent: string, hash: string, maxAliasCount: number): ParsedSection | undefined {
-  const doc = parseDocument(chunk, { uniqueKeys: false, prettyErrors: true, strict: true });
+  const doc = parseDocument(chunk, PARSE_OPTIONS);
   const map = doc.contents;
   if (doc.errors.length > 0 || doc.warnings.length > 0 || !isMap(map) || map.items.length === 0) return undefined;
   const values = { paths: [] as string[], offsets: [] as number[] };

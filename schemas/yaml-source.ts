@@ -9,7 +9,7 @@ import { Alias, Document, isAlias, isMap, isPair, isSeq, LineCounter, parseDocum
 import { InputError, type StackError, type TemplateOrigin } from "./diagnostics";
 import { cachedParse, keepSections, keptSections, MIN_CACHED_BYTES, type ParsedValue } from "./parse-cache";
 import { parentPointer, SourceIndex, type SourceLocation } from "./source-index";
-import { indexNode, type PositionSink } from "./yaml-positions";
+import { indexNode, PARSE_OPTIONS, type PositionSink } from "./yaml-positions";
 import { parseBySections, type ParsedSection } from "./yaml-sections";
 
 /** Largest input file accepted, in bytes, unless the caller says otherwise. */
@@ -72,9 +72,7 @@ export interface ParseOptions extends YamlLimits {
 /** Parses YAML text into plain data plus positions; throws `InputError` listing every syntax problem. */
 export function parseYamlText(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
   const lineCounter = new LineCounter();
-  // Duplicate keys are found while indexing (one Set per mapping); yaml's own check compares
-  // every pair of keys, which is quadratic in the size of a mapping.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, strict: true });
+  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter });
   const locate = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     const origin = options.originOf?.(line, col);
