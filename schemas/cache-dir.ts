@@ -3,6 +3,8 @@
  * `$XDG_CACHE_HOME/smartfleet` or `~/.cache/smartfleet`. An empty `SMARTFLEET_CACHE_DIR`
  * turns every cache kept there off. Deleting the folder is always safe.
  */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -11,4 +13,50 @@ export function smartfleetCacheDir(env: NodeJS.ProcessEnv = process.env): string
   const configured = env.SMARTFLEET_CACHE_DIR;
   if (configured !== undefined) return configured === "" ? undefined : path.resolve(configured);
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "smartfleet");
+}
+
+/** A half-written entry older than this was left by a writer that died; a live one takes milliseconds. */
+const ABANDONED_WRITE_MS = 60_000;
+
+/** How a cache folder is kept: its entries end in `extension`, and at most `keep` of them stay. */
+export interface CacheFolder {
+  dir: string;
+  extension: string;
+  keep: number;
+}
+
+/**
+ * Writes `bytes` as `entryFile` in `folder` (created for this user only), whole or not at
+ * all, then drops the least recently used entries beyond the folder's `keep`. A cache that
+ * cannot be written is only slower: failures are swallowed.
+ */
+export function writeCacheEntry(folder: CacheFolder, entryFile: string, bytes: string | Uint8Array): void {
+  // Unique per writer (threads share a pid): the rename then replaces an entry whole.
+  const temporary = `${entryFile}.${randomUUID()}.tmp`;
+  try {
+    fs.mkdirSync(folder.dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(temporary, bytes, { mode: 0o600 });
+    fs.renameSync(temporary, entryFile);
+    pruneOldest(folder);
+  } catch {
+    fs.rmSync(temporary, { force: true });
+  }
+}
+
+/** Marks an entry used, for pruning; a folder this process cannot write is still read. */
+export function touchCacheEntry(entryFile: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(entryFile, now, now);
+  } catch {
+    // pruned as if unused: harmless
+  }
+}
+
+/** Removes the least recently used entries beyond `keep`, and what writers that died left half-written. */
+function pruneOldest({ dir, extension, keep }: CacheFolder): void {
+  const files = fs.readdirSync(dir).map((name) => ({ name, file: path.join(dir, name), used: fs.statSync(path.join(dir, name)).mtimeMs }));
+  const entries = files.filter((f) => f.name.endsWith(extension)).sort((a, b) => b.used - a.used);
+  const abandoned = files.filter((f) => f.name.endsWith(".tmp") && Date.now() - f.used > ABANDONED_WRITE_MS);
+  for (const stale of [...entries.slice(keep), ...abandoned]) fs.rmSync(stale.file, { force: true });
 }

@@ -14,11 +14,11 @@
  * `~/.cache/smartfleet`; an empty `SMARTFLEET_CACHE_DIR` turns the cache off). An entry
  * that cannot be read or written is a miss, never an error: the file is parsed as always.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as v8 from "node:v8";
-import { smartfleetCacheDir } from "./cache-dir";
+import { smartfleetCacheDir, touchCacheEntry, writeCacheEntry, type CacheFolder } from "./cache-dir";
 import { SourceIndex, type SourceLocation } from "./source-index";
 
 /** Smaller files parse in milliseconds: caching them would only fill the folder. */
@@ -29,9 +29,6 @@ export const MIN_CACHED_BYTES = 64 * 1024;
  * with its sections (an entry of a 2,000-DPU stack is 8.5 MB, its sections about as much).
  */
 export const MAX_ENTRIES = 16;
-
-/** A half-written entry older than this was left by a writer that died; a live one takes milliseconds. */
-const ABANDONED_WRITE_MS = 60_000;
 
 /** What a parse produces and an entry holds. */
 export interface ParsedValue {
@@ -94,7 +91,7 @@ export function keptSections<T extends { hash: string }>(file: string, options: 
 /** Keeps `sections` as the last parse of `file`, in place of what was kept before. */
 export function keepSections<T extends { hash: string }>(file: string, options: Record<string, unknown>, sections: T[]): void {
   const entryFile = sectionsFile(file, options);
-  if (entryFile) writeAtomically(path.dirname(entryFile), entryFile, v8.serialize(sections));
+  if (entryFile) writeCacheEntry(folderOf(path.dirname(entryFile)), entryFile, v8.serialize(sections));
 }
 
 function sectionsFile(file: string, options: Record<string, unknown>): string | undefined {
@@ -135,13 +132,7 @@ function readEntry(entryFile: string, file: string): ParsedValue | undefined {
   } catch {
     return undefined;
   }
-  try {
-    // Marks the entry used, for pruning; a folder this process cannot write is still read.
-    const now = new Date();
-    fs.utimesSync(entryFile, now, now);
-  } catch {
-    // pruned as if unused: harmless
-  }
+  touchCacheEntry(entryFile);
   const sources = new SourceIndex(entry.fallback);
   forEachPosition(entry.values, file, (p, at) => sources.setValue(p, at));
   forEachPosition(entry.keys, file, (p, at) => sources.setKey(p, at));
@@ -158,20 +149,12 @@ function writeEntry(dir: string, entryFile: string, file: string, parsed: Parsed
   const elsewhere = (at: SourceLocation): boolean => at.file !== file || at.origin !== undefined;
   if (elsewhere(fallback) || values.some(([, at]) => elsewhere(at)) || keys.some(([, at]) => elsewhere(at))) return;
   const entry: Entry = { value: parsed.value, fallback, values: positionList(values), keys: positionList(keys) };
-  writeAtomically(dir, entryFile, v8.serialize(entry));
+  writeCacheEntry(folderOf(dir), entryFile, v8.serialize(entry));
 }
 
-function writeAtomically(dir: string, entryFile: string, bytes: Buffer): void {
-  // Unique per writer (threads share a pid): the rename then replaces an entry whole.
-  const temporary = `${entryFile}.${randomUUID()}.tmp`;
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(temporary, bytes, { mode: 0o600 });
-    fs.renameSync(temporary, entryFile);
-    pruneOldest(dir);
-  } catch {
-    fs.rmSync(temporary, { force: true });
-  }
+/** Parsed files and their sections share one folder and one limit. */
+function folderOf(dir: string): CacheFolder {
+  return { dir, extension: ".v8", keep: MAX_ENTRIES };
 }
 
 function positionList(entries: Array<[string, SourceLocation]>): PositionList {
@@ -182,10 +165,3 @@ function positionList(entries: Array<[string, SourceLocation]>): PositionList {
   };
 }
 
-/** Removes the least recently used entries beyond {@link MAX_ENTRIES}, and what writers that died left half-written. */
-function pruneOldest(dir: string): void {
-  const files = fs.readdirSync(dir).map((name) => ({ name, file: path.join(dir, name), used: fs.statSync(path.join(dir, name)).mtimeMs }));
-  const entries = files.filter((f) => f.name.endsWith(".v8")).sort((a, b) => b.used - a.used);
-  const abandoned = files.filter((f) => f.name.endsWith(".tmp") && Date.now() - f.used > ABANDONED_WRITE_MS);
-  for (const stale of [...entries.slice(MAX_ENTRIES), ...abandoned]) fs.rmSync(stale.file, { force: true });
-}

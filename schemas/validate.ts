@@ -3,10 +3,12 @@
  * `StackError` naming the file, line and column of the offending value, the JSON pointer,
  * the bad value and what is allowed. All errors are reported at once.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
-import addFormats from "ajv-formats";
+import type Ajv2020 from "ajv/dist/2020";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { cachedValidators, type SchemaText, type Validators } from "./compiled-validators";
 import { describeValue, InputError, type StackError } from "./diagnostics";
 import { sourcePath } from "./paths";
 import { childPointer, type SourceIndex } from "./source-index";
@@ -19,38 +21,89 @@ export function schemaPath(name: string): string {
   return path.join(SCHEMA_DIR, `${name}.schema.json`);
 }
 
-const validators = new Map<string, ValidateFunction>();
-const ajvByDir = new Map<string, Ajv2020>();
-
 /**
- * One ajv instance per schema directory, holding every `*.schema.json` of that directory so
- * schemas may `$ref` each other by file name or `$id`.
+ * How every schema is compiled. The schema files are checked against the 2020-12
+ * meta-schema by the tests (test/schemas/schemas.test.ts), not on every start.
  */
-function ajvFor(dir: string): Ajv2020 {
-  let ajv = ajvByDir.get(dir);
-  if (ajv) return ajv;
-  // The schema files are checked against the 2020-12 meta-schema by the tests
-  // (test/schemas/schemas.test.ts), not on every start of the program and the providers.
-  ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true, validateSchema: false });
-  addFormats(ajv);
-  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith(".schema.json")).sort()) {
-    const schema = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { $id?: string };
-    ajv.addSchema(schema, schema.$id ? undefined : name);
-  }
-  ajvByDir.set(dir, ajv);
-  return ajv;
-}
+const AJV_OPTIONS = { allErrors: true, verbose: true, strict: false, useDefaults: true, validateSchema: false } as const;
+
+const validators = new Map<string, ValidateFunction>();
+const validatorsByDir = new Map<string, Validators | undefined>();
+const ajvByDir = new Map<string, Ajv2020>();
 
 /** The compiled validator for a schema file (cached per absolute path). */
 export function validatorFor(schemaFile: string): ValidateFunction {
   const absolute = path.resolve(schemaFile);
   let validate = validators.get(absolute);
   if (validate) return validate;
-  const schema = JSON.parse(fs.readFileSync(absolute, "utf8")) as { $id?: string };
-  const ajv = ajvFor(path.dirname(absolute));
-  validate = (schema.$id ? ajv.getSchema(schema.$id) : ajv.getSchema(path.basename(absolute))) ?? ajv.compile(schema);
+  validate = keptValidatorsOf(path.dirname(absolute))?.get(path.basename(absolute)) ?? compile(absolute);
   validators.set(absolute, validate);
   return validate;
+}
+
+/** Every schema of `dir` as kept code (`compiled-validators.ts`); undefined when the cache is off or the folder has none. */
+function keptValidatorsOf(dir: string): Validators | undefined {
+  if (!validatorsByDir.has(dir)) {
+    const schemas = schemaTextsOf(dir);
+    validatorsByDir.set(dir, schemas.length ? cachedValidators(schemas, compilerFingerprint(), () => standaloneCode(schemas)) : undefined);
+  }
+  return validatorsByDir.get(dir);
+}
+
+function schemaTextsOf(dir: string): SchemaText[] {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".schema.json"))
+      .sort()
+      .map((name) => ({ name, text: fs.readFileSync(path.join(dir, name), "utf8") }));
+  } catch {
+    return [];
+  }
+}
+
+/** What else the kept code is made from: this module (as run: the compiled one in a build), which makes it, and the compiler's versions. */
+function compilerFingerprint(): string {
+  const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+  const maker = createHash("sha256").update(fs.readFileSync(__filename)).digest("hex");
+  return JSON.stringify({ maker, ajv: version("ajv"), formats: version("ajv-formats") });
+}
+
+/**
+ * Standalone code for every schema of `dir`, exported by file name. Its formats come from
+ * ajv-formats' own module, as `addFormats` gives them to the compiler.
+ */
+function standaloneCode(schemas: readonly SchemaText[]): string {
+  const { _ } = require("ajv/dist/compile/codegen") as typeof import("ajv/dist/compile/codegen");
+  const standalone = (require("ajv/dist/standalone") as typeof import("ajv/dist/standalone")).default;
+  const ajv = newAjv(schemas, { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` });
+  return standalone(ajv, Object.fromEntries(schemas.map(({ name, text }) => [name, (JSON.parse(text) as { $id?: string }).$id ?? name])));
+}
+
+/** Compiles one schema with ajv: when the cache is off, or its code could not be made. */
+function compile(absolute: string): ValidateFunction {
+  const schema = JSON.parse(fs.readFileSync(absolute, "utf8")) as { $id?: string };
+  const dir = path.dirname(absolute);
+  let ajv = ajvByDir.get(dir);
+  if (!ajv) ajvByDir.set(dir, (ajv = newAjv(schemaTextsOf(dir))));
+  return (schema.$id ? ajv.getSchema(schema.$id) : ajv.getSchema(path.basename(absolute))) ?? ajv.compile(schema);
+}
+
+/**
+ * An ajv instance holding every schema of a folder, so schemas may `$ref` each other by
+ * file name or `$id`. Loaded only here: a process whose validators are kept never loads
+ * the compiler.
+ */
+function newAjv(schemas: readonly SchemaText[], code?: object): Ajv2020 {
+  const Ajv = (require("ajv/dist/2020") as typeof import("ajv/dist/2020")).default;
+  const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
+  const ajv = new Ajv({ ...AJV_OPTIONS, ...(code ? { code } : {}) });
+  addFormats(ajv);
+  for (const { name, text } of schemas) {
+    const schema = JSON.parse(text) as { $id?: string };
+    ajv.addSchema(schema, schema.$id ? undefined : name);
+  }
+  return ajv;
 }
 
 /**
