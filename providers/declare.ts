@@ -34,7 +34,7 @@ export interface DeclaredResource {
   /** What was declared. */
   declaration: ResourceDeclaration;
   /** The Pulumi resource; read outputs through `output`. */
-  resource: pulumi.dynamic.Resource;
+  resource: pulumi.CustomResource;
 }
 
 /** The declared fleet. */
@@ -74,10 +74,10 @@ export async function declareResources(
   sliceMs = DECLARE_SLICE_MS,
 ): Promise<DeclaredFleet> {
   const secretPassword = pulumi.secret(password);
-  const byName = new Map<string, pulumi.dynamic.Resource>();
+  const byName = new Map<string, pulumi.CustomResource>();
   const components = new Map<string, ManagedHost>();
   const resources: DeclaredResource[] = [];
-  const find = (name: string): pulumi.dynamic.Resource => {
+  const find = (name: string): pulumi.CustomResource => {
     const found = byName.get(name);
     if (!found) throw new Error(`internal: ${name} is used before it is declared`);
     return found;
@@ -101,11 +101,11 @@ export async function declareResources(
 /** Makes the Pulumi resource of one declaration; `find` gives those declared before it. */
 function declareOne(
   declaration: ResourceDeclaration,
-  find: (name: string) => pulumi.dynamic.Resource,
+  find: (name: string) => pulumi.CustomResource,
   secretPassword: pulumi.Output<string>,
   components: Map<string, ManagedHost>,
   opts: pulumi.ComponentResourceOptions | undefined,
-): pulumi.dynamic.Resource {
+): pulumi.CustomResource {
   const parent = declaration.host ? componentOf(components, declaration.host, opts) : undefined;
   const fromOutputs = Object.fromEntries(
     Object.entries(declaration.inputsFrom ?? {}).map(([input, from]) => [input, (find(from.resource) as unknown as Record<string, pulumi.Output<unknown>>)[from.output]]),

@@ -3,7 +3,7 @@
  * `$XDG_CACHE_HOME/smartfleet` or `~/.cache/smartfleet`. An empty `SMARTFLEET_CACHE_DIR`
  * turns every cache kept there off. Deleting the folder is always safe.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -41,6 +41,39 @@ export function writeCacheEntry(folder: CacheFolder, entryFile: string, bytes: s
   } catch {
     fs.rmSync(temporary, { force: true });
   }
+}
+
+/**
+ * `body` behind a first line of `header` and the body's SHA-256: for entries that are code
+ * or text a process runs, which must never be taken damaged ({@link readCheckedEntry}).
+ */
+export function checkedEntry(header: string, body: string | Buffer): Buffer {
+  const bytes = Buffer.from(body);
+  return Buffer.concat([Buffer.from(`${header}${sha256(bytes)}\n`), bytes]);
+}
+
+/**
+ * The body of an entry {@link checkedEntry} made with `header`, marked used; undefined when
+ * the entry is missing, empty, or its checksum does not hold.
+ */
+export function readCheckedEntry(entryFile: string, header: string): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(entryFile);
+  } catch {
+    return undefined;
+  }
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0) return undefined;
+  const first = bytes.subarray(0, newline).toString();
+  const body = bytes.subarray(newline + 1);
+  if (!body.length || !first.startsWith(header) || first.slice(header.length) !== sha256(body)) return undefined;
+  touchCacheEntry(entryFile);
+  return body;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Marks an entry used, for pruning; a folder this process cannot write is still read. */

@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ValidateFunction } from "ajv";
-import { smartfleetCacheDir, touchCacheEntry, writeCacheEntry, type CacheFolder } from "./cache-dir";
+import { checkedEntry, readCheckedEntry, smartfleetCacheDir, writeCacheEntry, type CacheFolder } from "./cache-dir";
 
 /** A schema file of the folder: its name (what the validators are exported as) and text. */
 export interface SchemaText {
@@ -47,16 +47,15 @@ export function cachedValidators(schemas: readonly SchemaText[], compiler: strin
   const dir = validatorCacheDir();
   if (!dir) return undefined;
   const entryFile = path.join(dir, `${entryKey(schemas, compiler)}.js`);
-  const kept = readEntry(entryFile);
+  const kept = readCheckedEntry(entryFile, HEADER);
   if (kept) {
-    const validators = evaluate(kept, schemas);
+    const validators = evaluate(kept.toString(), schemas);
     if (validators) return validators;
   }
   const code = generate();
   const validators = evaluate(code, schemas);
   if (!validators) return undefined;
-  const body = Buffer.from(code);
-  writeCacheEntry(folder(dir), entryFile, Buffer.concat([Buffer.from(`${HEADER}${sha256(body)}\n`), body]));
+  writeCacheEntry(folder(dir), entryFile, checkedEntry(HEADER, code));
   return validators;
 }
 
@@ -68,22 +67,6 @@ function entryKey(schemas: readonly SchemaText[], compiler: string): string {
   const hash = createHash("sha256").update(compiler);
   for (const { name, text } of schemas) hash.update("\0").update(name).update("\0").update(text);
   return hash.digest("hex");
-}
-
-/** The code of an entry whose checksum holds; undefined when it is missing or damaged. */
-function readEntry(entryFile: string): string | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(entryFile);
-  } catch {
-    return undefined;
-  }
-  const newline = bytes.indexOf(0x0a);
-  const header = bytes.subarray(0, Math.max(newline, 0)).toString();
-  const body = bytes.subarray(newline + 1);
-  if (newline < 0 || !header.startsWith(HEADER) || header.slice(HEADER.length) !== sha256(body)) return undefined;
-  touchCacheEntry(entryFile);
-  return body.toString();
 }
 
 /**
@@ -105,8 +88,4 @@ function evaluate(code: string, schemas: readonly SchemaText[]): Validators | un
     validators.set(name, validate as ValidateFunction);
   }
   return validators;
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }

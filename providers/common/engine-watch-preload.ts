@@ -2,12 +2,12 @@
  * Loaded with `node --require` into the Node processes a Pulumi engine starts from
  * `smartfleet` or `npm run pulumi` (both put it in `NODE_OPTIONS`). In Pulumi's
  * dynamic-provider host it starts the engine watch at once
- * (`watchUntilConfigured`, `engine-watch.ts`) and defers the SDK's load of TypeScript,
- * arborist, normalize-package-data and the Automation API, which the host never uses
- * (`defer-sdk-modules.ts`); in the program runner it defers all but TypeScript (a program needs
- * TypeScript to serialize its providers). In both it gives the SDK's google-protobuf the
- * faster codec of resource properties (`struct-codec.ts`). Anywhere else (a policy pack,
- * the host's own `node -e` lookup) it does nothing.
+ * (`watchUntilConfigured`, `engine-watch.ts`). In both the host and the program runner it
+ * defers the SDK's load of TypeScript, arborist, normalize-package-data and the Automation
+ * API (`defer-sdk-modules.ts`): the host never uses them, and a program uses TypeScript only
+ * to serialize a provider whose text is not kept yet (`serialized-provider.ts`). In both it
+ * gives the SDK's google-protobuf the faster codec of resource properties (`struct-codec.ts`).
+ * Anywhere else (a policy pack, the host's own `node -e` lookup) it does nothing.
  */
 import * as fs from "node:fs";
 
@@ -36,6 +36,6 @@ if (isDynamicProviderHost(process.argv[1])) {
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
   (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 } else if (isProgramRunner(process.argv[1])) {
-  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules(["arborist", "automation", "normalizePackageData"]);
+  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
   (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 }

@@ -31,7 +31,7 @@ export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export const PLANNING_ENV = "SMARTFLEET_PLANNING";
 
 /** The property the dynamic-provider host reserves for the serialized provider. */
-const PROVIDER_KEY = "__provider";
+export const PROVIDER_KEY = "__provider";
 
 /**
  * Inputs that are context for the provider, not desired state: the rollout a host's

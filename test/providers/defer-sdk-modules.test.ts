@@ -46,18 +46,11 @@ const ALL_LOADED = { typescript: true, arborist: true, automation: true, normali
 const WORKING = { error: "", required: ["captured"], codePaths: [], workspace: "function" };
 
 describe("TypeScript, arborist, normalize-package-data and the Automation API loaded by the SDK only when used", () => {
-  it("are not loaded with the SDK, and load and work at their first use (the provider host's deferral)", () => {
+  it("are not loaded with the SDK, and load and work at their first use (the deferral of the provider host and of the program)", () => {
     const deferred = probe(["typescript", "arborist", "automation", "normalizePackageData"]);
     expect(deferred.beforeUse).toEqual({ typescript: false, arborist: false, automation: false, normalize: false });
     expect(deferred.afterUse).toEqual(ALL_LOADED);
     expect(deferred).toMatchObject(WORKING);
-  });
-
-  it("the program's deferral keeps TypeScript, which serializing its providers needs at once", () => {
-    const program = probe(["arborist", "automation", "normalizePackageData"]);
-    expect(program.beforeUse).toEqual({ typescript: true, arborist: false, automation: false, normalize: false });
-    expect(program.afterUse).toEqual(ALL_LOADED);
-    expect(program).toMatchObject(WORKING);
   });
 
   it("without the deferral the SDK loads all three at once, and parses, walks and drives the same", () => {
