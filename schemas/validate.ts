@@ -41,11 +41,21 @@ export function validatorFor(schemaFile: string): ValidateFunction {
   return validate;
 }
 
-/** Every schema of `dir` as kept code (`compiled-validators.ts`); undefined when the cache is off or the folder has none. */
+/**
+ * Every schema of `dir` as kept code (`compiled-validators.ts`); undefined when the cache is
+ * off, or a schema of the folder does not compile: each schema is then compiled alone, so
+ * only that one fails, with ajv's own error.
+ */
 function keptValidatorsOf(dir: string): Validators | undefined {
   if (!validatorsByDir.has(dir)) {
     const schemas = schemaTextsOf(dir);
-    validatorsByDir.set(dir, schemas.length ? cachedValidators(schemas, compilerFingerprint(), () => standaloneCode(schemas)) : undefined);
+    let kept: Validators | undefined;
+    try {
+      kept = schemas.length ? cachedValidators(schemas, compilerFingerprint(), () => standaloneCode(schemas)) : undefined;
+    } catch {
+      kept = undefined;
+    }
+    validatorsByDir.set(dir, kept);
   }
   return validatorsByDir.get(dir);
 }
@@ -80,7 +90,7 @@ function standaloneCode(schemas: readonly SchemaText[]): string {
   return standalone(ajv, Object.fromEntries(schemas.map(({ name, text }) => [name, (JSON.parse(text) as { $id?: string }).$id ?? name])));
 }
 
-/** Compiles one schema with ajv: when the cache is off, or its code could not be made. */
+/** Compiles one schema with ajv, when the folder's validators are not kept. */
 function compile(absolute: string): ValidateFunction {
   const schema = JSON.parse(fs.readFileSync(absolute, "utf8")) as { $id?: string };
   const dir = path.dirname(absolute);

@@ -151,6 +151,17 @@ describe("validators kept as code", () => {
     expect(fs.readFileSync(newest, "utf8")).not.toBe(damaged);
   });
 
+  it("leave a folder with a schema that does not compile to ajv: only that schema fails, with ajv's error", async () => {
+    const schemas = fs.mkdtempSync(path.join(root, "schemas-"));
+    fs.writeFileSync(path.join(schemas, "good.schema.json"), JSON.stringify({ type: "object", required: ["kind"] }));
+    fs.writeFileSync(path.join(schemas, "broken.schema.json"), JSON.stringify({ $ref: "missing.schema.json" }));
+    const cacheDir = fs.mkdtempSync(path.join(root, "cache-"));
+    const validate = await freshValidate(cacheDir);
+    expect(validate.validatorFor(path.join(schemas, "good.schema.json"))({})).toBe(false);
+    expect(() => validate.validatorFor(path.join(schemas, "broken.schema.json"))).toThrow(/missing\.schema\.json/);
+    expect(entriesIn(cacheDir)).toEqual([]);
+  });
+
   it("are not kept when the cache is off", async () => {
     // Where the cache would be if the empty setting were ignored.
     const home = fs.mkdtempSync(path.join(root, "home-"));
