@@ -5,7 +5,8 @@
  * (`watchUntilConfigured`, `engine-watch.ts`). In both the host and the program runner it
  * defers the SDK's load of TypeScript, arborist, normalize-package-data and the Automation
  * API (`defer-sdk-modules.ts`): the host never uses them, and a program uses TypeScript only
- * to serialize a provider whose text is not kept yet (`serialized-provider.ts`). In both it
+ * to serialize a provider whose text is not kept yet (`serialized-provider.ts`), which is
+ * also when the program runner now opens its inspector session. In both it
  * gives the SDK's google-protobuf the faster codec of resource properties (`struct-codec.ts`).
  * Anywhere else (a policy pack, the host's own `node -e` lookup) it does nothing.
  */
@@ -36,6 +37,8 @@ if (isDynamicProviderHost(process.argv[1])) {
   (require("./engine-watch") as typeof import("./engine-watch")).watchUntilConfigured();
   (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 } else if (isProgramRunner(process.argv[1])) {
-  (require("./defer-sdk-modules") as typeof import("./defer-sdk-modules")).deferUnusedSdkModules();
+  const defer = require("./defer-sdk-modules") as typeof import("./defer-sdk-modules");
+  defer.deferUnusedSdkModules();
+  defer.deferInspectorSession(process.argv[1] as string);
   (require("./struct-codec") as typeof import("./struct-codec")).installStructCodecForSdk(process.argv[1]);
 }

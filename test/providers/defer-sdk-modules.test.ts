@@ -87,3 +87,45 @@ describe("the stand-in of a module that is a function (normalize-package-data)",
     expect(data).toMatchObject({ repository: { type: "git", url: "git+https://github.com/owner/probe.git" }, _id: "probe@1.0.0" });
   });
 });
+
+describe("the program runner's inspector session, opened when serialization first needs it", () => {
+  /**
+   * In a fresh process: makes the runner's hook wait (deferred or not), as Pulumi's program
+   * runner does before the program, then serializes a kind's lazy provider as a program does
+   * when its text is not kept. Reports the inspector sessions connected before and after,
+   * and the text.
+   */
+  const SESSION_PROBE = `
+const path = require("node:path");
+const inspector = require("node:inspector");
+let connects = 0;
+const connect = inspector.Session.prototype.connect;
+inspector.Session.prototype.connect = function () { connects++; return connect.call(this); };
+const runner = require.resolve("@pulumi/pulumi/cmd/run/index.js");
+if (process.argv[1] === "deferred") require(${JSON.stringify(DEFER)}).deferInspectorSession(runner);
+const hooks = require(path.join(path.dirname(runner), "..", "..", "runtime", "closure", "v8Hooks.js"));
+hooks.isInitializedAsync().then(async () => {
+  const before = connects;
+  const pulumi = require("@pulumi/pulumi");
+  const { lazyProvider } = require(${JSON.stringify(path.join(ROOT, "dist", "providers", "common", "lazy-provider.js"))});
+  const provider = lazyProvider("smart-nic.js");
+  const { text } = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  console.log(JSON.stringify({ before, after: connects, text }));
+});
+`;
+  const run = (mode: string) => JSON.parse(execFileSync(process.execPath, ["-e", SESSION_PROBE, mode], { cwd: ROOT, encoding: "utf8" }));
+
+  it("is not opened before the program runs; serializing opens it and makes the same text as when it was opened first", () => {
+    const eager = run("eager");
+    const deferred = run("deferred");
+    expect(eager).toMatchObject({ before: 1, after: 1 });
+    expect(deferred).toMatchObject({ before: 0, after: 1 });
+    expect(deferred.text).toBe(eager.text);
+    expect(deferred.text).toContain("smart-nic.js");
+  });
+
+  it("changes nothing when the runner's SDK has no such hook", async () => {
+    const { deferInspectorSession } = await import("../../providers/common/defer-sdk-modules");
+    expect(deferInspectorSession(path.join(PACKAGE, "cmd", "run", "index.js"))).toBe(false);
+  });
+});
