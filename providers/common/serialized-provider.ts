@@ -67,4 +67,3 @@ function entryKey(file: string): string {
   const lazyProviderModule = fs.readFileSync(path.join(__dirname, `lazy-provider${path.extname(__filename)}`));
   return createHash("sha256").update(sdkVersion).update("\0").update(file).update("\0").update(lazyProviderModule).digest("hex");
 }
-
