@@ -8,18 +8,14 @@ import { lazyProvider } from "../../providers/common/lazy-provider";
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "sf-serialized-provider-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const saved = process.env.SMARTFLEET_CACHE_DIR;
-afterEach(() => {
-  if (saved === undefined) delete process.env.SMARTFLEET_CACHE_DIR;
-  else process.env.SMARTFLEET_CACHE_DIR = saved;
-});
+afterEach(() => vi.unstubAllEnvs());
 
 type Module = typeof import("../../providers/common/serialized-provider");
 
 /** A fresh copy of the module (nothing kept in memory), reading `cacheDir` ("" for no cache). */
 async function fresh(cacheDir: string): Promise<Module> {
   vi.resetModules();
-  process.env.SMARTFLEET_CACHE_DIR = cacheDir;
+  vi.stubEnv("SMARTFLEET_CACHE_DIR", cacheDir);
   return import("../../providers/common/serialized-provider");
 }
 
@@ -116,15 +112,9 @@ describe("a kind's serialized provider, kept between programs", () => {
 
   it("is serialized in every program when the cache is off, and nothing is written", async () => {
     const home = fs.mkdtempSync(path.join(root, "home-"));
-    const xdg = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = home;
-    try {
-      const off = await fresh("");
-      expect(await valueOf(off.serializedProvider("host.js", lazyProvider("host.js")))).toEqual({ text: await serializerText("host.js"), atOnce: false });
-      expect(fs.readdirSync(home)).toEqual([]);
-    } finally {
-      if (xdg === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = xdg;
-    }
+    vi.stubEnv("XDG_CACHE_HOME", home);
+    const off = await fresh("");
+    expect(await valueOf(off.serializedProvider("host.js", lazyProvider("host.js")))).toEqual({ text: await serializerText("host.js"), atOnce: false });
+    expect(fs.readdirSync(home)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeStruct, encodeStruct } from "../../providers/common/struct-wire";
+import { seededRandom } from "../support/seeded-random";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SDK = path.join(ROOT, "node_modules", "@pulumi", "pulumi");
@@ -20,11 +21,6 @@ const theirBytes = (value: object) => Buffer.from(Struct.fromJavaScript(value).s
 const theirObject = (bytes: Uint8Array) => Struct.deserializeBinary(bytes).toJavaScript();
 /** Keys in order at every level, which JSON.stringify shows and toEqual does not. */
 const exactly = (value: unknown) => JSON.stringify(value);
-
-/** A small seeded generator, so a failure names a document that can be made again. */
-function random(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 const WORDS = ["", "a", "rack-5", "MT0000001004", "é", "😀 pair", "x".repeat(200), "ü".repeat(70), "10", "2", "__provider", "v1:kGjmik9u9tpTV4MK:suj1qpx2WL711AlnFUs7DY+Cp"];
 const NUMBERS = [0, -0, 1, -1, 0.5, 8443, 2 ** 31, 2 ** 53 + 2, -1e308, 1e-300, Number.NaN, Number.POSITIVE_INFINITY];
@@ -54,7 +50,7 @@ const entry = (key: string, value: number[]): number[] => field(0x0a, [...field(
 
 describe("the Struct codec against google-protobuf's", () => {
   it("encodes the same bytes and decodes the same objects, keys in the same order, for 400 generated documents", () => {
-    const next = random(20261204);
+    const next = seededRandom(20261204);
     for (let i = 0; i < 400; i++) {
       const document = randomObject(next, 0);
       const bytes = theirBytes(document);

@@ -8,40 +8,26 @@ import { loadStackSync } from "../../model/load";
 import { resourceDeclarations } from "../../model/declarations";
 import { kindRow } from "../../schemas/kinds";
 import { parseYamlFile } from "../../schemas/yaml-source";
+import { seededRandom } from "../support/seeded-random";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "sf-validators-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const saved = process.env.SMARTFLEET_CACHE_DIR;
-afterEach(() => {
-  if (saved === undefined) delete process.env.SMARTFLEET_CACHE_DIR;
-  else process.env.SMARTFLEET_CACHE_DIR = saved;
-});
+afterEach(() => vi.unstubAllEnvs());
 
 type ValidateModule = typeof import("../../schemas/validate");
 
 /** A fresh copy of the validate module (no validator in memory) with `cacheDir` as the cache ("" for none). */
 async function freshValidate(cacheDir: string): Promise<ValidateModule> {
   vi.resetModules();
-  process.env.SMARTFLEET_CACHE_DIR = cacheDir;
+  vi.stubEnv("SMARTFLEET_CACHE_DIR", cacheDir);
   return import("../../schemas/validate");
 }
 
 function entriesIn(cacheDir: string): string[] {
   const dir = path.join(cacheDir, "validators");
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith(".js")) : [];
-}
-
-/** A random generator with a fixed seed (mulberry32): the same mutants on every run. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every object and array in `value` with the way to reach it. */
@@ -95,7 +81,7 @@ function samples(): Array<{ schema: string; document: unknown }> {
 
 describe("validators kept as code", () => {
   it("judge valid and mutated documents exactly as the compiled schemas do: verdict, every error and the defaults filled in", async () => {
-    const random = seeded(15);
+    const random = seededRandom(15);
     const all = samples();
     expect(new Set(all.map((s) => s.schema)).size).toBeGreaterThanOrEqual(8);
     const cases = all.flatMap(({ schema, document }) => [document, ...Array.from({ length: 12 }, () => mutant(document, random))].map((candidate) => ({ schema, candidate })));
@@ -165,15 +151,9 @@ describe("validators kept as code", () => {
   it("are not kept when the cache is off", async () => {
     // Where the cache would be if the empty setting were ignored.
     const home = fs.mkdtempSync(path.join(root, "home-"));
-    const xdg = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = home;
-    try {
-      const validate = await freshValidate("");
-      expect(validate.validatorFor(validate.schemaPath("smartnic-inputs"))({})).toBe(false);
-      expect(fs.readdirSync(home)).toEqual([]);
-    } finally {
-      if (xdg === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = xdg;
-    }
+    vi.stubEnv("XDG_CACHE_HOME", home);
+    const validate = await freshValidate("");
+    expect(validate.validatorFor(validate.schemaPath("smartnic-inputs"))({})).toBe(false);
+    expect(fs.readdirSync(home)).toEqual([]);
   });
 });

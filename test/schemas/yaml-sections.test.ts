@@ -6,6 +6,7 @@ import { InputError } from "../../schemas/diagnostics";
 import { keptSections, MIN_CACHED_BYTES } from "../../schemas/parse-cache";
 import { parseYamlFile, parseYamlText } from "../../schemas/yaml-source";
 import { cutIntoSections, parseBySections, type ParsedSection } from "../../schemas/yaml-sections";
+import { seededRandom } from "../support/seeded-random";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "sf-yaml-sections-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -123,12 +124,6 @@ describe("YAML parsed in sections", () => {
   });
 });
 
-/** A small deterministic generator (the same documents on every run). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
-
 /** A value for a member, drawn from what YAML lets a block hold, including what must not be cut through. */
 function memberValue(next: () => number, indent: string): string[] {
   const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
@@ -147,7 +142,7 @@ function memberValue(next: () => number, indent: string): string[] {
 
 describe("YAML parsed in sections, against the whole parse on generated documents", () => {
   it("agrees on values, key order and positions, or gives up, for 1,000 documents", () => {
-    const next = random(20261204);
+    const next = seededRandom(20261204);
     let cutAndAgreed = 0;
     for (let doc = 0; doc < 1000; doc++) {
       const lines: string[] = [];
