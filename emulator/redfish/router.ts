@@ -18,18 +18,35 @@ export type Match<H> =
   | { kind: "method-not-allowed"; allow: string[] }
   | { kind: "not-found" };
 
+/** Lookups remembered (a snapshot read looks up each of a port's ~100 resources); the oldest go first. */
+const MAX_REMEMBERED = 10_000;
+
 /** Routes path templates to handlers. */
 export class Router<H> {
   private readonly routes: Route<H>[] = [];
+  private readonly remembered = new Map<string, Match<H>>();
 
   /** Adds handlers for a path template; `{name}` matches one segment. */
   on(template: string, handlers: Partial<Record<"GET" | "POST" | "PATCH" | "DELETE" | "PUT", H>>): this {
     this.routes.push({ segments: template.split("/").filter(Boolean), handlers });
+    this.remembered.clear();
     return this;
   }
 
   /** Finds the handler for `method` on `pathname` (no trailing slash significance). */
   match(method: string, pathname: string): Match<H> {
+    const key = `${method} ${pathname}`;
+    let found = this.remembered.get(key);
+    if (!found) {
+      found = this.lookUp(method, pathname);
+      if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value as string);
+      this.remembered.set(key, found);
+    }
+    // Callers may keep or change what they get: a copy of the parts that are objects.
+    return found.kind === "found" ? { ...found, params: { ...found.params }, allow: [...found.allow] } : found.kind === "method-not-allowed" ? { ...found, allow: [...found.allow] } : found;
+  }
+
+  private lookUp(method: string, pathname: string): Match<H> {
     const parts = pathname.split("/").filter(Boolean);
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request, startTestFleet, type TestFleet } from "./helpers";
 
@@ -67,6 +68,16 @@ describe("management port Redfish surface", () => {
     const a = await f.call("NV1", "GET", "/redfish/v1/Systems/Host");
     const etag = String(a.headers.etag);
     expect(a.body["@odata.etag"]).toBe(etag);
+    // The ETag hashes the resource as sent without it; the annotation comes last.
+    const { "@odata.etag": _, ...rest } = a.body;
+    expect(etag).toBe(`W/"${createHash("sha1").update(JSON.stringify(rest)).digest("hex").slice(0, 16)}"`);
+    expect(a.text).toBe(JSON.stringify({ ...rest, "@odata.etag": etag }));
+    const snapshot = await f.call("NV1", "GET", "/redfish/v1?$expand=*($levels=5)");
+    expect(snapshot.headers.etag).toBe(snapshot.body["@odata.etag"]);
+    expect(Object.keys(snapshot.body).at(-1)).toBe("@odata.etag");
+    const cert = snapshot.body.CertificateService.CertificateLocations.Links.Certificates[0];
+    expect(cert.Subject.CommonName).toBeTruthy();
+    expect(cert.Fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect((await f.call("NV1", "GET", "/redfish/v1/Systems/Host", undefined, { "If-None-Match": etag })).status).toBe(304);
     const ok = await f.call("NV1", "PATCH", "/redfish/v1/Systems/Host", { Boot: { BootSourceOverrideTarget: "Pxe" } }, { "If-Match": etag });
     expect(ok.status).toBe(200);
