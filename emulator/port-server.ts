@@ -552,8 +552,9 @@ export function etagOf(body: unknown): string {
 
 /**
  * The ETag of a GET's body and, for a resource (a body with an `@odata.id`), the JSON to
- * send: the body with its `@odata.etag` last. A snapshot's answer is tens of kilobytes,
- * so the text hashed is the text sent (with the annotation appended), not serialised twice.
+ * send: the body with its `@odata.etag` (last, unless the body had one in place already).
+ * A snapshot's answer is tens of kilobytes, so the text hashed is the text sent, with the
+ * annotation appended, not serialised twice.
  */
 function withEtag(body: unknown): { etag: string; json?: string } {
   const resource = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
@@ -563,7 +564,7 @@ function withEtag(body: unknown): { etag: string; json?: string } {
   }
   const text = JSON.stringify(resource);
   const etag = etagOfText(text);
-  return { etag, json: `${text.slice(0, -1)}${text.length > 2 ? "," : ""}"@odata.etag":${JSON.stringify(etag)}}` };
+  return { etag, json: `${text.slice(0, -1)},"@odata.etag":${JSON.stringify(etag)}}` };
 }
 
 /** The hex SHA-1 of a text: the one-shot `crypto.hash` where Node has it (20.12+), about half the CPU of a Hash object for a small resource. */
