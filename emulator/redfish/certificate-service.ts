@@ -41,10 +41,15 @@ function iso(date: string): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, "+00:00");
 }
 
-/** What a certificate says, by its PEM: parsing it cost ~0.3 ms in every snapshot read. Ports share a leaf key, not a PEM, so this holds one entry per port at most. */
+/**
+ * What each certificate says, by its PEM: parsing it cost ~0.3 ms in every snapshot read.
+ * Every port has a certificate of its own (one for its address), and a rotation adds one,
+ * so the map is bounded; the oldest go first.
+ */
 const factsByPem = new Map<string, ReturnType<typeof certificateFacts>>();
 const MAX_KNOWN_CERTIFICATES = 20_000;
 
+/** The Certificate properties read from the PEM itself. */
 function certificateFacts(pem: string) {
   const x = new X509Certificate(pem);
   return {

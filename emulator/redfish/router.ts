@@ -42,8 +42,7 @@ export class Router<H> {
       if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value as string);
       this.remembered.set(key, found);
     }
-    // Callers may keep or change what they get: a copy of the parts that are objects.
-    return found.kind === "found" ? { ...found, params: { ...found.params }, allow: [...found.allow] } : found.kind === "method-not-allowed" ? { ...found, allow: [...found.allow] } : found;
+    return copyOf(found);
   }
 
   private lookUp(method: string, pathname: string): Match<H> {
@@ -60,6 +59,13 @@ export class Router<H> {
     }
     return { kind: "not-found" };
   }
+}
+
+/** A remembered match as the caller may keep or change it: its objects copied. */
+function copyOf<H>(match: Match<H>): Match<H> {
+  if (match.kind === "found") return { ...match, params: { ...match.params }, allow: [...match.allow] };
+  if (match.kind === "method-not-allowed") return { ...match, allow: [...match.allow] };
+  return match;
 }
 
 function matchSegments(template: string[], parts: string[]): Params | null {
