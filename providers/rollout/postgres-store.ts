@@ -88,8 +88,9 @@ export class PostgresLeaseStore extends SqlLeaseStore {
   private async locked<T>(fn: (db: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [this.schema]);
+      // One round trip for both (a simple query may hold several statements, but no
+      // parameters): the schema's name is letters, digits and underscores (`schemaOf`).
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtext('${this.schema}'))`);
       const result = await fn(runnerOn(client));
       await client.query("COMMIT");
       return result;

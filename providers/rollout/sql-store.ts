@@ -48,6 +48,42 @@ async function failedHere(db: SqlRunner, maintained: ReadonlyArray<{ host: strin
   return failed.filter((h) => !holding.has(h)).sort();
 }
 
+/** What an acquire decides on, read under the lock. */
+interface AcquireState {
+  /** Other runs holding an unexpired lease. */
+  runs: string[];
+  /** Why the group is halted in this run, if it is. */
+  halted?: string;
+  /** The group's other hosts recorded in maintenance. */
+  maintained: Array<{ host: string; run: string; note: string }>;
+  /** How many other hosts hold each scope asked for (counted in SQL: a fleet-wide budget has every host of the fleet in one scope). */
+  counts: Map<string, number>;
+}
+
+/**
+ * The state an acquire decides on, in one statement: every statement under the lock is a
+ * round trip to PostgreSQL that every other runner's acquire waits for (`bench/README.md`,
+ * "2026-12-05, 06:16"), so the four reads go as one.
+ */
+async function readAcquireState(db: SqlRunner, r: AcquireRequest): Promise<AcquireState> {
+  const scopes = r.slots.map((slot) => slot.scope);
+  const parts = [
+    "SELECT 'run' AS kind, run AS a, NULL AS b, NULL AS c FROM leases WHERE run <> ? AND expires_at > ? GROUP BY run",
+    "SELECT 'halt', reason, NULL, NULL FROM halts WHERE run = ? AND grp = ?",
+    "SELECT 'maintenance', host, run, note FROM maintenance WHERE grp = ? AND host <> ?",
+    ...(scopes.length > 0 ? [`SELECT 'count', scope, CAST(COUNT(DISTINCT host) AS TEXT), NULL FROM leases WHERE scope IN (${scopes.map(() => "?").join(", ")}) AND host <> ? GROUP BY scope`] : []),
+  ];
+  const rows = await db.all<{ kind: string; a: string; b: string | null; c: string | null }>(parts.join(" UNION ALL "), [r.run, r.now, r.run, r.group, r.group, r.host, ...(scopes.length > 0 ? [...scopes, r.host] : [])]);
+  const state: AcquireState = { runs: [], maintained: [], counts: new Map() };
+  for (const row of rows) {
+    if (row.kind === "run") state.runs.push(row.a);
+    else if (row.kind === "halt") state.halted = row.a;
+    else if (row.kind === "maintenance") state.maintained.push({ host: row.a, run: String(row.b), note: String(row.c) });
+    else state.counts.set(row.a, Number(row.b));
+  }
+  return state;
+}
+
 /** A rollout store over SQL; see the file comment. */
 export abstract class SqlLeaseStore implements LeaseStore {
   /** Autocommit statements. */
@@ -61,14 +97,16 @@ export abstract class SqlLeaseStore implements LeaseStore {
       // A lapsed lease frees its slot, unless it names the DPU its work runs on: then it is an
       // orphan until a waiter has seen that work over (release) or the orphan limit passes.
       await db.run("DELETE FROM leases WHERE expires_at <= ? AND (dpu IS NULL OR expires_at <= ?)", [r.now, r.now - (r.orphanLimitMs ?? DEFAULT_ORPHAN_LIMIT_MS)]);
-      const runs = await db.all<{ run: string }>("SELECT DISTINCT run FROM leases WHERE run <> ? AND expires_at > ?", [r.run, r.now]);
-      for (const { run } of runs) {
-        if (!r.isDeadRun?.(run)) continue;
-        await db.run("DELETE FROM leases WHERE run = ? AND dpu IS NULL", [run]);
-        await db.run("UPDATE leases SET expires_at = ? WHERE run = ?", [r.now, run]);
+      let state = await readAcquireState(db, r);
+      const dead = state.runs.filter((run) => r.isDeadRun?.(run));
+      if (dead.length > 0) {
+        for (const run of dead) {
+          await db.run("DELETE FROM leases WHERE run = ? AND dpu IS NULL", [run]);
+          await db.run("UPDATE leases SET expires_at = ? WHERE run = ?", [r.now, run]);
+        }
+        state = await readAcquireState(db, r);
       }
-      const [halted] = await db.all<{ reason: string }>("SELECT reason FROM halts WHERE run = ? AND grp = ?", [r.run, r.group]);
-      if (halted) return { granted: false, halted: halted.reason };
+      if (state.halted !== undefined) return { granted: false, halted: state.halted };
       const groupScope = `group:${r.group}`;
       // A host of the group in maintenance is unavailable whoever took it there and whatever
       // became of their leases: another run (a killed up: its install may have ended, its
@@ -76,17 +114,15 @@ export abstract class SqlLeaseStore implements LeaseStore {
       // run, a disruption that failed before its work). It holds a slot of the group until
       // a run takes it out. (Counting only other runs' records let a second host of a group
       // go down beside one this run had re-recorded and held no lease for: seen in CI.)
-      const maintained = await db.all<{ host: string; run: string; note: string }>("SELECT host, run, note FROM maintenance WHERE grp = ? AND host <> ?", [r.group, r.host]);
+      const { maintained } = state;
       const leftIn = maintained.map((x) => x.host);
       const othersIn = async (scope: string): Promise<string[]> => {
         const holders = (await db.all<{ host: string }>("SELECT DISTINCT host FROM leases WHERE scope = ? AND host <> ?", [scope, r.host])).map((x) => x.host);
         return [...new Set(scope === groupScope ? [...holders, ...leftIn] : holders)].sort();
       };
-      // Counted in SQL: a fleet-wide budget has every host of the fleet in one scope.
       const countOthersIn = async (scope: string): Promise<number> => {
         if (scope === groupScope && leftIn.length > 0) return (await othersIn(scope)).length;
-        const [row] = await db.all<{ n: number | string }>("SELECT COUNT(DISTINCT host) AS n FROM leases WHERE scope = ? AND host <> ?", [scope, r.host]);
-        return Number(row?.n ?? 0);
+        return state.counts.get(scope) ?? 0;
       };
       let canary = false;
       if (r.canary > 0) {
@@ -121,12 +157,12 @@ export abstract class SqlLeaseStore implements LeaseStore {
         ];
         return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
       }
-      for (const slot of r.slots) {
-        await db.run(
-          "INSERT INTO leases (scope, holder, host, run, expires_at, dpu) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at, dpu = excluded.dpu",
-          [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs, r.dpu ? JSON.stringify(r.dpu) : null],
-        );
-      }
+      const dpu = r.dpu ? JSON.stringify(r.dpu) : null;
+      // One statement for every slot: see readAcquireState.
+      if (r.slots.length > 0) await db.run(
+        `INSERT INTO leases (scope, holder, host, run, expires_at, dpu) VALUES ${r.slots.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")} ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at, dpu = excluded.dpu`,
+        r.slots.flatMap((slot) => [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs, dpu]),
+      );
       await db.run("INSERT INTO progress (run, grp, host, started_at, outcome) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (run, grp, host) DO NOTHING", [r.run, r.group, r.host, r.now]);
       return { granted: true, canary };
     });
