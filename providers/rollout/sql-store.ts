@@ -73,7 +73,8 @@ async function readAcquireState(db: SqlRunner, r: AcquireRequest): Promise<Acqui
     "SELECT 'maintenance', host, run, note FROM maintenance WHERE grp = ? AND host <> ?",
     ...(scopes.length > 0 ? [`SELECT 'count', scope, CAST(COUNT(DISTINCT host) AS TEXT), NULL FROM leases WHERE scope IN (${scopes.map(() => "?").join(", ")}) AND host <> ? GROUP BY scope`] : []),
   ];
-  const rows = await db.all<{ kind: string; a: string; b: string | null; c: string | null }>(parts.join(" UNION ALL "), [r.run, r.now, r.run, r.group, r.group, r.host, ...(scopes.length > 0 ? [...scopes, r.host] : [])]);
+  const values = [r.run, r.now, r.run, r.group, r.group, r.host, ...(scopes.length > 0 ? [...scopes, r.host] : [])];
+  const rows = await db.all<{ kind: string; a: string; b: string | null; c: string | null }>(parts.join(" UNION ALL "), values);
   const state: AcquireState = { runs: [], maintained: [], counts: new Map() };
   for (const row of rows) {
     if (row.kind === "run") state.runs.push(row.a);
@@ -99,13 +100,12 @@ export abstract class SqlLeaseStore implements LeaseStore {
       await db.run("DELETE FROM leases WHERE expires_at <= ? AND (dpu IS NULL OR expires_at <= ?)", [r.now, r.now - (r.orphanLimitMs ?? DEFAULT_ORPHAN_LIMIT_MS)]);
       let state = await readAcquireState(db, r);
       const dead = state.runs.filter((run) => r.isDeadRun?.(run));
-      if (dead.length > 0) {
-        for (const run of dead) {
-          await db.run("DELETE FROM leases WHERE run = ? AND dpu IS NULL", [run]);
-          await db.run("UPDATE leases SET expires_at = ? WHERE run = ?", [r.now, run]);
-        }
-        state = await readAcquireState(db, r);
+      for (const run of dead) {
+        await db.run("DELETE FROM leases WHERE run = ? AND dpu IS NULL", [run]);
+        await db.run("UPDATE leases SET expires_at = ? WHERE run = ?", [r.now, run]);
       }
+      // What the dead runs held is freed (or orphaned): counted again.
+      if (dead.length > 0) state = await readAcquireState(db, r);
       if (state.halted !== undefined) return { granted: false, halted: state.halted };
       const groupScope = `group:${r.group}`;
       // A host of the group in maintenance is unavailable whoever took it there and whatever
@@ -157,12 +157,14 @@ export abstract class SqlLeaseStore implements LeaseStore {
         ];
         return { granted: false, waitingFor: `${slot.scope} (${holders.length} of ${slot.limit} held: ${holders.join(", ")}${why.map((w) => `; ${w}`).join("")})`, ...(orphans.length ? { orphans } : {}) };
       }
-      const dpu = r.dpu ? JSON.stringify(r.dpu) : null;
-      // One statement for every slot: see readAcquireState.
-      if (r.slots.length > 0) await db.run(
-        `INSERT INTO leases (scope, holder, host, run, expires_at, dpu) VALUES ${r.slots.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")} ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at, dpu = excluded.dpu`,
-        r.slots.flatMap((slot) => [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs, dpu]),
-      );
+      if (r.slots.length > 0) {
+        // Every slot in one statement, for the reason readAcquireState gives.
+        const dpu = r.dpu ? JSON.stringify(r.dpu) : null;
+        await db.run(
+          `INSERT INTO leases (scope, holder, host, run, expires_at, dpu) VALUES ${r.slots.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")} ON CONFLICT (scope, holder) DO UPDATE SET host = excluded.host, run = excluded.run, expires_at = excluded.expires_at, dpu = excluded.dpu`,
+          r.slots.flatMap((slot) => [slot.scope, r.holder, r.host, r.run, r.now + r.ttlMs, dpu]),
+        );
+      }
       await db.run("INSERT INTO progress (run, grp, host, started_at, outcome) VALUES (?, ?, ?, ?, NULL) ON CONFLICT (run, grp, host) DO NOTHING", [r.run, r.group, r.host, r.now]);
       return { granted: true, canary };
     });
