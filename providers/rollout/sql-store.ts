@@ -67,14 +67,16 @@ interface AcquireState {
  */
 async function readAcquireState(db: SqlRunner, r: AcquireRequest): Promise<AcquireState> {
   const scopes = r.slots.map((slot) => slot.scope);
-  const parts = [
-    "SELECT 'run' AS kind, run AS a, NULL AS b, NULL AS c FROM leases WHERE run <> ? AND expires_at > ? GROUP BY run",
-    "SELECT 'halt', reason, NULL, NULL FROM halts WHERE run = ? AND grp = ?",
-    "SELECT 'maintenance', host, run, note FROM maintenance WHERE grp = ? AND host <> ?",
-    ...(scopes.length > 0 ? [`SELECT 'count', scope, CAST(COUNT(DISTINCT host) AS TEXT), NULL FROM leases WHERE scope IN (${scopes.map(() => "?").join(", ")}) AND host <> ? GROUP BY scope`] : []),
+  // Each read beside its own values, so the placeholders cannot drift from them.
+  const reads: Array<[string, unknown[]]> = [
+    ["SELECT 'run' AS kind, run AS a, NULL AS b, NULL AS c FROM leases WHERE run <> ? AND expires_at > ? GROUP BY run", [r.run, r.now]],
+    ["SELECT 'halt', reason, NULL, NULL FROM halts WHERE run = ? AND grp = ?", [r.run, r.group]],
+    ["SELECT 'maintenance', host, run, note FROM maintenance WHERE grp = ? AND host <> ?", [r.group, r.host]],
   ];
-  const values = [r.run, r.now, r.run, r.group, r.group, r.host, ...(scopes.length > 0 ? [...scopes, r.host] : [])];
-  const rows = await db.all<{ kind: string; a: string; b: string | null; c: string | null }>(parts.join(" UNION ALL "), values);
+  if (scopes.length > 0) {
+    reads.push([`SELECT 'count', scope, CAST(COUNT(DISTINCT host) AS TEXT), NULL FROM leases WHERE scope IN (${scopes.map(() => "?").join(", ")}) AND host <> ? GROUP BY scope`, [...scopes, r.host]]);
+  }
+  const rows = await db.all<{ kind: string; a: string; b: string | null; c: string | null }>(reads.map(([sql]) => sql).join(" UNION ALL "), reads.flatMap(([, values]) => values));
   const state: AcquireState = { runs: [], maintained: [], counts: new Map() };
   for (const row of rows) {
     if (row.kind === "run") state.runs.push(row.a);
