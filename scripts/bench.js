@@ -31,7 +31,7 @@ const { buildResults } = require(path.join(lib, "results"));
 const { renderChart } = require(path.join(lib, "chart"));
 const { renderSummary } = require(path.join(lib, "summary"));
 
-const TOOLS = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "ansible"];
+const TOOLS = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "floor-8-shards", "ansible"];
 // The sharded runs are asked for by name: they double a run's length and need PostgreSQL.
 const DEFAULT_TOOLS = ["smartfleet", "floor", "ansible"];
 const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[,S...]] [--runs R] [--tools T[,T...]]
@@ -42,8 +42,9 @@ const USAGE = `usage: npm run bench -- [--dpus N[@S+S...][,N...]] [--scenario S[
                       (plan brings the no-change preview it is compared with; change-rolling runs on a fleet of its own)
   --runs              repetitions of every figure (default 3)
   --tools             ${TOOLS.join(", ")} (default ${DEFAULT_TOOLS.join(", ")})
-                      (the 8-shards tools run \`smartfleet up|preview|destroy --concurrency 8\` on the fleet in 8 racks, shards by rack;
-                      -postgres with Pulumi's state and the rollout leases in a PostgreSQL of \`smartfleet db start\`)
+                      (the 8-shards tools run \`smartfleet up|preview|destroy --concurrency C\` (C: one per core) on the fleet in 8 racks, shards by rack;
+                      -postgres with Pulumi's state and the rollout leases in a PostgreSQL of \`smartfleet db start\`;
+                      floor-8-shards: the same sharded commands with the floor's do-nothing providers)
   --time-scale        emulator time scale of the change-timed and change-rolling scenarios (default 0.2: a DPU reboot takes 18 s)
   --parallel          pulumi --parallel (default 32)
   --checkpoints       also run up once per size with checkpoints on, to show what they cost

@@ -7,6 +7,7 @@ const COLORS: Record<string, string> = {
   "smartfleet-8-shards": "#8250df",
   "smartfleet-8-shards-postgres": "#1b7c83",
   floor: "#6e7781",
+  "floor-8-shards": "#a0a7b0",
   "critical-path": "#2da44e",
   "ansible-forks5": "#cf222e",
   "ansible-forks32": "#bf8700",

@@ -82,6 +82,7 @@ export async function runSuite(opts: BenchOptions, env: BenchEnv): Promise<RawRe
       ["smartfleet-8-shards", (c: Cycle) => shardedCycle("smartfleet-8-shards", c)],
       ["smartfleet-8-shards-postgres", (c: Cycle) => shardedCycle("smartfleet-8-shards-postgres", c)],
       ["floor", floorCycle],
+      ["floor-8-shards", (c: Cycle) => shardedCycle("floor-8-shards", c)],
       ["smartfleet", rollingCycle],
     ] as const;
     for (const [tool, runCycle] of cycles) {

@@ -5,13 +5,13 @@
 export type Scenario = "up" | "preview" | "preview-one-dpu" | "refresh" | "plan" | "change" | "change-timed" | "change-rolling" | "destroy";
 
 /** A tool the command line selects. */
-export type ToolOption = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "ansible";
+export type ToolOption = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "floor-8-shards" | "ansible";
 
 /** A line of figures in the results (`rows[].tool`). */
-export type Tool = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "critical-path" | "ansible-forks5" | "ansible-forks32";
+export type Tool = "smartfleet" | "smartfleet-8-shards" | "smartfleet-8-shards-postgres" | "floor" | "floor-8-shards" | "critical-path" | "ansible-forks5" | "ansible-forks32";
 
 /** Every line of figures, in the order tables, charts and rows list them. */
-export const TOOL_ORDER: readonly Tool[] = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "critical-path", "ansible-forks5", "ansible-forks32"];
+export const TOOL_ORDER: readonly Tool[] = ["smartfleet", "smartfleet-8-shards", "smartfleet-8-shards-postgres", "floor", "floor-8-shards", "critical-path", "ansible-forks5", "ansible-forks32"];
 
 /** Host privilege of a DPU in the bench stack. */
 export type Privilege = "restricted" | "privileged";
