@@ -117,6 +117,7 @@ export async function shardedCycle(tool: ShardedTool, { opts, env, out, record, 
       const timed = await pulumi.timedSmartfleet(args, logFile, profileEnv);
       const emulatorCpuSeconds = Math.round((cpuSecondsOf(emulator.pid) - emulatorCpuBefore) * 100) / 100;
       const { requests, byStatus } = await totalRequests(emulator);
+      if (!realProviders && requests > 0) throw new Error(`${tool} ${scenario}: the do-nothing providers sent ${requests} management requests`);
       const rows = smartfleetPartRows(timed.output);
       checkParts(rows, expected, `${tool} ${scenario}`);
       if (wanted(scenario)) {
